@@ -1,0 +1,169 @@
+//! The shared vocabulary of the harness: tables, row keys, operations, sinks and
+//! observations. Every stage (generator, workers, observers, tracker, stats) speaks
+//! these types, so they stay small, `Copy` where possible, and free of I/O.
+
+use std::fmt;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// The two TPC-DS fact tables the pipeline carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// `store_sales`, key `(ss_item_sk, ss_ticket_number)`.
+    StoreSales,
+    /// `store_returns`, key `(sr_item_sk, sr_ticket_number)`.
+    StoreReturns,
+}
+
+impl Table {
+    /// Both tables, in a fixed order.
+    pub const ALL: [Table; 2] = [Table::StoreSales, Table::StoreReturns];
+
+    /// The table's name in MySQL, in the warehouse schemas and in topic suffixes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::StoreSales => "store_sales",
+            Table::StoreReturns => "store_returns",
+        }
+    }
+
+    /// Column prefix (`ss_` / `sr_`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Table::StoreSales => "ss_",
+            Table::StoreReturns => "sr_",
+        }
+    }
+
+    /// Parses a table name as it appears in topics, schemas or changelog payloads
+    /// (`store_sales`, `business_db.store_sales`, `tpcds.store_sales`, `path1.store_sales`).
+    pub fn from_qualified(name: &str) -> Option<Table> {
+        match name.rsplit('.').next()? {
+            "store_sales" => Some(Table::StoreSales),
+            "store_returns" => Some(Table::StoreReturns),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The natural primary key of a row: `(item_sk, ticket_number)` plus its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RowKey {
+    /// Which table the row lives in.
+    pub table: Table,
+    /// `ss_ticket_number` / `sr_ticket_number`.
+    pub ticket: u64,
+    /// `ss_item_sk` / `sr_item_sk`.
+    pub item: u32,
+}
+
+impl fmt::Display for RowKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(ticket={}, item={})", self.table, self.ticket, self.item)
+    }
+}
+
+/// What a write did to a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    /// A new row.
+    Insert,
+    /// A new version of an existing row (a price correction).
+    Update,
+    /// A row removed (a voided ticket line).
+    Delete,
+}
+
+impl OpKind {
+    /// All operations, in report order.
+    pub const ALL: [OpKind; 3] = [OpKind::Insert, OpKind::Update, OpKind::Delete];
+
+    /// Lower-case name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Insert => "insert",
+            OpKind::Update => "update",
+            OpKind::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a change can be observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sink {
+    /// MySQL's binlog, read directly: the physical floor of CDC latency.
+    Binlog,
+    /// The changelog topics `tpcds.store_sales` / `tpcds.store_returns`.
+    Kafka,
+    /// Warehouse schema `path1` (MySQL → CDC → Kafka → Flink → warehouse).
+    Path1,
+    /// Warehouse schema `path2` (MySQL → CDC → warehouse).
+    Path2,
+}
+
+impl Sink {
+    /// All sinks, in report order.
+    pub const ALL: [Sink; 4] = [Sink::Binlog, Sink::Kafka, Sink::Path1, Sink::Path2];
+
+    /// The key used in `summary.json`, file names and CLI output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sink::Binlog => "binlog",
+            Sink::Kafka => "kafka",
+            Sink::Path1 => "path1",
+            Sink::Path2 => "path2",
+        }
+    }
+
+    /// Index into fixed-size per-sink arrays (`[T; 4]`), matching [`Sink::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Sink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Wall-clock microseconds since the Unix epoch, UTC. The harness writes it into
+/// the `bench_ts DATETIME(6)` column of every row version it writes; together with
+/// the key it identifies one version of one row at every sink.
+pub type StampMicros = i64;
+
+/// One change seen at a sink, as an observer reports it to the tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    /// Where it was seen.
+    pub sink: Sink,
+    /// Which row.
+    pub key: RowKey,
+    /// What the change was, as the sink tells it (an upsert reads as `Insert`
+    /// or `Update`; the tracker resolves which from what it wrote).
+    pub op: OpKind,
+    /// `bench_ts` of the row version seen (the before-image's for a delete, when the
+    /// format carries one); `None` when the sink does not carry it.
+    pub stamp: Option<StampMicros>,
+    /// When the harness saw it (monotonic clock, the same one commit acks use).
+    pub seen_at: Instant,
+    /// The sink's own arrival stamp on the sink server's clock, when it has one
+    /// (warehouse `arrived_at`, Kafka LogAppendTime), wall-clock µs.
+    pub server_arrival: Option<StampMicros>,
+}
