@@ -7,5 +7,9 @@
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
 //! accounting) → `stats` (HDR histograms) → `report` (run directory).
 
+pub mod cli;
 pub mod dist;
+pub mod exit;
 pub mod model;
+pub mod track;
+// pub mod load;

@@ -1,2 +1,1 @@
-//! Command-line entry point (thin: parse, dispatch, map errors to exit codes).
 fn main() {}

@@ -1,0 +1,121 @@
+//! The process exit codes: part of the interface (CI steps branch on them), so
+//! they live in one place and the README's table is generated from the same list.
+
+use std::fmt;
+
+/// Why the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything passed.
+    Ok,
+    /// An SLO was breached, or `gate` found a regression.
+    Breach,
+    /// The scenario file or the command-line flags are invalid.
+    BadInput,
+    /// A target could not be reached, or is configured so the run cannot work
+    /// (for example MySQL's binlog is not in ROW format).
+    Unreachable,
+    /// A fault during the run, or an internal error.
+    Fault,
+    /// Ctrl-C or SIGTERM; a partial report was written first.
+    Interrupted,
+}
+
+impl Exit {
+    /// Every exit, in the README's order.
+    pub const ALL: [Exit; 6] = [
+        Exit::Ok,
+        Exit::Breach,
+        Exit::BadInput,
+        Exit::Unreachable,
+        Exit::Fault,
+        Exit::Interrupted,
+    ];
+
+    /// The numeric code the process exits with.
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Breach => 1,
+            Exit::BadInput => 2,
+            Exit::Unreachable => 3,
+            Exit::Fault => 4,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    /// The exit with this numeric code; unknown codes are faults.
+    pub fn from_code(code: i32) -> Exit {
+        Exit::ALL
+            .into_iter()
+            .find(|e| e.code() == code)
+            .unwrap_or(Exit::Fault)
+    }
+
+    /// One line for `--help` and the README.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "success: the run finished and every SLO held",
+            Exit::Breach => "an SLO was breached, or `gate` found a regression",
+            Exit::BadInput => "bad input: scenario file, environment override or flag",
+            Exit::Unreachable => "a target is unreachable or misconfigured (e.g. binlog not ROW)",
+            Exit::Fault => "a fault stopped the run, or an internal error",
+            Exit::Interrupted => "interrupted by Ctrl-C or SIGTERM (a partial report was written)",
+        }
+    }
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.code(), self.meaning())
+    }
+}
+
+/// Errors that know which exit class they belong to.
+pub trait Classify {
+    /// The exit this error should end the process with.
+    fn exit(&self) -> Exit;
+}
+
+/// An error already classified by a command, wrapping its cause.
+#[derive(Debug, thiserror::Error)]
+#[error("{source:#}")]
+pub struct Classified {
+    /// The exit class.
+    pub exit: Exit,
+    /// What went wrong.
+    #[source]
+    pub source: anyhow::Error,
+}
+
+impl Classified {
+    /// Wraps `source` with an exit class.
+    pub fn new(exit: Exit, source: impl Into<anyhow::Error>) -> Self {
+        Classified {
+            exit,
+            source: source.into(),
+        }
+    }
+}
+
+impl Classify for Classified {
+    fn exit(&self) -> Exit {
+        self.exit
+    }
+}
+
+/// Shorthand for `Err(Classified::new(exit, err))` in command code.
+pub fn fail<T>(exit: Exit, err: impl Into<anyhow::Error>) -> anyhow::Result<T> {
+    Err(Classified::new(exit, err).into())
+}
+
+/// The exit class of an error chain: the outermost classified error wins;
+/// anything unclassified is a fault.
+pub fn classify(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(c) = cause.downcast_ref::<Classified>() {
+            return c.exit;
+        }
+    }
+    Exit::Fault
+}

@@ -1,0 +1,245 @@
+//! One open-loop worker: schedule → generator → one MySQL round trip per batch
+//! → commit report to the tracker, client latencies to the stats collector.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use tokio::sync::{mpsc, watch};
+
+use super::sql::BatchSql;
+use crate::model::{OpKind, RowKey, StampMicros};
+use crate::plan::Schedule;
+use crate::stats::{Counter, Recorder, Series, SnapshotSender};
+use crate::tpcds::{Generator, Write};
+use crate::track::{CommitBatch, CommittedRow};
+
+/// A batch sent later than this after its due time counts its rows as late.
+pub const LATE_THRESHOLD: Duration = Duration::from_millis(10);
+
+/// How many recently written sale lines a worker remembers the stamp of, so an
+/// update or delete can name its before-image (larger than the generator's pool
+/// of mutable lines).
+const STAMP_MEMORY: usize = 400_000;
+
+/// Everything one worker needs besides its schedule and generator.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Worker number (for messages).
+    pub id: usize,
+    /// Where to write.
+    pub mysql: mysql_async::Opts,
+    /// Rows per transaction.
+    pub batch_rows: usize,
+    /// Beyond this lateness a batch is dropped (counted), not sent.
+    pub max_lag: Duration,
+    /// The schedule's zero.
+    pub start: Instant,
+    /// Wall-clock µs at `start`, to stamp rows on one clock.
+    pub wall_start_us: StampMicros,
+}
+
+/// What a worker reports along the way besides its measurements.
+#[derive(Debug)]
+pub struct WorkerFault {
+    /// Which worker.
+    pub worker: usize,
+    /// What happened (no passwords).
+    pub message: String,
+}
+
+/// A worker's totals when it ends.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerReport {
+    /// Rows committed.
+    pub committed: u64,
+    /// Rows late.
+    pub late: u64,
+    /// Rows dropped.
+    pub dropped: u64,
+    /// Rows failed.
+    pub failed: u64,
+    /// Transactions committed.
+    pub transactions: u64,
+    /// Ticket numbers this worker used.
+    pub tickets: std::ops::Range<u64>,
+}
+
+/// Remembers the latest stamp of recently written sale lines (bounded, FIFO).
+#[derive(Debug, Default)]
+struct StampMemory {
+    stamps: HashMap<RowKey, StampMicros>,
+    order: VecDeque<RowKey>,
+}
+
+impl StampMemory {
+    fn set(&mut self, key: RowKey, stamp: StampMicros) -> Option<StampMicros> {
+        let prev = self.stamps.insert(key, stamp);
+        if prev.is_none() {
+            self.order.push_back(key);
+            if self.order.len() > STAMP_MEMORY {
+                if let Some(old) = self.order.pop_front() {
+                    self.stamps.remove(&old);
+                }
+            }
+        }
+        prev
+    }
+
+    fn get(&self, key: &RowKey) -> Option<StampMicros> {
+        self.stamps.get(key).copied()
+    }
+}
+
+/// Runs one worker until its schedule ends or `stop` turns true.
+pub async fn run_worker(
+    cfg: WorkerConfig,
+    mut schedule: Schedule,
+    mut gen: Generator,
+    commits: mpsc::Sender<CommitBatch>,
+    stats: SnapshotSender,
+    faults: mpsc::UnboundedSender<WorkerFault>,
+    mut stop: watch::Receiver<bool>,
+) -> WorkerReport {
+    let mut report = WorkerReport::default();
+    let mut conn: Option<mysql_async::Conn> = None;
+    let mut backoff = Duration::from_millis(100);
+    let mut next_connect = cfg.start;
+    let mut sql = BatchSql::default();
+    let mut stamps = StampMemory::default();
+    let mut rec = Recorder::new(cfg.start);
+    let mut last_flush = Instant::now();
+    let fault = |message: String| {
+        let _ = faults.send(WorkerFault {
+            worker: cfg.id,
+            message,
+        });
+    };
+    let mut writes: Vec<Write> = Vec::with_capacity(cfg.batch_rows);
+
+    while let Some(batch) = schedule.next_batch(cfg.batch_rows) {
+        let Some(&last) = batch.rows.last() else { continue };
+        let due = cfg.start + last;
+        if Instant::now() < due {
+            tokio::select! {
+                _ = tokio::time::sleep_until(due.into()) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let sent = Instant::now();
+        if sent.duration_since(last_flush) >= Duration::from_millis(500) {
+            last_flush = sent;
+            if stats.send(rec.take_interval()).await.is_err() {
+                break;
+            }
+        }
+        let rows = batch.rows.len() as u64;
+        rec.add_at(Counter::TargetRows, due, rows);
+        let lateness = sent.saturating_duration_since(due);
+        if lateness > cfg.max_lag {
+            rec.add_at(Counter::Dropped, due, rows);
+            report.dropped += rows;
+            continue;
+        }
+        for _ in 0..rows {
+            rec.record_at(Series::Lateness, sent, micros(lateness));
+        }
+        if lateness > LATE_THRESHOLD {
+            rec.add_at(Counter::Late, sent, rows);
+            report.late += rows;
+        }
+
+        if conn.is_none() && sent >= next_connect {
+            match mysql_async::Conn::new(cfg.mysql.clone()).await {
+                Ok(c) => {
+                    conn = Some(c);
+                    backoff = Duration::from_millis(100);
+                }
+                Err(e) => {
+                    next_connect = Instant::now() + backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    fault(format!("worker {}: cannot connect to MySQL: {e}", cfg.id));
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else {
+            // Not connected: the slot is lost, and says so.
+            rec.add_at(Counter::Failed, sent, rows);
+            report.failed += rows;
+            continue;
+        };
+
+        let now_us = sent.saturating_duration_since(cfg.start).as_micros() as u64;
+        writes.clear();
+        writes.extend((0..batch.rows.len()).map(|_| gen.next_write(now_us)));
+        let stamp = cfg.wall_start_us + now_us as i64;
+        let text = sql.build(&writes, stamp);
+        match c.query_drop(text).await {
+            Ok(()) => {
+                let acked = Instant::now();
+                let ack_us = acked.saturating_duration_since(cfg.start).as_micros() as u64;
+                gen.committed(&writes, ack_us);
+                let mut committed = Vec::with_capacity(writes.len());
+                for (w, intended) in writes.iter().zip(&batch.rows) {
+                    let key = w.key();
+                    let op = w.op();
+                    let prev_stamp = match op {
+                        OpKind::Insert if key.table == crate::model::Table::StoreSales => {
+                            stamps.set(key, stamp);
+                            None
+                        }
+                        OpKind::Insert => None,
+                        OpKind::Update => stamps.set(key, stamp),
+                        OpKind::Delete => stamps.get(&key),
+                    };
+                    rec.record_at(
+                        Series::Client(op),
+                        acked,
+                        micros(acked.saturating_duration_since(cfg.start + *intended)),
+                    );
+                    committed.push(CommittedRow {
+                        key,
+                        op,
+                        stamp,
+                        prev_stamp,
+                    });
+                }
+                rec.add_at(Counter::CommittedRows, acked, rows);
+                report.committed += rows;
+                report.transactions += 1;
+                if commits
+                    .send(CommitBatch {
+                        acked_at: acked,
+                        rows: committed,
+                    })
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            Err(e) => {
+                gen.failed(&writes);
+                rec.add_at(Counter::Failed, sent, rows);
+                report.failed += rows;
+                let fatal = matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_));
+                if fatal {
+                    conn = None;
+                    next_connect = Instant::now();
+                } else if sql.is_transaction() {
+                    let _ = c.query_drop("ROLLBACK").await;
+                }
+                fault(format!("worker {}: write failed ({rows} rows): {e}", cfg.id));
+            }
+        }
+    }
+    let _ = stats.send(rec.take_interval()).await;
+    if let Some(c) = conn {
+        let _ = c.disconnect().await;
+    }
+    report.tickets = gen.tickets_used();
+    report
+}

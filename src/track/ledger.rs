@@ -1,0 +1,527 @@
+//! The ledger: pending versions per sink, the early buffer, and the counts.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::{CommitBatch, CommittedRow};
+use crate::model::{Observation, OpKind, RowKey, Sink, StampMicros};
+
+/// How long a fully observed version is remembered to recognise duplicates.
+/// Beyond it a repeat shows up as `unexpected` instead of `duplicates`.
+pub const DEFAULT_DUP_WINDOW: Duration = Duration::from_secs(300);
+
+/// Accounting for one sink.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SinkCounts {
+    /// Versions registered (committed) that this sink should show.
+    pub expected: u64,
+    /// Versions seen at least once.
+    pub seen: u64,
+    /// Repeat observations of a version already seen.
+    pub duplicates: u64,
+    /// Observations matching nothing this run wrote (after the early buffer expired).
+    pub unexpected: u64,
+    /// Versions seen before the commit ack reached the harness (latency recorded as 0).
+    pub before_ack: u64,
+    /// Versions counted as seen because a later version of the same row was seen
+    /// first (a polled sink can miss an insert that an update or delete overwrote
+    /// within one poll); no latency is recorded for them.
+    pub superseded: u64,
+}
+
+impl SinkCounts {
+    /// Expected versions not (yet) seen.
+    pub fn missing(&self) -> u64 {
+        self.expected.saturating_sub(self.seen)
+    }
+}
+
+/// What became of one observation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MatchOutcome {
+    /// First sighting of a version: latency from the commit ack.
+    Seen {
+        /// The sink.
+        sink: Sink,
+        /// The registered operation.
+        op: OpKind,
+        /// Observed − acked; zero when the observation beat the ack.
+        latency: Duration,
+        /// The version's stamp (for the sink-server-clock cross-check).
+        stamp: StampMicros,
+        /// When the sink itself says the row arrived (its clock), if it says.
+        server_arrival: Option<StampMicros>,
+        /// When the harness saw it.
+        seen_at: Instant,
+    },
+    /// A repeat of a version already seen.
+    Duplicate,
+    /// An update's before-image in a changelog: expected noise, not counted.
+    BeforeImage,
+    /// Not matched yet; kept in the early buffer.
+    Buffered,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Version {
+    op: OpKind,
+    stamp: StampMicros,
+    prev_stamp: Option<StampMicros>,
+    acked_at: Instant,
+    /// Bit per sink index: seen there.
+    seen: u8,
+    /// When every enabled sink had seen it (for pruning).
+    done_at: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    versions: [Option<Version>; 2],
+}
+
+/// The tracker's state. Owned by one task; not shared, so no locks.
+#[derive(Debug)]
+pub struct Ledger {
+    enabled_mask: u8,
+    entries: HashMap<RowKey, Entry>,
+    counts: [SinkCounts; 4],
+    early: HashMap<RowKey, Vec<Observation>>,
+    early_count: usize,
+    done: VecDeque<(Instant, RowKey)>,
+    dup_window: Duration,
+}
+
+impl Ledger {
+    /// A ledger that expects every registered version at each of `sinks`.
+    pub fn new(sinks: &[Sink]) -> Self {
+        Ledger {
+            enabled_mask: sinks.iter().fold(0, |m, s| m | (1 << s.index())),
+            entries: HashMap::new(),
+            counts: [SinkCounts::default(); 4],
+            early: HashMap::new(),
+            early_count: 0,
+            done: VecDeque::new(),
+            dup_window: DEFAULT_DUP_WINDOW,
+        }
+    }
+
+    /// Changes how long fully seen versions are kept for duplicate detection.
+    pub fn with_dup_window(mut self, window: Duration) -> Self {
+        self.dup_window = window;
+        self
+    }
+
+    /// Registers a committed batch; returns the outcomes of buffered observations it resolves.
+    pub fn commit(&mut self, batch: &CommitBatch) -> Vec<MatchOutcome> {
+        let mut out = Vec::new();
+        for row in &batch.rows {
+            self.register(row, batch.acked_at);
+            for s in Sink::ALL {
+                if self.enabled(s) {
+                    self.counts[s.index()].expected += 1;
+                }
+            }
+            if let Some(obs) = self.early.remove(&row.key) {
+                self.early_count -= obs.len();
+                for o in obs {
+                    out.push(self.observe(&o));
+                }
+            }
+        }
+        out
+    }
+
+    fn register(&mut self, row: &CommittedRow, acked_at: Instant) {
+        let v = Version {
+            op: row.op,
+            stamp: row.stamp,
+            prev_stamp: row.prev_stamp,
+            acked_at,
+            seen: 0,
+            done_at: None,
+        };
+        let entry = self.entries.entry(row.key).or_default();
+        match entry.versions.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(v),
+            // A third version breaks the at-most-one-mutation rule; keep the newest two
+            // so accounting stays bounded, and let the missing count show the anomaly.
+            None => {
+                entry.versions[0] = entry.versions[1].take();
+                entry.versions[1] = Some(v);
+            }
+        }
+    }
+
+    fn enabled(&self, sink: Sink) -> bool {
+        self.enabled_mask & (1 << sink.index()) != 0
+    }
+
+    /// Matches one observation.
+    pub fn observe(&mut self, obs: &Observation) -> MatchOutcome {
+        let bit = 1u8 << obs.sink.index();
+        let Some(entry) = self.entries.get_mut(&obs.key) else {
+            return self.buffer(obs);
+        };
+        let has_update = entry
+            .versions
+            .iter()
+            .flatten()
+            .any(|v| v.op == OpKind::Update);
+        let idx = entry.versions.iter().position(|slot| {
+            slot.as_ref().is_some_and(|v| match (obs.op, v.op) {
+                // A changelog delete carries the before-image's stamp; a polled
+                // sink sees only absence.
+                (OpKind::Delete, OpKind::Delete) => {
+                    obs.stamp.is_none() || v.prev_stamp.is_none() || obs.stamp == v.prev_stamp
+                }
+                (OpKind::Delete, _) => false,
+                (_, OpKind::Delete) => false,
+                // Insert/upsert observations match on the stamp; a sink without
+                // stamps matches the newest unseen version.
+                (_, _) => obs.stamp.is_none_or(|s| s == v.stamp),
+            })
+        });
+        let Some(idx) = idx else {
+            if obs.op == OpKind::Delete && has_update {
+                let before = entry
+                    .versions
+                    .iter()
+                    .flatten()
+                    .any(|v| v.op == OpKind::Update && v.prev_stamp == obs.stamp);
+                if before || obs.stamp.is_none() {
+                    return MatchOutcome::BeforeImage;
+                }
+            }
+            return self.buffer(obs);
+        };
+        let enabled = self.enabled_mask;
+        let v = entry.versions[idx].as_mut().expect("position found it");
+        if v.seen & bit != 0 {
+            self.counts[obs.sink.index()].duplicates += 1;
+            return MatchOutcome::Duplicate;
+        }
+        v.seen |= bit;
+        let counts = &mut self.counts[obs.sink.index()];
+        counts.seen += 1;
+        let latency = obs
+            .seen_at
+            .checked_duration_since(v.acked_at)
+            .unwrap_or_else(|| {
+                counts.before_ack += 1;
+                Duration::ZERO
+            });
+        let outcome = MatchOutcome::Seen {
+            sink: obs.sink,
+            op: v.op,
+            latency,
+            stamp: v.stamp,
+            server_arrival: obs.server_arrival,
+            seen_at: obs.seen_at,
+        };
+        // Only a polled sink can legitimately skip a version; a changelog shows
+        // every one, so a skipped version there stays missing.
+        let later = v.op != OpKind::Insert && matches!(obs.sink, Sink::Path1 | Sink::Path2);
+        let mut newly_done = mark_done(v, enabled, obs.seen_at);
+        if later {
+            // The other slot holds the version this one replaced.
+            if let Some(prev) = entry.versions[1 - idx].as_mut() {
+                if prev.seen & bit == 0 {
+                    prev.seen |= bit;
+                    counts.seen += 1;
+                    counts.superseded += 1;
+                    newly_done |= mark_done(prev, enabled, obs.seen_at);
+                }
+            }
+        }
+        if newly_done {
+            self.done.push_back((obs.seen_at, obs.key));
+        }
+        outcome
+    }
+
+    fn buffer(&mut self, obs: &Observation) -> MatchOutcome {
+        self.early.entry(obs.key).or_default().push(*obs);
+        self.early_count += 1;
+        MatchOutcome::Buffered
+    }
+
+    /// Forgets fully seen rows older than the duplicate window, and turns early
+    /// observations older than `early_grace` into `unexpected`. Call about once a second.
+    pub fn prune(&mut self, now: Instant, early_grace: Duration) {
+        while let Some(&(at, key)) = self.done.front() {
+            if now.saturating_duration_since(at) < self.dup_window {
+                break;
+            }
+            self.done.pop_front();
+            let enabled = self.enabled_mask;
+            if let Some(entry) = self.entries.get(&key) {
+                let all_done = entry
+                    .versions
+                    .iter()
+                    .flatten()
+                    .all(|v| v.seen & enabled == enabled);
+                if all_done {
+                    self.entries.remove(&key);
+                }
+            }
+        }
+        if self.early_count > 0 {
+            self.expire_early(|o| now.saturating_duration_since(o.seen_at) >= early_grace);
+        }
+    }
+
+    /// Ends the run: every observation still buffered is `unexpected`.
+    pub fn finish(&mut self) {
+        self.expire_early(|_| true);
+    }
+
+    fn expire_early(&mut self, expired: impl Fn(&Observation) -> bool) {
+        let mut counts = self.counts;
+        let mut removed = 0;
+        self.early.retain(|_, obs| {
+            obs.retain(|o| {
+                let gone = expired(o);
+                if gone {
+                    counts[o.sink.index()].unexpected += 1;
+                    removed += 1;
+                }
+                !gone
+            });
+            !obs.is_empty()
+        });
+        self.counts = counts;
+        self.early_count -= removed;
+    }
+
+    /// Counts for one sink.
+    pub fn counts(&self, sink: Sink) -> SinkCounts {
+        self.counts[sink.index()]
+    }
+
+    /// Versions committed but not yet seen at `sink`.
+    pub fn in_flight(&self, sink: Sink) -> u64 {
+        self.counts[sink.index()].missing()
+    }
+
+    /// True when every enabled sink has seen every registered version.
+    pub fn all_seen(&self) -> bool {
+        Sink::ALL
+            .iter()
+            .filter(|s| self.enabled(**s))
+            .all(|s| self.in_flight(*s) == 0)
+    }
+
+    /// Up to `limit` versions not seen at `sink`, oldest commit first: the keys a
+    /// report lists as missing.
+    pub fn missing_keys(&self, sink: Sink, limit: usize) -> Vec<(RowKey, OpKind, StampMicros)> {
+        let bit = 1u8 << sink.index();
+        let mut v: Vec<_> = self
+            .entries
+            .iter()
+            .flat_map(|(k, e)| e.versions.iter().flatten().map(move |v| (k, v)))
+            .filter(|(_, v)| v.seen & bit == 0)
+            .map(|(k, v)| (v.acked_at, *k, v.op, v.stamp))
+            .collect();
+        v.sort_by_key(|x| (x.0, x.1));
+        v.into_iter()
+            .take(limit)
+            .map(|(_, k, op, s)| (k, op, s))
+            .collect()
+    }
+
+    /// Rows currently held (for the memory-per-row figure).
+    pub fn tracked_rows(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Records when a version became seen everywhere; true the first time.
+fn mark_done(v: &mut Version, enabled: u8, at: Instant) -> bool {
+    if v.seen & enabled == enabled && v.done_at.is_none() {
+        v.done_at = Some(at);
+        true
+    } else {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Table;
+
+    fn key(ticket: u64) -> RowKey {
+        RowKey {
+            table: Table::StoreSales,
+            ticket,
+            item: 7,
+        }
+    }
+
+    fn batch(at: Instant, rows: &[CommittedRow]) -> CommitBatch {
+        CommitBatch {
+            acked_at: at,
+            rows: rows.to_vec(),
+        }
+    }
+
+    fn ins(ticket: u64, stamp: i64) -> CommittedRow {
+        CommittedRow {
+            key: key(ticket),
+            op: OpKind::Insert,
+            stamp,
+            prev_stamp: None,
+        }
+    }
+
+    fn obs(sink: Sink, ticket: u64, op: OpKind, stamp: Option<i64>, at: Instant) -> Observation {
+        Observation {
+            sink,
+            key: key(ticket),
+            op,
+            stamp,
+            seen_at: at,
+            server_arrival: None,
+        }
+    }
+
+    #[test]
+    fn insert_seen_once_then_duplicate() {
+        let t0 = Instant::now();
+        let mut l = Ledger::new(&[Sink::Kafka, Sink::Path2]);
+        l.commit(&batch(t0, &[ins(1, 100)]));
+        let o = obs(
+            Sink::Kafka,
+            1,
+            OpKind::Insert,
+            Some(100),
+            t0 + Duration::from_millis(30),
+        );
+        match l.observe(&o) {
+            MatchOutcome::Seen { latency, op, .. } => {
+                assert_eq!(latency, Duration::from_millis(30));
+                assert_eq!(op, OpKind::Insert);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(l.observe(&o), MatchOutcome::Duplicate);
+        let k = l.counts(Sink::Kafka);
+        assert_eq!(
+            (k.expected, k.seen, k.duplicates, k.missing()),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(l.counts(Sink::Path2).missing(), 1);
+        assert!(!l.all_seen());
+        assert_eq!(
+            l.missing_keys(Sink::Path2, 10),
+            vec![(key(1), OpKind::Insert, 100)]
+        );
+    }
+
+    #[test]
+    fn observation_before_commit_is_buffered_then_matched() {
+        let t0 = Instant::now();
+        let mut l = Ledger::new(&[Sink::Binlog]);
+        let early = obs(Sink::Binlog, 1, OpKind::Insert, Some(5), t0);
+        assert_eq!(l.observe(&early), MatchOutcome::Buffered);
+        let out = l.commit(&batch(t0 + Duration::from_micros(200), &[ins(1, 5)]));
+        assert!(matches!(
+            out[..],
+            [MatchOutcome::Seen {
+                latency: Duration::ZERO,
+                ..
+            }]
+        ));
+        assert_eq!(l.counts(Sink::Binlog).before_ack, 1);
+        assert!(l.all_seen());
+    }
+
+    #[test]
+    fn update_before_image_is_not_a_delete() {
+        let t0 = Instant::now();
+        let mut l = Ledger::new(&[Sink::Kafka]);
+        l.commit(&batch(t0, &[ins(1, 100)]));
+        l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(100), t0));
+        let upd = CommittedRow {
+            key: key(1),
+            op: OpKind::Update,
+            stamp: 200,
+            prev_stamp: Some(100),
+        };
+        l.commit(&batch(t0, &[upd]));
+        let before = obs(Sink::Kafka, 1, OpKind::Delete, Some(100), t0);
+        assert_eq!(l.observe(&before), MatchOutcome::BeforeImage);
+        let after = obs(Sink::Kafka, 1, OpKind::Insert, Some(200), t0);
+        assert!(matches!(
+            l.observe(&after),
+            MatchOutcome::Seen {
+                op: OpKind::Update,
+                ..
+            }
+        ));
+        assert_eq!(l.counts(Sink::Kafka).seen, 2);
+        assert!(l.all_seen());
+    }
+
+    #[test]
+    fn delete_matches_with_or_without_stamp() {
+        let t0 = Instant::now();
+        let mut l = Ledger::new(&[Sink::Kafka, Sink::Path1]);
+        l.commit(&batch(t0, &[ins(1, 100)]));
+        let del = CommittedRow {
+            key: key(1),
+            op: OpKind::Delete,
+            stamp: 300,
+            prev_stamp: Some(100),
+        };
+        l.commit(&batch(t0, &[del]));
+        // Kafka's "d" carries the before-image stamp; the warehouse sees only absence.
+        assert!(matches!(
+            l.observe(&obs(Sink::Kafka, 1, OpKind::Delete, Some(100), t0)),
+            MatchOutcome::Seen {
+                op: OpKind::Delete,
+                ..
+            }
+        ));
+        assert!(matches!(
+            l.observe(&obs(Sink::Path1, 1, OpKind::Delete, None, t0)),
+            MatchOutcome::Seen {
+                op: OpKind::Delete,
+                ..
+            }
+        ));
+        assert_eq!(
+            l.counts(Sink::Kafka).missing(),
+            1,
+            "the insert is still unseen"
+        );
+        // The warehouse never showed the insert before the delete removed it:
+        // the delete's sighting accounts for it, without a latency.
+        let p1 = l.counts(Sink::Path1);
+        assert_eq!((p1.seen, p1.superseded, p1.missing()), (2, 1, 0));
+    }
+
+    #[test]
+    fn stray_observations_become_unexpected() {
+        let t0 = Instant::now();
+        let mut l = Ledger::new(&[Sink::Kafka]);
+        l.observe(&obs(Sink::Kafka, 9, OpKind::Insert, Some(1), t0));
+        l.prune(t0 + Duration::from_secs(1), Duration::from_secs(10));
+        assert_eq!(l.counts(Sink::Kafka).unexpected, 0, "still within grace");
+        l.prune(t0 + Duration::from_secs(11), Duration::from_secs(10));
+        assert_eq!(l.counts(Sink::Kafka).unexpected, 1);
+        l.finish();
+        assert_eq!(l.counts(Sink::Kafka).unexpected, 1, "counted once");
+    }
+
+    #[test]
+    fn fully_seen_rows_are_pruned_after_the_window() {
+        let t0 = Instant::now();
+        let mut l = Ledger::new(&[Sink::Kafka]).with_dup_window(Duration::from_secs(5));
+        l.commit(&batch(t0, &[ins(1, 1), ins(2, 2)]));
+        l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(1), t0));
+        l.prune(t0 + Duration::from_secs(6), Duration::from_secs(10));
+        assert_eq!(l.tracked_rows(), 1, "row 2 is still in flight");
+        assert_eq!(l.counts(Sink::Kafka).missing(), 1);
+    }
+}

@@ -1,0 +1,145 @@
+//! The tracker task: owns the [`Ledger`], consumes commit batches from the
+//! workers and observation batches from the observers, records sink latencies,
+//! tells the warehouse pollers which keys were updated or deleted, and publishes
+//! a status the progress line and the drain phase read.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use super::{CommitBatch, Ledger, MatchOutcome, SinkCounts};
+use crate::model::{Observation, OpKind, Sink, Table};
+use crate::observe::ChangeWatch;
+use crate::stats::{Counter, Gauge, Recorder, Series, SnapshotSender};
+
+/// An observation seen this long without a matching commit is `unexpected`.
+pub const EARLY_GRACE: Duration = Duration::from_secs(30);
+
+/// What the tracker publishes a few times a second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrackerStatus {
+    /// Counts per sink, indexed by [`Sink::index`].
+    pub counts: [SinkCounts; 4],
+    /// Commit batches received.
+    pub batches: u64,
+    /// True when every enabled sink has seen every registered version.
+    pub all_seen: bool,
+    /// False once both input channels closed and the ledger is final.
+    pub open: bool,
+}
+
+/// The channels and handles the tracker works with.
+#[derive(Debug)]
+pub struct TrackerIo {
+    /// Commit batches from the workers; closes when the last worker ends.
+    pub commits: mpsc::Receiver<CommitBatch>,
+    /// Observation batches from the observers; closes when the last observer ends.
+    pub observations: mpsc::Receiver<Vec<Observation>>,
+    /// Where sink latencies go.
+    pub stats: SnapshotSender,
+    /// Keys updated or deleted, for the warehouse pollers (`None` without warehouse sinks).
+    pub changes: Option<ChangeWatch>,
+    /// Status for progress and drain.
+    pub status: watch::Sender<TrackerStatus>,
+}
+
+/// Runs until both input channels are closed; returns the final ledger.
+pub async fn run_tracker(
+    mut ledger: Ledger,
+    sinks: Vec<Sink>,
+    start: Instant,
+    mut io: TrackerIo,
+) -> Ledger {
+    let mut rec = Recorder::new(start);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut commits_open, mut obs_open) = (true, true);
+    let mut batches = 0u64;
+    while commits_open || obs_open {
+        tokio::select! {
+            batch = io.commits.recv(), if commits_open => match batch {
+                Some(batch) => {
+                    batches += 1;
+                    if let Some(w) = &io.changes {
+                        register_changes(w, &batch);
+                    }
+                    for outcome in ledger.commit(&batch) {
+                        record(&mut rec, outcome);
+                    }
+                }
+                None => commits_open = false,
+            },
+            obs = io.observations.recv(), if obs_open => match obs {
+                Some(list) => {
+                    for o in &list {
+                        record(&mut rec, ledger.observe(o));
+                    }
+                }
+                None => obs_open = false,
+            },
+            _ = tick.tick() => {
+                let now = Instant::now();
+                ledger.prune(now, EARLY_GRACE);
+                for s in &sinks {
+                    rec.set_at(Gauge::InFlight(*s), now, ledger.in_flight(*s));
+                }
+                let _ = io.stats.send(rec.take_interval()).await;
+                publish(&io.status, &ledger, batches, true);
+            }
+        }
+    }
+    ledger.finish();
+    let now = Instant::now();
+    for s in &sinks {
+        rec.set_at(Gauge::InFlight(*s), now, ledger.in_flight(*s));
+    }
+    let _ = io.stats.send(rec.take_interval()).await;
+    publish(&io.status, &ledger, batches, false);
+    ledger
+}
+
+fn publish(tx: &watch::Sender<TrackerStatus>, ledger: &Ledger, batches: u64, open: bool) {
+    let mut counts = [SinkCounts::default(); 4];
+    for s in Sink::ALL {
+        counts[s.index()] = ledger.counts(s);
+    }
+    let _ = tx.send(TrackerStatus {
+        counts,
+        batches,
+        all_seen: ledger.all_seen(),
+        open,
+    });
+}
+
+fn register_changes(w: &ChangeWatch, batch: &CommitBatch) {
+    for row in &batch.rows {
+        if row.key.table != Table::StoreSales {
+            continue;
+        }
+        match row.op {
+            OpKind::Update => w.register_update(row.key, row.stamp),
+            OpKind::Delete => w.register_delete(row.key),
+            OpKind::Insert => {}
+        }
+    }
+}
+
+fn record(rec: &mut Recorder, outcome: MatchOutcome) {
+    if let MatchOutcome::Seen {
+        sink,
+        op,
+        latency,
+        stamp,
+        server_arrival,
+        seen_at,
+    } = outcome
+    {
+        rec.record_at(Series::Sink(sink, op), seen_at, latency.as_micros() as u64);
+        rec.add_at(Counter::Seen(sink), seen_at, 1);
+        if let Some(arrived) = server_arrival {
+            if arrived >= stamp && op != OpKind::Delete {
+                rec.record_at(Series::SinkServer(sink), seen_at, (arrived - stamp) as u64);
+            }
+        }
+    }
+}
