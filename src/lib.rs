@@ -9,3 +9,5 @@
 
 pub mod dist;
 pub mod model;
+pub mod plan;
+pub mod scenario;
