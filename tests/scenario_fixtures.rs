@@ -40,7 +40,11 @@ fn expected() -> Vec<Expected> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let cols: Vec<&str> = l.split('\t').collect();
-            assert_eq!(cols.len(), 4, "EXPECTED.tsv row needs 4 tab-separated columns: {l}");
+            assert_eq!(
+                cols.len(),
+                4,
+                "EXPECTED.tsv row needs 4 tab-separated columns: {l}"
+            );
             Expected {
                 file: cols[0].into(),
                 exit: cols[1].parse().unwrap(),
@@ -72,7 +76,12 @@ fn bad_fixtures_fail_as_documented() {
             Err(err) => {
                 let msg = err.to_string();
                 if err.exit_code() != e.exit {
-                    failures.push(format!("{}: exit {} != {}", e.file, err.exit_code(), e.exit));
+                    failures.push(format!(
+                        "{}: exit {} != {}",
+                        e.file,
+                        err.exit_code(),
+                        e.exit
+                    ));
                 }
                 if !msg.contains(&format!("tests/fixtures/bad/{}", e.located)) {
                     failures.push(format!("{}: `{msg}` lacks `{}`", e.file, e.located));
@@ -103,7 +112,10 @@ fn missing_file_is_bad_input() {
     let err = scenario::load(Path::new("tests/fixtures/bad/no-such-file.toml")).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     let msg = err.to_string();
-    assert!(msg.starts_with("tests/fixtures/bad/no-such-file.toml: cannot read"), "{msg}");
+    assert!(
+        msg.starts_with("tests/fixtures/bad/no-such-file.toml: cannot read"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -113,12 +125,25 @@ fn shipped_scenarios_validate() {
         .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    for want in ["quickstart", "steady", "high-throughput", "spike", "returns-heavy"] {
-        assert!(names.iter().any(|n| n == want), "scenarios/{want}.toml missing");
+    for want in [
+        "quickstart",
+        "steady",
+        "high-throughput",
+        "spike",
+        "returns-heavy",
+    ] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "scenarios/{want}.toml missing"
+        );
     }
     for p in files {
         let s = parse(&p).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.name, p.file_stem().unwrap().to_string_lossy(), "name matches the file");
+        assert_eq!(
+            s.name,
+            p.file_stem().unwrap().to_string_lossy(),
+            "name matches the file"
+        );
         assert!(s.description.is_some(), "{}: describe it", p.display());
         assert!(s.expected_rows() >= 1.0);
         assert_eq!(s.source_text(), std::fs::read_to_string(&p).unwrap());
@@ -129,7 +154,11 @@ fn shipped_scenarios_validate() {
 fn quickstart_fits_in_two_minutes() {
     let s = parse(Path::new("scenarios/quickstart.toml")).unwrap();
     assert!(s.duration + s.drain_timeout <= Duration::from_secs(120));
-    assert_eq!(s.observe.sinks, Sink::ALL.to_vec(), "quickstart observes every sink");
+    assert_eq!(
+        s.observe.sinks,
+        Sink::ALL.to_vec(),
+        "quickstart observes every sink"
+    );
 }
 
 #[test]
@@ -151,13 +180,22 @@ fn minimal_takes_every_default() {
     assert_eq!((s.load.workers, s.load.batch_rows), (4, 10));
     assert_eq!(s.load.arrivals, Arrivals::Uniform);
     assert_eq!(s.load.max_lag, Duration::from_secs(30));
-    assert_eq!((s.mix.items_per_ticket.min, s.mix.items_per_ticket.max), (8, 16));
+    assert_eq!(
+        (s.mix.items_per_ticket.min, s.mix.items_per_ticket.max),
+        (8, 16)
+    );
     assert_eq!(s.mix.return_probability, 0.10);
     assert_eq!(s.targets.mysql.expose(), scenario::DEFAULT_MYSQL_URL);
-    assert_eq!(s.targets.warehouse.expose(), scenario::DEFAULT_WAREHOUSE_URL);
+    assert_eq!(
+        s.targets.warehouse.expose(),
+        scenario::DEFAULT_WAREHOUSE_URL
+    );
     assert_eq!(s.targets.kafka.brokers, "127.0.0.1:9092");
     assert_eq!(s.targets.kafka.format, KafkaFormat::DebeziumJson);
-    assert_eq!(s.targets.kafka.topic(tpcds_bench::model::Table::StoreSales), "tpcds.store_sales");
+    assert_eq!(
+        s.targets.kafka.topic(tpcds_bench::model::Table::StoreSales),
+        "tpcds.store_sales"
+    );
     assert_eq!(s.observe.sinks, vec![Sink::Kafka, Sink::Path1, Sink::Path2]);
     assert_eq!(s.observe.poll_interval, Duration::from_millis(100));
     assert_eq!(s.observe.arrival_overlap, Duration::from_secs(2));
@@ -180,7 +218,11 @@ fn all_keys_are_read() {
             over: Some(Duration::from_secs(300))
         }
     );
-    assert_eq!(s.observe.sinks, Sink::ALL.to_vec(), "sorted, binlog added by binlog = true");
+    assert_eq!(
+        s.observe.sinks,
+        Sink::ALL.to_vec(),
+        "sorted, binlog added by binlog = true"
+    );
     assert_eq!(s.targets.kafka.format, KafkaFormat::CanalJson);
     assert_eq!(s.targets.kafka.topic_prefix, "cdc_");
     assert_eq!(s.targets.flink_rest.url().scheme(), "https");
@@ -190,7 +232,10 @@ fn all_keys_are_read() {
     assert_eq!(s.slo.min_achieved_ratio, Some(0.9));
     let json = serde_json::to_string(&s).unwrap();
     assert!(!json.contains("pw1") && !json.contains("pw2"), "{json}");
-    assert!(json.contains("mysql://bench:***@db.example:3307/bench_db"), "{json}");
+    assert!(
+        json.contains("mysql://bench:***@db.example:3307/bench_db"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -204,9 +249,15 @@ fn table_forms_and_dotted_keys_read_the_same() {
     let s = parse(Path::new("tests/fixtures/good/staircase.toml")).unwrap();
     assert_eq!(s.load.workers, 3);
     assert_eq!(s.slo.p99_ms.get(Sink::Kafka), Some(1000.0));
-    assert!(matches!(s.load.rate, RateSpec::Step(StepSpec::Every { .. })));
+    assert!(matches!(
+        s.load.rate,
+        RateSpec::Step(StepSpec::Every { .. })
+    ));
     let s = parse(Path::new("tests/fixtures/good/targets_alt.toml")).unwrap();
     assert_eq!(s.targets.kafka.brokers, "127.0.0.1:19092");
     assert_eq!(s.targets.warehouse.url().port(), Some(6000));
-    assert_eq!((s.mix.items_per_ticket.min, s.mix.items_per_ticket.max), (8, 16));
+    assert_eq!(
+        (s.mix.items_per_ticket.min, s.mix.items_per_ticket.max),
+        (8, 16)
+    );
 }

@@ -42,7 +42,11 @@ impl Segment {
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
     Piecewise(Arc<[Segment]>),
-    Sine { mean: f64, amplitude: f64, period: f64 },
+    Sine {
+        mean: f64,
+        amplitude: f64,
+        period: f64,
+    },
 }
 
 /// A rate profile over `[0, duration]`, in rows per second; zero outside it.
@@ -138,7 +142,9 @@ impl RateProfile {
         match &self.shape {
             Shape::Piecewise(segs) => match segment_at(segs, t) {
                 Some(s) => s.cum + s.rows_in(t - s.start),
-                None => segs.last().map_or(0.0, |s| s.cum + s.rows_in(s.end - s.start)),
+                None => segs
+                    .last()
+                    .map_or(0.0, |s| s.cum + s.rows_in(s.end - s.start)),
             },
             Shape::Sine {
                 mean,
@@ -169,23 +175,31 @@ impl RateProfile {
             Shape::Sine {
                 mean, amplitude, ..
             } => {
-                // mean·t <= R(t) <= mean·t + 2·amplitude/ω brackets the answer.
+                // mean·t <= R(t) <= mean·t + 2·amplitude/ω brackets the answer;
+                // Newton steps inside the bracket, bisection when a step leaves it.
                 let w = std::f64::consts::TAU / self.sine_period();
                 let mut lo = ((i - 2.0 * amplitude / w) / mean).max(0.0);
                 let mut hi = (i / mean).min(self.duration);
-                // 200 halvings reach the f64 resolution of any run length.
+                let mut t = 0.5 * (lo + hi);
                 for _ in 0..200 {
-                    if hi - lo <= 1e-12 * hi.max(1.0) {
+                    let err = self.rows_by_secs(t) - i;
+                    if err.abs() < 1e-9 || hi - lo <= 1e-12 * hi.max(1.0) {
                         break;
                     }
-                    let mid = 0.5 * (lo + hi);
-                    if self.rows_by_secs(mid) < i {
-                        lo = mid;
+                    if err < 0.0 {
+                        lo = t;
                     } else {
-                        hi = mid;
+                        hi = t;
                     }
+                    let rate = self.rate_at(Duration::from_secs_f64(t));
+                    let newton = t - err / rate;
+                    t = if rate > 0.0 && newton > lo && newton < hi {
+                        newton
+                    } else {
+                        0.5 * (lo + hi)
+                    };
                 }
-                hi
+                t
             }
         };
         Some(Duration::from_secs_f64(secs.clamp(0.0, self.duration)))

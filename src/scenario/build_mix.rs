@@ -120,9 +120,12 @@ fn key_dist(f: &Field) -> Result<KeyDist> {
             t.allow(&["dist", "n", "s"], &[])?;
             let n = t.req("n", "the number of keys, e.g. n = 18000")?;
             let n = n.int_in(1, MAX_KEYS, n_hint)? as u64;
-            let s = t
-                .req("s", "the skew exponent, e.g. s = 1.1")?
-                .number_in(0.0, true, 10.0, "a skew exponent > 0 and <= 10 (e.g. 1.1)")?;
+            let s = t.req("s", "the skew exponent, e.g. s = 1.1")?.number_in(
+                0.0,
+                true,
+                10.0,
+                "a skew exponent > 0 and <= 10 (e.g. 1.1)",
+            )?;
             Ok(KeyDist::Zipf { n, s })
         }
     }

@@ -23,7 +23,10 @@ pub(crate) fn targets(t: &Tbl) -> Result<Targets> {
     t.allow(
         &["mysql", "kafka", "warehouse", "cloudberry", "flink_rest"],
         &[
-            ("postgres", "the warehouse is targets.warehouse (alias targets.cloudberry)"),
+            (
+                "postgres",
+                "the warehouse is targets.warehouse (alias targets.cloudberry)",
+            ),
             ("flink", "the Flink REST endpoint is targets.flink_rest"),
         ],
     )?;
@@ -112,8 +115,7 @@ fn kafka(f: Option<Field>) -> Result<KafkaTarget> {
     if let Some(p) = t.get("topic_prefix") {
         let s = p.string("a topic name prefix such as \"tpcds.\"")?;
         let ok = s.len() <= 200
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !ok {
             return Err(p.invalid(
@@ -183,5 +185,6 @@ fn kafka_is_string(root: &Node) -> bool {
 }
 
 fn has_alias_only(root: &Node) -> bool {
-    targets_table(root).is_some_and(|t| t.get("cloudberry").is_some() && t.get("warehouse").is_none())
+    targets_table(root)
+        .is_some_and(|t| t.get("cloudberry").is_some() && t.get("warehouse").is_none())
 }

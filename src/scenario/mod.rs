@@ -10,6 +10,7 @@
 //! The key reference with defaults is `docs/SCENARIO.md`.
 
 mod build;
+mod build_load;
 mod build_mix;
 mod build_targets;
 mod error;
@@ -68,8 +69,11 @@ pub fn parse_override(arg: &str) -> Result<(String, String), ScenarioError> {
         bad("expected dotted.key=value, e.g. --set load.rate.per_second=2000".into())
     })?;
     let key = key.trim();
-    let ok_segment =
-        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let ok_segment = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
     if !key.split('.').all(ok_segment) {
         return Err(bad(format!(
             "`{key}` is not a dotted key; expected e.g. load.rate.per_second"

@@ -79,10 +79,7 @@ impl<'a> Field<'a> {
     }
 
     fn wrong_type(&self, hint: &str) -> ScenarioError {
-        self.invalid(format!(
-            "must be {hint}, not {}",
-            self.node.val.kind_name()
-        ))
+        self.invalid(format!("must be {hint}, not {}", self.node.val.kind_name()))
     }
 
     /// True when the value came from a flag or the environment, where the user
@@ -317,7 +314,10 @@ mod tests {
     fn suggestions_catch_typos_not_strangers() {
         let keys = ["workers", "batch_rows", "rate", "arrivals", "max_lag"];
         assert_eq!(closest("wrkers", keys.iter().copied()), Some("workers"));
-        assert_eq!(closest("batchrows", keys.iter().copied()), Some("batch_rows"));
+        assert_eq!(
+            closest("batchrows", keys.iter().copied()),
+            Some("batch_rows")
+        );
         assert_eq!(closest("rat", keys.iter().copied()), Some("rate"));
         assert_eq!(closest("colour", keys.iter().copied()), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);

@@ -302,8 +302,15 @@ mod tests {
         set_path(&mut root, &["load", "workers"], from_flag_value("8", "f")).unwrap();
         set_path(&mut root, &["mix", "item", "n"], from_flag_value("5", "g")).unwrap();
         let load = &table(&root).get("load").unwrap().node;
-        assert!(matches!(table(load).get("workers").unwrap().node.val, Val::Int(8)));
-        let err = set_path(&mut root, &["load", "workers", "x"], from_flag_value("1", "h"));
+        assert!(matches!(
+            table(load).get("workers").unwrap().node.val,
+            Val::Int(8)
+        ));
+        let err = set_path(
+            &mut root,
+            &["load", "workers", "x"],
+            from_flag_value("1", "h"),
+        );
         assert!(err.unwrap_err().contains("load.workers is an integer"));
     }
 }

@@ -345,7 +345,10 @@ pub struct ScenarioSource {
     pub text: String,
     /// `--set` overrides applied, in order, as `(dotted.key, value)`
     /// (serialised as `key=value` with URL passwords redacted).
-    #[serde(serialize_with = "ser_overrides", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        serialize_with = "ser_overrides",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub overrides: Vec<(String, String)>,
     /// Environment variables that overrode a target (names only).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -65,7 +65,10 @@ pub(crate) fn check_url(
 ) -> Result<TargetUrl, String> {
     let url = Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
     if !schemes.contains(&url.scheme()) {
-        return Err(format!("the scheme `{}:` is not accepted here", url.scheme()));
+        return Err(format!(
+            "the scheme `{}:` is not accepted here",
+            url.scheme()
+        ));
     }
     if !matches!(url.host_str(), Some(h) if !h.is_empty()) {
         return Err("the URL has no host".into());
