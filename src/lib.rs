@@ -11,5 +11,7 @@ pub mod cli;
 pub mod dist;
 pub mod exit;
 pub mod model;
+pub mod plan;
+pub mod scenario;
 pub mod track;
 // pub mod load;

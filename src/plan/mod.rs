@@ -1,0 +1,68 @@
+//! Rate profile → per-worker open-loop schedule. Pure arithmetic, no I/O, no
+//! clocks: times are offsets from the run start; the load module anchors them
+//! to an `Instant` and sleeps until each batch is due.
+
+mod profile;
+mod schedule;
+
+use std::time::Duration;
+
+pub use profile::RateProfile;
+pub use schedule::{Batch, Schedule};
+
+use crate::scenario::{Arrivals, Scenario};
+
+/// Everything the workers need to know about when to write.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Target rate over the run.
+    pub profile: RateProfile,
+    /// Number of workers the rows are split over.
+    pub workers: u32,
+    /// Rows per transaction.
+    pub batch_rows: u32,
+    /// Row spacing.
+    pub arrivals: Arrivals,
+    /// Seed for Poisson arrivals.
+    pub seed: u64,
+    /// A worker further behind than this drops overdue rows.
+    pub max_lag: Duration,
+}
+
+impl Plan {
+    /// The plan of a validated scenario.
+    pub fn from_scenario(s: &Scenario) -> Self {
+        Plan {
+            profile: RateProfile::from_scenario(s),
+            workers: s.load.workers,
+            batch_rows: s.load.batch_rows,
+            arrivals: s.load.arrivals,
+            seed: s.seed,
+            max_lag: s.load.max_lag,
+        }
+    }
+
+    /// The schedule of one worker (0-based).
+    pub fn schedule(&self, worker: u32) -> Schedule {
+        Schedule::new(
+            &self.profile,
+            self.arrivals,
+            worker,
+            self.workers,
+            self.seed,
+        )
+    }
+
+    /// Rows due in `[0, d]` over all workers (the report's expected-rows figure).
+    pub fn expected_rows(&self, d: Duration) -> f64 {
+        self.profile.expected_rows(d)
+    }
+
+    /// Target rate at `t`, rows per second over all workers.
+    pub fn target_rate_at(&self, t: Duration) -> f64 {
+        self.profile.rate_at(t)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,354 @@
+//! Stage two: the spanned tree → a validated [`Scenario`]. Top-level keys,
+//! `[observe]` and `[slo]` live here; `[load]`, `[mix]` and `[targets]` have
+//! their own files.
+
+use std::time::Duration;
+
+use super::build_load::load;
+use super::build_mix::mix;
+use super::build_targets::targets;
+use super::error::ScenarioError;
+use super::read::{Cx, Field, Tbl};
+use super::tree::Node;
+use super::types::*;
+use crate::model::Sink;
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Highest rate any profile may ask for, rows per second. Far above what one
+/// MySQL sustains; it only catches typos (an extra zero or two).
+pub(crate) const MAX_RATE: f64 = 1_000_000.0;
+pub(crate) const SECOND: Duration = Duration::from_secs(1);
+pub(crate) const DAY: Duration = Duration::from_secs(86_400);
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "duration",
+    "warmup",
+    "drain_timeout",
+    "seed",
+    "load",
+    "mix",
+    "targets",
+    "observe",
+    "slo",
+];
+
+/// Keys users put at the top level that belong in a section.
+const TOP_MOVED: &[(&str, &str)] = &[
+    ("workers", "it belongs in [load] (load.workers)"),
+    ("batch_rows", "it belongs in [load] (load.batch_rows)"),
+    ("rate", "it belongs in [load] (load.rate)"),
+    ("arrivals", "it belongs in [load] (load.arrivals)"),
+    ("mysql", "it belongs in [targets] (targets.mysql)"),
+    ("kafka", "it belongs in [targets] (targets.kafka)"),
+    ("warehouse", "it belongs in [targets] (targets.warehouse)"),
+    ("cloudberry", "it belongs in [targets] (targets.cloudberry)"),
+    ("sinks", "it belongs in [observe] (observe.sinks)"),
+    ("p99_ms", "it belongs in [slo] (slo.p99_ms)"),
+];
+
+/// Validates the whole tree. `default_name` is used when the file has no `name`.
+pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scenario> {
+    let top = cx.root(root);
+    top.allow(TOP_KEYS, TOP_MOVED)?;
+
+    let name = match top.get("name") {
+        Some(f) => name(&f)?,
+        None => sanitize_name(default_name),
+    };
+    let description = match top.get("description") {
+        Some(f) => Some(f.string("a string")?.to_string()),
+        None => None,
+    };
+    let duration = top
+        .req(
+            "duration",
+            "every scenario needs a run length, e.g. duration = \"5m\"",
+        )?
+        .duration_in(SECOND, 7 * DAY, "a run length from 1s to 7 days")?;
+    let warmup = match top.get("warmup") {
+        Some(f) => {
+            let w = f.duration("the part of the run left out of the headline numbers")?;
+            if w >= duration {
+                return Err(f.invalid(format!(
+                    "must be shorter than duration ({}); warmup is the first part of the run",
+                    fmt(duration)
+                )));
+            }
+            w
+        }
+        None => Duration::ZERO,
+    };
+    let drain_timeout = opt_duration(
+        &top,
+        "drain_timeout",
+        Duration::from_secs(60),
+        Duration::ZERO,
+        Duration::from_secs(3600),
+        "how long to wait for missing rows after the load, from 0s to 1h (e.g. \"60s\")",
+    )?;
+    let seed = match top.get("seed") {
+        Some(f) => f.int_in(0, i64::MAX, "a non-negative integer (e.g. 42)")? as u64,
+        None => DEFAULT_SEED,
+    };
+
+    let load = load(&section(&top, "load")?, duration)?;
+    let mix = mix(&section(&top, "mix")?)?;
+    let targets = targets(&section(&top, "targets")?)?;
+    let observe = observe(&section(&top, "observe")?)?;
+    let slo = slo(&section(&top, "slo")?, &observe)?;
+
+    Ok(Scenario {
+        name,
+        description,
+        duration,
+        warmup,
+        drain_timeout,
+        seed,
+        load,
+        mix,
+        targets,
+        observe,
+        slo,
+        source: ScenarioSource {
+            origin: String::new(),
+            text: String::new(),
+            overrides: Vec::new(),
+            env: Vec::new(),
+            env_values: Vec::new(),
+        },
+    })
+}
+
+/// A section table; an absent one reads as empty (all defaults).
+pub(crate) fn section<'a>(top: &Tbl<'a>, key: &str) -> Result<Tbl<'a>> {
+    static EMPTY: std::sync::OnceLock<Node> = std::sync::OnceLock::new();
+    match top.get(key) {
+        Some(f) => f.table(&format!("a table ([{key}])")),
+        None => {
+            let empty = EMPTY.get_or_init(|| Node {
+                val: super::tree::Val::Table(Default::default()),
+                origin: super::tree::Origin::File(0..0),
+                text: String::new(),
+            });
+            let mut t = Field {
+                cx: top.cx,
+                path: key.to_string(),
+                node: empty,
+            }
+            .table("a table")?;
+            // Missing keys of an absent section point at the file's first line.
+            t.path = key.to_string();
+            Ok(t)
+        }
+    }
+}
+
+fn name(f: &Field) -> Result<String> {
+    let s = f.string("a short name such as \"steady\"")?;
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        return Err(f.invalid(
+            "must be 1 to 64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit \
+             (it becomes part of the run directory name), e.g. \"steady-5k\"",
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// A run-directory-safe version of a file stem.
+fn sanitize_name(stem: &str) -> String {
+    let s: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    let s = s.trim_start_matches(['.', '_', '-']).to_string();
+    if s.is_empty() {
+        "scenario".into()
+    } else {
+        s
+    }
+}
+
+pub(crate) fn fmt(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+pub(crate) fn opt_duration(
+    t: &Tbl,
+    key: &str,
+    default: Duration,
+    lo: Duration,
+    hi: Duration,
+    hint: &str,
+) -> Result<Duration> {
+    match t.get(key) {
+        Some(f) => f.duration_in(lo, hi, hint),
+        None => Ok(default),
+    }
+}
+
+const SINK_NAMES: [&str; 4] = ["binlog", "kafka", "path1", "path2"];
+
+fn sink_of(name: &str) -> Sink {
+    match name {
+        "binlog" => Sink::Binlog,
+        "kafka" => Sink::Kafka,
+        "path1" => Sink::Path1,
+        _ => Sink::Path2,
+    }
+}
+
+fn observe(t: &Tbl) -> Result<Observe> {
+    t.allow(
+        &["sinks", "poll_interval", "arrival_overlap", "binlog", "sample_rate"],
+        &[
+            ("kafka_format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
+            ("format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
+        ],
+    )?;
+    let mut sinks = vec![Sink::Kafka, Sink::Path1, Sink::Path2];
+    let sink_hint = "one of \"binlog\", \"kafka\", \"path1\", \"path2\"";
+    if let Some(f) = t.get("sinks") {
+        sinks.clear();
+        for item in f.array("an array of sink names, e.g. [\"kafka\", \"path1\", \"path2\"]")? {
+            let s = sink_of(item.choice(&SINK_NAMES, sink_hint)?);
+            if sinks.contains(&s) {
+                return Err(item.invalid("is listed twice"));
+            }
+            sinks.push(s);
+        }
+    }
+    if let Some(f) = t.get("binlog") {
+        let on = f.boolean("true or false")?;
+        if on && !sinks.contains(&Sink::Binlog) {
+            sinks.push(Sink::Binlog);
+        } else if !on && sinks.contains(&Sink::Binlog) {
+            return Err(f.invalid("contradicts observe.sinks, which lists \"binlog\"; keep one"));
+        }
+    }
+    if sinks.is_empty() {
+        let f = t
+            .get("sinks")
+            .expect("only an explicit empty list gets here");
+        return Err(f.invalid(format!("must name at least one sink: {sink_hint}")));
+    }
+    sinks.sort();
+    let poll_interval = opt_duration(
+        t,
+        "poll_interval",
+        Duration::from_millis(100),
+        Duration::from_millis(1),
+        Duration::from_secs(60),
+        "the warehouse poll interval from 1ms to 60s (e.g. \"100ms\")",
+    )?;
+    let arrival_overlap = opt_duration(
+        t,
+        "arrival_overlap",
+        Duration::from_secs(2),
+        Duration::ZERO,
+        Duration::from_secs(600),
+        "a re-read window from 0s to 10m (e.g. \"2s\")",
+    )?;
+    let sample_rate = match t.get("sample_rate") {
+        Some(f) => f.number_in(
+            0.0,
+            true,
+            1.0,
+            "a fraction in (0, 1] of rows whose latency is recorded (e.g. 0.1)",
+        )?,
+        None => 1.0,
+    };
+    Ok(Observe {
+        sinks,
+        poll_interval,
+        arrival_overlap,
+        sample_rate,
+    })
+}
+
+fn limits(f: Option<Field>, observe: &Observe) -> Result<SinkLimits> {
+    let mut out = SinkLimits::default();
+    let Some(f) = f else { return Ok(out) };
+    let t = f.table("a table of milliseconds per sink, e.g. { kafka = 2000, path1 = 5000 }")?;
+    t.allow(&SINK_NAMES, &[])?;
+    for name in SINK_NAMES {
+        let Some(v) = t.get(name) else { continue };
+        let sink = sink_of(name);
+        let ms = v.number_in(
+            0.0,
+            true,
+            86_400_000.0,
+            "a positive number of milliseconds (e.g. 2000)",
+        )?;
+        if !observe.observes(sink) {
+            return Err(v.invalid(format!(
+                "{name} is not observed: add \"{name}\" to observe.sinks or remove this limit"
+            )));
+        }
+        out.set(sink, Some(ms));
+    }
+    Ok(out)
+}
+
+fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
+    t.allow(
+        &[
+            "p99_ms",
+            "p50_ms",
+            "max_missing",
+            "max_duplicates",
+            "min_achieved_ratio",
+        ],
+        &[],
+    )?;
+    let p99_ms = limits(t.get("p99_ms"), observe)?;
+    let p50_ms = limits(t.get("p50_ms"), observe)?;
+    for (sink, p50) in p50_ms.iter() {
+        if let Some(p99) = p99_ms.get(sink).filter(|p99| p50 > *p99) {
+            let t50 = t.get("p50_ms").expect("has values").table("")?;
+            return Err(t50.get(sink.name()).expect("has value").invalid(format!(
+                "must not exceed slo.p99_ms.{sink} ({p99}): a median above the p99 can never pass"
+            )));
+        }
+    }
+    let count = |key: &str| -> Result<Option<u64>> {
+        t.get(key)
+            .map(|f| f.int_in(0, i64::MAX, "a non-negative number of rows (e.g. 0)"))
+            .transpose()
+            .map(|o| o.map(|v| v as u64))
+    };
+    let max_missing = count("max_missing")?.unwrap_or(0);
+    let max_duplicates = count("max_duplicates")?;
+    let min_achieved_ratio = t
+        .get("min_achieved_ratio")
+        .map(|f| {
+            f.number_in(
+                0.0,
+                true,
+                1.0,
+                "a fraction in (0, 1] of the target rows that must be written (e.g. 0.98)",
+            )
+        })
+        .transpose()?;
+    Ok(Slo {
+        p99_ms,
+        p50_ms,
+        max_missing,
+        max_duplicates,
+        min_achieved_ratio,
+    })
+}

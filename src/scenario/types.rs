@@ -1,0 +1,409 @@
+//! The validated scenario: plain data, every field checked, every default filled.
+//! `Serialize` writes it into `summary.json` (durations as "90s", URLs redacted).
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::url::TargetUrl;
+use crate::dist::{CountRange, KeyDist, LagDist};
+use crate::model::{Sink, Table};
+
+/// Default MySQL target.
+pub const DEFAULT_MYSQL_URL: &str = "mysql://root:root123@127.0.0.1:3306/business_db";
+/// Default Kafka bootstrap servers.
+pub const DEFAULT_KAFKA_BROKERS: &str = "127.0.0.1:9092";
+/// Default warehouse (Cloudberry or its PostgreSQL stand-in).
+pub const DEFAULT_WAREHOUSE_URL: &str = "postgres://gpadmin:gpadmin@127.0.0.1:5432/tpcds";
+/// Default Flink REST endpoint.
+pub const DEFAULT_FLINK_URL: &str = "http://127.0.0.1:8081";
+/// Default topic prefix: topics are `tpcds.store_sales`, `tpcds.store_returns`.
+pub const DEFAULT_TOPIC_PREFIX: &str = "tpcds.";
+/// Seed used when a scenario names none, so two runs of one file draw the same rows.
+pub const DEFAULT_SEED: u64 = 0x7C0D_5EED;
+
+/// A validated scenario: what to run, how hard, against what, and the pass/fail gates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    /// Short name, used in the run directory name (`[A-Za-z0-9._-]`). Default: the file stem.
+    pub name: String,
+    /// Free text for reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Length of the load phase, warmup included.
+    #[serde(with = "dur")]
+    pub duration: Duration,
+    /// The first part of `duration` whose latencies are left out of the headline histograms.
+    #[serde(with = "dur")]
+    pub warmup: Duration,
+    /// After the load stops, how long observers wait for missing rows before calling them lost.
+    #[serde(with = "dur")]
+    pub drain_timeout: Duration,
+    /// Seed of every random choice (rows, keys, Poisson arrivals).
+    pub seed: u64,
+    /// How hard and how the load is offered.
+    pub load: Load,
+    /// What the rows look like.
+    pub mix: Mix,
+    /// Where the services are.
+    pub targets: Targets,
+    /// What to observe and how.
+    pub observe: Observe,
+    /// Pass/fail gates.
+    pub slo: Slo,
+    /// Where the scenario came from and what overrode it.
+    pub source: ScenarioSource,
+}
+
+/// Open-loop load shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Load {
+    /// Concurrent MySQL writers (1..=256).
+    pub workers: u32,
+    /// Rows per transaction (1..=10000).
+    pub batch_rows: u32,
+    /// Target rate over time, rows per second summed over all tables and operations.
+    pub rate: RateSpec,
+    /// How rows are spaced within the rate.
+    pub arrivals: Arrivals,
+    /// A worker further behind schedule than this drops the overdue rows (counted as dropped).
+    #[serde(with = "dur")]
+    pub max_lag: Duration,
+}
+
+/// Target rate over time (rows per second).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RateSpec {
+    /// The same rate for the whole run.
+    Constant {
+        /// Rows per second (> 0).
+        per_second: f64,
+    },
+    /// Linear from `from` to `to` over `over` (default: the whole run), then held at `to`.
+    Ramp {
+        /// Rate at t = 0.
+        from: f64,
+        /// Rate at t = `over`.
+        to: f64,
+        /// Ramp length; `None` = the run's duration.
+        #[serde(with = "dur_opt", skip_serializing_if = "Option::is_none")]
+        over: Option<Duration>,
+    },
+    /// Piecewise-constant rate.
+    Step(StepSpec),
+    /// `base`, except `peak` during `[at, at + length)`.
+    Spike {
+        /// Rate outside the spike.
+        base: f64,
+        /// Rate inside the spike.
+        peak: f64,
+        /// Spike start.
+        #[serde(with = "dur")]
+        at: Duration,
+        /// Spike length.
+        #[serde(with = "dur")]
+        length: Duration,
+    },
+    /// `mean + amplitude · sin(2π t / period)`.
+    Sine {
+        /// Average rate (> 0).
+        mean: f64,
+        /// Swing either side of the mean (0..=mean).
+        amplitude: f64,
+        /// One full cycle.
+        #[serde(with = "dur")]
+        period: Duration,
+    },
+}
+
+/// The two ways to write a step profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum StepSpec {
+    /// Explicit steps; the first is at 0s, `at` strictly increasing.
+    List {
+        /// Each rate holds from its `at` until the next step.
+        steps: Vec<RateStep>,
+    },
+    /// A staircase: `start + step · floor(t / every)`.
+    Every {
+        /// Rate during the first `every`.
+        start: f64,
+        /// Change per stair (may be negative; the rate never goes below 0 within the run).
+        step: f64,
+        /// Stair length.
+        #[serde(with = "dur")]
+        every: Duration,
+    },
+}
+
+/// One explicit step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateStep {
+    /// When this rate starts.
+    #[serde(with = "dur")]
+    pub at: Duration,
+    /// Rows per second from `at` on (>= 0).
+    pub per_second: f64,
+}
+
+/// Spacing of rows within the target rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrivals {
+    /// Evenly spaced: row i at the instant the rate integral reaches i + 0.5.
+    Uniform,
+    /// A nonhomogeneous Poisson process with the target rate as intensity.
+    Poisson,
+}
+
+/// The shape of the generated rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mix {
+    /// Lines per ticket (distinct items).
+    pub items_per_ticket: CountRange,
+    /// Probability that a sale line is later returned.
+    pub return_probability: f64,
+    /// Wall-clock delay between a sale line's insert and its return's insert.
+    pub return_lag: LagDist,
+    /// Probability that a row is updated once after insert (a price correction).
+    pub update_probability: f64,
+    /// Probability that a row is deleted once after insert (a voided line).
+    pub delete_probability: f64,
+    /// How `ss_item_sk` is chosen.
+    pub item: KeyDist,
+    /// How `ss_customer_sk` is chosen.
+    pub customer: KeyDist,
+    /// How date/time keys are chosen.
+    pub dates: DateMode,
+    /// Fraction of rows whose nullable columns are (partly) NULL, as dsdgen does.
+    pub null_fraction: f64,
+}
+
+/// Source of `*_date_sk` / `*_time_sk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateMode {
+    /// dsdgen's weighted calendar, 1998-01-02 .. 2003-01-02.
+    Dsdgen,
+    /// The wall clock at generation time.
+    WallClock,
+}
+
+/// Service addresses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Targets {
+    /// `mysql://user:password@host:port/database`.
+    pub mysql: TargetUrl,
+    /// Kafka cluster and changelog format.
+    pub kafka: KafkaTarget,
+    /// `postgres://…` of Cloudberry or PostgreSQL.
+    pub warehouse: TargetUrl,
+    /// Flink REST endpoint, `http(s)://host:port`.
+    pub flink_rest: TargetUrl,
+}
+
+/// The Kafka side of the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KafkaTarget {
+    /// Bootstrap servers, `host:port[,host:port…]`.
+    pub brokers: String,
+    /// Changelog format the pipeline writes to the topics.
+    pub format: KafkaFormat,
+    /// Topic name = prefix + table name.
+    pub topic_prefix: String,
+}
+
+impl KafkaTarget {
+    /// The changelog topic of a table, e.g. `tpcds.store_sales`.
+    pub fn topic(&self, table: Table) -> String {
+        format!("{}{}", self.topic_prefix, table.name())
+    }
+}
+
+/// Changelog encodings the Kafka observer decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KafkaFormat {
+    /// `{"before":…,"after":…,"op":…}`.
+    DebeziumJson,
+    /// `{"data":[…],"old":[…],"type":"INSERT"|…}`.
+    CanalJson,
+    /// Key + value; deletes as tombstones.
+    UpsertKafka,
+    /// Plain rows (inserts only).
+    Json,
+}
+
+impl KafkaFormat {
+    /// The name as written in a scenario and in Flink's `format` option.
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaFormat::DebeziumJson => "debezium-json",
+            KafkaFormat::CanalJson => "canal-json",
+            KafkaFormat::UpsertKafka => "upsert-kafka",
+            KafkaFormat::Json => "json",
+        }
+    }
+}
+
+/// Observation settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observe {
+    /// Sinks to observe, in [`Sink::ALL`] order, no duplicates, at least one.
+    pub sinks: Vec<Sink>,
+    /// Warehouse poll interval: the detection resolution of path1/path2 latencies.
+    #[serde(with = "dur")]
+    pub poll_interval: Duration,
+    /// How far back each warehouse poll re-reads `arrived_at`, to catch rows whose
+    /// transaction committed after a later-stamped row was already read.
+    #[serde(with = "dur")]
+    pub arrival_overlap: Duration,
+    /// Fraction of rows whose latency is recorded (loss accounting always covers all rows).
+    pub sample_rate: f64,
+}
+
+impl Observe {
+    /// Whether `sink` is observed.
+    pub fn observes(&self, sink: Sink) -> bool {
+        self.sinks.contains(&sink)
+    }
+}
+
+/// Pass/fail gates; any breach makes the run exit 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Slo {
+    /// Upper bound on p99 latency per sink, milliseconds.
+    pub p99_ms: SinkLimits,
+    /// Upper bound on p50 latency per sink, milliseconds.
+    pub p50_ms: SinkLimits,
+    /// Most rows a sink may still be missing after the drain (per sink).
+    pub max_missing: u64,
+    /// Most duplicated rows a sink may show (per sink); `None` = not gated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duplicates: Option<u64>,
+    /// Least achieved/target row ratio over the run; `None` = not gated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_achieved_ratio: Option<f64>,
+}
+
+/// An optional millisecond limit per sink.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SinkLimits {
+    /// Limit for [`Sink::Binlog`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binlog: Option<f64>,
+    /// Limit for [`Sink::Kafka`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<f64>,
+    /// Limit for [`Sink::Path1`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path1: Option<f64>,
+    /// Limit for [`Sink::Path2`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path2: Option<f64>,
+}
+
+impl SinkLimits {
+    /// The limit for one sink.
+    pub fn get(&self, sink: Sink) -> Option<f64> {
+        match sink {
+            Sink::Binlog => self.binlog,
+            Sink::Kafka => self.kafka,
+            Sink::Path1 => self.path1,
+            Sink::Path2 => self.path2,
+        }
+    }
+
+    /// Sets the limit for one sink.
+    pub fn set(&mut self, sink: Sink, ms: Option<f64>) {
+        match sink {
+            Sink::Binlog => self.binlog = ms,
+            Sink::Kafka => self.kafka = ms,
+            Sink::Path1 => self.path1 = ms,
+            Sink::Path2 => self.path2 = ms,
+        }
+    }
+
+    /// The limits that are set, in [`Sink::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Sink, f64)> + '_ {
+        Sink::ALL
+            .into_iter()
+            .filter_map(|s| self.get(s).map(|v| (s, v)))
+    }
+}
+
+/// Where a scenario came from: kept to copy the exact input into the run
+/// directory and to re-validate when overrides are added.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct ScenarioSource {
+    /// File path or origin label.
+    pub origin: String,
+    /// The file's text, byte for byte (not serialised; copy it as `scenario.toml`).
+    #[serde(skip)]
+    pub text: String,
+    /// `--set` overrides applied, in order, as `(dotted.key, value)`
+    /// (serialised as `key=value` with URL passwords redacted).
+    #[serde(
+        serialize_with = "ser_overrides",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub overrides: Vec<(String, String)>,
+    /// Environment variables that overrode a target (names only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// The environment overrides' values, kept so later `--set` flags re-validate
+    /// against the same environment (never serialised: they may hold passwords).
+    #[serde(skip)]
+    pub(crate) env_values: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for ScenarioSource {
+    // By hand: the text and the environment values may hold passwords.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let overrides: Vec<String> = self
+            .overrides
+            .iter()
+            .map(|(k, v)| super::url::redact_text(&format!("{k}={v}")))
+            .collect();
+        f.debug_struct("ScenarioSource")
+            .field("origin", &self.origin)
+            .field("text_bytes", &self.text.len())
+            .field("overrides", &overrides)
+            .field("env", &self.env)
+            .finish()
+    }
+}
+
+fn ser_overrides<S: serde::Serializer>(v: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(
+        v.iter()
+            .map(|(k, x)| super::url::redact_text(&format!("{k}={x}"))),
+    )
+}
+
+/// Durations as humantime strings ("1m 30s").
+pub(crate) mod dur {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+/// Optional durations as humantime strings.
+pub(crate) mod dur_opt {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::dur::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+}
