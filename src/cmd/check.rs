@@ -1,0 +1,36 @@
+//! `tpcds-bench check`: reach every target, print what was found and a
+//! diagnosis with a fix for every problem. The first thing to run when a run fails.
+
+use crate::cli::CheckArgs;
+use crate::exit::Exit;
+use crate::scenario::Scenario;
+
+/// Checks the targets of a scenario (or the defaults and environment).
+pub async fn check(args: CheckArgs) -> anyhow::Result<Exit> {
+    let scenario: Scenario = match &args.scenario {
+        Some(path) => super::load_scenario(path, &[])?,
+        None => super::load_scenario_text(DEFAULT_SCENARIO, "(defaults)")?,
+    };
+    let report = super::run::preflight(&scenario).await;
+    for t in &report.targets {
+        let mark = if t.ok() { "ok  " } else { "FAIL" };
+        println!("{mark} {:<9} {}", t.kind, t.target);
+        for (k, v) in &t.facts {
+            println!("       {k}: {v}");
+        }
+        for d in &t.problems {
+            println!("     problem: {}", d.problem);
+            println!("         fix: {}", d.what_to_do);
+        }
+    }
+    Ok(if report.ok() {
+        println!("all targets ready");
+        Exit::Ok
+    } else {
+        println!("{} problem(s) found", report.problems().len());
+        Exit::Unreachable
+    })
+}
+
+/// A scenario that only names the defaults (the environment still overrides them).
+const DEFAULT_SCENARIO: &str = "duration = \"1s\"\n[load]\nrate = { kind = \"constant\", per_second = 1 }\n[observe]\nsinks = [\"kafka\", \"path1\", \"path2\"]\n";

@@ -1,0 +1,238 @@
+//! The end of a run: accounting per sink, SLO verdicts, caveats, the run
+//! directory, and the exit class.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::exit::{Classified, Exit};
+use crate::load::{WorkerReport, LATE_THRESHOLD};
+use crate::model::Sink;
+use crate::observe::preflight::PreflightReport;
+use crate::observe::ObserverStats;
+use crate::plan::Plan;
+use crate::report::{write_run_dir, RunData, SinkAccounting, SinkRun, SloVerdict};
+use crate::scenario::Scenario;
+use crate::stats::{LatencySummary, RunStats};
+use crate::track::Ledger;
+
+/// How many missing keys a report lists per sink.
+const MISSING_KEYS_LISTED: usize = 100;
+
+/// Everything the run gathered.
+pub struct Outcome<'a> {
+    pub scenario: &'a Scenario,
+    pub plan: &'a Plan,
+    pub started_at: DateTime<Utc>,
+    pub wall_start_us: i64,
+    pub tickets: Range<u64>,
+    pub workers: Vec<WorkerReport>,
+    pub ledger: Ledger,
+    pub stats: RunStats,
+    pub observers: Vec<(Sink, Result<ObserverStats, String>)>,
+    pub observed_env: BTreeMap<String, String>,
+    pub preflight: PreflightReport,
+    pub faults: Vec<String>,
+    pub interrupted: bool,
+    pub drained: bool,
+    pub drain_took: Duration,
+}
+
+/// Builds the run data, writes the run directory, prints the verdict.
+pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
+    let s = o.scenario;
+    let duration = s.duration;
+    let secs = duration.as_secs_f64();
+    let sum = |f: fn(&WorkerReport) -> u64| o.workers.iter().map(f).sum::<u64>();
+    let committed = sum(|w| w.committed);
+    let (late, dropped, failed) = (sum(|w| w.late), sum(|w| w.dropped), sum(|w| w.failed));
+    let target_rows = o.plan.expected_rows(duration).round() as u64;
+    let target_rate = target_rows as f64 / secs;
+    let achieved_rate = committed as f64 / secs;
+
+    let mut sinks = BTreeMap::new();
+    for &sink in &s.observe.sinks {
+        let c = o.ledger.counts(sink);
+        let missing_keys = o
+            .ledger
+            .missing_keys(sink, MISSING_KEYS_LISTED)
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .collect();
+        let resolution_us = match sink {
+            Sink::Path1 | Sink::Path2 => Some(s.observe.poll_interval.as_micros() as u64),
+            _ => None,
+        };
+        sinks.insert(
+            sink,
+            SinkRun {
+                accounting: SinkAccounting {
+                    seen: c.seen,
+                    missing: c.missing(),
+                    duplicates: c.duplicates,
+                    unexpected: c.unexpected,
+                    missing_keys,
+                },
+                resolution_us,
+                clock_offset_us: None,
+            },
+        );
+    }
+
+    let mut caveats = Vec::new();
+    if o.interrupted {
+        caveats.push("interrupted: the load stopped early; rows still in flight are counted as missing".into());
+    } else if !o.drained {
+        caveats.push(format!(
+            "drain timed out after {}: rows not seen by then are reported missing",
+            humantime::format_duration(s.drain_timeout)
+        ));
+    }
+    if late > 0 || dropped > 0 {
+        caveats.push(format!(
+            "{late} rows were sent more than {} ms after their intended time and {dropped} were dropped \
+             (over max_lag): the harness or MySQL could not keep the schedule; client latency counts \
+             from the intended time, so it includes that wait",
+            LATE_THRESHOLD.as_millis()
+        ));
+    }
+    if failed > 0 {
+        caveats.push(format!("{failed} rows failed to commit (see faults)"));
+    }
+    for f in o.faults.iter().take(20) {
+        caveats.push(format!("fault: {f}"));
+    }
+    if o.faults.len() > 20 {
+        caveats.push(format!("… and {} more faults", o.faults.len() - 20));
+    }
+    for (sink, r) in &o.observers {
+        match r {
+            Err(e) => caveats.push(format!("{sink} observer failed: {e}")),
+            Ok(st) => {
+                if st.malformed > 0 {
+                    caveats.push(format!("{sink}: {} malformed messages (first: {:?})", st.malformed, st.malformed_samples.first().map(|m| &m.reason)));
+                }
+                if st.deletes_pending > 0 {
+                    caveats.push(format!(
+                        "{sink}: {} deletes could not be confirmed (the row was never seen present between polls)",
+                        st.deletes_pending
+                    ));
+                }
+            }
+        }
+    }
+    for &sink in &s.observe.sinks {
+        let c = o.ledger.counts(sink);
+        if c.superseded > 0 {
+            caveats.push(format!(
+                "{sink}: {} row versions were overwritten before a poll saw them; counted as seen, no latency recorded",
+                c.superseded
+            ));
+        }
+        if c.before_ack > 0 {
+            caveats.push(format!(
+                "{sink}: {} versions were seen before their commit ack reached the harness (latency recorded as 0)",
+                c.before_ack
+            ));
+        }
+    }
+
+    let slo = evaluate_slo(s, &o.stats, &sinks, achieved_rate / target_rate.max(f64::MIN_POSITIVE));
+
+    let mut environment = o.observed_env.clone();
+    for t in &o.preflight.targets {
+        for (k, v) in &t.facts {
+            environment.insert(format!("{}.{k}", t.kind), v.clone());
+        }
+    }
+    environment.insert("harness.version".into(), env!("CARGO_PKG_VERSION").into());
+    environment.insert("tickets".into(), format!("{}..{}", o.tickets.start, o.tickets.end));
+
+    let run = RunData {
+        scenario: s.name.clone(),
+        scenario_source: s.source_text().to_string(),
+        resolved_scenario: serde_json::to_value(s).unwrap_or_default(),
+        run_id: String::new(),
+        started_at: o.started_at,
+        duration,
+        warmup: s.warmup,
+        interrupted: o.interrupted,
+        target_rows,
+        target_rate,
+        achieved_rows: committed,
+        achieved_rate,
+        late,
+        dropped,
+        failed,
+        sinks,
+        environment,
+        slo: slo.clone(),
+        caveats,
+        stats: o.stats,
+    };
+    let dir = write_run_dir(out, &run).map_err(|e| Classified::new(Exit::Fault, e))?;
+    print!("{}", crate::report::markdown::render(&run));
+    println!("\nrun directory: {}", dir.display());
+    let _ = o.wall_start_us;
+    Ok(if o.interrupted {
+        Exit::Interrupted
+    } else if !slo.passed {
+        Exit::Breach
+    } else {
+        Exit::Ok
+    })
+}
+
+/// Checks the scenario's SLOs against the measured figures.
+fn evaluate_slo(
+    s: &Scenario,
+    stats: &RunStats,
+    sinks: &BTreeMap<Sink, SinkRun>,
+    achieved_ratio: f64,
+) -> SloVerdict {
+    let mut breaches = Vec::new();
+    for (&sink, run) in sinks {
+        let lat = LatencySummary::from_option(stats.sink_total(sink).as_ref());
+        let checks = [("p99", s.slo.p99_ms.get(sink), lat.p99), ("p50", s.slo.p50_ms.get(sink), lat.p50)];
+        for (name, limit, value) in checks {
+            if let Some(limit_ms) = limit {
+                if lat.is_empty() {
+                    breaches.push(format!("{sink} {name}: no latency measured (limit {limit_ms} ms)"));
+                } else if value as f64 > limit_ms * 1000.0 {
+                    breaches.push(format!(
+                        "{sink} {name} = {:.1} ms > {limit_ms} ms",
+                        value as f64 / 1000.0
+                    ));
+                }
+            }
+        }
+        if run.accounting.missing > s.slo.max_missing {
+            breaches.push(format!(
+                "{sink}: {} rows missing > max_missing {}",
+                run.accounting.missing, s.slo.max_missing
+            ));
+        }
+        if let Some(max) = s.slo.max_duplicates {
+            if run.accounting.duplicates > max {
+                breaches.push(format!(
+                    "{sink}: {} duplicates > max_duplicates {max}",
+                    run.accounting.duplicates
+                ));
+            }
+        }
+    }
+    if let Some(min) = s.slo.min_achieved_ratio {
+        if achieved_ratio < min {
+            breaches.push(format!(
+                "achieved/target rate = {achieved_ratio:.3} < min_achieved_ratio {min}"
+            ));
+        }
+    }
+    SloVerdict {
+        passed: breaches.is_empty(),
+        breaches,
+    }
+}

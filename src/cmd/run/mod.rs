@@ -1,0 +1,182 @@
+//! `tpcds-bench run`: scenario → plan → observers ready → workers on their
+//! schedules → drain → accounting and SLOs → run directory.
+
+mod finish;
+mod observers;
+mod progress;
+mod signals;
+mod tickets;
+
+pub use observers::preflight;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::{mpsc, watch};
+
+use crate::cli::RunArgs;
+use crate::exit::{Classified, Exit};
+use crate::load::{run_worker, WorkerConfig, WorkerFault, WorkerReport};
+use crate::model::Observation;
+use crate::plan::Plan;
+use crate::stats::snapshot_channel;
+use crate::tpcds::{GenConfig, Generator};
+use crate::track::{run_tracker, Ledger, TrackerIo, TrackerStatus};
+
+/// How long observers keep reading after an interrupt, so the partial report
+/// still counts what was in flight (kept short: the report is due within 5 s).
+const INTERRUPT_DRAIN: Duration = Duration::from_secs(1);
+
+/// Runs a scenario end to end.
+pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
+    let scenario = super::load_scenario(&args.scenario, &args.set)?;
+    let plan = Plan::from_scenario(&scenario);
+    let sinks = scenario.observe.sinks.clone();
+
+    let preflight = observers::preflight(&scenario).await;
+    if !preflight.ok() {
+        for d in preflight.problems() {
+            eprintln!("{d}");
+        }
+        return Err(Classified::new(
+            Exit::Unreachable,
+            anyhow::anyhow!("the targets are not ready (see above; `tpcds-bench check` tells more)"),
+        )
+        .into());
+    }
+    let tickets = tickets::reserve(&scenario).await?;
+    let started_at = chrono::Utc::now();
+    eprintln!(
+        "run {}: {:.0} rows/s target for {} ({} workers, {} rows/txn), sinks {}, tickets {}..{}",
+        scenario.name,
+        plan.expected_rows(scenario.duration) / scenario.duration.as_secs_f64(),
+        humantime::format_duration(scenario.duration),
+        plan.workers,
+        plan.batch_rows,
+        sinks.iter().map(|s| s.name()).collect::<Vec<_>>().join(","),
+        tickets.start,
+        tickets.end
+    );
+
+    // Observers first: the load starts only when every one of them is ready.
+    let (obs_tx, obs_rx) = mpsc::channel::<Vec<Observation>>(1024);
+    let (stop_obs_tx, stop_obs_rx) = watch::channel(false);
+    let ready = observers::start(&scenario, tickets.clone())
+        .await
+        .map_err(|e| Classified::new(Exit::from_code(e.exit_code()), e))?;
+    let observed_env = ready.environment.clone();
+    let changes = ready.changes.clone();
+    let observer_tasks = ready.spawn(obs_tx, stop_obs_rx);
+
+    let start = Instant::now() + Duration::from_millis(200);
+    let wall_start_us = chrono::Utc::now().timestamp_micros() + 200_000;
+    let (stats_tx, stats_rx) = snapshot_channel(64 * (plan.workers as usize + 4));
+    let (status_tx, status_rx) = watch::channel(TrackerStatus::default());
+    let (commit_tx, commit_rx) = mpsc::channel(4096);
+    let tracker = tokio::spawn(run_tracker(
+        Ledger::new(&sinks),
+        sinks.clone(),
+        start,
+        TrackerIo {
+            commits: commit_rx,
+            observations: obs_rx,
+            stats: stats_tx.clone(),
+            changes,
+            status: status_tx,
+        },
+    ));
+    let collector = tokio::spawn(progress::collect(
+        stats_rx,
+        status_rx.clone(),
+        scenario.warmup,
+        start,
+        sinks.clone(),
+        args.quiet,
+    ));
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (fault_tx, mut fault_rx) = mpsc::unbounded_channel::<WorkerFault>();
+    let mysql_opts = mysql_async::Opts::from_url(scenario.targets.mysql.expose())
+        .context("the MySQL URL was validated but the driver rejects it")?;
+    let gen_cfg = GenConfig::from_mix(&scenario.mix);
+    let span = (tickets.end - tickets.start) / plan.workers as u64;
+    let mut workers = Vec::new();
+    for w in 0..plan.workers {
+        let lo = tickets.start + w as u64 * span;
+        let gen = Generator::new(gen_cfg.clone(), scenario.seed.wrapping_add(w as u64), lo..lo + span);
+        let cfg = WorkerConfig {
+            id: w as usize,
+            mysql: mysql_opts.clone(),
+            batch_rows: plan.batch_rows as usize,
+            max_lag: plan.max_lag,
+            start,
+            wall_start_us,
+        };
+        workers.push(tokio::spawn(run_worker(
+            cfg,
+            plan.schedule(w),
+            gen,
+            commit_tx.clone(),
+            stats_tx.clone(),
+            fault_tx.clone(),
+            stop_rx.clone(),
+        )));
+    }
+    drop((commit_tx, stats_tx, fault_tx));
+
+    // Load phase: until every worker's schedule ends, or a signal.
+    let mut signals = signals::Signals::new()?;
+    let all_workers = futures::future::join_all(workers);
+    tokio::pin!(all_workers);
+    let mut interrupted = false;
+    let worker_results = tokio::select! {
+        r = &mut all_workers => r,
+        _ = signals.next() => {
+            interrupted = true;
+            eprintln!("\ninterrupted: stopping the load and writing a partial report");
+            let _ = stop_tx.send(true);
+            all_workers.await
+        }
+    };
+    let load_ended = Instant::now();
+    let reports: Vec<WorkerReport> = worker_results
+        .into_iter()
+        .map(|r| r.context("a worker task panicked"))
+        .collect::<anyhow::Result<_>>()?;
+
+    // Drain: observers keep reading until every row is seen or the timeout.
+    let drain_limit = if interrupted { INTERRUPT_DRAIN } else { scenario.drain_timeout };
+    let mut status = status_rx.clone();
+    let drained = tokio::select! {
+        r = tokio::time::timeout(drain_limit, status.wait_for(|s| s.all_seen)) => matches!(r, Ok(Ok(_))),
+        _ = signals.next(), if !interrupted => { interrupted = true; false }
+    };
+    let drain_took = load_ended.elapsed();
+    let _ = stop_obs_tx.send(true);
+    let observer_results = observers::join(observer_tasks).await;
+    let ledger = tracker.await.context("the tracker task panicked")?;
+    let stats = collector.await.context("the stats collector panicked")?;
+    let mut faults = Vec::new();
+    while let Ok(f) = fault_rx.try_recv() {
+        faults.push(f.message);
+    }
+
+    let outcome = finish::Outcome {
+        scenario: &scenario,
+        plan: &plan,
+        started_at,
+        wall_start_us,
+        tickets,
+        workers: reports,
+        ledger,
+        stats,
+        observers: observer_results,
+        observed_env,
+        preflight,
+        faults,
+        interrupted,
+        drained,
+        drain_took,
+    };
+    finish::write(outcome, &args.out)
+}

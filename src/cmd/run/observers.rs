@@ -1,0 +1,150 @@
+//! Starting the scenario's observers (each ready before the load starts),
+//! running them, and collecting what they report at the end.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::model::{Observation, Sink};
+use crate::observe::binlog::{BinlogConfig, BinlogObserver};
+use crate::observe::decode::Format;
+use crate::observe::kafka::{KafkaConfig, KafkaObserver};
+use crate::observe::preflight::{check_all, PreflightConfig, PreflightReport};
+use crate::observe::warehouse::{WarehouseConfig, WarehouseObserver};
+use crate::observe::{ChangeWatch, ObserveError, ObserverStats};
+use crate::scenario::{KafkaFormat, Scenario};
+
+/// Checks the targets the scenario's sinks need (always MySQL with its binlog
+/// settings: the pipeline is CDC).
+pub async fn preflight(s: &Scenario) -> PreflightReport {
+    let wants = |sink| s.observe.sinks.contains(&sink);
+    let warehouse = wants(Sink::Path1) || wants(Sink::Path2);
+    let mut schemas = Vec::new();
+    for sink in [Sink::Path1, Sink::Path2] {
+        if wants(sink) {
+            schemas.push(sink.name().to_string());
+        }
+    }
+    let cfg = PreflightConfig {
+        mysql_url: Some(s.targets.mysql.expose().to_string()),
+        mysql_database: s.targets.mysql.database().unwrap_or("business_db").to_string(),
+        require_binlog: true,
+        kafka_brokers: wants(Sink::Kafka).then(|| s.targets.kafka.brokers.clone()),
+        topic_prefix: s.targets.kafka.topic_prefix.clone(),
+        warehouse_url: warehouse.then(|| s.targets.warehouse.expose().to_string()),
+        schemas,
+        flink_url: Some(s.targets.flink_rest.expose().to_string()),
+        ..PreflightConfig::default()
+    };
+    check_all(&cfg).await
+}
+
+fn format_of(f: KafkaFormat) -> Format {
+    match f {
+        KafkaFormat::DebeziumJson => Format::DebeziumJson,
+        KafkaFormat::CanalJson => Format::CanalJson,
+        KafkaFormat::UpsertKafka => Format::UpsertKafka,
+        KafkaFormat::Json => Format::Json,
+    }
+}
+
+/// Observers connected and positioned, not yet reading.
+pub struct Ready {
+    kafka: Option<KafkaObserver>,
+    warehouse: Vec<WarehouseObserver>,
+    binlog: Option<BinlogObserver>,
+    /// Keys updated or deleted, shared with the warehouse pollers.
+    pub changes: Option<ChangeWatch>,
+    /// What the observers learned about their targets (versions, positions).
+    pub environment: BTreeMap<String, String>,
+}
+
+/// Connects every observer the scenario asks for. Any failure is returned
+/// before a single row is written.
+pub async fn start(s: &Scenario, tickets: Range<u64>) -> Result<Ready, ObserveError> {
+    let wants = |sink| s.observe.sinks.contains(&sink);
+    let mut env = BTreeMap::new();
+    let kafka = if wants(Sink::Kafka) {
+        let mut cfg = KafkaConfig::new(s.targets.kafka.brokers.clone(), tickets.clone());
+        cfg.topic_prefix = s.targets.kafka.topic_prefix.clone();
+        cfg.format = format_of(s.targets.kafka.format);
+        let k = KafkaObserver::start(cfg).await?;
+        env.insert("kafka.format".into(), s.targets.kafka.format.name().into());
+        Some(k)
+    } else {
+        None
+    };
+    let changes = (wants(Sink::Path1) || wants(Sink::Path2)).then(ChangeWatch::new);
+    let mut warehouse = Vec::new();
+    for sink in [Sink::Path1, Sink::Path2] {
+        if !wants(sink) {
+            continue;
+        }
+        let mut cfg = WarehouseConfig::new(s.targets.warehouse.expose(), sink, tickets.clone());
+        cfg.poll_interval = s.observe.poll_interval;
+        cfg.overlap = s.observe.arrival_overlap;
+        cfg.watch = changes.clone();
+        let w = WarehouseObserver::start(cfg).await?;
+        let info = w.info();
+        env.insert("warehouse.kind".into(), info.kind.name().into());
+        env.insert("warehouse.version".into(), info.version.clone());
+        warehouse.push(w);
+    }
+    let binlog = if wants(Sink::Binlog) {
+        let mut cfg = BinlogConfig::new(s.targets.mysql.expose(), tickets);
+        cfg.database = s.targets.mysql.database().unwrap_or("business_db").to_string();
+        let b = BinlogObserver::start(cfg).await?;
+        env.insert("mysql.version".into(), b.server_version().to_string());
+        Some(b)
+    } else {
+        None
+    };
+    Ok(Ready {
+        kafka,
+        warehouse,
+        binlog,
+        changes,
+        environment: env,
+    })
+}
+
+/// A running observer.
+pub type ObserverTask = (Sink, JoinHandle<Result<ObserverStats, ObserveError>>);
+
+impl Ready {
+    /// Starts reading; every observer gets its own clone of `tx` and `stop`.
+    pub fn spawn(
+        self,
+        tx: mpsc::Sender<Vec<Observation>>,
+        stop: watch::Receiver<bool>,
+    ) -> Vec<ObserverTask> {
+        let mut tasks = Vec::new();
+        if let Some(k) = self.kafka {
+            tasks.push((Sink::Kafka, tokio::spawn(k.run(tx.clone(), stop.clone()))));
+        }
+        for w in self.warehouse {
+            let sink = w.sink();
+            tasks.push((sink, tokio::spawn(w.run(tx.clone(), stop.clone()))));
+        }
+        if let Some(b) = self.binlog {
+            tasks.push((Sink::Binlog, tokio::spawn(b.run(tx.clone(), stop.clone()))));
+        }
+        tasks
+    }
+}
+
+/// Waits for every observer; a failed observer becomes a fault message.
+pub async fn join(tasks: Vec<ObserverTask>) -> Vec<(Sink, Result<ObserverStats, String>)> {
+    let mut out = Vec::new();
+    for (sink, task) in tasks {
+        let r = match task.await {
+            Ok(Ok(stats)) => Ok(stats),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("observer task failed: {e}")),
+        };
+        out.push((sink, r));
+    }
+    out
+}
