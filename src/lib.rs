@@ -9,4 +9,5 @@
 
 pub mod dist;
 pub mod model;
+pub mod report;
 pub mod stats;
