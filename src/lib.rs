@@ -6,12 +6,18 @@
 //! schedule) → `tpcds` (row generator) → `load` (open-loop workers writing MySQL)
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
 //! accounting) → `stats` (HDR histograms) → `report` (run directory).
+//! `cmd` holds one function per command; `cli` the flags; `exit` the exit codes.
 
 pub mod cli;
+pub mod cmd;
 pub mod dist;
 pub mod exit;
+pub mod load;
 pub mod model;
+pub mod observe;
 pub mod plan;
+pub mod report;
 pub mod scenario;
+pub mod stats;
+pub mod tpcds;
 pub mod track;
-// pub mod load;

@@ -1,0 +1,273 @@
+//! `summary.json`: the machine-readable contract of a run directory.
+//!
+//! Documented fields (stable; others may be added): `scenario`, `target_rate`,
+//! `achieved_rate`, `sinks.{binlog,kafka,path1,path2}` each with `seen`, `missing`,
+//! `duplicates`, `unexpected`, `latency_us {count,min,p50,p90,p99,p999,max,mean}`,
+//! `resolution_us` (null for push sinks) and `ops.{insert,update,delete}`; `client`
+//! (`latency_us`, `ops`, `lateness_us`); `slo {passed, breaches}`; `environment`;
+//! `run_id`; `started_at` (RFC 3339); `duration_s`; `interrupted`; `caveats`.
+//! Latencies are in µs and exclude warmup. `histograms` holds every headline
+//! histogram (HdrHistogram V2 deflate, base64) keyed by series (`kafka.insert`,
+//! `client.update`, `lateness`, `path1.server`), and `intervals` the per-second
+//! counters, so `report`/`compare` can re-render from the directory alone.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{OpKind, Sink};
+use crate::stats::{encode_histogram, IntervalCounters, LatencySummary, Series};
+
+use super::data::{RunData, SinkAccounting, SloVerdict};
+use super::{write_file, Exporter, ReportError};
+
+/// Identifies the file type in `format`.
+pub const SUMMARY_FORMAT: &str = "tpcds-bench/summary";
+/// Version of the `summary.json` layout written by this build.
+pub const SUMMARY_VERSION: u32 = 1;
+/// File name in the run directory.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// Per-sink block of `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SinkSummary {
+    /// Row accounting (flattened: `seen`, `missing`, `duplicates`, `unexpected`, `missing_keys`).
+    #[serde(flatten)]
+    pub accounting: SinkAccounting,
+    /// End-to-end latency, all ops (µs, after warmup).
+    pub latency_us: LatencySummary,
+    /// Detection resolution (µs); null when the sink pushes changes.
+    pub resolution_us: Option<u64>,
+    /// Sink-server clock minus harness clock (µs), when estimated.
+    pub clock_offset_us: Option<i64>,
+    /// Sink's own arrival stamp − `bench_ts` (µs), when the sink stamps arrival.
+    pub server_latency_us: Option<LatencySummary>,
+    /// End-to-end latency per op.
+    pub ops: BTreeMap<OpKind, LatencySummary>,
+}
+
+/// The `client` block: write latency as the load generator saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientSummary {
+    /// Commit ack − intended time, all ops (µs, after warmup).
+    pub latency_us: LatencySummary,
+    /// Per op.
+    pub ops: BTreeMap<OpKind, LatencySummary>,
+    /// Send time − intended time (µs): how far the harness fell behind its schedule.
+    pub lateness_us: LatencySummary,
+}
+
+/// One second of per-second counters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IntervalCountersRow {
+    /// Run second (floor of elapsed time since start).
+    pub second: u32,
+    /// Rows the schedule intended in this second.
+    pub target_rows: u64,
+    /// Rows committed in this second.
+    pub committed_rows: u64,
+    /// Late operations.
+    pub late: u64,
+    /// Dropped operations.
+    pub dropped: u64,
+    /// Failed operations.
+    pub failed: u64,
+    /// Row versions first seen per sink.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seen: BTreeMap<Sink, u64>,
+    /// In-flight rows per sink, when reported.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub in_flight: BTreeMap<Sink, u64>,
+}
+
+impl IntervalCountersRow {
+    /// The row for `second`.
+    pub fn from_counters(second: u32, c: &IntervalCounters) -> Self {
+        IntervalCountersRow {
+            second,
+            target_rows: c.target_rows,
+            committed_rows: c.committed_rows,
+            late: c.late,
+            dropped: c.dropped,
+            failed: c.failed,
+            seen: Sink::ALL
+                .into_iter()
+                .filter(|s| c.seen[s.index()] > 0)
+                .map(|s| (s, c.seen[s.index()]))
+                .collect(),
+            in_flight: Sink::ALL
+                .into_iter()
+                .filter_map(|s| c.in_flight[s.index()].map(|n| (s, n)))
+                .collect(),
+        }
+    }
+
+    /// Back to counters.
+    pub fn to_counters(&self) -> IntervalCounters {
+        let mut c = IntervalCounters {
+            target_rows: self.target_rows,
+            committed_rows: self.committed_rows,
+            late: self.late,
+            dropped: self.dropped,
+            failed: self.failed,
+            ..IntervalCounters::default()
+        };
+        for (s, n) in &self.seen {
+            c.seen[s.index()] = *n;
+        }
+        for (s, n) in &self.in_flight {
+            c.in_flight[s.index()] = Some(*n);
+        }
+        c
+    }
+}
+
+/// The whole of `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Always [`SUMMARY_FORMAT`].
+    pub format: String,
+    /// [`SUMMARY_VERSION`] of the writer.
+    pub format_version: u32,
+    /// Unique id of the run.
+    pub run_id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Run start, RFC 3339 UTC.
+    pub started_at: DateTime<Utc>,
+    /// Load duration (s).
+    pub duration_s: f64,
+    /// Warmup excluded from headline figures (s).
+    pub warmup_s: f64,
+    /// Number of leading 1-second intervals excluded as warmup.
+    pub warmup_intervals: u32,
+    /// True when the run was stopped early.
+    pub interrupted: bool,
+    /// Rows the schedule intended.
+    pub target_rows: u64,
+    /// Intended rows per second.
+    pub target_rate: f64,
+    /// Rows committed.
+    pub achieved_rows: u64,
+    /// Committed rows per second.
+    pub achieved_rate: f64,
+    /// Late operations.
+    pub late: u64,
+    /// Dropped operations.
+    pub dropped: u64,
+    /// Failed operations.
+    pub failed: u64,
+    /// Per sink, keyed `binlog`, `kafka`, `path1`, `path2`.
+    pub sinks: BTreeMap<Sink, SinkSummary>,
+    /// Client-side latency.
+    pub client: ClientSummary,
+    /// SLO verdict.
+    pub slo: SloVerdict,
+    /// Versions and settings.
+    pub environment: BTreeMap<String, String>,
+    /// Caveats a reader must know.
+    pub caveats: Vec<String>,
+    /// The resolved scenario (secrets redacted).
+    pub resolved_scenario: serde_json::Value,
+    /// Headline histograms by series key, V2 deflate base64.
+    pub histograms: BTreeMap<String, String>,
+    /// Per-second counters, ascending by second.
+    pub intervals: Vec<IntervalCountersRow>,
+}
+
+fn op_map(run: &RunData, series: impl Fn(OpKind) -> Series) -> BTreeMap<OpKind, LatencySummary> {
+    OpKind::ALL
+        .into_iter()
+        .map(|op| (op, run.stats.summary(series(op))))
+        .collect()
+}
+
+impl Summary {
+    /// Builds the summary of `run`.
+    pub fn from_run(run: &RunData) -> Result<Summary, ReportError> {
+        let stats = &run.stats;
+        let sinks = run
+            .sinks
+            .iter()
+            .map(|(&sink, sr)| {
+                let server = stats.total(Series::SinkServer(sink));
+                let s = SinkSummary {
+                    accounting: sr.accounting.clone(),
+                    latency_us: LatencySummary::from_option(stats.sink_total(sink).as_ref()),
+                    resolution_us: sr.resolution_us,
+                    clock_offset_us: sr.clock_offset_us,
+                    server_latency_us: server.map(LatencySummary::from_histogram),
+                    ops: op_map(run, |op| Series::Sink(sink, op)),
+                };
+                (sink, s)
+            })
+            .collect();
+        let client = ClientSummary {
+            latency_us: LatencySummary::from_option(stats.client_total().as_ref()),
+            ops: op_map(run, Series::Client),
+            lateness_us: stats.summary(Series::Lateness),
+        };
+        let mut histograms = BTreeMap::new();
+        for (series, h) in stats.totals().iter() {
+            let text = encode_histogram(h).map_err(|source| ReportError::Histogram {
+                what: series.key(),
+                source,
+            })?;
+            histograms.insert(series.key(), text);
+        }
+        let intervals = stats
+            .intervals()
+            .iter()
+            .map(|(s, i)| IntervalCountersRow::from_counters(*s, &i.counters))
+            .collect();
+        Ok(Summary {
+            format: SUMMARY_FORMAT.to_string(),
+            format_version: SUMMARY_VERSION,
+            run_id: run.run_id.clone(),
+            scenario: run.scenario.clone(),
+            started_at: run.started_at,
+            duration_s: run.duration.as_secs_f64(),
+            warmup_s: run.warmup.as_secs_f64(),
+            warmup_intervals: stats.warmup_intervals(),
+            interrupted: run.interrupted,
+            target_rows: run.target_rows,
+            target_rate: run.target_rate,
+            achieved_rows: run.achieved_rows,
+            achieved_rate: run.achieved_rate,
+            late: run.late,
+            dropped: run.dropped,
+            failed: run.failed,
+            sinks,
+            client,
+            slo: run.slo.clone(),
+            environment: run.environment.clone(),
+            caveats: run.caveats.clone(),
+            resolved_scenario: run.resolved_scenario.clone(),
+            histograms,
+            intervals,
+        })
+    }
+}
+
+/// Writes `summary.json`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SummaryJsonExporter;
+
+impl Exporter for SummaryJsonExporter {
+    fn name(&self) -> &'static str {
+        SUMMARY_FILE
+    }
+
+    fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError> {
+        let summary = Summary::from_run(run)?;
+        let mut text =
+            serde_json::to_string_pretty(&summary).map_err(|source| ReportError::Json {
+                path: dir.join(SUMMARY_FILE),
+                source,
+            })?;
+        text.push('\n');
+        write_file(dir, SUMMARY_FILE, text.as_bytes())
+    }
+}

@@ -1,0 +1,394 @@
+//! The single consumer of recorder snapshots: merges them into per-second
+//! interval histograms aligned to run start and into headline totals that
+//! exclude warmup.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::model::Sink;
+
+use super::progress::{Progress, SinkProgress};
+use super::recorder::{IntervalCounters, IntervalSnapshot, SnapshotReceiver};
+use super::series::{Series, SeriesHistograms};
+use super::summary::LatencySummary;
+
+/// One second of the run, merged over every recorder.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntervalStats {
+    /// Latency samples recorded during this second.
+    pub histograms: SeriesHistograms,
+    /// Counters and gauges of this second.
+    pub counters: IntervalCounters,
+}
+
+/// Everything the collector accumulated: what reports are made of.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunStats {
+    warmup_intervals: u32,
+    totals: SeriesHistograms,
+    intervals: BTreeMap<u32, IntervalStats>,
+}
+
+/// Number of leading intervals that warmup covers: any second that starts
+/// before warmup ends is excluded, so a fractional warmup never leaks into totals.
+pub fn warmup_intervals(warmup: Duration) -> u32 {
+    let secs = warmup.as_secs() + u64::from(warmup.subsec_nanos() > 0);
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+impl RunStats {
+    /// Empty stats for a run with `warmup`.
+    pub fn new(warmup: Duration) -> Self {
+        RunStats {
+            warmup_intervals: warmup_intervals(warmup),
+            ..Self::default()
+        }
+    }
+
+    /// Reassembles stats from saved parts (used by the report loader).
+    pub fn from_parts(
+        warmup_intervals: u32,
+        totals: SeriesHistograms,
+        intervals: BTreeMap<u32, IntervalStats>,
+    ) -> Self {
+        RunStats {
+            warmup_intervals,
+            totals,
+            intervals,
+        }
+    }
+
+    /// Intervals `0..warmup_intervals()` are excluded from the totals.
+    pub fn warmup_intervals(&self) -> u32 {
+        self.warmup_intervals
+    }
+
+    /// Headline histograms (after warmup).
+    pub fn totals(&self) -> &SeriesHistograms {
+        &self.totals
+    }
+
+    /// The headline histogram of one series (after warmup).
+    pub fn total(&self, series: Series) -> Option<&Histogram<u64>> {
+        self.totals.get(series)
+    }
+
+    /// Headline summary of one series (after warmup).
+    pub fn summary(&self, series: Series) -> LatencySummary {
+        LatencySummary::from_option(self.total(series))
+    }
+
+    /// Headline end-to-end histogram of `sink`, all ops merged.
+    pub fn sink_total(&self, sink: Sink) -> Option<Histogram<u64>> {
+        self.totals.merged(Series::sink_ops(sink))
+    }
+
+    /// Headline client histogram, all ops merged.
+    pub fn client_total(&self) -> Option<Histogram<u64>> {
+        self.totals.merged(Series::client_ops())
+    }
+
+    /// Intervals that saw anything, by run second (ascending).
+    pub fn intervals(&self) -> &BTreeMap<u32, IntervalStats> {
+        &self.intervals
+    }
+
+    /// One interval, if anything was recorded in it.
+    pub fn interval(&self, second: u32) -> Option<&IntervalStats> {
+        self.intervals.get(&second)
+    }
+
+    /// The last second that saw anything.
+    pub fn last_second(&self) -> Option<u32> {
+        self.intervals.keys().next_back().copied()
+    }
+
+    /// Counters summed over all intervals (`include_warmup`) or only after warmup.
+    /// Gauges are taken from the last interval that set them.
+    pub fn counter_totals(&self, include_warmup: bool) -> IntervalCounters {
+        let mut sum = IntervalCounters::default();
+        for (second, interval) in &self.intervals {
+            if include_warmup || *second >= self.warmup_intervals {
+                sum.merge(&interval.counters);
+            }
+        }
+        sum
+    }
+
+    /// Merges one snapshot; commutative, so recorders may report in any order.
+    pub fn merge(&mut self, snapshot: &IntervalSnapshot) {
+        for part in &snapshot.parts {
+            let interval = self.intervals.entry(part.second).or_default();
+            interval.histograms.merge(&part.histograms);
+            interval.counters.merge(&part.counters);
+            if part.second >= self.warmup_intervals {
+                self.totals.merge(&part.histograms);
+            }
+        }
+    }
+}
+
+/// Merges snapshots from every recorder. Owned by one task; fed over the channel
+/// from [`super::snapshot_channel`].
+#[derive(Debug, Clone, Default)]
+pub struct Collector {
+    stats: RunStats,
+}
+
+/// How many seconds behind `elapsed` the progress line looks: recorders flush just
+/// after each whole second, so the previous second is the newest complete one.
+pub const PROGRESS_LAG_SECONDS: u32 = 1;
+
+impl Collector {
+    /// A collector for a run with `warmup`.
+    pub fn new(warmup: Duration) -> Self {
+        Collector {
+            stats: RunStats::new(warmup),
+        }
+    }
+
+    /// Merges one snapshot.
+    pub fn merge(&mut self, snapshot: IntervalSnapshot) {
+        self.stats.merge(&snapshot);
+    }
+
+    /// Merges every snapshot already queued on `rx` without waiting; returns how many.
+    pub fn drain_ready(&mut self, rx: &mut SnapshotReceiver) -> usize {
+        let mut n = 0;
+        while let Ok(s) = rx.try_recv() {
+            self.merge(s);
+            n += 1;
+        }
+        n
+    }
+
+    /// Merges snapshots until every sender is dropped.
+    pub async fn run_until_closed(&mut self, rx: &mut SnapshotReceiver) {
+        while let Some(s) = rx.recv().await {
+            self.merge(s);
+        }
+    }
+
+    /// What has been accumulated so far.
+    pub fn stats(&self) -> &RunStats {
+        &self.stats
+    }
+
+    /// The accumulated stats, consuming the collector.
+    pub fn into_stats(self) -> RunStats {
+        self.stats
+    }
+
+    /// The live progress figures at `elapsed`, from the newest complete second
+    /// ([`PROGRESS_LAG_SECONDS`] behind), for the given sinks.
+    pub fn progress(&self, elapsed: Duration, sinks: &[Sink]) -> Progress {
+        let now = u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX);
+        let interval = now
+            .checked_sub(PROGRESS_LAG_SECONDS)
+            .and_then(|s| self.stats.interval(s));
+        let counters = interval.map(|i| i.counters).unwrap_or_default();
+        // In-flight gauges persist until set again; show the newest value set.
+        let in_flight = sinks
+            .iter()
+            .filter_map(|s| self.latest_in_flight(*s, now))
+            .max();
+        let sinks = sinks
+            .iter()
+            .map(|&sink| {
+                let h = interval.and_then(|i| i.histograms.merged(Series::sink_ops(sink)));
+                let s = LatencySummary::from_option(h.as_ref());
+                SinkProgress {
+                    sink,
+                    p50_us: (!s.is_empty()).then_some(s.p50),
+                    p99_us: (!s.is_empty()).then_some(s.p99),
+                }
+            })
+            .collect();
+        Progress {
+            elapsed,
+            target_rate: counters.target_rows as f64,
+            achieved_rate: counters.committed_rows as f64,
+            in_flight,
+            sinks,
+        }
+    }
+
+    fn latest_in_flight(&self, sink: Sink, up_to: u32) -> Option<u64> {
+        self.stats
+            .intervals
+            .range(..=up_to)
+            .rev()
+            .find_map(|(_, i)| i.counters.in_flight[sink.index()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::model::OpKind;
+    use crate::stats::{Counter, Gauge, Recorder};
+
+    const INS: Series = Series::Sink(Sink::Kafka, OpKind::Insert);
+
+    fn at(start: Instant, ms: u64) -> Instant {
+        start + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn warmup_intervals_round_up() {
+        assert_eq!(warmup_intervals(Duration::ZERO), 0);
+        assert_eq!(warmup_intervals(Duration::from_secs(30)), 30);
+        assert_eq!(warmup_intervals(Duration::from_millis(2500)), 3);
+    }
+
+    #[test]
+    fn warmup_samples_stay_in_intervals_but_not_totals() {
+        let start = Instant::now();
+        let mut r = Recorder::new(start);
+        r.record_at(INS, at(start, 100), 1_000_000); // warmup, slow
+        r.record_at(INS, at(start, 1_900), 900_000); // warmup
+        r.record_at(INS, at(start, 2_000), 10); // first measured second
+        r.record_at(INS, at(start, 3_500), 20);
+        r.add_at(Counter::CommittedRows, at(start, 500), 5);
+        r.add_at(Counter::CommittedRows, at(start, 2_500), 7);
+        let mut c = Collector::new(Duration::from_secs(2));
+        c.merge(r.take_interval());
+        let stats = c.stats();
+        assert_eq!(stats.intervals().len(), 4);
+        assert_eq!(
+            stats
+                .interval(0)
+                .unwrap()
+                .histograms
+                .get(INS)
+                .unwrap()
+                .len(),
+            1
+        );
+        let total = stats.summary(INS);
+        assert_eq!(total.count, 2);
+        assert_eq!(
+            total.max, 20,
+            "warmup's 1 s sample must not reach the totals"
+        );
+        assert_eq!(stats.counter_totals(true).committed_rows, 12);
+        assert_eq!(stats.counter_totals(false).committed_rows, 7);
+    }
+
+    #[test]
+    fn merge_is_order_independent_across_recorders() {
+        let start = Instant::now();
+        let mut a = Recorder::new(start);
+        let mut b = Recorder::new(start);
+        for i in 0..100u64 {
+            a.record_at(INS, at(start, i * 30), 1_000 + i);
+            b.record_at(INS, at(start, i * 20), 5_000 + i);
+            b.add_at(Counter::Seen(Sink::Kafka), at(start, i * 20), 1);
+        }
+        let (sa, sb) = (a.take_interval(), b.take_interval());
+        let mut one = Collector::new(Duration::ZERO);
+        one.merge(sa.clone());
+        one.merge(sb.clone());
+        let mut two = Collector::new(Duration::ZERO);
+        two.merge(sb);
+        two.merge(sa);
+        assert_eq!(one.stats(), two.stats());
+        let s = one.stats();
+        assert_eq!(s.summary(INS).count, 200);
+        assert_eq!(s.summary(INS).min, 1_000);
+        let per_second: u64 = s
+            .intervals()
+            .values()
+            .map(|i| i.histograms.get(INS).map_or(0, |h| h.len()))
+            .sum();
+        assert_eq!(per_second, 200);
+        assert_eq!(s.counter_totals(true).seen[Sink::Kafka.index()], 100);
+        // 100 samples 30 ms apart span seconds 0..=2, 20 ms apart 0..=1.
+        assert_eq!(s.last_second(), Some(2));
+    }
+
+    #[test]
+    fn late_snapshot_for_an_old_second_merges_into_it() {
+        let start = Instant::now();
+        let mut c = Collector::new(Duration::ZERO);
+        let mut r = Recorder::new(start);
+        r.record_at(INS, at(start, 5_100), 50);
+        c.merge(r.take_interval());
+        r.record_at(INS, at(start, 1_100), 70);
+        c.merge(r.take_interval());
+        assert_eq!(
+            c.stats()
+                .interval(1)
+                .unwrap()
+                .histograms
+                .get(INS)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(c.stats().summary(INS).count, 2);
+    }
+
+    #[test]
+    fn progress_reads_the_previous_second() {
+        let start = Instant::now();
+        let mut r = Recorder::new(start);
+        r.add_at(Counter::TargetRows, at(start, 41_200), 2000);
+        r.add_at(Counter::CommittedRows, at(start, 41_300), 1998);
+        r.set_at(Gauge::InFlight(Sink::Kafka), at(start, 41_900), 312);
+        r.set_at(Gauge::InFlight(Sink::Path1), at(start, 40_900), 100);
+        for v in [18_000u64, 18_000, 45_000] {
+            r.record_at(INS, at(start, 41_500), v);
+        }
+        r.record_at(INS, at(start, 42_100), 1); // current second: not shown yet
+        let mut c = Collector::new(Duration::ZERO);
+        c.merge(r.take_interval());
+        let p = c.progress(
+            Duration::from_millis(42_050),
+            &[Sink::Kafka, Sink::Path1, Sink::Path2],
+        );
+        assert_eq!(p.target_rate, 2000.0);
+        assert_eq!(p.achieved_rate, 1998.0);
+        assert_eq!(p.in_flight, Some(312));
+        // Tops of the 16 µs and 32 µs wide buckets holding 18 000 and 45 000.
+        assert_eq!(p.sinks[0].p50_us, Some(18_015));
+        assert_eq!(p.sinks[0].p99_us, Some(45_023));
+        assert_eq!(p.sinks[1].p50_us, None);
+        assert_eq!(
+            p.to_string(),
+            "  42s  2000/s → 1998/s  inflight 312  kafka 18/45ms  path1 -  path2 -"
+        );
+    }
+
+    #[tokio::test]
+    async fn collector_drains_the_channel() {
+        let (tx, mut rx) = crate::stats::snapshot_channel(4);
+        let start = Instant::now();
+        let handles: Vec<_> = (0..3)
+            .map(|w| {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut r = Recorder::new(start);
+                    for i in 0..10 {
+                        r.record_at(INS, at(start, i * 300), w * 100 + i);
+                        if i % 4 == 3 {
+                            tx.send(r.take_interval()).await.unwrap();
+                        }
+                    }
+                    tx.send(r.take_interval()).await.unwrap();
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut c = Collector::new(Duration::ZERO);
+        c.run_until_closed(&mut rx).await;
+        for h in handles {
+            h.await.unwrap();
+        }
+        assert_eq!(c.stats().summary(INS).count, 30);
+    }
+}

@@ -1,0 +1,46 @@
+//! Latency statistics: HdrHistograms (µs, 3 significant digits) per [`Series`],
+//! recorded locally by each worker/observer ([`Recorder`]), shipped once a second
+//! as [`IntervalSnapshot`]s over a bounded channel, and merged by a single
+//! [`Collector`] into 1-second interval histograms aligned to run start plus
+//! headline totals that exclude warmup ([`RunStats`]). No I/O.
+//!
+//! The interval histograms stay accessible ([`RunStats::intervals`]) for the
+//! report's time series and for later statistical gating.
+
+mod codec;
+mod collector;
+mod progress;
+mod recorder;
+mod series;
+mod summary;
+
+pub use codec::{decode_histogram, encode_histogram};
+pub use collector::{warmup_intervals, Collector, IntervalStats, RunStats, PROGRESS_LAG_SECONDS};
+pub use progress::{format_ms, Progress, SinkProgress};
+pub use recorder::{
+    second_of, snapshot_channel, Counter, Gauge, IntervalCounters, IntervalPart, IntervalSnapshot,
+    Recorder, SnapshotReceiver, SnapshotSender,
+};
+pub use series::{new_histogram, Series, SeriesHistograms, SIGFIGS};
+pub use summary::LatencySummary;
+
+/// The µs histogram type used everywhere.
+pub type Hist = hdrhistogram::Histogram<u64>;
+
+/// Errors of the statistics module (histogram encoding only: recording cannot fail).
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    /// A histogram could not be serialized.
+    #[error("cannot encode histogram: {0}")]
+    Encode(String),
+    /// A saved histogram could not be read back (corrupt or not HdrHistogram V2).
+    #[error("cannot decode histogram: {0}; the saved run may be corrupt or from another tool")]
+    Decode(String),
+}
+
+impl StatsError {
+    /// Exit-code class: an internal fault (4).
+    pub fn exit_code(&self) -> i32 {
+        4
+    }
+}

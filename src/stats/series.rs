@@ -1,0 +1,251 @@
+//! What a latency sample measures ([`Series`]) and a fixed-size set of histograms
+//! keyed by it ([`SeriesHistograms`]), shared by recorders, the collector and reports.
+
+use std::fmt;
+
+use hdrhistogram::Histogram;
+
+use crate::model::{OpKind, Sink};
+
+/// Significant decimal digits every histogram keeps (0.1 % value resolution).
+pub const SIGFIGS: u8 = 3;
+
+/// Creates an empty auto-resizing µs histogram with [`SIGFIGS`] digits.
+///
+/// Auto-resize keeps idle series cheap (a few KiB) while still accepting any
+/// latency a stuck pipeline can produce, so nothing is ever clamped.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new(SIGFIGS).expect("3 significant digits is a valid histogram configuration")
+}
+
+/// One latency quantity the harness records, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Series {
+    /// Client latency of a write: commit ack − intended (scheduled) time.
+    Client(OpKind),
+    /// Schedule lateness: send time − intended time.
+    Lateness,
+    /// End-to-end latency at a sink: observed by the harness − commit ack.
+    Sink(Sink, OpKind),
+    /// The sink's own arrival stamp − `bench_ts`, on the sink server's clock
+    /// (warehouse `arrived_at`, Kafka LogAppendTime), when the sink has one.
+    SinkServer(Sink),
+}
+
+const OPS: usize = OpKind::ALL.len();
+const SINKS: usize = Sink::ALL.len();
+
+impl Series {
+    /// Number of distinct series; the length of [`Series::ALL`].
+    pub const COUNT: usize = OPS + 1 + SINKS * OPS + SINKS;
+
+    /// Every series, in index order (client ops, lateness, sink ops, sink server).
+    pub const ALL: [Series; Series::COUNT] = {
+        let mut all = [Series::Lateness; Series::COUNT];
+        let mut o = 0;
+        while o < OPS {
+            all[o] = Series::Client(OpKind::ALL[o]);
+            o += 1;
+        }
+        let mut s = 0;
+        while s < SINKS {
+            let mut o = 0;
+            while o < OPS {
+                all[OPS + 1 + s * OPS + o] = Series::Sink(Sink::ALL[s], OpKind::ALL[o]);
+                o += 1;
+            }
+            all[OPS + 1 + SINKS * OPS + s] = Series::SinkServer(Sink::ALL[s]);
+            s += 1;
+        }
+        all
+    };
+
+    /// Dense index into `[T; Series::COUNT]`, matching [`Series::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Series::Client(op) => op as usize,
+            Series::Lateness => OPS,
+            Series::Sink(sink, op) => OPS + 1 + sink.index() * OPS + op as usize,
+            Series::SinkServer(sink) => OPS + 1 + SINKS * OPS + sink.index(),
+        }
+    }
+
+    /// Stable string key used in `summary.json` (`client.insert`, `lateness`,
+    /// `kafka.update`, `path1.server`).
+    pub fn key(self) -> String {
+        match self {
+            Series::Lateness => "lateness".to_string(),
+            _ => format!("{}.{}", self.group(), self.tag()),
+        }
+    }
+
+    /// Parses a [`Series::key`] back.
+    pub fn from_key(key: &str) -> Option<Series> {
+        Series::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// The interval-log file this series goes to (`client` or a sink name); lateness
+    /// is logged with the client series because both are seen by the writer.
+    pub fn group(self) -> &'static str {
+        match self {
+            Series::Client(_) | Series::Lateness => "client",
+            Series::Sink(sink, _) | Series::SinkServer(sink) => sink.name(),
+        }
+    }
+
+    /// The tag inside its group's interval log (`insert`, `lateness`, `server`, ...).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Series::Client(op) | Series::Sink(_, op) => op.name(),
+            Series::Lateness => "lateness",
+            Series::SinkServer(_) => "server",
+        }
+    }
+
+    /// The client series of every op.
+    pub fn client_ops() -> [Series; OPS] {
+        OpKind::ALL.map(Series::Client)
+    }
+
+    /// The end-to-end series of every op at `sink`.
+    pub fn sink_ops(sink: Sink) -> [Series; OPS] {
+        OpKind::ALL.map(|op| Series::Sink(sink, op))
+    }
+}
+
+impl fmt::Display for Series {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+/// One optional histogram per [`Series`]; a series never recorded has none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeriesHistograms {
+    slots: [Option<Histogram<u64>>; Series::COUNT],
+}
+
+impl SeriesHistograms {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The histogram of `series`, if anything was recorded (or merged) into it.
+    pub fn get(&self, series: Series) -> Option<&Histogram<u64>> {
+        self.slots[series.index()].as_ref()
+    }
+
+    /// The histogram of `series`, created empty on first use.
+    pub fn get_or_create(&mut self, series: Series) -> &mut Histogram<u64> {
+        self.slots[series.index()].get_or_insert_with(new_histogram)
+    }
+
+    /// Replaces the histogram of `series`.
+    pub fn set(&mut self, series: Series, histogram: Histogram<u64>) {
+        let mut histogram = histogram;
+        // Deserialized histograms come back fixed-size; merging later must still grow.
+        histogram.auto(true);
+        self.slots[series.index()] = Some(histogram);
+    }
+
+    /// Records one value; values beyond any bound grow the histogram.
+    #[inline]
+    pub fn record(&mut self, series: Series, micros: u64) {
+        let h = self.get_or_create(series);
+        // Not `saturating_record`: on an auto-resizing histogram it clamps to the
+        // *current* bound instead of growing. Only values past i64::MAX/2 µs
+        // (~146 000 years) can fail to record; clamp those.
+        if h.record(micros).is_err() {
+            h.saturating_record(micros);
+        }
+    }
+
+    /// Adds every histogram of `other` into this set.
+    pub fn merge(&mut self, other: &SeriesHistograms) {
+        for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
+            if let Some(theirs) = theirs {
+                match mine {
+                    Some(mine) => mine
+                        .add(theirs)
+                        .expect("auto-resizing histograms accept any value"),
+                    None => *mine = Some(theirs.clone()),
+                }
+            }
+        }
+    }
+
+    /// The series present, with their histograms, in [`Series::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Series, &Histogram<u64>)> + '_ {
+        Series::ALL
+            .into_iter()
+            .zip(&self.slots)
+            .filter_map(|(s, h)| h.as_ref().map(|h| (s, h)))
+    }
+
+    /// The sum of the given series; `None` when none of them has a histogram.
+    pub fn merged(&self, series: impl IntoIterator<Item = Series>) -> Option<Histogram<u64>> {
+        let mut out: Option<Histogram<u64>> = None;
+        for s in series {
+            if let Some(h) = self.get(s) {
+                match &mut out {
+                    Some(o) => o.add(h).expect("auto-resizing histograms accept any value"),
+                    None => {
+                        let mut h = h.clone();
+                        h.auto(true);
+                        out = Some(h);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// True when no series has a histogram.
+    pub fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_matches_all_and_keys_round_trip() {
+        for (i, s) in Series::ALL.into_iter().enumerate() {
+            assert_eq!(s.index(), i, "{s}");
+            assert_eq!(Series::from_key(&s.key()), Some(s));
+        }
+        let keys: std::collections::BTreeSet<_> = Series::ALL.iter().map(|s| s.key()).collect();
+        assert_eq!(keys.len(), Series::COUNT);
+        assert_eq!(
+            Series::Sink(Sink::Path1, OpKind::Update).key(),
+            "path1.update"
+        );
+        assert_eq!(Series::SinkServer(Sink::Kafka).key(), "kafka.server");
+        assert_eq!(Series::Client(OpKind::Delete).key(), "client.delete");
+        assert_eq!(Series::from_key("nope"), None);
+    }
+
+    #[test]
+    fn merge_adds_counts_and_creates_missing() {
+        let mut a = SeriesHistograms::new();
+        a.record(Series::Lateness, 10);
+        let mut b = SeriesHistograms::new();
+        b.record(Series::Lateness, 20);
+        b.record(Series::SinkServer(Sink::Path2), 5_000_000_000);
+        // A fresh auto-resizing histogram must grow, not clamp, on a large first value.
+        let max = b.get(Series::SinkServer(Sink::Path2)).unwrap().max();
+        assert!((5_000_000_000..5_005_000_000).contains(&max), "max {max}");
+        a.merge(&b);
+        assert_eq!(a.get(Series::Lateness).unwrap().len(), 2);
+        assert_eq!(a.get(Series::SinkServer(Sink::Path2)).unwrap().len(), 1);
+        assert!(a.get(Series::Client(OpKind::Insert)).is_none());
+        let all = a
+            .merged([Series::Lateness, Series::SinkServer(Sink::Path2)])
+            .unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(a.merged(Series::client_ops()).is_none());
+    }
+}
