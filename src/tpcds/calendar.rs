@@ -205,10 +205,14 @@ mod tests {
     #[test]
     fn sale_dates_follow_month_weights() {
         let cal = SalesCalendar::get();
+        // TPCDS.md's weights, restated here so a wrong table cannot pass by
+        // agreeing with itself.
+        const SPEC: [u32; 12] = [29, 29, 29, 29, 29, 29, 29, 66, 66, 66, 100, 100];
+        assert!((1..=12).all(|m| sales_day_weight(m) == SPEC[m as usize - 1]));
         let mut expected = [0f64; 12];
         for sk in SALES_FIRST_DATE_SK..=SALES_LAST_DATE_SK {
             let m = civil_from_julian(sk).1;
-            expected[m as usize - 1] += f64::from(sales_day_weight(m));
+            expected[m as usize - 1] += f64::from(SPEC[m as usize - 1]);
         }
         let total: f64 = expected.iter().sum();
         assert_eq!(total as u32, cal.total_weight());
@@ -269,6 +273,22 @@ mod tests {
             by_hour[(t / 3600) as usize] += 1;
             seconds_seen[(t % 3600) as usize] = true;
         }
+        const SPEC: [(u32, u32); 13] = [
+            (8, 4),
+            (9, 8),
+            (10, 12),
+            (11, 7),
+            (12, 8),
+            (13, 9),
+            (14, 12),
+            (15, 4),
+            (16, 4),
+            (17, 12),
+            (18, 8),
+            (19, 8),
+            (20, 4),
+        ];
+        assert_eq!(HOUR_WEIGHTS, SPEC);
         let observed: Vec<u64> = HOUR_WEIGHTS
             .iter()
             .map(|&(h, _)| by_hour[h as usize])
