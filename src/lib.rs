@@ -9,3 +9,4 @@
 
 pub mod dist;
 pub mod model;
+pub mod observe;
