@@ -26,9 +26,9 @@
 //pub mod binlog;
 pub mod decode;
 mod error;
-//pub mod kafka;
+pub mod kafka;
 //pub mod preflight;
-//pub mod warehouse;
+pub mod warehouse;
 
 use std::ops::Range;
 
