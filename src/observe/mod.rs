@@ -23,11 +23,11 @@
 //! `seen_at` is the monotonic instant the data reached the harness (message
 //! polled, query result received, binlog event read).
 
-//pub mod binlog;
+pub mod binlog;
 pub mod decode;
 mod error;
 pub mod kafka;
-//pub mod preflight;
+pub mod preflight;
 pub mod warehouse;
 
 use std::ops::Range;
@@ -83,11 +83,15 @@ pub struct ObserverStats {
     pub log_append_time: u64,
     /// Kafka messages stamped with CreateTime (the producer's clock: not reported).
     pub create_time: u64,
-    /// Warehouse: deletes the run registered that were confirmed (row gone).
+    /// Warehouse: registered deletes confirmed (row gone).
     pub deletes_confirmed: u64,
-    /// Warehouse: deletes still unconfirmed when the observer stopped (the row is
-    /// still there, or it was never seen there so its absence proves nothing).
+    /// Warehouse: registered deletes still unconfirmed when the observer stopped
+    /// (the row is still there, or it was never seen there so its absence proves nothing).
     pub deletes_pending: u64,
+    /// Warehouse: registered updates confirmed by key lookup (not by arrival polling).
+    pub updates_looked_up: u64,
+    /// Warehouse: registered updates whose new version was never seen.
+    pub updates_pending: u64,
 }
 
 impl ObserverStats {
@@ -108,6 +112,8 @@ impl ObserverStats {
             create_time: 0,
             deletes_confirmed: 0,
             deletes_pending: 0,
+            updates_looked_up: 0,
+            updates_pending: 0,
         }
     }
 

@@ -94,13 +94,13 @@ impl KafkaObserver {
     pub async fn start(cfg: KafkaConfig) -> Result<Self, ObserveError> {
         tokio::task::spawn_blocking(move || {
             let group_id = unique_group_id();
-            let consumer: BaseConsumer = client_config(&cfg, &group_id)
-                .create()
-                .map_err(|e| ObserveError::misconfigured(
+            let consumer: BaseConsumer = client_config(&cfg, &group_id).create().map_err(|e| {
+                ObserveError::misconfigured(
                     setup::target_name(&cfg.brokers),
                     format!("cannot create a Kafka consumer: {e}"),
                     "check the Kafka settings in the scenario's [targets.kafka]",
-                ))?;
+                )
+            })?;
             let starts = setup::assign_at_high_watermarks(&consumer, &cfg)?;
             Ok(KafkaObserver {
                 cfg,
@@ -175,7 +175,10 @@ impl KafkaObserver {
                     Some(Ok(msg)) => {
                         let seen_at = Instant::now();
                         erroring = None;
-                        let table = topics.iter().find(|(t, _)| t == msg.topic()).map(|(_, t)| *t);
+                        let table = topics
+                            .iter()
+                            .find(|(t, _)| t == msg.topic())
+                            .map(|(_, t)| *t);
                         self.handle(&msg, table, seen_at, &mut batch, &mut stats);
                     }
                 }

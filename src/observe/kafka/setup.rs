@@ -88,7 +88,10 @@ pub fn partitions(
     for name in wanted {
         match md.topics().iter().find(|t| t.name() == name) {
             Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
-                out.push((name.clone(), t.partitions().iter().map(|p| p.id()).collect()));
+                out.push((
+                    name.clone(),
+                    t.partitions().iter().map(|p| p.id()).collect(),
+                ));
             }
             _ => missing.push(name.clone()),
         }

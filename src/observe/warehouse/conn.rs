@@ -95,7 +95,9 @@ impl WarehouseConn {
         })?;
         let (client, connection) = tokio::time::timeout(timeout, config.connect(NoTls))
             .await
-            .map_err(|_| ObserveError::unreachable(&target, format!("no answer within {timeout:?}")))?
+            .map_err(|_| {
+                ObserveError::unreachable(&target, format!("no answer within {timeout:?}"))
+            })?
             .map_err(|e| ObserveError::unreachable(&target, e))?;
         // The connection future drives the socket; when it ends (server gone),
         // every later query on `client` fails and the poller reports a fault.
@@ -153,7 +155,10 @@ impl WarehouseConn {
             if !missing.is_empty() {
                 return Err(ObserveError::misconfigured(
                     &self.target,
-                    format!("table {schema}.{table} lacks column(s) {}", missing.join(", ")),
+                    format!(
+                        "table {schema}.{table} lacks column(s) {}",
+                        missing.join(", ")
+                    ),
                     "add `bench_ts TIMESTAMP(6)` and `arrived_at TIMESTAMPTZ NOT NULL DEFAULT \
                      clock_timestamp()` (with an index on arrived_at) as in the stack's DDL",
                 ));
@@ -178,7 +183,11 @@ impl WarehouseConn {
 
     /// Rows per table of `schema` whose ticket number is in `tickets` (for the
     /// end-of-run accounting cross-check).
-    pub async fn count_rows(&self, schema: &str, tickets: &Range<u64>) -> Result<BTreeMap<Table, u64>, ObserveError> {
+    pub async fn count_rows(
+        &self,
+        schema: &str,
+        tickets: &Range<u64>,
+    ) -> Result<BTreeMap<Table, u64>, ObserveError> {
         check_identifier(&self.target, schema)?;
         let (lo, hi) = ticket_bounds(tickets);
         let mut out = BTreeMap::new();
@@ -211,7 +220,9 @@ pub(crate) fn check_identifier(target: &str, name: &str) -> Result<(), ObserveEr
     let ok = !name.is_empty()
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(())
     } else {
@@ -236,10 +247,14 @@ mod tests {
             WarehouseKind::Cloudberry
         );
         assert_eq!(
-            WarehouseKind::from_version("PostgreSQL 12.12 (Greenplum Database 7.0.0 build commit:abc)"),
+            WarehouseKind::from_version(
+                "PostgreSQL 12.12 (Greenplum Database 7.0.0 build commit:abc)"
+            ),
             WarehouseKind::Greenplum
         );
-        let pg = WarehouseKind::from_version("PostgreSQL 15.8 (Debian 15.8-0+deb12u1) on x86_64-pc-linux-gnu");
+        let pg = WarehouseKind::from_version(
+            "PostgreSQL 15.8 (Debian 15.8-0+deb12u1) on x86_64-pc-linux-gnu",
+        );
         assert_eq!(pg, WarehouseKind::PostgreSql);
         assert!(!pg.is_mpp() && WarehouseKind::Cloudberry.is_mpp());
     }
@@ -249,7 +264,11 @@ mod tests {
         assert!(check_identifier("t", "path1").is_ok());
         assert!(check_identifier("t", "_x9").is_ok());
         for bad in ["", "Path1", "1path", "path1; drop table x", "a\"b"] {
-            assert_eq!(check_identifier("t", bad).unwrap_err().exit_code(), 3, "{bad}");
+            assert_eq!(
+                check_identifier("t", bad).unwrap_err().exit_code(),
+                3,
+                "{bad}"
+            );
         }
     }
 

@@ -12,14 +12,16 @@
 //! transactions require (see [`window`]), and versions re-read inside that
 //! overlap are dropped locally. `arrived_at` is reported as `server_arrival`.
 //! A key seen for the first time is an `Insert`, a known key with a new
-//! `bench_ts` an `Update` (the tracker resolves either way by stamp). Deletes
-//! come from [`DeleteWatch`]: see [`deletes`].
+//! `bench_ts` an `Update` (the tracker resolves either way by stamp). Deletes,
+//! and updates on Cloudberry (no row triggers there to move `arrived_at`), are
+//! confirmed by key lookups of what the run registered in a [`ChangeWatch`]:
+//! see [`changes`].
 //!
 //! The detection resolution of this sink is `poll_interval` (plus the poll's own
 //! duration, reported as `max_poll_micros`).
 
+pub mod changes;
 pub mod conn;
-pub mod deletes;
 mod poll;
 pub(crate) mod window;
 
@@ -32,8 +34,8 @@ use tokio::time::MissedTickBehavior;
 use super::{ObserveError, ObserverStats};
 use crate::model::{Observation, Sink};
 
+pub use changes::ChangeWatch;
 pub use conn::{WarehouseConn, WarehouseInfo, WarehouseKind};
-pub use deletes::DeleteWatch;
 
 /// What a warehouse poller needs.
 #[derive(Debug, Clone)]
@@ -55,17 +57,17 @@ pub struct WarehouseConfig {
     /// The window never reaches further back than this (idle-in-transaction
     /// sessions would otherwise make every poll re-read the whole run).
     pub max_lookback: Duration,
-    /// At most this many pending deletes checked per table per poll.
-    pub delete_batch: usize,
-    /// Keys the run deleted; `None` if the run does not delete.
-    pub deletes: Option<DeleteWatch>,
+    /// At most this many registered changes looked up per table per poll.
+    pub lookup_batch: usize,
+    /// Keys the run updated or deleted (see [`changes`]); `None` if it does neither.
+    pub watch: Option<ChangeWatch>,
     /// Connection timeout at start.
     pub connect_timeout: Duration,
 }
 
 impl WarehouseConfig {
     /// Defaults for `sink` (`Path1` → schema `path1`): poll every 100 ms, 100 ms
-    /// margin, 60 s maximum lookback, 1000 delete checks per table per poll.
+    /// margin, 60 s maximum lookback, 1000 key lookups per table per poll.
     pub fn new(url: impl Into<String>, sink: Sink, tickets: Range<u64>) -> Self {
         WarehouseConfig {
             url: url.into(),
@@ -75,8 +77,8 @@ impl WarehouseConfig {
             poll_interval: Duration::from_millis(100),
             overlap: Duration::from_millis(100),
             max_lookback: Duration::from_secs(60),
-            delete_batch: 1000,
-            deletes: None,
+            lookup_batch: 1000,
+            watch: None,
             connect_timeout: Duration::from_secs(10),
         }
     }

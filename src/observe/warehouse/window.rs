@@ -55,11 +55,19 @@ impl SeenWindow {
     }
 
     /// Records a row version read at `arrived`; `false` if it was already recorded.
-    pub(crate) fn insert_if_new(&mut self, key: RowKey, stamp: Option<StampMicros>, arrived: StampMicros) -> bool {
+    pub(crate) fn insert_if_new(
+        &mut self,
+        key: RowKey,
+        stamp: Option<StampMicros>,
+        arrived: StampMicros,
+    ) -> bool {
         if !self.set.insert((key, stamp)) {
             return false;
         }
-        self.by_arrival.entry(arrived).or_default().push((key, stamp));
+        self.by_arrival
+            .entry(arrived)
+            .or_default()
+            .push((key, stamp));
         if self.set.len() > self.cap {
             self.drop_oldest();
         }
@@ -110,9 +118,15 @@ mod tests {
         // An open transaction started earlier holds the bound back.
         assert_eq!(next_lower_bound(10_000, Some(4_000), 100, 1_000_000), 3_900);
         // A transaction that started after the statement does not move it forward.
-        assert_eq!(next_lower_bound(10_000, Some(12_000), 100, 1_000_000), 9_900);
+        assert_eq!(
+            next_lower_bound(10_000, Some(12_000), 100, 1_000_000),
+            9_900
+        );
         // The lookback is capped.
-        assert_eq!(next_lower_bound(10_000_000, Some(1), 100, 2_000_000), 8_000_000);
+        assert_eq!(
+            next_lower_bound(10_000_000, Some(1), 100, 2_000_000),
+            8_000_000
+        );
     }
 
     #[test]
@@ -125,7 +139,10 @@ mod tests {
         assert!(w.insert_if_new(k(2), None, 3_000));
         w.prune_through(2_000);
         assert_eq!(w.len(), 1);
-        assert!(w.insert_if_new(k(1), Some(5), 1_000), "pruned versions are forgotten");
+        assert!(
+            w.insert_if_new(k(1), Some(5), 1_000),
+            "pruned versions are forgotten"
+        );
         assert!(!w.insert_if_new(k(2), None, 3_000));
     }
 
