@@ -1,0 +1,356 @@
+//! The binlog observer (optional sink `binlog`, the physical floor of CDC
+//! latency): registers as a replica with a unique server id, streams MySQL's or
+//! MariaDB's binlog from the file/position captured at start, and reports the
+//! rows of `store_sales`/`store_returns` in the run's ticket range.
+//!
+//! Row events V1 (MariaDB writes these) and V2 are decoded against the table
+//! map; the key and `bench_ts` positions come from `information_schema` at
+//! start, so the observer needs no `binlog_row_metadata=FULL`. WRITE is an
+//! `Insert`, UPDATE an `Update` (after image), DELETE a `Delete` (before image).
+//! Row events of other tables count as `ignored` (one per event, undecoded).
+
+pub mod rows;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use futures::{FutureExt, StreamExt};
+use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
+use mysql_async::{BinlogStream, BinlogStreamRequest};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::preflight::{mysql as my, TargetReport};
+use super::{in_range, redact_url, ObserveError, ObserverStats};
+use crate::model::{Observation, Sink, Table};
+
+pub use rows::{Layout, RowsKind};
+
+/// What the binlog observer needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinlogConfig {
+    /// `mysql://user:password@host:port/db`; the user needs REPLICATION SLAVE
+    /// and REPLICATION CLIENT (root has them).
+    pub url: String,
+    /// The business database.
+    pub database: String,
+    /// The run's ticket numbers; other rows are ignored.
+    pub tickets: Range<u64>,
+    /// Replica server id; `None` picks a random one far from the usual ranges
+    /// (it must differ from the server's and every CDC source's).
+    pub server_id: Option<u32>,
+    /// At most this many observations per batch.
+    pub batch_max: usize,
+    /// Connection timeout at start.
+    pub connect_timeout: Duration,
+}
+
+impl BinlogConfig {
+    /// Defaults: database `business_db`, random server id, batches of 512.
+    pub fn new(url: impl Into<String>, tickets: Range<u64>) -> Self {
+        BinlogConfig {
+            url: url.into(),
+            database: "business_db".to_string(),
+            tickets,
+            server_id: None,
+            batch_max: 512,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Where the stream starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BinlogPosition {
+    /// Binlog file name.
+    pub file: String,
+    /// Byte offset in it.
+    pub pos: u64,
+}
+
+/// A replica connection positioned at the binlog's end: ready for the load.
+pub struct BinlogObserver {
+    cfg: BinlogConfig,
+    target: String,
+    stream: BinlogStream,
+    layouts: HashMap<Table, Layout>,
+    position: BinlogPosition,
+    server_id: u32,
+    version: String,
+}
+
+impl std::fmt::Debug for BinlogObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BinlogObserver")
+            .field("target", &self.target)
+            .field("position", &self.position)
+            .field("server_id", &self.server_id)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// A replica id in `[1_000_000_000, 4_000_000_000)`: far above the ids servers
+/// and Flink CDC sources are usually given (1, 5400-…).
+fn random_server_id() -> u32 {
+    rand::random_range(1_000_000_000..4_000_000_000)
+}
+
+impl BinlogObserver {
+    /// Connects, checks the binlog settings (ROW, FULL, log_bin), reads the
+    /// tables' column order, captures the current binlog position and starts
+    /// streaming from it. When this returns, no row committed afterwards can be
+    /// missed.
+    pub async fn start(cfg: BinlogConfig) -> Result<Self, ObserveError> {
+        let target = redact_url(&cfg.url);
+        let mut conn = my::connect(&cfg.url, cfg.connect_timeout).await?;
+        let unreachable = |e: mysql_async::Error| ObserveError::unreachable(&target, e);
+
+        let mut report = TargetReport::new("mysql", &target);
+        my::settings(&mut conn, true, &mut report)
+            .await
+            .map_err(unreachable)?;
+        if let Some(d) = report.problems.into_iter().next() {
+            return Err(d.into_error());
+        }
+        let version = report
+            .facts
+            .iter()
+            .find(|(k, _)| k == "version")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+
+        let mut layouts = HashMap::new();
+        for table in Table::ALL {
+            let cols = my::columns(&mut conn, &cfg.database, table.name())
+                .await
+                .map_err(unreachable)?;
+            if cols.is_empty() {
+                return Err(ObserveError::misconfigured(
+                    &target,
+                    format!("table {}.{table} does not exist", cfg.database),
+                    "create it (mysql-init/01-init-tpcds-tables.sql; scripts/stack.sh up runs it)",
+                ));
+            }
+            let layout = Layout::from_columns(table, &cols).map_err(|missing| {
+                ObserveError::misconfigured(
+                    &target,
+                    format!("table {}.{table} has no column {missing}", cfg.database),
+                    "use the schema of mysql-init/01-init-tpcds-tables.sql",
+                )
+            })?;
+            layouts.insert(table, layout);
+        }
+
+        let (file, pos) = my::binlog_position(&mut conn)
+            .await
+            .map_err(unreachable)?
+            .ok_or_else(|| {
+                ObserveError::misconfigured(
+                    &target,
+                    "SHOW MASTER STATUS returned nothing: binary logging is off",
+                    "start the server with log_bin and a server_id",
+                )
+            })?;
+        let server_id = cfg.server_id.unwrap_or_else(random_server_id);
+        let request = BinlogStreamRequest::new(server_id)
+            .with_filename(file.as_bytes())
+            .with_pos(pos);
+        let stream = conn.get_binlog_stream(request).await.map_err(|e| {
+            ObserveError::misconfigured(
+                &target,
+                format!("cannot stream the binlog: {e}"),
+                "grant the user REPLICATION SLAVE and REPLICATION CLIENT, and check no replica uses this server id",
+            )
+        })?;
+        Ok(BinlogObserver {
+            cfg,
+            target,
+            stream,
+            layouts,
+            position: BinlogPosition { file, pos },
+            server_id,
+            version,
+        })
+    }
+
+    /// Where the stream started.
+    pub fn position(&self) -> &BinlogPosition {
+        &self.position
+    }
+
+    /// The replica server id used.
+    pub fn server_id(&self) -> u32 {
+        self.server_id
+    }
+
+    /// The server's `VERSION()`.
+    pub fn server_version(&self) -> &str {
+        &self.version
+    }
+
+    /// Streams until `stop` is `true` (or its sender is dropped, or `tx` is
+    /// closed). A stream error or end is a fault (exit code 4).
+    pub async fn run(
+        mut self,
+        tx: mpsc::Sender<Vec<Observation>>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<ObserverStats, ObserveError> {
+        let mut stats = ObserverStats::new(Sink::Binlog);
+        // table_id → our table (None: a table we do not track).
+        let mut tables: HashMap<u64, Option<Table>> = HashMap::new();
+        let mut batch = Vec::new();
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let first = tokio::select! {
+                ev = self.stream.next() => ev,
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let mut next = Some(first);
+            // Drain whatever else is already decoded, without waiting.
+            while let Some(ev) = next.take() {
+                let event = match ev {
+                    Some(Ok(event)) => event,
+                    Some(Err(e)) => return Err(ObserveError::fault(&self.target, e)),
+                    None => {
+                        return Err(ObserveError::fault(
+                            &self.target,
+                            "the server ended the binlog stream",
+                        ))
+                    }
+                };
+                let seen_at = Instant::now();
+                self.handle(&event, seen_at, &mut tables, &mut batch, &mut stats);
+                if batch.len() < self.cfg.batch_max {
+                    next = self.stream.next().now_or_never();
+                }
+            }
+            if !batch.is_empty() {
+                stats.batches += 1;
+                if tx.send(std::mem::take(&mut batch)).await.is_err() {
+                    break;
+                }
+            }
+        }
+        let _ = self.stream.close().await;
+        Ok(stats)
+    }
+
+    fn handle(
+        &self,
+        event: &Event,
+        seen_at: Instant,
+        tables: &mut HashMap<u64, Option<Table>>,
+        batch: &mut Vec<Observation>,
+        stats: &mut ObserverStats,
+    ) {
+        let location = || format!("binlog event at log pos {}", event.header().log_pos());
+        let data = match event.read_data() {
+            Ok(Some(d)) => d,
+            Ok(None) => return,
+            Err(e) => {
+                stats.record_malformed(location(), e.to_string(), b"");
+                return;
+            }
+        };
+        match data {
+            EventData::TableMapEvent(tme) => {
+                tables.insert(tme.table_id(), self.our_table(&tme));
+            }
+            EventData::RowsEvent(rows) => {
+                let kind = match rows {
+                    RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => {
+                        RowsKind::Write
+                    }
+                    RowsEventData::UpdateRowsEventV1(_)
+                    | RowsEventData::UpdateRowsEvent(_)
+                    | RowsEventData::PartialUpdateRowsEvent(_) => RowsKind::Update,
+                    RowsEventData::DeleteRowsEventV1(_) | RowsEventData::DeleteRowsEvent(_) => {
+                        RowsKind::Delete
+                    }
+                };
+                let Some(table) = tables.get(&rows.table_id()).copied().flatten() else {
+                    stats.ignored += 1;
+                    return;
+                };
+                let layout = &self.layouts[&table];
+                let Some(tme) = self.stream.get_tme(rows.table_id()) else {
+                    stats.record_malformed(location(), "rows event without its table map", b"");
+                    return;
+                };
+                if tme.columns_count() as usize != layout.columns {
+                    stats.record_malformed(
+                        location(),
+                        format!(
+                            "{table} has {} columns in the binlog but {} in information_schema (altered during the run?)",
+                            tme.columns_count(),
+                            layout.columns
+                        ),
+                        b"",
+                    );
+                    return;
+                }
+                for row in rows.rows(tme) {
+                    stats.received += 1;
+                    let change = row.map_err(|e| e.to_string()).and_then(|(before, after)| {
+                        rows::change_from_images(layout, kind, before.as_ref(), after.as_ref())
+                    });
+                    match change {
+                        Ok(c) if in_range(&self.cfg.tickets, c.key.ticket) => {
+                            stats.observed += 1;
+                            batch.push(Observation {
+                                sink: Sink::Binlog,
+                                key: c.key,
+                                op: c.op,
+                                stamp: c.stamp,
+                                seen_at,
+                                server_arrival: None,
+                            });
+                        }
+                        Ok(_) => stats.ignored += 1,
+                        Err(reason) => stats.record_malformed(location(), reason, b""),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn our_table(&self, tme: &TableMapEvent<'_>) -> Option<Table> {
+        if tme.database_name() != self.cfg.database.as_str() {
+            return None;
+        }
+        let name = tme.table_name();
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// Starts the observer and runs it until `stop` (both phases in one call).
+pub async fn run(
+    cfg: BinlogConfig,
+    tx: mpsc::Sender<Vec<Observation>>,
+    stop: watch::Receiver<bool>,
+) -> Result<ObserverStats, ObserveError> {
+    BinlogObserver::start(cfg).await?.run(tx, stop).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_server_ids_avoid_usual_ranges() {
+        for _ in 0..1000 {
+            let id = random_server_id();
+            assert!((1_000_000_000..4_000_000_000).contains(&id));
+        }
+    }
+}

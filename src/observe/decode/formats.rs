@@ -1,0 +1,180 @@
+//! One function per changelog format; shared helpers live in the parent module.
+
+use serde_json::{Map, Value};
+
+use super::{change_from, parse_json, row_key, row_stamp, Change, DecodeError, Decoded};
+use crate::model::{OpKind, Table};
+
+/// Which table a message is about: the name the message carries wins (a Canal
+/// topic may carry several tables); otherwise the topic's table. `Ok(None)`
+/// means "a table we do not track": ignore the message.
+fn resolve_table(
+    named: Option<&str>,
+    topic_table: Option<Table>,
+) -> Result<Option<Table>, DecodeError> {
+    match named {
+        Some(name) => Ok(Table::from_qualified(name)),
+        None => topic_table.map(Some).ok_or(DecodeError::NoTable),
+    }
+}
+
+fn as_object<'a>(v: &'a Value, what: &'static str) -> Result<&'a Map<String, Value>, DecodeError> {
+    v.as_object().ok_or(DecodeError::NotObject(what))
+}
+
+/// `field` of `obj` as a JSON object; missing or null is an error.
+fn required_object<'a>(
+    obj: &'a Map<String, Value>,
+    field: &'static str,
+) -> Result<&'a Map<String, Value>, DecodeError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Err(DecodeError::MissingField(field.to_string())),
+        Some(v) => as_object(v, field),
+    }
+}
+
+pub(super) fn debezium(
+    topic_table: Option<Table>,
+    payload: Option<&[u8]>,
+) -> Result<Decoded, DecodeError> {
+    // Kafka Connect writes a tombstone after each delete so compaction can drop
+    // the key; it carries no change.
+    let Some(bytes) = payload else {
+        return Ok(Decoded::ignored(1));
+    };
+    let root = parse_json(bytes)?;
+    let root = as_object(&root, "message")?;
+    // Debezium with schemas on: {"schema":{…},"payload":{…}}. Flink never
+    // writes a top-level "payload" column next to "op", so this cannot misfire.
+    let env = match root.get("payload") {
+        Some(p) if !root.contains_key("op") => match p {
+            Value::Null => return Ok(Decoded::ignored(1)),
+            p => as_object(p, "payload")?,
+        },
+        _ => root,
+    };
+    let op = env
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| DecodeError::MissingField("op".to_string()))?;
+    let named = env
+        .get("source")
+        .and_then(Value::as_object)
+        .and_then(|s| s.get("table"))
+        .and_then(Value::as_str);
+    let (op, image_field) = match op {
+        "c" | "r" => (OpKind::Insert, "after"),
+        "u" => (OpKind::Update, "after"),
+        "d" => (OpKind::Delete, "before"),
+        // Truncate and logical-decoding messages carry no row.
+        "t" | "m" => return Ok(Decoded::ignored(1)),
+        other => return Err(DecodeError::UnknownOp(other.to_string())),
+    };
+    let Some(table) = resolve_table(named, topic_table)? else {
+        return Ok(Decoded::ignored(1));
+    };
+    let image = required_object(env, image_field)?;
+    let change = change_from(table, image, op)?;
+    Ok(Decoded {
+        changes: vec![change],
+        ignored: 0,
+    })
+}
+
+pub(super) fn canal(
+    topic_table: Option<Table>,
+    payload: Option<&[u8]>,
+) -> Result<Decoded, DecodeError> {
+    let Some(bytes) = payload else {
+        return Ok(Decoded::ignored(1));
+    };
+    let root = parse_json(bytes)?;
+    let root = as_object(&root, "message")?;
+    if root.get("isDdl").and_then(Value::as_bool) == Some(true) {
+        return Ok(Decoded::ignored(1));
+    }
+    let kind = root
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| DecodeError::MissingField("type".to_string()))?;
+    let op = match kind {
+        "INSERT" => OpKind::Insert,
+        "UPDATE" => OpKind::Update,
+        "DELETE" => OpKind::Delete,
+        // DDL and other statements (CREATE, ALTER, ERASE, TRUNCATE, QUERY…).
+        k if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') && !k.is_empty() => {
+            return Ok(Decoded::ignored(1))
+        }
+        other => return Err(DecodeError::UnknownOp(other.to_string())),
+    };
+    let rows = match root.get("data") {
+        Some(Value::Array(rows)) => rows,
+        Some(Value::Null) | None => return Err(DecodeError::MissingField("data".to_string())),
+        Some(_) => return Err(DecodeError::NotObject("data")),
+    };
+    let Some(table) = resolve_table(root.get("table").and_then(Value::as_str), topic_table)? else {
+        return Ok(Decoded::ignored(rows.len().max(1) as u64));
+    };
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        // For UPDATE, `data` holds the new images (with the key and the new
+        // stamp); `old` only the changed columns' old values: not needed.
+        changes.push(change_from(table, as_object(row, "data row")?, op)?);
+    }
+    Ok(Decoded {
+        changes,
+        ignored: 0,
+    })
+}
+
+pub(super) fn upsert(
+    topic_table: Option<Table>,
+    key: Option<&[u8]>,
+    payload: Option<&[u8]>,
+) -> Result<Decoded, DecodeError> {
+    let table = topic_table.ok_or(DecodeError::NoTable)?;
+    let key_json = key.map(parse_json).transpose()?;
+    let key_obj = key_json.as_ref().map(|k| as_object(k, "key")).transpose()?;
+    let change = match payload {
+        None => {
+            let key_obj =
+                key_obj.ok_or_else(|| DecodeError::MissingField("message key".to_string()))?;
+            Change {
+                key: row_key(table, &[key_obj])?,
+                op: OpKind::Delete,
+                stamp: None,
+            }
+        }
+        Some(bytes) => {
+            let value = parse_json(bytes)?;
+            let value = as_object(&value, "value")?;
+            // With `value.fields-include = 'EXCEPT_KEY'` the key columns are only in the key.
+            let images: Vec<&Map<String, Value>> = std::iter::once(value).chain(key_obj).collect();
+            Change {
+                key: row_key(table, &images)?,
+                op: OpKind::Insert,
+                stamp: row_stamp(value)?,
+            }
+        }
+    };
+    Ok(Decoded {
+        changes: vec![change],
+        ignored: 0,
+    })
+}
+
+pub(super) fn plain(
+    topic_table: Option<Table>,
+    payload: Option<&[u8]>,
+) -> Result<Decoded, DecodeError> {
+    let table = topic_table.ok_or(DecodeError::NoTable)?;
+    let Some(bytes) = payload else {
+        return Ok(Decoded::ignored(1));
+    };
+    let value = parse_json(bytes)?;
+    let change = change_from(table, as_object(&value, "message")?, OpKind::Insert)?;
+    Ok(Decoded {
+        changes: vec![change],
+        ignored: 0,
+    })
+}

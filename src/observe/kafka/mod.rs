@@ -1,0 +1,257 @@
+//! The Kafka observer: reads the changelog topics `{prefix}store_sales` and
+//! `{prefix}store_returns` and reports each row change of the run.
+//!
+//! It uses a `BaseConsumer` polled from one blocking thread rather than a
+//! `StreamConsumer`: no waker hand-off between librdkafka's queue and the async
+//! runtime, and the message is stamped (`seen_at`) on the thread that polled it.
+//! Partitions are assigned explicitly at the high watermarks captured in
+//! [`KafkaObserver::start`], before the load starts, so no message of the run can
+//! be skipped by `auto.offset.reset=latest` or by rebalance timing.
+//!
+//! A message's Kafka timestamp is reported as `server_arrival` only when the
+//! topic uses LogAppendTime (the broker's clock); CreateTime is the producer's
+//! (Flink's) clock and is only counted.
+
+mod setup;
+
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Message, Timestamp};
+use tokio::sync::{mpsc, watch};
+
+use super::decode::{decode, Format};
+use super::{in_range, ObserveError, ObserverStats};
+use crate::model::{Observation, Sink, Table};
+
+pub use setup::{client_config, unique_group_id, StartOffset};
+
+/// Errors further apart than this are separate incidents, not one outage.
+const ERROR_QUIET: Duration = Duration::from_secs(15);
+
+/// What the Kafka observer needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`, e.g. `127.0.0.1:9092`.
+    pub brokers: String,
+    /// Topic name prefix; topics are `{prefix}store_sales` and `{prefix}store_returns`.
+    pub topic_prefix: String,
+    /// Message format on the topics.
+    pub format: Format,
+    /// The run's ticket numbers; other rows are ignored.
+    pub tickets: Range<u64>,
+    /// At most this many observations per batch sent to the tracker.
+    pub batch_max: usize,
+    /// Timeout for metadata and watermark requests at start.
+    pub connect_timeout: Duration,
+    /// After this long with only consumer errors and no message, the run fails
+    /// (librdkafka retries on its own before that).
+    pub fault_after: Duration,
+    /// Extra librdkafka properties, applied last (override the defaults).
+    pub extra: Vec<(String, String)>,
+}
+
+impl KafkaConfig {
+    /// Defaults: prefix `tpcds.`, `debezium-json`, batches of 512, 10 s connect
+    /// timeout, 30 s of persistent errors before giving up.
+    pub fn new(brokers: impl Into<String>, tickets: Range<u64>) -> Self {
+        KafkaConfig {
+            brokers: brokers.into(),
+            topic_prefix: "tpcds.".to_string(),
+            format: Format::DebeziumJson,
+            tickets,
+            batch_max: 512,
+            connect_timeout: Duration::from_secs(10),
+            fault_after: Duration::from_secs(30),
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// A connected observer, assigned at the high watermarks: ready for the load.
+pub struct KafkaObserver {
+    cfg: KafkaConfig,
+    consumer: BaseConsumer,
+    group_id: String,
+    starts: Vec<StartOffset>,
+}
+
+impl std::fmt::Debug for KafkaObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaObserver")
+            .field("brokers", &self.cfg.brokers)
+            .field("group_id", &self.group_id)
+            .field("starts", &self.starts)
+            .finish()
+    }
+}
+
+impl KafkaObserver {
+    /// Connects, checks the topics exist, and assigns every partition at its
+    /// current high watermark. When this returns, the observer is ready: any
+    /// message produced from now on will be read.
+    pub async fn start(cfg: KafkaConfig) -> Result<Self, ObserveError> {
+        tokio::task::spawn_blocking(move || {
+            let group_id = unique_group_id();
+            let consumer: BaseConsumer = client_config(&cfg, &group_id).create().map_err(|e| {
+                ObserveError::misconfigured(
+                    setup::target_name(&cfg.brokers),
+                    format!("cannot create a Kafka consumer: {e}"),
+                    "check the Kafka settings in the scenario's [targets.kafka]",
+                )
+            })?;
+            let starts = setup::assign_at_high_watermarks(&consumer, &cfg)?;
+            Ok(KafkaObserver {
+                cfg,
+                consumer,
+                group_id,
+                starts,
+            })
+        })
+        .await
+        .map_err(|e| ObserveError::fault("kafka observer", e))?
+    }
+
+    /// The consumer group id used (unique per run, never committed).
+    pub fn group_id(&self) -> &str {
+        &self.group_id
+    }
+
+    /// Where each partition is read from.
+    pub fn start_offsets(&self) -> &[StartOffset] {
+        &self.starts
+    }
+
+    /// Reads until `stop` is `true` or `tx` is closed, sending batches of
+    /// observations. Returns the counters; a consumer that only errors for
+    /// `fault_after` is a fault (exit code 4).
+    pub async fn run(
+        self,
+        tx: mpsc::Sender<Vec<Observation>>,
+        stop: watch::Receiver<bool>,
+    ) -> Result<ObserverStats, ObserveError> {
+        tokio::task::spawn_blocking(move || self.run_blocking(&tx, &stop))
+            .await
+            .map_err(|e| ObserveError::fault("kafka observer", e))?
+    }
+
+    fn run_blocking(
+        self,
+        tx: &mpsc::Sender<Vec<Observation>>,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<ObserverStats, ObserveError> {
+        let topics = setup::topics(&self.cfg);
+        let mut stats = ObserverStats::new(Sink::Kafka);
+        let mut batch = Vec::with_capacity(self.cfg.batch_max);
+        // (first, last) consumer error of the current error streak.
+        let mut erroring: Option<(Instant, Instant)> = None;
+        let target = setup::target_name(&self.cfg.brokers);
+        while !*stop.borrow() {
+            // Block briefly for the first message, then drain what is already
+            // there without waiting, so a batch never holds a message back.
+            let mut timeout = Duration::from_millis(100);
+            loop {
+                match self.consumer.poll(timeout) {
+                    None => break,
+                    Some(Err(e)) => {
+                        if let Some((code, reason)) = self.consumer.client().fatal_error() {
+                            return Err(ObserveError::fault(target, format!("{code:?}: {reason}")));
+                        }
+                        // librdkafka reconnects by itself and re-reports failures on
+                        // each attempt (backoff at most 10 s): errors that keep coming
+                        // for `fault_after` are a fault, an isolated one is not.
+                        let now = Instant::now();
+                        let first = match erroring {
+                            Some((first, last)) if now - last < ERROR_QUIET => first,
+                            _ => now,
+                        };
+                        if now - first >= self.cfg.fault_after {
+                            return Err(ObserveError::fault(target, e));
+                        }
+                        erroring = Some((first, now));
+                        break;
+                    }
+                    Some(Ok(msg)) => {
+                        let seen_at = Instant::now();
+                        erroring = None;
+                        let table = topics
+                            .iter()
+                            .find(|(t, _)| t == msg.topic())
+                            .map(|(_, t)| *t);
+                        self.handle(&msg, table, seen_at, &mut batch, &mut stats);
+                    }
+                }
+                if batch.len() >= self.cfg.batch_max {
+                    break;
+                }
+                timeout = Duration::ZERO;
+            }
+            if !batch.is_empty() {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.cfg.batch_max));
+                stats.batches += 1;
+                if tx.blocking_send(full).is_err() {
+                    // The tracker is gone: the run is over.
+                    break;
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    fn handle<M: Message>(
+        &self,
+        msg: &M,
+        table: Option<Table>,
+        seen_at: Instant,
+        batch: &mut Vec<Observation>,
+        stats: &mut ObserverStats,
+    ) {
+        stats.received += 1;
+        let server_arrival = match msg.timestamp() {
+            Timestamp::LogAppendTime(ms) => {
+                stats.log_append_time += 1;
+                Some(ms.saturating_mul(1000))
+            }
+            Timestamp::CreateTime(_) => {
+                stats.create_time += 1;
+                None
+            }
+            Timestamp::NotAvailable => None,
+        };
+        match decode(self.cfg.format, table, msg.key(), msg.payload()) {
+            Ok(decoded) => {
+                stats.ignored += decoded.ignored;
+                for c in decoded.changes {
+                    if !in_range(&self.cfg.tickets, c.key.ticket) {
+                        stats.ignored += 1;
+                        continue;
+                    }
+                    stats.observed += 1;
+                    batch.push(Observation {
+                        sink: Sink::Kafka,
+                        key: c.key,
+                        op: c.op,
+                        stamp: c.stamp,
+                        seen_at,
+                        server_arrival,
+                    });
+                }
+            }
+            Err(e) => {
+                let location = format!("{}[{}]@{}", msg.topic(), msg.partition(), msg.offset());
+                stats.record_malformed(location, e.to_string(), msg.payload().unwrap_or(b"<null>"));
+            }
+        }
+    }
+}
+
+/// Starts the observer and runs it until `stop` (both phases in one call; use
+/// [`KafkaObserver::start`] when the caller must wait for readiness).
+pub async fn run(
+    cfg: KafkaConfig,
+    tx: mpsc::Sender<Vec<Observation>>,
+    stop: watch::Receiver<bool>,
+) -> Result<ObserverStats, ObserveError> {
+    KafkaObserver::start(cfg).await?.run(tx, stop).await
+}

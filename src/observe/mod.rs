@@ -1,0 +1,195 @@
+//! Observers: tasks that watch each sink (the MySQL binlog, the Kafka changelog
+//! topics, the warehouse schemas `path1`/`path2`) and report every change of a
+//! row in the run's ticket range as a [`crate::model::Observation`], in batches,
+//! to the tracker.
+//!
+//! Every observer has the same two-phase shape:
+//! - `start(cfg).await` connects, checks the target and pins the starting point
+//!   (Kafka partitions assigned at the high watermarks, binlog file/position,
+//!   warehouse clock). When it returns `Ok`, the observer is *ready*: the run may
+//!   start the load and no row committed afterwards can be missed. Startup
+//!   problems are [`ObserveError`]s with exit code 3.
+//! - `observer.run(tx, stop).await` streams `Vec<Observation>` batches into `tx`
+//!   until `stop` turns `true` (or `tx` is closed), then returns its
+//!   [`ObserverStats`]. Faults while running have exit code 4.
+//!
+//! Each module also has `run(cfg, tx, stop)` doing both phases in one call.
+//!
+//! Rows outside the run's ticket range, and changes of other tables, are never
+//! reported, only counted (`ignored`). Messages that cannot be decoded are
+//! counted (`malformed`) with the first few kept as samples: an observer never
+//! crashes on bad input and never drops it silently.
+//!
+//! `seen_at` is the monotonic instant the data reached the harness (message
+//! polled, query result received, binlog event read).
+
+pub mod binlog;
+pub mod decode;
+mod error;
+pub mod kafka;
+pub mod preflight;
+pub mod warehouse;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::model::Sink;
+
+pub use error::{BoxError, ObserveError};
+
+/// How many malformed inputs an observer keeps verbatim for the report.
+pub const MAX_MALFORMED_SAMPLES: usize = 5;
+
+/// How many bytes of a malformed input a sample keeps.
+const SAMPLE_EXCERPT_BYTES: usize = 300;
+
+/// One malformed input kept for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MalformedSample {
+    /// Where it came from (`tpcds.store_sales[0]@1234`, `path1.store_sales`, a binlog position).
+    pub location: String,
+    /// Why it could not be decoded.
+    pub reason: String,
+    /// The start of the raw input (lossy UTF-8, at most 300 bytes).
+    pub excerpt: String,
+}
+
+/// What an observer did over a run. Counters an observer has no use for stay 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObserverStats {
+    /// The sink observed.
+    pub sink: Sink,
+    /// Raw units received: Kafka messages, warehouse rows read, binlog row images.
+    pub received: u64,
+    /// Observations reported to the tracker.
+    pub observed: u64,
+    /// Changes outside the run's ticket range or of other tables: not reported.
+    pub ignored: u64,
+    /// Inputs that could not be decoded.
+    pub malformed: u64,
+    /// The first [`MAX_MALFORMED_SAMPLES`] malformed inputs.
+    pub malformed_samples: Vec<MalformedSample>,
+    /// Warehouse rows re-read inside the overlap window and dropped as already seen.
+    pub duplicates: u64,
+    /// Batches sent to the tracker.
+    pub batches: u64,
+    /// Warehouse polls done.
+    pub polls: u64,
+    /// Longest warehouse poll (queries + decoding), µs: adds to the poll interval
+    /// as the detection resolution.
+    pub max_poll_micros: u64,
+    /// Kafka messages stamped with LogAppendTime (their stamp is reported as `server_arrival`).
+    pub log_append_time: u64,
+    /// Kafka messages stamped with CreateTime (the producer's clock: not reported).
+    pub create_time: u64,
+    /// Warehouse: registered deletes confirmed (row gone).
+    pub deletes_confirmed: u64,
+    /// Warehouse: registered deletes still unconfirmed when the observer stopped
+    /// (the row is still there, or it was never seen there so its absence proves nothing).
+    pub deletes_pending: u64,
+    /// Warehouse: registered updates confirmed by key lookup (not by arrival polling).
+    pub updates_looked_up: u64,
+    /// Warehouse: registered updates whose new version was never seen.
+    pub updates_pending: u64,
+}
+
+impl ObserverStats {
+    /// Empty stats for `sink`.
+    pub fn new(sink: Sink) -> Self {
+        ObserverStats {
+            sink,
+            received: 0,
+            observed: 0,
+            ignored: 0,
+            malformed: 0,
+            malformed_samples: Vec::new(),
+            duplicates: 0,
+            batches: 0,
+            polls: 0,
+            max_poll_micros: 0,
+            log_append_time: 0,
+            create_time: 0,
+            deletes_confirmed: 0,
+            deletes_pending: 0,
+            updates_looked_up: 0,
+            updates_pending: 0,
+        }
+    }
+
+    /// Counts one malformed input, keeping it as a sample while there is room.
+    pub fn record_malformed(
+        &mut self,
+        location: impl Into<String>,
+        reason: impl Into<String>,
+        raw: &[u8],
+    ) {
+        self.malformed += 1;
+        if self.malformed_samples.len() < MAX_MALFORMED_SAMPLES {
+            let cut = raw.len().min(SAMPLE_EXCERPT_BYTES);
+            self.malformed_samples.push(MalformedSample {
+                location: location.into(),
+                reason: reason.into(),
+                excerpt: String::from_utf8_lossy(&raw[..cut]).into_owned(),
+            });
+        }
+    }
+}
+
+/// Whether `ticket` belongs to the run (`range` is half-open).
+pub fn in_range(range: &Range<u64>, ticket: u64) -> bool {
+    range.contains(&ticket)
+}
+
+/// Replaces the password of a URL with `***` (`mysql://root:***@127.0.0.1:3306/db`),
+/// so targets can be named in errors and reports. Strings that are not URLs are
+/// returned unchanged.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            // set_password only fails for URLs that cannot have credentials,
+            // and those have no password to hide.
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => raw.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password_only() {
+        assert_eq!(
+            redact_url("mysql://root:root123@127.0.0.1:3306/business_db"),
+            "mysql://root:***@127.0.0.1:3306/business_db"
+        );
+        assert_eq!(
+            redact_url("postgres://gpadmin@127.0.0.1:5432/tpcds"),
+            "postgres://gpadmin@127.0.0.1:5432/tpcds"
+        );
+        assert_eq!(redact_url("127.0.0.1:9092"), "127.0.0.1:9092");
+    }
+
+    #[test]
+    fn malformed_samples_are_bounded_but_all_counted() {
+        let mut s = ObserverStats::new(Sink::Kafka);
+        for i in 0..(MAX_MALFORMED_SAMPLES + 3) {
+            s.record_malformed(format!("t[0]@{i}"), "bad", &[b'x'; 1000]);
+        }
+        assert_eq!(s.malformed, (MAX_MALFORMED_SAMPLES + 3) as u64);
+        assert_eq!(s.malformed_samples.len(), MAX_MALFORMED_SAMPLES);
+        assert_eq!(s.malformed_samples[0].excerpt.len(), SAMPLE_EXCERPT_BYTES);
+        assert_eq!(s.malformed_samples[0].location, "t[0]@0");
+    }
+
+    #[test]
+    fn range_is_half_open() {
+        let r = 100..200;
+        assert!(in_range(&r, 100) && in_range(&r, 199));
+        assert!(!in_range(&r, 99) && !in_range(&r, 200));
+    }
+}

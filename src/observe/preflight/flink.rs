@@ -1,0 +1,278 @@
+//! Flink checks: the REST API answers and the pipeline's jobs are RUNNING.
+//!
+//! One plain HTTP/1.1 GET of `/jobs/overview` over a tokio `TcpStream`: the
+//! harness needs nothing else from Flink, so no HTTP client crate is pulled in.
+//! Only `http://` is supported (the REST endpoint of a local cluster).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::TargetReport;
+
+const START_FLINK: &str =
+    "start Flink and submit the jobs (scripts/stack.sh up) or fix the Flink URL \
+                           (TPCDS_FLINK_URL)";
+
+/// Most bytes read from the REST answer (the overview of a few jobs is a few KB).
+const MAX_RESPONSE: usize = 4 << 20;
+
+/// One job as `/jobs/overview` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlinkJob {
+    /// Job id.
+    pub jid: String,
+    /// `pipeline.name`.
+    pub name: String,
+    /// `RUNNING`, `FAILED`, `CANCELED`, `RESTARTING`, …
+    pub state: String,
+}
+
+#[derive(Deserialize)]
+struct Overview {
+    jobs: Vec<FlinkJob>,
+}
+
+/// Checks the Flink REST API at `base_url` and that each job in `expected` is
+/// RUNNING (when `expected` is empty: that at least one job is).
+pub async fn check_flink(base_url: &str, expected: &[String], timeout: Duration) -> TargetReport {
+    let mut report = TargetReport::new("flink", crate::observe::redact_url(base_url));
+    let body = match get(base_url, "/jobs/overview", timeout).await {
+        Ok((200, body)) => body,
+        Ok((status, body)) => {
+            report.reachable = true;
+            let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+            report.problem(
+                format!("GET /jobs/overview answered {status}: {text}"),
+                START_FLINK,
+            );
+            return report;
+        }
+        Err(e) => {
+            report.problem(format!("cannot reach it: {e}"), START_FLINK);
+            return report;
+        }
+    };
+    report.reachable = true;
+    match serde_json::from_slice::<Overview>(&body) {
+        Ok(o) => evaluate_jobs(&o.jobs, expected, &mut report),
+        Err(e) => report.problem(
+            format!("/jobs/overview is not the expected JSON: {e}"),
+            START_FLINK,
+        ),
+    }
+    report
+}
+
+/// Adds one fact per job and a problem per expected job that is not RUNNING.
+fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetReport) {
+    for j in jobs {
+        report.fact(
+            &format!("job {}", j.name),
+            format!("{} ({})", j.state, j.jid),
+        );
+    }
+    if expected.is_empty() {
+        if !jobs.iter().any(|j| j.state == "RUNNING") {
+            report.problem("no Flink job is RUNNING", START_FLINK);
+        }
+        return;
+    }
+    for name in expected {
+        let mine: Vec<&FlinkJob> = jobs.iter().filter(|j| &j.name == name).collect();
+        if mine.iter().any(|j| j.state == "RUNNING") {
+            continue;
+        }
+        // A resubmitted job leaves its cancelled or failed ancestors in the
+        // list: only a job of this name that is not terminal tells the story.
+        let terminal = |s: &str| matches!(s, "FAILED" | "CANCELED" | "FINISHED");
+        let problem = match mine.iter().find(|j| !terminal(&j.state)) {
+            Some(j) => format!("job {name} is {} (not RUNNING yet)", j.state),
+            None => match mine.last() {
+                Some(j) => format!("job {name} is not running (last state {})", j.state),
+                None => format!("job {name} was never submitted"),
+            },
+        };
+        report.problem(
+            problem,
+            "see the Flink dashboard and log (scripts/stack.sh logs flink-jobmanager); scripts/stack.sh up resubmits missing jobs",
+        );
+    }
+}
+
+/// A plain HTTP/1.1 GET; returns (status, body).
+async fn get(base_url: &str, path: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+    let url = url::Url::parse(base_url).map_err(|e| format!("not a URL: {e}"))?;
+    if url.scheme() != "http" {
+        return Err(format!(
+            "only http:// is supported, not {}://",
+            url.scheme()
+        ));
+    }
+    let host = url.host_str().ok_or("URL has no host")?.to_string();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let full_path = format!("{}{path}", url.path().trim_end_matches('/'));
+    let request = format!(
+        "GET {full_path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    );
+    let io = async {
+        let mut stream = TcpStream::connect((host.as_str(), port)).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut buf = Vec::new();
+        (&mut stream)
+            .take(MAX_RESPONSE as u64)
+            .read_to_end(&mut buf)
+            .await?;
+        Ok::<_, std::io::Error>(buf)
+    };
+    let raw = tokio::time::timeout(timeout, io)
+        .await
+        .map_err(|_| format!("no answer within {timeout:?}"))?
+        .map_err(|e| e.to_string())?;
+    parse_response(&raw)
+}
+
+/// Splits a raw HTTP/1.1 response into status and (de-chunked) body.
+fn parse_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("truncated HTTP response (no header end)")?;
+    let head = std::str::from_utf8(&raw[..split]).map_err(|_| "HTTP header is not UTF-8")?;
+    let body = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad HTTP status line {status_line:?}"))?;
+    let mut chunked = false;
+    let mut length = None;
+    for line in lines {
+        if let Some((k, v)) = line.split_once(':') {
+            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
+            if k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked") {
+                chunked = true;
+            } else if k == "content-length" {
+                length = v.parse::<usize>().ok();
+            }
+        }
+    }
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        match length {
+            Some(n) if n <= body.len() => body[..n].to_vec(),
+            Some(n) => return Err(format!("truncated body: {} of {n} bytes", body.len())),
+            None => body.to_vec(),
+        }
+    };
+    Ok((status, body))
+}
+
+/// Decodes a `Transfer-Encoding: chunked` body.
+fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let eol = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("truncated chunk size")?;
+        let size_text = std::str::from_utf8(&body[..eol]).map_err(|_| "bad chunk size")?;
+        let size_text = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+        body = &body[eol + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if body.len() < size + 2 {
+            return Err("truncated chunk".to_string());
+        }
+        out.extend_from_slice(&body[..size]);
+        body = &body[size + 2..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &str, state: &str) -> FlinkJob {
+        FlinkJob {
+            jid: format!("id-{name}-{state}"),
+            name: name.to_string(),
+            state: state.to_string(),
+        }
+    }
+
+    fn report() -> TargetReport {
+        let mut r = TargetReport::new("flink", "http://127.0.0.1:8081");
+        r.reachable = true;
+        r
+    }
+
+    #[test]
+    fn parses_content_length_and_chunked_responses() {
+        let raw = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"jobs\":[]}";
+        assert_eq!(
+            parse_response(raw).unwrap(),
+            (200, b"{\"jobs\":[]}".to_vec())
+        );
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"jo\r\n7;x=y\r\nbs\":[]}\r\n0\r\n\r\n";
+        assert_eq!(
+            parse_response(raw).unwrap(),
+            (200, b"{\"jobs\":[]}".to_vec())
+        );
+        let raw = b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(parse_response(raw).unwrap().0, 404);
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n{}").is_err());
+        assert!(parse_response(b"garbage").is_err());
+    }
+
+    #[test]
+    fn all_expected_running_is_fine() {
+        let mut r = report();
+        let jobs = vec![
+            job("a", "CANCELED"),
+            job("a", "RUNNING"),
+            job("b", "RUNNING"),
+        ];
+        evaluate_jobs(&jobs, &["a".into(), "b".into()], &mut r);
+        assert!(r.ok(), "{:?}", r.problems);
+        assert_eq!(r.facts.len(), 3);
+    }
+
+    #[test]
+    fn missing_restarting_and_failed_jobs_are_problems() {
+        let mut r = report();
+        let jobs = vec![
+            job("a", "RESTARTING"),
+            job("b", "FAILED"),
+            job("b", "CANCELED"),
+        ];
+        evaluate_jobs(&jobs, &["a".into(), "b".into(), "c".into()], &mut r);
+        let p: Vec<&str> = r.problems.iter().map(|d| d.problem.as_str()).collect();
+        assert_eq!(
+            p,
+            vec![
+                "job a is RESTARTING (not RUNNING yet)",
+                "job b is not running (last state CANCELED)",
+                "job c was never submitted"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_expectations_one_running_job_suffices() {
+        let mut r = report();
+        evaluate_jobs(&[job("x", "RUNNING")], &[], &mut r);
+        assert!(r.ok());
+        let mut r = report();
+        evaluate_jobs(&[job("x", "FAILED")], &[], &mut r);
+        assert!(!r.ok());
+    }
+}

@@ -1,0 +1,220 @@
+//! The Kafka observer against the real stack (MySQL → Flink CDC → Kafka):
+//! inserts, an update (Flink writes a "d" of the old image then a "c" of the
+//! new one) and a delete in a private ticket range are reported with the stamps
+//! written, in order per key.
+//!
+//! `capture_fixtures` (ignored by default) refreshes the decoder test vectors
+//! in `tests/fixtures/kafka/` from what Flink really writes:
+//! `cargo test --test observe_kafka -- --ignored capture_fixtures`.
+
+mod observe_support;
+
+use std::time::{Duration, Instant};
+
+use observe_support::*;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Message, Timestamp};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+use tpcds_bench::model::{OpKind, RowKey, Sink, Table};
+use tpcds_bench::observe::kafka::{KafkaConfig, KafkaObserver};
+
+async fn start_observer(tickets: std::ops::Range<u64>) -> KafkaObserver {
+    KafkaObserver::start(KafkaConfig::new(kafka_brokers(), tickets))
+        .await
+        .unwrap_or_else(|e| panic!("Kafka observer did not start: {e}; {HINT}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_reports_inserts_updates_deletes_in_range() {
+    let tickets = unique_tickets();
+    let t0 = tickets.start;
+    let observer = start_observer(tickets.clone()).await;
+    assert_eq!(
+        observer.start_offsets().len() >= 2,
+        true,
+        "{:?}",
+        observer.start_offsets()
+    );
+    assert!(observer.group_id().starts_with("tpcds-bench-observe-"));
+    let (tx, rx) = mpsc::channel(64);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(observer.run(tx, stop_rx));
+    let mut got = Collector::new(rx);
+
+    let mut w = Writer::connect().await;
+    let a = key(Table::StoreSales, t0, 21);
+    let b = key(Table::StoreSales, t0 + 1, 22);
+    let r = key(Table::StoreReturns, t0, 21);
+    let outside = key(Table::StoreSales, tickets.end + 5, 21);
+    let ta = w.insert(a).await;
+    let tb = w.insert(b).await;
+    let tr = w.insert(r).await;
+    w.insert(outside).await;
+    let ta2 = w.update(a).await;
+    w.delete(b).await;
+
+    got.until("the six changelog records", VISIBLE_TIMEOUT, |s| {
+        has(s, a, OpKind::Insert, Some(ta))
+            && has(s, b, OpKind::Insert, Some(tb))
+            && has(s, r, OpKind::Insert, Some(tr))
+            && has(s, a, OpKind::Delete, Some(ta))
+            && has(s, a, OpKind::Insert, Some(ta2))
+            && has(s, b, OpKind::Delete, Some(tb))
+    })
+    .await;
+    stop_tx.send(true).unwrap();
+    let stats = task.await.unwrap().expect("Kafka observer failed");
+
+    assert!(got
+        .seen
+        .iter()
+        .all(|o| o.sink == Sink::Kafka && tickets.contains(&o.key.ticket)));
+    assert_eq!(got.seen.len(), 6, "{:#?}", got.seen);
+    // Per key, the changelog keeps order: a's update-before precedes its after image.
+    let a_ops: Vec<(OpKind, Option<i64>)> = got
+        .seen
+        .iter()
+        .filter(|o| o.key == a)
+        .map(|o| (o.op, o.stamp))
+        .collect();
+    assert_eq!(
+        a_ops,
+        vec![
+            (OpKind::Insert, Some(ta)),
+            (OpKind::Delete, Some(ta)),
+            (OpKind::Insert, Some(ta2))
+        ]
+    );
+    assert_eq!(stats.malformed, 0, "{stats:?}");
+    assert_eq!(stats.observed, 6);
+    // Every message carries a timestamp of one kind or the other.
+    assert_eq!(
+        stats.log_append_time + stats.create_time,
+        stats.received,
+        "{stats:?}"
+    );
+    let log_append = stats.log_append_time > 0;
+    assert!(got
+        .seen
+        .iter()
+        .all(|o| o.server_arrival.is_some() == log_append));
+}
+
+#[tokio::test]
+async fn kafka_start_fails_with_exit_3_on_missing_topics() {
+    let mut cfg = KafkaConfig::new(kafka_brokers(), 0..1);
+    cfg.topic_prefix = "no_such_prefix_for_tpcds.".to_string();
+    let err = KafkaObserver::start(cfg).await.unwrap_err();
+    assert_eq!(err.exit_code(), 3);
+    assert!(
+        err.to_string()
+            .contains("no_such_prefix_for_tpcds.store_sales"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn kafka_start_fails_with_exit_3_on_unreachable_brokers() {
+    let mut cfg = KafkaConfig::new("127.0.0.1:1", 0..1);
+    cfg.connect_timeout = Duration::from_secs(2);
+    let err = KafkaObserver::start(cfg).await.unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{err}");
+}
+
+/// Captures the raw messages Flink writes for a known sequence of changes and
+/// stores them, with the changes, as a decoder fixture.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "refreshes tests/fixtures/kafka/; run by hand against the stack"]
+async fn capture_fixtures() {
+    let tickets = unique_tickets();
+    let t0 = tickets.start;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", kafka_brokers())
+        .set("group.id", format!("tpcds-bench-capture-{t0}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for topic in ["tpcds.store_sales", "tpcds.store_returns"] {
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("Kafka unreachable: {e}; {HINT}"));
+        for p in md.topics()[0].partitions() {
+            let (_, high) = consumer
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .unwrap();
+            tpl.add_partition_offset(topic, p.id(), Offset::Offset(high))
+                .unwrap();
+        }
+    }
+    consumer.assign(&tpl).unwrap();
+
+    let mut w = Writer::connect().await;
+    let a = key(Table::StoreSales, t0, 31);
+    let b = key(Table::StoreSales, t0 + 1, 32);
+    let r = key(Table::StoreReturns, t0, 31);
+    let mut writes = Vec::new();
+    let write = |op: &str, k: RowKey, ts: Option<i64>| json!({"op": op, "table": k.table.name(), "ticket": k.ticket, "item": k.item, "bench_ts": ts});
+    writes.push(write("insert", a, Some(w.insert(a).await)));
+    writes.push(write("insert", b, Some(w.insert(b).await)));
+    writes.push(write("insert", r, Some(w.insert(r).await)));
+    writes.push(write("update", a, Some(w.update(a).await)));
+    writes.push(write("delete", b, None));
+    w.delete(b).await;
+    writes.push(write("update", r, Some(w.update(r).await)));
+    writes.push(write("delete", r, None));
+    w.delete(r).await;
+
+    // insert ×3, update ×2 (two records each), delete ×2.
+    let want = 3 + 2 * 2 + 2;
+    let mut messages = Vec::new();
+    let deadline = Instant::now() + VISIBLE_TIMEOUT;
+    while messages.len() < want {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {want} messages: {messages:#?}",
+            messages.len()
+        );
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let msg = msg.expect("consume");
+        let payload = msg
+            .payload()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        let in_range = payload
+            .as_deref()
+            .is_some_and(|p| p.contains(&t0.to_string()) || p.contains(&(t0 + 1).to_string()));
+        if !in_range {
+            continue;
+        }
+        let ts_type = match msg.timestamp() {
+            Timestamp::LogAppendTime(_) => "LogAppendTime",
+            Timestamp::CreateTime(_) => "CreateTime",
+            Timestamp::NotAvailable => "NotAvailable",
+        };
+        messages.push(json!({
+            "topic": msg.topic(),
+            "partition": msg.partition(),
+            "timestamp_type": ts_type,
+            "key": msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            "payload": payload,
+        }));
+    }
+    let fixture = json!({
+        "about": "Messages Flink 1.20 (mysql-cdc -> kafka, value.format debezium-json, \
+                  decimal-as-plain-number, ISO-8601 timestamps) wrote for `writes`, \
+                  captured by tests/observe_kafka.rs capture_fixtures",
+        "format": "debezium-json",
+        "writes": writes,
+        "messages": messages,
+    });
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/kafka/flink-debezium-json.json"
+    );
+    std::fs::write(path, serde_json::to_string_pretty(&fixture).unwrap()).unwrap();
+    eprintln!("wrote {path}");
+}
