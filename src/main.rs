@@ -1,1 +1,34 @@
-fn main() {}
+//! Command-line entry point: parse, dispatch one command, map errors to the
+//! documented exit codes.
+
+use clap::Parser;
+use tpcds_bench::cli::{Cli, Command};
+use tpcds_bench::exit::{classify, Exit};
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(Exit::Fault.code());
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => tpcds_bench::cmd::run::run(args).await,
+            Command::Check(args) => tpcds_bench::cmd::check::check(args).await,
+            Command::Report(args) => tpcds_bench::cmd::report::report(args),
+        }
+    });
+    let exit = match result {
+        Ok(exit) => exit,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            classify(&err)
+        }
+    };
+    // Observer threads may still be parked in librdkafka; do not wait for them.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    std::process::exit(exit.code());
+}

@@ -98,7 +98,7 @@ impl BatchSql {
             } else {
                 self.text.push(',');
             }
-            w.push_sql_values(&mut self.text, ts);
+            push_row(w, ts, &mut self.text);
         }
         if upsert && !first {
             self.text.push_str(" ON DUPLICATE KEY UPDATE ");
@@ -108,6 +108,19 @@ impl BatchSql {
             self.text.push_str("bench_ts=VALUES(bench_ts)");
         }
     }
+}
+
+/// Appends `(v1,...,vN,'stamp')`: the generator's tuple with `bench_ts` added.
+fn push_row(w: &Write, ts: &str, out: &mut String) {
+    match w {
+        Write::InsertSale(r) | Write::UpdateSale(r) => r.push_sql_values(out),
+        Write::InsertReturn(r) => r.push_sql_values(out),
+        Write::DeleteSale(_) => return,
+    }
+    out.pop(); // the tuple's closing parenthesis
+    out.push_str(",'");
+    out.push_str(ts);
+    out.push_str("')");
 }
 
 #[cfg(test)]

@@ -65,6 +65,11 @@ pub struct WorkerReport {
     pub tickets: std::ops::Range<u64>,
 }
 
+/// Whole microseconds, at least 1 (HdrHistogram's lowest value).
+fn micros(d: Duration) -> u64 {
+    (d.as_micros() as u64).max(1)
+}
+
 /// Remembers the latest stamp of recently written sale lines (bounded, FIFO).
 #[derive(Debug, Default)]
 struct StampMemory {
@@ -117,7 +122,7 @@ pub async fn run_worker(
     };
     let mut writes: Vec<Write> = Vec::with_capacity(cfg.batch_rows);
 
-    while let Some(batch) = schedule.next_batch(cfg.batch_rows) {
+    while let Some(batch) = schedule.next_batch(cfg.batch_rows as u32) {
         let Some(&last) = batch.rows.last() else { continue };
         let due = cfg.start + last;
         if Instant::now() < due {

@@ -2,11 +2,13 @@
 //! clocks: times are offsets from the run start; the load module anchors them
 //! to an `Instant` and sleeps until each batch is due.
 
+mod gen;
 mod profile;
 mod schedule;
 
 use std::time::Duration;
 
+pub use gen::gen_config;
 pub use profile::RateProfile;
 pub use schedule::{Batch, Schedule};
 

@@ -26,6 +26,11 @@ impl TargetUrl {
         &self.0
     }
 
+    /// The database named in the path (`/business_db` → `business_db`), if any.
+    pub fn database(&self) -> Option<&str> {
+        self.0.path().strip_prefix('/').filter(|d| !d.is_empty())
+    }
+
     /// The URL with the password replaced by `***`.
     pub fn redacted(&self) -> String {
         if self.0.password().is_some() {

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{CommitBatch, Ledger, MatchOutcome, SinkCounts};
 use crate::model::{Observation, OpKind, Sink, Table};
-use crate::observe::ChangeWatch;
+use crate::observe::warehouse::ChangeWatch;
 use crate::stats::{Counter, Gauge, Recorder, Series, SnapshotSender};
 
 /// An observation seen this long without a matching commit is `unexpected`.

@@ -149,6 +149,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         }
     }
     environment.insert("harness.version".into(), env!("CARGO_PKG_VERSION").into());
+    environment.insert("run.drain_seconds".into(), format!("{:.1}", o.drain_took.as_secs_f64()));
     environment.insert("tickets".into(), format!("{}..{}", o.tickets.start, o.tickets.end));
 
     let run = RunData {

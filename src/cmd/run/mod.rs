@@ -20,7 +20,7 @@ use crate::load::{run_worker, WorkerConfig, WorkerFault, WorkerReport};
 use crate::model::Observation;
 use crate::plan::Plan;
 use crate::stats::snapshot_channel;
-use crate::tpcds::{GenConfig, Generator};
+use crate::tpcds::Generator;
 use crate::track::{run_tracker, Ledger, TrackerIo, TrackerStatus};
 
 /// How long observers keep reading after an interrupt, so the partial report
@@ -98,7 +98,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let (fault_tx, mut fault_rx) = mpsc::unbounded_channel::<WorkerFault>();
     let mysql_opts = mysql_async::Opts::from_url(scenario.targets.mysql.expose())
         .context("the MySQL URL was validated but the driver rejects it")?;
-    let gen_cfg = GenConfig::from_mix(&scenario.mix);
+    let gen_cfg = crate::plan::gen_config(&scenario, wall_start_us);
     let span = (tickets.end - tickets.start) / plan.workers as u64;
     let mut workers = Vec::new();
     for w in 0..plan.workers {

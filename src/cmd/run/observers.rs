@@ -13,7 +13,8 @@ use crate::observe::decode::Format;
 use crate::observe::kafka::{KafkaConfig, KafkaObserver};
 use crate::observe::preflight::{check_all, PreflightConfig, PreflightReport};
 use crate::observe::warehouse::{WarehouseConfig, WarehouseObserver};
-use crate::observe::{ChangeWatch, ObserveError, ObserverStats};
+use crate::observe::warehouse::ChangeWatch;
+use crate::observe::{ObserveError, ObserverStats};
 use crate::scenario::{KafkaFormat, Scenario};
 
 /// Checks the targets the scenario's sinks need (always MySQL with its binlog

@@ -108,6 +108,11 @@ impl WarehouseObserver {
         Ok(WarehouseObserver { poller })
     }
 
+    /// The sink this poller reports for.
+    pub fn sink(&self) -> Sink {
+        self.poller.cfg.sink
+    }
+
     /// Server kind, version and whether open transactions are visible.
     pub fn info(&self) -> &WarehouseInfo {
         &self.poller.conn.info
