@@ -77,15 +77,16 @@ pub trait Classify {
     fn exit(&self) -> Exit;
 }
 
-/// An error already classified by a command, wrapping its cause.
+/// An error already classified by a command, wrapping its cause. It displays
+/// the whole cause chain itself (and so exposes no `source()`, which would print
+/// the chain twice under `{:#}`).
 #[derive(Debug, thiserror::Error)]
-#[error("{source:#}")]
+#[error("{cause:#}")]
 pub struct Classified {
     /// The exit class.
     pub exit: Exit,
     /// What went wrong.
-    #[source]
-    pub source: anyhow::Error,
+    pub cause: anyhow::Error,
 }
 
 impl Classified {
@@ -93,7 +94,7 @@ impl Classified {
     pub fn new(exit: Exit, source: impl Into<anyhow::Error>) -> Self {
         Classified {
             exit,
-            source: source.into(),
+            cause: source.into(),
         }
     }
 }

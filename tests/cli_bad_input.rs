@@ -1,0 +1,81 @@
+//! The binary on every malformed scenario: the documented message on stderr,
+//! exit code 2, and nothing written (no run directory, no connection needed).
+
+use std::path::Path;
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tpcds-bench"));
+    // A valid target in the environment would mask the fixtures' bad URLs.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TPCDS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn every_bad_fixture_fails_with_its_message_and_exit_2_writing_nothing() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad");
+    let expected = std::fs::read_to_string(dir.join("EXPECTED.tsv")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for line in expected.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (file, code, location, valid) = (cols[0], cols[1], cols[2], cols[3]);
+        let reports = out.path().join(file);
+        let o = bin()
+            .args(["run", dir.join(file).to_str().unwrap(), "--quiet", "--out"])
+            .arg(&reports)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code.parse().unwrap()), "{file}: {stderr}");
+        assert!(stderr.contains(location), "{file}: stderr lacks {location:?}:\n{stderr}");
+        assert!(stderr.contains(valid), "{file}: stderr lacks {valid:?}:\n{stderr}");
+        assert!(!reports.exists(), "{file}: a reports directory was written");
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} fixtures listed");
+}
+
+#[test]
+fn a_bad_override_names_the_flag() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let o = bin()
+        .args(["run", scenario.to_str().unwrap(), "--set", "load.rate.per_second=-5"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--set load.rate.per_second"), "{stderr}");
+}
+
+#[test]
+fn a_missing_scenario_file_is_bad_input() {
+    let o = bin().args(["run", "/nonexistent/x.toml"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.toml"));
+}
+
+#[test]
+fn unreachable_targets_exit_3_without_writing() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let out = tempfile::tempdir().unwrap();
+    let reports = out.path().join("reports");
+    // Port 1 on loopback: nothing listens there.
+    let o = bin()
+        .args(["run", scenario.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&reports)
+        .env("TPCDS_MYSQL_URL", "mysql://root:secretpw@127.0.0.1:1/business_db")
+        .env("TPCDS_KAFKA_BROKERS", "127.0.0.1:1")
+        .env("TPCDS_WAREHOUSE_URL", "postgres://gpadmin:secretpw@127.0.0.1:1/tpcds")
+        .env("TPCDS_FLINK_URL", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains("secretpw"), "password leaked: {stderr}");
+    assert!(!reports.exists());
+}
