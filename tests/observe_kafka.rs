@@ -31,7 +31,11 @@ async fn kafka_reports_inserts_updates_deletes_in_range() {
     let tickets = unique_tickets();
     let t0 = tickets.start;
     let observer = start_observer(tickets.clone()).await;
-    assert!(observer.start_offsets().len() >= 2, "{:?}", observer.start_offsets());
+    assert!(
+        observer.start_offsets().len() >= 2,
+        "{:?}",
+        observer.start_offsets()
+    );
     assert!(observer.group_id().starts_with("tpcds-bench-observe-"));
     let (tx, rx) = mpsc::channel(64);
     let (stop_tx, stop_rx) = watch::channel(false);
