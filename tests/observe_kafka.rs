@@ -31,9 +31,8 @@ async fn kafka_reports_inserts_updates_deletes_in_range() {
     let tickets = unique_tickets();
     let t0 = tickets.start;
     let observer = start_observer(tickets.clone()).await;
-    assert_eq!(
+    assert!(
         observer.start_offsets().len() >= 2,
-        true,
         "{:?}",
         observer.start_offsets()
     );

@@ -40,7 +40,7 @@ pub(super) fn debezium(
     // Kafka Connect writes a tombstone after each delete so compaction can drop
     // the key; it carries no change.
     let Some(bytes) = payload else {
-        return Ok(Decoded::ignored(1));
+        return Ok(Decoded::only_ignored(1));
     };
     let root = parse_json(bytes)?;
     let root = as_object(&root, "message")?;
@@ -48,7 +48,7 @@ pub(super) fn debezium(
     // writes a top-level "payload" column next to "op", so this cannot misfire.
     let env = match root.get("payload") {
         Some(p) if !root.contains_key("op") => match p {
-            Value::Null => return Ok(Decoded::ignored(1)),
+            Value::Null => return Ok(Decoded::only_ignored(1)),
             p => as_object(p, "payload")?,
         },
         _ => root,
@@ -67,11 +67,11 @@ pub(super) fn debezium(
         "u" => (OpKind::Update, "after"),
         "d" => (OpKind::Delete, "before"),
         // Truncate and logical-decoding messages carry no row.
-        "t" | "m" => return Ok(Decoded::ignored(1)),
+        "t" | "m" => return Ok(Decoded::only_ignored(1)),
         other => return Err(DecodeError::UnknownOp(other.to_string())),
     };
     let Some(table) = resolve_table(named, topic_table)? else {
-        return Ok(Decoded::ignored(1));
+        return Ok(Decoded::only_ignored(1));
     };
     let image = required_object(env, image_field)?;
     let change = change_from(table, image, op)?;
@@ -86,12 +86,12 @@ pub(super) fn canal(
     payload: Option<&[u8]>,
 ) -> Result<Decoded, DecodeError> {
     let Some(bytes) = payload else {
-        return Ok(Decoded::ignored(1));
+        return Ok(Decoded::only_ignored(1));
     };
     let root = parse_json(bytes)?;
     let root = as_object(&root, "message")?;
     if root.get("isDdl").and_then(Value::as_bool) == Some(true) {
-        return Ok(Decoded::ignored(1));
+        return Ok(Decoded::only_ignored(1));
     }
     let kind = root
         .get("type")
@@ -103,7 +103,7 @@ pub(super) fn canal(
         "DELETE" => OpKind::Delete,
         // DDL and other statements (CREATE, ALTER, ERASE, TRUNCATE, QUERY…).
         k if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') && !k.is_empty() => {
-            return Ok(Decoded::ignored(1))
+            return Ok(Decoded::only_ignored(1))
         }
         other => return Err(DecodeError::UnknownOp(other.to_string())),
     };
@@ -113,7 +113,7 @@ pub(super) fn canal(
         Some(_) => return Err(DecodeError::NotObject("data")),
     };
     let Some(table) = resolve_table(root.get("table").and_then(Value::as_str), topic_table)? else {
-        return Ok(Decoded::ignored(rows.len().max(1) as u64));
+        return Ok(Decoded::only_ignored(rows.len().max(1) as u64));
     };
     let mut changes = Vec::with_capacity(rows.len());
     for row in rows {
@@ -169,7 +169,7 @@ pub(super) fn plain(
 ) -> Result<Decoded, DecodeError> {
     let table = topic_table.ok_or(DecodeError::NoTable)?;
     let Some(bytes) = payload else {
-        return Ok(Decoded::ignored(1));
+        return Ok(Decoded::only_ignored(1));
     };
     let value = parse_json(bytes)?;
     let change = change_from(table, as_object(&value, "message")?, OpKind::Insert)?;

@@ -114,7 +114,7 @@ pub struct Decoded {
 }
 
 impl Decoded {
-    fn ignored(n: u64) -> Self {
+    fn only_ignored(n: u64) -> Self {
         Decoded {
             changes: Vec::new(),
             ignored: n,

@@ -536,3 +536,55 @@ fn key_columns_follow_table_prefix() {
         ("sr_item_sk".to_string(), "sr_ticket_number".to_string())
     );
 }
+
+// ---------------------------------------------------------------- properties
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever arrives on a topic, decoding returns (never panics).
+        #[test]
+        fn decode_never_panics(key in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
+                               payload in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..256))) {
+            for f in [Format::DebeziumJson, Format::CanalJson, Format::UpsertKafka, Format::Json] {
+                let _ = decode(f, Some(Table::StoreSales), key.as_deref(), payload.as_deref());
+            }
+        }
+
+        /// Any µs stamp printed the ways sinks print it parses back exactly.
+        #[test]
+        fn stamps_round_trip(us in 0i64..4_102_444_800_000_000) {
+            let dt = chrono::DateTime::from_timestamp_micros(us).unwrap();
+            let trimmed = dt.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
+            for s in [
+                dt.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+                dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+                // Flink drops trailing zeros of the fraction (never of the seconds).
+                if trimmed.contains('.') {
+                    trimmed.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    trimmed.clone()
+                },
+                dt.to_rfc3339(),
+            ] {
+                prop_assert_eq!(parse_stamp_str(&s), Some(us), "{}", s);
+            }
+            if us >= 100_000_000_000_000 {
+                prop_assert_eq!(parse_stamp_value(&serde_json::json!(us)).unwrap(), Some(us));
+            }
+        }
+
+        /// Valid rows decode to their key and stamp, whatever the key's JSON form.
+        #[test]
+        fn keys_in_any_json_form(ticket in 0u64..9_007_199_254_740_992, item in any::<u32>(), as_string in any::<bool>()) {
+            let t = if as_string { format!("\"{ticket}\"") } else { ticket.to_string() };
+            let i = if as_string { format!("\"{item}\"") } else { item.to_string() };
+            let msg = format!(r#"{{"before":null,"after":{{"ss_item_sk":{i},"ss_ticket_number":{t},"bench_ts":"2026-11-24T04:34:40.123456"}},"op":"c"}}"#);
+            let c = one(Format::DebeziumJson, Some(Table::StoreSales), None, Some(&msg));
+            prop_assert_eq!(c.key, ss(ticket, item));
+            prop_assert_eq!(c.stamp, Some(T1));
+        }
+    }
+}

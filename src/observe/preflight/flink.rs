@@ -28,6 +28,9 @@ pub struct FlinkJob {
     pub name: String,
     /// `RUNNING`, `FAILED`, `CANCELED`, `RESTARTING`, …
     pub state: String,
+    /// Submission time, epoch ms.
+    #[serde(rename = "start-time", default)]
+    pub start_time: i64,
 }
 
 #[derive(Deserialize)]
@@ -66,13 +69,44 @@ pub async fn check_flink(base_url: &str, expected: &[String], timeout: Duration)
     report
 }
 
-/// Adds one fact per job and a problem per expected job that is not RUNNING.
+/// Whether a job state is final (a resubmitted job leaves such ancestors in the list).
+fn terminal(state: &str) -> bool {
+    matches!(state, "FAILED" | "CANCELED" | "FINISHED")
+}
+
+/// The job instance that tells a name's story: a RUNNING one, else the latest
+/// non-terminal one, else the latest.
+fn current<'a>(jobs: &'a [FlinkJob], name: &str) -> Option<&'a FlinkJob> {
+    let mine = || jobs.iter().filter(move |j| j.name == name);
+    mine()
+        .find(|j| j.state == "RUNNING")
+        .or_else(|| {
+            mine()
+                .filter(|j| !terminal(&j.state))
+                .max_by_key(|j| j.start_time)
+        })
+        .or_else(|| mine().max_by_key(|j| j.start_time))
+}
+
+/// Adds one fact per job name (its current instance) and a problem per
+/// expected job that is not RUNNING.
 fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetReport) {
-    for j in jobs {
-        report.fact(
-            &format!("job {}", j.name),
-            format!("{} ({})", j.state, j.jid),
-        );
+    let mut names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        if let Some(j) = current(jobs, name) {
+            let older = jobs.iter().filter(|o| o.name == name).count() - 1;
+            let history = if older > 0 {
+                format!(", {older} older instance(s)")
+            } else {
+                String::new()
+            };
+            report.fact(
+                &format!("job {name}"),
+                format!("{} ({}{history})", j.state, j.jid),
+            );
+        }
     }
     if expected.is_empty() {
         if !jobs.iter().any(|j| j.state == "RUNNING") {
@@ -81,19 +115,13 @@ fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetRepo
         return;
     }
     for name in expected {
-        let mine: Vec<&FlinkJob> = jobs.iter().filter(|j| &j.name == name).collect();
-        if mine.iter().any(|j| j.state == "RUNNING") {
-            continue;
-        }
-        // A resubmitted job leaves its cancelled or failed ancestors in the
-        // list: only a job of this name that is not terminal tells the story.
-        let terminal = |s: &str| matches!(s, "FAILED" | "CANCELED" | "FINISHED");
-        let problem = match mine.iter().find(|j| !terminal(&j.state)) {
-            Some(j) => format!("job {name} is {} (not RUNNING yet)", j.state),
-            None => match mine.last() {
-                Some(j) => format!("job {name} is not running (last state {})", j.state),
-                None => format!("job {name} was never submitted"),
-            },
+        let problem = match current(jobs, name) {
+            Some(j) if j.state == "RUNNING" => continue,
+            Some(j) if !terminal(&j.state) => {
+                format!("job {name} is {} (not RUNNING yet)", j.state)
+            }
+            Some(j) => format!("job {name} is not running (last state {})", j.state),
+            None => format!("job {name} was never submitted"),
         };
         report.problem(
             problem,
@@ -202,10 +230,15 @@ mod tests {
     use super::*;
 
     fn job(name: &str, state: &str) -> FlinkJob {
+        timed(name, state, 0)
+    }
+
+    fn timed(name: &str, state: &str, start_time: i64) -> FlinkJob {
         FlinkJob {
             jid: format!("id-{name}-{state}"),
             name: name.to_string(),
             state: state.to_string(),
+            start_time,
         }
     }
 
@@ -243,7 +276,8 @@ mod tests {
         ];
         evaluate_jobs(&jobs, &["a".into(), "b".into()], &mut r);
         assert!(r.ok(), "{:?}", r.problems);
-        assert_eq!(r.facts.len(), 3);
+        assert_eq!(r.facts.len(), 2);
+        assert_eq!(r.facts[0].1, "RUNNING (id-a-RUNNING, 1 older instance(s))");
     }
 
     #[test]
@@ -251,8 +285,8 @@ mod tests {
         let mut r = report();
         let jobs = vec![
             job("a", "RESTARTING"),
-            job("b", "FAILED"),
-            job("b", "CANCELED"),
+            timed("b", "FAILED", 2),
+            timed("b", "CANCELED", 1),
         ];
         evaluate_jobs(&jobs, &["a".into(), "b".into(), "c".into()], &mut r);
         let p: Vec<&str> = r.problems.iter().map(|d| d.problem.as_str()).collect();
@@ -260,7 +294,7 @@ mod tests {
             p,
             vec![
                 "job a is RESTARTING (not RUNNING yet)",
-                "job b is not running (last state CANCELED)",
+                "job b is not running (last state FAILED)",
                 "job c was never submitted"
             ]
         );

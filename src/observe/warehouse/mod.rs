@@ -23,7 +23,7 @@
 pub mod changes;
 pub mod conn;
 mod poll;
-pub(crate) mod window;
+pub mod window;
 
 use std::ops::Range;
 use std::time::Duration;
