@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use crate::model::{Table, StampMicros};
-use crate::tpcds::{Write, RETURNS_COLUMNS, SALES_COLUMNS};
+use crate::tpcds::{push_sql_key_predicate, Write, RETURNS_COLUMNS, SALES_COLUMNS};
 
 /// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) for a `DATETIME(6)` literal.
 pub fn format_stamp(stamp: StampMicros) -> String {
@@ -43,15 +43,18 @@ impl BatchSql {
             .collect();
         if !deletes.is_empty() {
             self.begin_stmt();
-            self.text
-                .push_str("DELETE FROM store_sales WHERE (ss_item_sk, ss_ticket_number) IN (");
+            // OR of key predicates, not a row-constructor IN list: every MySQL
+            // flavour turns this into primary-key range reads, so the delete
+            // locks only its own rows.
+            self.text.push_str("DELETE FROM store_sales WHERE ");
             for (i, k) in deletes.iter().enumerate() {
                 if i > 0 {
-                    self.text.push(',');
+                    self.text.push_str(" OR ");
                 }
-                let _ = write!(self.text, "({},{})", k.item, k.ticket);
+                self.text.push('(');
+                push_sql_key_predicate(k, &mut self.text);
+                self.text.push(')');
             }
-            self.text.push(')');
         }
         if self.statements > 1 {
             self.text.insert_str(0, "START TRANSACTION;");

@@ -96,6 +96,16 @@ impl StampMemory {
     }
 }
 
+/// Opens a writer session. READ COMMITTED: the workers write disjoint ticket
+/// ranges, but the primary key leads with the item, so REPEATABLE READ's gap
+/// locks would make their upserts and deletes deadlock on neighbouring keys.
+async fn connect(opts: &mysql_async::Opts) -> Result<mysql_async::Conn, mysql_async::Error> {
+    let mut c = mysql_async::Conn::new(opts.clone()).await?;
+    c.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .await?;
+    Ok(c)
+}
+
 /// Runs one worker until its schedule ends or `stop` turns true.
 pub async fn run_worker(
     cfg: WorkerConfig,
@@ -158,7 +168,7 @@ pub async fn run_worker(
         }
 
         if conn.is_none() && sent >= next_connect {
-            match mysql_async::Conn::new(cfg.mysql.clone()).await {
+            match connect(&cfg.mysql).await {
                 Ok(c) => {
                     conn = Some(c);
                     backoff = Duration::from_millis(100);

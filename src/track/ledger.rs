@@ -27,6 +27,9 @@ pub struct SinkCounts {
     /// first (a polled sink can miss an insert that an update or delete overwrote
     /// within one poll); no latency is recorded for them.
     pub superseded: u64,
+    /// Deletes confirmed only by the end-of-run check that the row is absent
+    /// (the sink never showed the row between two polls); no latency recorded.
+    pub confirmed_at_end: u64,
 }
 
 impl SinkCounts {
@@ -329,6 +332,57 @@ impl Ledger {
             .collect()
     }
 
+    /// True when every version still unseen anywhere belongs to a row whose
+    /// delete is also unseen there: what a polled sink cannot show when a row
+    /// came and went between two polls. O(rows held): call only when stalled.
+    pub fn only_deletes_missing(&self) -> bool {
+        let enabled = self.enabled_mask;
+        self.entries.values().all(|e| {
+            let unseen = e.versions.iter().flatten().fold(0u8, |m, v| m | (enabled & !v.seen));
+            let deleted_unseen = e
+                .versions
+                .iter()
+                .flatten()
+                .filter(|v| v.op == OpKind::Delete)
+                .fold(0u8, |m, v| m | (enabled & !v.seen));
+            unseen & !deleted_unseen & 0b1100 == 0 && unseen & 0b0011 == 0
+        })
+    }
+
+    /// Rows whose delete `sink` has not shown yet (for the end-of-run absence check).
+    pub fn unseen_deletes(&self, sink: Sink) -> Vec<RowKey> {
+        let bit = 1u8 << sink.index();
+        self.entries
+            .iter()
+            .filter(|(_, e)| {
+                e.versions
+                    .iter()
+                    .flatten()
+                    .any(|v| v.op == OpKind::Delete && v.seen & bit == 0)
+            })
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// Records that `key` is absent from `sink` after the drain: its delete and
+    /// any version it replaced count as seen, without a latency.
+    pub fn confirm_deleted(&mut self, sink: Sink, key: &RowKey) {
+        let bit = 1u8 << sink.index();
+        let Some(entry) = self.entries.get_mut(key) else { return };
+        let counts = &mut self.counts[sink.index()];
+        for v in entry.versions.iter_mut().flatten() {
+            if v.seen & bit == 0 {
+                v.seen |= bit;
+                counts.seen += 1;
+                if v.op == OpKind::Delete {
+                    counts.confirmed_at_end += 1;
+                } else {
+                    counts.superseded += 1;
+                }
+            }
+        }
+    }
+
     /// Rows currently held (for the memory-per-row figure).
     pub fn tracked_rows(&self) -> usize {
         self.entries.len()
@@ -499,6 +553,35 @@ mod tests {
         // the delete's sighting accounts for it, without a latency.
         let p1 = l.counts(Sink::Path1);
         assert_eq!((p1.seen, p1.superseded, p1.missing()), (2, 1, 0));
+    }
+
+    #[test]
+    fn absence_confirmed_at_the_end_accounts_for_insert_and_delete() {
+        let t0 = Instant::now();
+        let mut l = Ledger::new(&[Sink::Path2]);
+        l.commit(&batch(t0, &[ins(1, 100), ins(2, 100)]));
+        let del = CommittedRow {
+            key: key(1),
+            op: OpKind::Delete,
+            stamp: 300,
+            prev_stamp: Some(100),
+        };
+        l.commit(&batch(t0, &[del]));
+        assert_eq!(l.unseen_deletes(Sink::Path2), vec![key(1)]);
+        assert!(!l.only_deletes_missing(), "row 2's insert is missing too");
+        l.observe(&Observation {
+            sink: Sink::Path2,
+            key: key(2),
+            op: OpKind::Insert,
+            stamp: Some(100),
+            seen_at: t0,
+            server_arrival: None,
+        });
+        assert!(l.only_deletes_missing());
+        l.confirm_deleted(Sink::Path2, &key(1));
+        let c = l.counts(Sink::Path2);
+        assert_eq!((c.seen, c.missing(), c.confirmed_at_end, c.superseded), (3, 0, 1, 1));
+        assert!(l.unseen_deletes(Sink::Path2).is_empty());
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub struct TrackerStatus {
     pub all_seen: bool,
     /// False once both input channels closed and the ledger is final.
     pub open: bool,
+    /// Nothing new seen for a while, and all that is missing are rows a polled
+    /// sink never showed between two polls before their delete: the drain can
+    /// stop waiting and hand them to the end-of-run absence check.
+    pub only_deletes_missing: bool,
 }
 
 /// The channels and handles the tracker works with.
@@ -55,6 +59,7 @@ pub async fn run_tracker(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (mut commits_open, mut obs_open) = (true, true);
     let mut batches = 0u64;
+    let mut stall = Stall::default();
     while commits_open || obs_open {
         tokio::select! {
             batch = io.commits.recv(), if commits_open => match batch {
@@ -84,7 +89,8 @@ pub async fn run_tracker(
                     rec.set_at(Gauge::InFlight(*s), now, ledger.in_flight(*s));
                 }
                 let _ = io.stats.send(rec.take_interval()).await;
-                publish(&io.status, &ledger, batches, true);
+                let only_deletes = stall.only_deletes_missing(&ledger, now);
+                publish(&io.status, &ledger, batches, true, only_deletes);
             }
         }
     }
@@ -94,11 +100,49 @@ pub async fn run_tracker(
         rec.set_at(Gauge::InFlight(*s), now, ledger.in_flight(*s));
     }
     let _ = io.stats.send(rec.take_interval()).await;
-    publish(&io.status, &ledger, batches, false);
+    let only_deletes = !ledger.all_seen() && ledger.only_deletes_missing();
+    publish(&io.status, &ledger, batches, false, only_deletes);
     ledger
 }
 
-fn publish(tx: &watch::Sender<TrackerStatus>, ledger: &Ledger, batches: u64, open: bool) {
+/// Watches for "nothing new seen for a while", the precondition of the costly
+/// [`Ledger::only_deletes_missing`] scan.
+#[derive(Debug, Default)]
+struct Stall {
+    seen: u64,
+    since: Option<Instant>,
+    checked: bool,
+}
+
+impl Stall {
+    const AFTER: Duration = Duration::from_secs(2);
+    /// The scan is skipped above this many missing versions (a real backlog).
+    const MAX_MISSING: u64 = 100_000;
+
+    fn only_deletes_missing(&mut self, ledger: &Ledger, now: Instant) -> bool {
+        let (seen, missing) = Sink::ALL.iter().fold((0, 0), |(s, m), k| {
+            let c = ledger.counts(*k);
+            (s + c.seen, m + c.missing())
+        });
+        if seen != self.seen || missing == 0 {
+            *self = Stall { seen, since: Some(now), checked: false };
+            return false;
+        }
+        let stalled = self.since.is_some_and(|t| now.duration_since(t) >= Self::AFTER);
+        if stalled && !self.checked && missing <= Self::MAX_MISSING {
+            self.checked = ledger.only_deletes_missing();
+        }
+        self.checked
+    }
+}
+
+fn publish(
+    tx: &watch::Sender<TrackerStatus>,
+    ledger: &Ledger,
+    batches: u64,
+    open: bool,
+    only_deletes_missing: bool,
+) {
     let mut counts = [SinkCounts::default(); 4];
     for s in Sink::ALL {
         counts[s.index()] = ledger.counts(s);
@@ -108,6 +152,7 @@ fn publish(tx: &watch::Sender<TrackerStatus>, ledger: &Ledger, batches: u64, ope
         batches,
         all_seen: ledger.all_seen(),
         open,
+        only_deletes_missing,
     });
 }
 

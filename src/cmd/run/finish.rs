@@ -115,12 +115,6 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
                 if st.malformed > 0 {
                     caveats.push(format!("{sink}: {} malformed messages (first: {:?})", st.malformed, st.malformed_samples.first().map(|m| &m.reason)));
                 }
-                if st.deletes_pending > 0 {
-                    caveats.push(format!(
-                        "{sink}: {} deletes could not be confirmed (the row was never seen present between polls)",
-                        st.deletes_pending
-                    ));
-                }
             }
         }
     }
@@ -130,6 +124,13 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
             caveats.push(format!(
                 "{sink}: {} row versions were overwritten before a poll saw them; counted as seen, no latency recorded",
                 c.superseded
+            ));
+        }
+        if c.confirmed_at_end > 0 {
+            caveats.push(format!(
+                "{sink}: {} deletes were confirmed by an end-of-run check that the row is absent \
+                 (the sink never showed the row between polls); no latency recorded",
+                c.confirmed_at_end
             ));
         }
         if c.before_ack > 0 {
@@ -174,6 +175,8 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         caveats,
         stats: o.stats,
     };
+    let mut run = run;
+    run.run_id = crate::report::run_dir_name(&run);
     let dir = write_run_dir(out, &run).map_err(|e| Classified::new(Exit::Fault, e))?;
     print!("{}", crate::report::markdown::render(&run));
     println!("\nrun directory: {}", dir.display());

@@ -148,15 +148,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let drain_limit = if interrupted { INTERRUPT_DRAIN } else { scenario.drain_timeout };
     let mut status = status_rx.clone();
     let drained = tokio::select! {
-        r = tokio::time::timeout(drain_limit, status.wait_for(|s| s.all_seen)) => matches!(r, Ok(Ok(_))),
+        r = tokio::time::timeout(drain_limit, status.wait_for(|s| s.all_seen || s.only_deletes_missing)) => matches!(r, Ok(Ok(_))),
         _ = signals.next(), if !interrupted => { interrupted = true; false }
     };
     let drain_took = load_ended.elapsed();
     let _ = stop_obs_tx.send(true);
     let observer_results = observers::join(observer_tasks).await;
-    let ledger = tracker.await.context("the tracker task panicked")?;
-    let stats = collector.await.context("the stats collector panicked")?;
+    let mut ledger = tracker.await.context("the tracker task panicked")?;
     let mut faults = Vec::new();
+    if let Err(e) = observers::confirm_absent_deletes(&scenario, &mut ledger).await {
+        faults.push(format!("end-of-run delete check failed: {e}"));
+    }
+    let stats = collector.await.context("the stats collector panicked")?;
     while let Ok(f) = fault_rx.try_recv() {
         faults.push(f.message);
     }

@@ -149,3 +149,49 @@ pub async fn join(tasks: Vec<ObserverTask>) -> Vec<(Sink, Result<ObserverStats, 
     }
     out
 }
+
+/// After the drain, checks the warehouse for rows whose delete no poll could
+/// confirm (the sink never showed the row between two polls): a row that is
+/// absent now counts its delete as seen, without a latency. Returns how many
+/// were confirmed; a query failure leaves them missing and says why.
+pub async fn confirm_absent_deletes(
+    s: &Scenario,
+    ledger: &mut crate::track::Ledger,
+) -> Result<u64, ObserveError> {
+    let mut confirmed = 0;
+    for sink in [Sink::Path1, Sink::Path2] {
+        if !s.observe.sinks.contains(&sink) {
+            continue;
+        }
+        let keys = ledger.unseen_deletes(sink);
+        if keys.is_empty() {
+            continue;
+        }
+        let conn = crate::observe::warehouse::WarehouseConn::connect(
+            s.targets.warehouse.expose(),
+            std::time::Duration::from_secs(10),
+        )
+        .await?;
+        let items: Vec<i64> = keys.iter().map(|k| k.item as i64).collect();
+        let tickets: Vec<i64> = keys.iter().map(|k| k.ticket as i64).collect();
+        let sql = format!(
+            "SELECT ss_item_sk::bigint, ss_ticket_number::bigint FROM {}.store_sales \
+             WHERE (ss_item_sk, ss_ticket_number) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))",
+            sink.name()
+        );
+        let rows = conn
+            .client
+            .query(&sql, &[&items, &tickets])
+            .await
+            .map_err(|e| ObserveError::fault(s.targets.warehouse.redacted(), e))?;
+        let present: std::collections::HashSet<(i64, i64)> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        for k in keys {
+            if !present.contains(&(k.item as i64, k.ticket as i64)) {
+                ledger.confirm_deleted(sink, &k);
+                confirmed += 1;
+            }
+        }
+    }
+    Ok(confirmed)
+}
