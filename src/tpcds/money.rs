@@ -63,23 +63,25 @@ impl<const N: usize> AsciiBuf<N> {
     /// Appends a non-negative integer in decimal.
     #[inline]
     pub(crate) fn u64(&mut self, mut v: u64) {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
+        // Written in place from the last digit back: no temporary, no memcpy call
+        // for a handful of bytes.
+        let end = self.len + v.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let mut i = end;
         while v >= 100 {
             let d = (v % 100) as usize * 2;
             v /= 100;
             i -= 2;
-            tmp[i..i + 2].copy_from_slice(&DIGITS2[d..d + 2]);
+            self.buf[i] = DIGITS2[d];
+            self.buf[i + 1] = DIGITS2[d + 1];
         }
         if v >= 10 {
             let d = v as usize * 2;
-            i -= 2;
-            tmp[i..i + 2].copy_from_slice(&DIGITS2[d..d + 2]);
+            self.buf[i - 2] = DIGITS2[d];
+            self.buf[i - 1] = DIGITS2[d + 1];
         } else {
-            i -= 1;
-            tmp[i] = b'0' + v as u8;
+            self.buf[i - 1] = b'0' + v as u8;
         }
-        self.bytes(&tmp[i..]);
+        self.len = end;
     }
 
     /// Appends cents as an exact two-place decimal (see [`push_cents`]).
@@ -92,7 +94,8 @@ impl<const N: usize> AsciiBuf<N> {
         self.u64(abs / 100);
         self.byte(b'.');
         let f = (abs % 100) as usize * 2;
-        self.bytes(&DIGITS2[f..f + 2]);
+        self.byte(DIGITS2[f]);
+        self.byte(DIGITS2[f + 1]);
     }
 
     /// Appends the text to `out`.
