@@ -15,7 +15,7 @@
 //! - [`pricing`]: sale and return money formulas;
 //! - [`calendar`]: Julian day keys, date and hour weights, wall-clock mapping;
 //! - [`rows`]: the row types, their column lists and SQL rendering;
-//! - [`ticket`] (private): the content of one ticket as a pure function of
+//! - `ticket` (private): the content of one ticket as a pure function of
 //!   `(seed, ticket number)`;
 //! - [`generator`]: the scheduler of inserts, returns, updates and deletes.
 

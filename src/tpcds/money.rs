@@ -14,22 +14,103 @@ pub fn mul_hundredths(amount: Cents, hundredths: i64) -> Cents {
     amount * hundredths / 100
 }
 
-/// Appends a non-negative integer in decimal.
-#[inline]
-pub fn push_u64(out: &mut String, mut v: u64) {
-    // Digits from the right into a stack buffer: no allocation, no fmt machinery
-    // (this runs ~20 times per row on the load path).
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
+/// `"00" "01" … "99"`: two digits per division halves the divisions.
+const DIGITS2: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// ASCII text built on the stack and flushed into a `String` with one UTF-8
+/// check: rendering a row this way avoids a capacity check and a validation per
+/// value on the load path. Writing past `N` bytes panics, so callers size `N`
+/// for their worst case.
+#[derive(Debug)]
+pub(crate) struct AsciiBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> AsciiBuf<N> {
+    /// An empty buffer.
+    #[inline]
+    pub(crate) fn new() -> Self {
+        AsciiBuf {
+            buf: [0; N],
+            len: 0,
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
+
+    /// Appends ASCII bytes.
+    #[inline]
+    pub(crate) fn bytes(&mut self, s: &[u8]) {
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
+        self.len += s.len();
+    }
+
+    /// Appends one ASCII byte.
+    #[inline]
+    pub(crate) fn byte(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// Appends a non-negative integer in decimal.
+    #[inline]
+    pub(crate) fn u64(&mut self, mut v: u64) {
+        // Written in place from the last digit back: no temporary, no memcpy call
+        // for a handful of bytes.
+        let end = self.len + v.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let mut i = end;
+        while v >= 100 {
+            let d = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            self.buf[i] = DIGITS2[d];
+            self.buf[i + 1] = DIGITS2[d + 1];
+        }
+        if v >= 10 {
+            let d = v as usize * 2;
+            self.buf[i - 2] = DIGITS2[d];
+            self.buf[i - 1] = DIGITS2[d + 1];
+        } else {
+            self.buf[i - 1] = b'0' + v as u8;
+        }
+        self.len = end;
+    }
+
+    /// Appends cents as an exact two-place decimal (see [`push_cents`]).
+    #[inline]
+    pub(crate) fn cents(&mut self, cents: Cents) {
+        if cents < 0 {
+            self.byte(b'-');
+        }
+        let abs = cents.unsigned_abs();
+        self.u64(abs / 100);
+        self.byte(b'.');
+        let f = (abs % 100) as usize * 2;
+        self.byte(DIGITS2[f]);
+        self.byte(DIGITS2[f + 1]);
+    }
+
+    /// Appends the text to `out`.
+    #[inline]
+    pub(crate) fn flush(&self, out: &mut String) {
+        out.push_str(std::str::from_utf8(&self.buf[..self.len]).expect("only ASCII is written"));
+    }
+}
+
+/// Appends a non-negative integer in decimal.
+#[inline]
+pub fn push_u64(out: &mut String, v: u64) {
+    let mut b = AsciiBuf::<20>::new();
+    b.u64(v);
+    b.flush(out);
 }
 
 /// Appends an integer in decimal, with a leading `-` when negative.
@@ -45,15 +126,9 @@ pub fn push_i64(out: &mut String, v: i64) {
 /// `-5` → `-0.05`, `0` → `0.00`.
 #[inline]
 pub fn push_cents(out: &mut String, cents: Cents) {
-    if cents < 0 {
-        out.push('-');
-    }
-    let abs = cents.unsigned_abs();
-    push_u64(out, abs / 100);
-    let frac = (abs % 100) as u8;
-    out.push('.');
-    out.push((b'0' + frac / 10) as char);
-    out.push((b'0' + frac % 10) as char);
+    let mut b = AsciiBuf::<24>::new();
+    b.cents(cents);
+    b.flush(out);
 }
 
 /// `cents` as an exact decimal string with two places (see [`push_cents`]).
@@ -88,6 +163,11 @@ mod tests {
         s.push(',');
         push_i64(&mut s, -42);
         assert_eq!(s, "0,18446744073709551615,-42");
+        for v in [0, 9, 10, 99, 100, 101, 999, 1000, 12_345, 100_000_000] {
+            s.clear();
+            push_u64(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::model::{OpKind, RowKey, Table};
 
-use super::money::{push_cents, push_u64, Cents};
+use super::money::{push_cents, push_u64, AsciiBuf, Cents};
 
 /// `store_sales` columns in table order.
 pub const SALES_COLUMNS: [&str; 23] = [
@@ -103,16 +103,27 @@ fn money(v: Option<Cents>) -> SqlValue {
     v.map_or(SqlValue::Null, SqlValue::Money)
 }
 
+/// Longest tuple text: 23 values of at most 22 characters (a negative cents
+/// value of an `i64`), 22 commas and 2 parentheses.
+const TUPLE_MAX: usize = 23 * 22 + 24;
+
 /// Appends `(v1,v2,...)`.
 fn push_tuple(values: &[SqlValue], out: &mut String) {
-    out.push('(');
+    debug_assert!(values.len() <= 23);
+    let mut b = AsciiBuf::<TUPLE_MAX>::new();
+    b.byte(b'(');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            b.byte(b',');
         }
-        v.push_sql(out);
+        match *v {
+            SqlValue::Null => b.bytes(b"NULL"),
+            SqlValue::Int(v) => b.u64(v),
+            SqlValue::Money(c) => b.cents(c),
+        }
     }
-    out.push(')');
+    b.byte(b')');
+    b.flush(out);
 }
 
 /// Appends `col=v,...` for the non-key columns.
@@ -421,6 +432,19 @@ mod tests {
             "(2451545,36000,17,99,1920800,7200,50000,10,300,12345678901,3,\
              10.00,15.50,13.95,13.81,41.85,30.00,46.50,1.96,13.81,28.04,30.00,-1.96)"
         );
+    }
+
+    #[test]
+    fn extreme_values_fit_the_tuple_buffer() {
+        let mut row = sample_sale();
+        row.ss_ticket_number = u64::MAX;
+        row.ss_item_sk = u32::MAX;
+        row.ss_net_profit = Some(i64::MIN);
+        row.ss_net_paid = Some(i64::MAX);
+        let mut s = String::new();
+        row.push_sql_values(&mut s);
+        assert!(s.contains(",18446744073709551615,"));
+        assert!(s.ends_with(",92233720368547758.07,30.00,-92233720368547758.08)"));
     }
 
     #[test]
