@@ -203,8 +203,13 @@ mod tests {
             [
                 "client.hlog",
                 "kafka.hlog",
+                "latency-over-time.png",
+                "latency-over-time.svg",
+                "latency-percentiles.png",
+                "latency-percentiles.svg",
                 "latency.csv",
                 "path1.hlog",
+                "report.html",
                 "scenario.toml",
                 "summary.json",
                 "summary.md",

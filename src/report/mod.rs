@@ -5,15 +5,19 @@
 //!
 //! Files: `scenario.toml` (the input, verbatim), `summary.json` (the machine
 //! contract, with the headline histograms embedded), `summary.md`, `latency.csv`,
-//! `timeseries.csv` and `*.hlog` (standard HdrHistogram interval logs).
+//! `timeseries.csv`, `*.hlog` (standard HdrHistogram interval logs), the charts
+//! (`*.png`, `*.svg`) and `report.html` (one self-contained page).
 
 mod atomic;
+pub mod charts;
 mod data;
 pub mod hlog;
+pub mod html;
 pub mod latency_csv;
 mod load;
 pub mod markdown;
 pub mod summary_json;
+mod tables;
 #[cfg(test)]
 mod testdata;
 pub mod timeseries_csv;
@@ -29,6 +33,7 @@ pub use atomic::{rewrite_run_dir, run_dir_name, write_run_dir, write_run_dir_wit
 pub use data::{RunData, SinkAccounting, SinkRun, SloVerdict};
 pub use load::{load_run, LoadedRun};
 pub use summary_json::Summary;
+pub use tables::fmt_latency;
 
 /// File name of the copied scenario.
 pub const SCENARIO_FILE: &str = "scenario.toml";
@@ -153,6 +158,8 @@ pub fn default_exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(timeseries_csv::TimeseriesCsvExporter),
         Box::new(hlog::HlogExporter),
         Box::new(markdown::MarkdownExporter),
+        Box::new(charts::ChartsExporter),
+        Box::new(html::HtmlExporter),
     ]
 }
 
