@@ -120,7 +120,7 @@ pub fn realistic_run() -> RunData {
     use rand_distr::{Distribution, LogNormal};
 
     const SECONDS: u64 = 120;
-    const SAMPLES_PER_SECOND: u64 = 400;
+    const SAMPLES_PER_SECOND: u64 = 250;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let lognormal =
         |median_ms: f64, sigma: f64| LogNormal::new((median_ms * 1000.0).ln(), sigma).unwrap();
