@@ -187,9 +187,7 @@ mod tests {
             median: Duration::from_secs(2),
             sigma: 1.0,
         };
-        let mut v: Vec<f64> = (0..20_001)
-            .map(|_| d.sample(&mut rng).as_secs_f64())
-            .collect();
+        let mut v: Vec<f64> = (0..20_001).map(|_| d.sample(&mut rng).as_secs_f64()).collect();
         v.sort_by(f64::total_cmp);
         let median = v[v.len() / 2];
         assert!((1.8..2.2).contains(&median), "median {median}");

@@ -67,11 +67,7 @@ pub struct RowKey {
 
 impl fmt::Display for RowKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}(ticket={}, item={})",
-            self.table, self.ticket, self.item
-        )
+        write!(f, "{}(ticket={}, item={})", self.table, self.ticket, self.item)
     }
 }
 
