@@ -252,4 +252,24 @@ mod tests {
         run.scenario = "///".into();
         assert_eq!(run_dir_name(&run), "20260301T120000Z-run");
     }
+
+    #[test]
+    fn no_password_reaches_any_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut run = tiny_run();
+        let dsn = "mysql://root:root123@127.0.0.1:3306/business_db";
+        run.scenario_source = format!("[targets]\nmysql = \"{dsn}\"\n");
+        run.resolved_scenario = serde_json::json!({ "targets": { "mysql": dsn } });
+        run.environment.insert("dsn".into(), dsn.into());
+        run.caveats.push(format!("could not reach {dsn}"));
+        run.slo.breaches.push(format!("{dsn} too slow"));
+        let dir = write_run_dir(tmp.path(), &run).unwrap();
+        for name in entries(&dir) {
+            let bytes = fs::read(dir.join(&name)).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("root123"), "{name} leaks the password");
+        }
+        let scenario = fs::read_to_string(dir.join("scenario.toml")).unwrap();
+        assert!(scenario.contains("mysql://root:***@127.0.0.1:3306/business_db"));
+    }
 }

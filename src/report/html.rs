@@ -9,6 +9,7 @@ use crate::stats::LatencySummary;
 
 use super::charts::Chart;
 use super::data::RunData;
+use super::redact::redact_text;
 use super::tables::{client_rows, fmt_latency, sink_rows, TableRow};
 use super::{hlog, write_file, Exporter, ReportError};
 
@@ -147,7 +148,7 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
     if !run.slo.passed {
         h.push_str("<ul>");
         for b in &run.slo.breaches {
-            let _ = write!(h, "<li>{}</li>", escape(b));
+            let _ = write!(h, "<li>{}</li>", escape(&redact_text(b)));
         }
         h.push_str("</ul>\n");
     }
@@ -195,7 +196,7 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
     if !run.caveats.is_empty() {
         h.push_str("<h2>Caveats</h2>\n<ul>");
         for c in &run.caveats {
-            let _ = write!(h, "<li>{}</li>", escape(c));
+            let _ = write!(h, "<li>{}</li>", escape(&redact_text(c)));
         }
         h.push_str("</ul>\n");
     }
@@ -206,7 +207,7 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
                 h,
                 "<tr><th>{}</th><td><code>{}</code></td></tr>",
                 escape(k),
-                escape(v)
+                escape(&redact_text(v))
             );
         }
         h.push_str("</table>\n");

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::stats::LatencySummary;
 
 use super::data::RunData;
+use super::redact::redact_text;
 use super::tables::{client_rows, fmt_latency, sink_rows};
 use super::{write_file, Exporter, ReportError};
 
@@ -131,7 +132,7 @@ pub fn render(run: &RunData) -> String {
         md.push_str("✅ All objectives met.\n\n");
     } else {
         for b in &run.slo.breaches {
-            let _ = writeln!(md, "- ❌ {b}");
+            let _ = writeln!(md, "- ❌ {}", redact_text(b));
         }
         md.push('\n');
     }
@@ -139,7 +140,7 @@ pub fn render(run: &RunData) -> String {
     if !run.caveats.is_empty() {
         md.push_str("### Caveats\n\n");
         for c in &run.caveats {
-            let _ = writeln!(md, "- {c}");
+            let _ = writeln!(md, "- {}", redact_text(c));
         }
         md.push('\n');
     }
@@ -147,7 +148,7 @@ pub fn render(run: &RunData) -> String {
     if !run.environment.is_empty() {
         md.push_str("<details><summary>Environment</summary>\n\n");
         for (k, v) in &run.environment {
-            let _ = writeln!(md, "- {k}: `{v}`");
+            let _ = writeln!(md, "- {k}: `{}`", redact_text(v));
         }
         md.push_str("\n</details>\n");
     }

@@ -16,6 +16,7 @@ pub mod html;
 pub mod latency_csv;
 mod load;
 pub mod markdown;
+pub mod redact;
 pub mod summary_json;
 mod tables;
 #[cfg(test)]
@@ -135,7 +136,7 @@ pub trait Exporter {
     fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError>;
 }
 
-/// Copies the scenario source verbatim.
+/// Copies the scenario source (URL passwords masked).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScenarioExporter;
 
@@ -145,7 +146,9 @@ impl Exporter for ScenarioExporter {
     }
 
     fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError> {
-        write_file(dir, SCENARIO_FILE, run.scenario_source.as_bytes())
+        // Verbatim except URL passwords (a scenario may carry a full DSN).
+        let text = redact::redact_text(&run.scenario_source);
+        write_file(dir, SCENARIO_FILE, text.as_bytes())
     }
 }
 
