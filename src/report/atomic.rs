@@ -5,6 +5,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use super::data::RunData;
 use super::{default_exporters, Exporter, ReportError};
 
@@ -59,13 +61,15 @@ fn slug(name: &str) -> String {
     }
 }
 
-/// The directory name of a run: `<UTC start, YYYYmmddTHHMMSSZ>-<scenario slug>`.
+/// A run id: `<UTC start, YYYYmmddTHHMMSSZ>-<scenario slug>`, also the default
+/// directory name, so the `run` command can name a run before it has a [`RunData`].
+pub fn run_id(started_at: DateTime<Utc>, scenario: &str) -> String {
+    format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), slug(scenario))
+}
+
+/// The directory name of a run: [`run_id`] of its start and scenario.
 pub fn run_dir_name(run: &RunData) -> String {
-    format!(
-        "{}-{}",
-        run.started_at.format("%Y%m%dT%H%M%SZ"),
-        slug(&run.scenario)
-    )
+    run_id(run.started_at, &run.scenario)
 }
 
 fn render_into(
