@@ -388,6 +388,20 @@ pub fn percentile_curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
     pts
 }
 
+/// Where a run second is drawn: the middle of the interval `[s, s + 1)` it covers.
+pub(crate) fn mid(second: u32) -> f64 {
+    f64::from(second) + 0.5
+}
+
+/// Formats a count tick without inventing precision: `3`, `2.5`.
+pub(crate) fn count_tick(v: &f64) -> String {
+    if v.fract().abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 /// Splits per-second points into runs of consecutive seconds so a line is broken,
 /// not bridged, where a second has no data.
 fn segments(points: impl IntoIterator<Item = (u32, Option<f64>)>) -> Vec<Vec<(f64, f64)>> {
@@ -400,9 +414,7 @@ fn segments(points: impl IntoIterator<Item = (u32, Option<f64>)>) -> Vec<Vec<(f6
                 if !continues {
                     out.push(Vec::new());
                 }
-                out.last_mut()
-                    .expect("pushed above")
-                    .push((f64::from(s), v));
+                out.last_mut().expect("pushed above").push((mid(s), v));
                 prev = Some(s);
             }
             None => prev = None,
@@ -454,11 +466,13 @@ mod tests {
         assert_eq!(
             s,
             vec![
-                vec![(0.0, 1.0), (1.0, 2.0)],
-                vec![(3.0, 3.0)],
-                vec![(5.0, 4.0)]
+                vec![(0.5, 1.0), (1.5, 2.0)],
+                vec![(3.5, 3.0)],
+                vec![(5.5, 4.0)]
             ]
         );
+        assert_eq!(count_tick(&2.5), "2.5");
+        assert_eq!(count_tick(&3000.0), "3000");
     }
 
     #[test]
@@ -526,6 +540,10 @@ mod render_tests {
     fn path_chart_only_with_both_paths_and_empty_runs_still_draw() {
         let tiny = tiny_run();
         assert!(!Chart::Paths.applies(&tiny));
+        if let Some(dir) = std::env::var_os("TPCDS_REPORT_SAMPLE_DIR") {
+            let path = std::path::Path::new(&dir).join("tiny-latency-over-time.png");
+            Chart::OverTime.render_png(&tiny, &path).unwrap();
+        }
         let mut empty = tiny.clone();
         empty.stats = crate::stats::RunStats::new(empty.warmup);
         for chart in [Chart::Percentiles, Chart::OverTime] {

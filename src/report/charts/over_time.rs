@@ -1,7 +1,8 @@
 //! `latency-over-time.{png,svg}`: per-second p50 and p99 end-to-end latency of
 //! every sink (top panel, log ms) above the load it was measured at (bottom
 //! panel): target and achieved rows/s and rows/s first seen at each sink. The
-//! warmup seconds are shaded. Legends sit in a column to the right of each
+//! warmup seconds are shaded; each second is drawn at its middle (interval
+//! `[s, s + 1)` at `s + 0.5`). Legends sit in a column to the right of each
 //! panel so they never cover a line.
 
 use plotters::coord::Shift;
@@ -14,9 +15,9 @@ use crate::report::timeseries_csv::Lane;
 use crate::stats::{IntervalCounters, LatencySummary};
 
 use super::{
-    desc_style, draw_side_legend, linear_axis, log_ms_axis, ms_range, ms_tick, segments,
-    sink_color, tick_style, title_style, DrawResult, Swatch, ACHIEVED_COLOR, GRID_BOLD, GRID_LIGHT,
-    INK, LEGEND_WIDTH, LINE_WIDTH, MARGIN, TARGET_COLOR, THIN_LINE_WIDTH, WARMUP_FILL,
+    count_tick, desc_style, draw_side_legend, linear_axis, log_ms_axis, mid, ms_range, ms_tick,
+    segments, sink_color, tick_style, title_style, DrawResult, Swatch, ACHIEVED_COLOR, GRID_BOLD,
+    GRID_LIGHT, INK, LEGEND_WIDTH, LINE_WIDTH, MARGIN, TARGET_COLOR, THIN_LINE_WIDTH, WARMUP_FILL,
     X_LABEL_AREA, Y_LABEL_AREA,
 };
 
@@ -52,7 +53,7 @@ fn sink_series(run: &RunData, last: u32) -> Vec<SinkSeries> {
                 let ms = |us: u64| (!sum.is_empty()).then_some(us as f64 / 1000.0);
                 s.p50.push((second, ms(sum.p50)));
                 s.p99.push((second, ms(sum.p99)));
-                s.seen.push((f64::from(second), seen as f64));
+                s.seen.push((mid(second), seen as f64));
             }
             s
         })
@@ -149,7 +150,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
         (0..=last)
             .map(|s| {
                 let v = run.stats.interval(s).map_or(0, |i| f(&i.counters));
-                (f64::from(s), v as f64)
+                (mid(s), v as f64)
             })
             .collect()
     };
@@ -172,7 +173,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
         .x_desc("time since run start (s)")
         .y_desc("rows per second")
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_label_formatter(&|y| count_tick(y))
         .y_max_light_lines(1)
         .label_style(tick_style())
         .axis_desc_style(desc_style())
