@@ -5,6 +5,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use super::data::RunData;
 use super::{default_exporters, Exporter, ReportError};
 
@@ -59,13 +61,15 @@ fn slug(name: &str) -> String {
     }
 }
 
-/// The directory name of a run: `<UTC start, YYYYmmddTHHMMSSZ>-<scenario slug>`.
+/// A run id: `<UTC start, YYYYmmddTHHMMSSZ>-<scenario slug>`, also the default
+/// directory name, so the `run` command can name a run before it has a [`RunData`].
+pub fn run_id(started_at: DateTime<Utc>, scenario: &str) -> String {
+    format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), slug(scenario))
+}
+
+/// The directory name of a run: [`run_id`] of its start and scenario.
 pub fn run_dir_name(run: &RunData) -> String {
-    format!(
-        "{}-{}",
-        run.started_at.format("%Y%m%dT%H%M%SZ"),
-        slug(&run.scenario)
-    )
+    run_id(run.started_at, &run.scenario)
 }
 
 fn render_into(
@@ -203,8 +207,13 @@ mod tests {
             [
                 "client.hlog",
                 "kafka.hlog",
+                "latency-over-time.png",
+                "latency-over-time.svg",
+                "latency-percentiles.png",
+                "latency-percentiles.svg",
                 "latency.csv",
                 "path1.hlog",
+                "report.html",
                 "scenario.toml",
                 "summary.json",
                 "summary.md",
@@ -246,5 +255,25 @@ mod tests {
         assert_eq!(run_dir_name(&run), "20260301T120000Z-high-throughput");
         run.scenario = "///".into();
         assert_eq!(run_dir_name(&run), "20260301T120000Z-run");
+    }
+
+    #[test]
+    fn no_password_reaches_any_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut run = tiny_run();
+        let dsn = "mysql://root:root123@127.0.0.1:3306/business_db";
+        run.scenario_source = format!("[targets]\nmysql = \"{dsn}\"\n");
+        run.resolved_scenario = serde_json::json!({ "targets": { "mysql": dsn } });
+        run.environment.insert("dsn".into(), dsn.into());
+        run.caveats.push(format!("could not reach {dsn}"));
+        run.slo.breaches.push(format!("{dsn} too slow"));
+        let dir = write_run_dir(tmp.path(), &run).unwrap();
+        for name in entries(&dir) {
+            let bytes = fs::read(dir.join(&name)).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("root123"), "{name} leaks the password");
+        }
+        let scenario = fs::read_to_string(dir.join("scenario.toml")).unwrap();
+        assert!(scenario.contains("mysql://root:***@127.0.0.1:3306/business_db"));
     }
 }

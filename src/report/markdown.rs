@@ -6,10 +6,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::model::OpKind;
-use crate::stats::{LatencySummary, Series};
+use crate::stats::LatencySummary;
 
 use super::data::RunData;
+use super::redact::redact_text;
+use super::tables::{client_rows, fmt_latency, sink_rows};
 use super::{write_file, Exporter, ReportError};
 
 /// File name in the run directory.
@@ -17,18 +18,6 @@ pub const MARKDOWN_FILE: &str = "summary.md";
 
 /// How many missing keys to list per sink.
 const MISSING_KEYS_SHOWN: usize = 5;
-
-/// Formats µs for humans: `1.8 ms`, `180 ms`, `12.3 s`.
-pub fn fmt_latency(micros: u64) -> String {
-    let ms = micros as f64 / 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 10_000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.1} s", ms / 1000.0)
-    }
-}
 
 fn fmt_rate(rate: f64) -> String {
     if rate >= 100.0 {
@@ -53,17 +42,9 @@ fn cells(s: &LatencySummary) -> String {
     [s.p50, s.p90, s.p99, s.max].map(fmt_latency).join(" | ")
 }
 
-fn resolution(us: Option<u64>) -> String {
-    match us {
-        Some(us) => format!("≤ {} (poll)", fmt_latency(us)),
-        None => "push".to_string(),
-    }
-}
-
 /// Renders the Markdown text.
 pub fn render(run: &RunData) -> String {
     let mut md = String::new();
-    let stats = &run.stats;
     let verdict = if run.slo.passed {
         "✅ SLO passed"
     } else {
@@ -106,30 +87,14 @@ pub fn render(run: &RunData) -> String {
         );
         md.push_str("| op | count | p50 | p90 | p99 | max | resolution |\n");
         md.push_str("|:--|--:|--:|--:|--:|--:|:--|\n");
-        let res = resolution(sr.resolution_us);
-        let all = LatencySummary::from_option(stats.sink_total(sink).as_ref());
-        let _ = writeln!(md, "| all | {} | {} | {res} |", all.count, cells(&all));
-        for op in OpKind::ALL {
-            let s = stats.summary(Series::Sink(sink, op));
-            if !s.is_empty() {
-                let _ = writeln!(md, "| {op} | {} | {} | {res} |", s.count, cells(&s));
-            }
-        }
-        let server = stats.summary(Series::SinkServer(sink));
-        if !server.is_empty() {
-            let offset = match sr.clock_offset_us {
-                Some(o) => format!(
-                    "server clock {}{} vs harness",
-                    if o < 0 { "-" } else { "+" },
-                    fmt_latency(o.unsigned_abs())
-                ),
-                None => "server clock offset unknown".to_string(),
-            };
+        for row in sink_rows(run, sink) {
             let _ = writeln!(
                 md,
-                "| sink-stamped arrival − bench_ts | {} | {} | {offset} |",
-                server.count,
-                cells(&server)
+                "| {} | {} | {} | {} |",
+                row.label,
+                row.summary.count,
+                cells(&row.summary),
+                row.note
             );
         }
         if !a.missing_keys.is_empty() {
@@ -151,21 +116,13 @@ pub fn render(run: &RunData) -> String {
 
     md.push_str("### Client write latency (commit ack − intended time)\n\n");
     md.push_str("| op | count | p50 | p90 | p99 | max |\n|:--|--:|--:|--:|--:|--:|\n");
-    let all = LatencySummary::from_option(stats.client_total().as_ref());
-    let _ = writeln!(md, "| all | {} | {} |", all.count, cells(&all));
-    for op in OpKind::ALL {
-        let s = stats.summary(Series::Client(op));
-        if !s.is_empty() {
-            let _ = writeln!(md, "| {op} | {} | {} |", s.count, cells(&s));
-        }
-    }
-    let late = stats.summary(Series::Lateness);
-    if !late.is_empty() {
+    for row in client_rows(run) {
         let _ = writeln!(
             md,
-            "| schedule lateness (send − intended) | {} | {} |",
-            late.count,
-            cells(&late)
+            "| {} | {} | {} |",
+            row.label,
+            row.summary.count,
+            cells(&row.summary)
         );
     }
     md.push('\n');
@@ -175,7 +132,7 @@ pub fn render(run: &RunData) -> String {
         md.push_str("✅ All objectives met.\n\n");
     } else {
         for b in &run.slo.breaches {
-            let _ = writeln!(md, "- ❌ {b}");
+            let _ = writeln!(md, "- ❌ {}", redact_text(b));
         }
         md.push('\n');
     }
@@ -183,7 +140,7 @@ pub fn render(run: &RunData) -> String {
     if !run.caveats.is_empty() {
         md.push_str("### Caveats\n\n");
         for c in &run.caveats {
-            let _ = writeln!(md, "- {c}");
+            let _ = writeln!(md, "- {}", redact_text(c));
         }
         md.push('\n');
     }
@@ -191,7 +148,7 @@ pub fn render(run: &RunData) -> String {
     if !run.environment.is_empty() {
         md.push_str("<details><summary>Environment</summary>\n\n");
         for (k, v) in &run.environment {
-            let _ = writeln!(md, "- {k}: `{v}`");
+            let _ = writeln!(md, "- {k}: `{}`", redact_text(v));
         }
         md.push_str("\n</details>\n");
     }

@@ -5,15 +5,20 @@
 //!
 //! Files: `scenario.toml` (the input, verbatim), `summary.json` (the machine
 //! contract, with the headline histograms embedded), `summary.md`, `latency.csv`,
-//! `timeseries.csv` and `*.hlog` (standard HdrHistogram interval logs).
+//! `timeseries.csv`, `*.hlog` (standard HdrHistogram interval logs), the charts
+//! (`*.png`, `*.svg`) and `report.html` (one self-contained page).
 
 mod atomic;
+pub mod charts;
 mod data;
 pub mod hlog;
+pub mod html;
 pub mod latency_csv;
 mod load;
 pub mod markdown;
+pub mod redact;
 pub mod summary_json;
+mod tables;
 #[cfg(test)]
 mod testdata;
 pub mod timeseries_csv;
@@ -25,10 +30,11 @@ use serde::Serialize;
 
 use crate::stats::StatsError;
 
-pub use atomic::{rewrite_run_dir, run_dir_name, write_run_dir, write_run_dir_with};
+pub use atomic::{rewrite_run_dir, run_dir_name, run_id, write_run_dir, write_run_dir_with};
 pub use data::{RunData, SinkAccounting, SinkRun, SloVerdict};
 pub use load::{load_run, LoadedRun};
 pub use summary_json::Summary;
+pub use tables::fmt_latency;
 
 /// File name of the copied scenario.
 pub const SCENARIO_FILE: &str = "scenario.toml";
@@ -130,7 +136,7 @@ pub trait Exporter {
     fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError>;
 }
 
-/// Copies the scenario source verbatim.
+/// Copies the scenario source (URL passwords masked).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScenarioExporter;
 
@@ -140,7 +146,9 @@ impl Exporter for ScenarioExporter {
     }
 
     fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError> {
-        write_file(dir, SCENARIO_FILE, run.scenario_source.as_bytes())
+        // Verbatim except URL passwords (a scenario may carry a full DSN).
+        let text = redact::redact_text(&run.scenario_source);
+        write_file(dir, SCENARIO_FILE, text.as_bytes())
     }
 }
 
@@ -153,6 +161,8 @@ pub fn default_exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(timeseries_csv::TimeseriesCsvExporter),
         Box::new(hlog::HlogExporter),
         Box::new(markdown::MarkdownExporter),
+        Box::new(charts::ChartsExporter),
+        Box::new(html::HtmlExporter),
     ]
 }
 

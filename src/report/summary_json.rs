@@ -21,6 +21,7 @@ use crate::model::{OpKind, Sink};
 use crate::stats::{encode_histogram, IntervalCounters, LatencySummary, Series};
 
 use super::data::{RunData, SinkAccounting, SloVerdict};
+use super::redact::{redact_json, redact_text};
 use super::{write_file, Exporter, ReportError};
 
 /// Identifies the file type in `format`.
@@ -241,10 +242,26 @@ impl Summary {
             failed: run.failed,
             sinks,
             client,
-            slo: run.slo.clone(),
-            environment: run.environment.clone(),
-            caveats: run.caveats.clone(),
-            resolved_scenario: run.resolved_scenario.clone(),
+            slo: SloVerdict {
+                passed: run.slo.passed,
+                breaches: run
+                    .slo
+                    .breaches
+                    .iter()
+                    .map(|b| redact_text(b).into_owned())
+                    .collect(),
+            },
+            environment: run
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), redact_text(v).into_owned()))
+                .collect(),
+            caveats: run
+                .caveats
+                .iter()
+                .map(|c| redact_text(c).into_owned())
+                .collect(),
+            resolved_scenario: redact_json(&run.resolved_scenario),
             histograms,
             intervals,
         })

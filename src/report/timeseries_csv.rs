@@ -77,10 +77,10 @@ impl Lane {
     /// This lane's latency in one interval, all ops merged.
     pub fn summary(self, interval: &IntervalStats) -> LatencySummary {
         let h = match self {
-            Lane::Client => interval.histograms.merged(Series::client_ops()),
-            Lane::Sink(s) => interval.histograms.merged(Series::sink_ops(s)),
+            Lane::Client => interval.histograms.merged_cow(Series::client_ops()),
+            Lane::Sink(s) => interval.histograms.merged_cow(Series::sink_ops(s)),
         };
-        LatencySummary::from_option(h.as_ref())
+        LatencySummary::from_option(h.as_deref())
     }
 }
 

@@ -197,8 +197,8 @@ impl Collector {
         let sinks = sinks
             .iter()
             .map(|&sink| {
-                let h = interval.and_then(|i| i.histograms.merged(Series::sink_ops(sink)));
-                let s = LatencySummary::from_option(h.as_ref());
+                let h = interval.and_then(|i| i.histograms.merged_cow(Series::sink_ops(sink)));
+                let s = LatencySummary::from_option(h.as_deref());
                 SinkProgress {
                     sink,
                     p50_us: (!s.is_empty()).then_some(s.p50),

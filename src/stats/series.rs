@@ -1,6 +1,7 @@
 //! What a latency sample measures ([`Series`]) and a fixed-size set of histograms
 //! keyed by it ([`SeriesHistograms`]), shared by recorders, the collector and reports.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use hdrhistogram::Histogram;
@@ -185,16 +186,24 @@ impl SeriesHistograms {
 
     /// The sum of the given series; `None` when none of them has a histogram.
     pub fn merged(&self, series: impl IntoIterator<Item = Series>) -> Option<Histogram<u64>> {
-        let mut out: Option<Histogram<u64>> = None;
+        self.merged_cow(series).map(Cow::into_owned)
+    }
+
+    /// Like [`SeriesHistograms::merged`], but borrows when only one series has a
+    /// histogram (the common case: most seconds see one op), avoiding a copy.
+    pub fn merged_cow(
+        &self,
+        series: impl IntoIterator<Item = Series>,
+    ) -> Option<Cow<'_, Histogram<u64>>> {
+        let mut out: Option<Cow<'_, Histogram<u64>>> = None;
         for s in series {
             if let Some(h) = self.get(s) {
                 match &mut out {
-                    Some(o) => o.add(h).expect("auto-resizing histograms accept any value"),
-                    None => {
-                        let mut h = h.clone();
-                        h.auto(true);
-                        out = Some(h);
-                    }
+                    Some(o) => o
+                        .to_mut()
+                        .add(h)
+                        .expect("auto-resizing histograms accept any value"),
+                    None => out = Some(Cow::Borrowed(h)),
                 }
             }
         }
