@@ -1,10 +1,4 @@
 //! Cost per row of the generator on the load path: `next_write` alone, and
-<<<<<<< HEAD
-//! `next_write` plus rendering the row as a SQL values tuple, with commits
-//! reported in batches as a worker would (so returns and mutations happen).
-//!
-//! `cargo bench --bench generator` (throughput is reported in rows per second).
-=======
 //! `next_write` plus rendering the row as SQL text, with commits reported in
 //! batches as a worker would (so returns, updates and deletes all occur).
 //!
@@ -12,25 +6,17 @@
 //! reported is per row. It is the benchmark thread's **CPU time**, not wall time:
 //! this harness shares a 2-core machine with builds and databases, and CPU time
 //! is what tells how many rows per second one core can generate regardless.
->>>>>>> gen
 
 use std::hint::black_box;
 use std::time::Duration;
 
-<<<<<<< HEAD
-=======
 use criterion::measurement::{Measurement, ValueFormatter};
->>>>>>> gen
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tpcds_bench::dist::LagDist;
 use tpcds_bench::tpcds::{push_sql_key_predicate, GenConfig, Generator, Write};
 
 /// Rows per simulated transaction.
 const BATCH: usize = 50;
-<<<<<<< HEAD
-/// Rows generated per measured iteration.
-const ROWS: usize = 10_000;
-=======
 
 /// CPU time consumed by the calling thread.
 struct ThreadCpuTime;
@@ -91,7 +77,6 @@ impl ValueFormatter for NanosFormatter {
         "ns"
     }
 }
->>>>>>> gen
 
 fn config() -> GenConfig {
     GenConfig {
@@ -104,27 +89,6 @@ fn config() -> GenConfig {
     }
 }
 
-<<<<<<< HEAD
-/// Generates `ROWS` rows, committing every `BATCH`, 1 ms of clock per batch;
-/// `render` turns each write into SQL text.
-fn drive(g: &mut Generator, now: &mut u64, out: &mut String, batch: &mut Vec<Write>, render: bool) {
-    for _ in 0..ROWS {
-        let w = g.next_write(*now);
-        if render {
-            out.clear();
-            match &w {
-                Write::InsertSale(r) | Write::UpdateSale(r) => r.push_sql_values(out),
-                Write::InsertReturn(r) => r.push_sql_values(out),
-                Write::DeleteSale(k) => push_sql_key_predicate(k, out),
-            }
-            black_box(out.len());
-        }
-        batch.push(w);
-        if batch.len() == BATCH {
-            g.committed(batch, *now);
-            batch.clear();
-            *now += 1_000;
-=======
 /// A worker's loop for one row slot: generate, optionally render, and report a
 /// commit every `BATCH` rows with 1 ms of clock per batch.
 struct Worker {
@@ -166,34 +130,10 @@ impl Worker {
             self.g.committed(&self.batch, self.now);
             self.batch.clear();
             self.now += 1_000;
->>>>>>> gen
         }
     }
 }
 
-<<<<<<< HEAD
-fn bench_generator(c: &mut Criterion) {
-    let mut group = c.benchmark_group("generator");
-    group.throughput(Throughput::Elements(ROWS as u64));
-    for (name, render) in [("next_write", false), ("next_write+sql", true)] {
-        // One long-lived generator per benchmark: steady state with a full
-        // mutation pool and a stream of due returns.
-        let mut g = Generator::new(config(), 1, 0..u64::MAX);
-        let mut now = 0u64;
-        let mut out = String::with_capacity(512);
-        let mut batch = Vec::with_capacity(BATCH);
-        drive(&mut g, &mut now, &mut out, &mut batch, false); // warm the pool
-        group.bench_function(name, |b| {
-            b.iter(|| drive(&mut g, &mut now, &mut out, &mut batch, render))
-        });
-        let s = g.stats();
-        assert!(s.returns > 0 && s.updates > 0 && s.deletes > 0, "{s:?}");
-    }
-    group.finish();
-}
-
-criterion_group!(benches, bench_generator);
-=======
 fn bench_generator(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("generator");
     group.throughput(Throughput::Elements(1));
@@ -231,5 +171,4 @@ criterion_group! {
     config = Criterion::default().with_measurement(ThreadCpuTime);
     targets = bench_generator
 }
->>>>>>> gen
 criterion_main!(benches);

@@ -21,7 +21,10 @@ fn every_bad_fixture_fails_with_its_message_and_exit_2_writing_nothing() {
     let expected = std::fs::read_to_string(dir.join("EXPECTED.tsv")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut checked = 0;
-    for line in expected.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in expected
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let (file, code, location, valid) = (cols[0], cols[1], cols[2], cols[3]);
         let reports = out.path().join(file);
@@ -31,9 +34,19 @@ fn every_bad_fixture_fails_with_its_message_and_exit_2_writing_nothing() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(code.parse().unwrap()), "{file}: {stderr}");
-        assert!(stderr.contains(location), "{file}: stderr lacks {location:?}:\n{stderr}");
-        assert!(stderr.contains(valid), "{file}: stderr lacks {valid:?}:\n{stderr}");
+        assert_eq!(
+            o.status.code(),
+            Some(code.parse().unwrap()),
+            "{file}: {stderr}"
+        );
+        assert!(
+            stderr.contains(location),
+            "{file}: stderr lacks {location:?}:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(valid),
+            "{file}: stderr lacks {valid:?}:\n{stderr}"
+        );
         assert!(!reports.exists(), "{file}: a reports directory was written");
         checked += 1;
     }
@@ -44,7 +57,12 @@ fn every_bad_fixture_fails_with_its_message_and_exit_2_writing_nothing() {
 fn a_bad_override_names_the_flag() {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
     let o = bin()
-        .args(["run", scenario.to_str().unwrap(), "--set", "load.rate.per_second=-5"])
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--set",
+            "load.rate.per_second=-5",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -68,9 +86,15 @@ fn unreachable_targets_exit_3_without_writing() {
     let o = bin()
         .args(["run", scenario.to_str().unwrap(), "--quiet", "--out"])
         .arg(&reports)
-        .env("TPCDS_MYSQL_URL", "mysql://root:secretpw@127.0.0.1:1/business_db")
+        .env(
+            "TPCDS_MYSQL_URL",
+            "mysql://root:secretpw@127.0.0.1:1/business_db",
+        )
         .env("TPCDS_KAFKA_BROKERS", "127.0.0.1:1")
-        .env("TPCDS_WAREHOUSE_URL", "postgres://gpadmin:secretpw@127.0.0.1:1/tpcds")
+        .env(
+            "TPCDS_WAREHOUSE_URL",
+            "postgres://gpadmin:secretpw@127.0.0.1:1/tpcds",
+        )
         .env("TPCDS_FLINK_URL", "http://127.0.0.1:1")
         .output()
         .unwrap();

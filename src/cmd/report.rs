@@ -7,7 +7,8 @@ use crate::report::{load_run, rewrite_run_dir};
 
 /// Re-renders a run directory in place.
 pub fn report(args: ReportArgs) -> anyhow::Result<Exit> {
-    let classify = |e: crate::report::ReportError| Classified::new(Exit::from_code(e.exit_code()), e);
+    let classify =
+        |e: crate::report::ReportError| Classified::new(Exit::from_code(e.exit_code()), e);
     let loaded = load_run(&args.run_dir).map_err(classify)?;
     rewrite_run_dir(&args.run_dir, &loaded.run).map_err(classify)?;
     println!("re-rendered {}", args.run_dir.display());

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Table, StampMicros};
+use crate::model::{StampMicros, Table};
 use crate::tpcds::{push_sql_key_predicate, Write, RETURNS_COLUMNS, SALES_COLUMNS};
 
 /// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) for a `DATETIME(6)` literal.
@@ -31,9 +31,27 @@ impl BatchSql {
         self.text.clear();
         self.statements = 0;
         let ts = format_stamp(stamp);
-        self.values_stmt(writes, &ts, |w| matches!(w, Write::InsertSale(_)), Table::StoreSales, false);
-        self.values_stmt(writes, &ts, |w| matches!(w, Write::UpdateSale(_)), Table::StoreSales, true);
-        self.values_stmt(writes, &ts, |w| matches!(w, Write::InsertReturn(_)), Table::StoreReturns, false);
+        self.values_stmt(
+            writes,
+            &ts,
+            |w| matches!(w, Write::InsertSale(_)),
+            Table::StoreSales,
+            false,
+        );
+        self.values_stmt(
+            writes,
+            &ts,
+            |w| matches!(w, Write::UpdateSale(_)),
+            Table::StoreSales,
+            true,
+        );
+        self.values_stmt(
+            writes,
+            &ts,
+            |w| matches!(w, Write::InsertReturn(_)),
+            Table::StoreReturns,
+            false,
+        );
         let deletes: Vec<_> = writes
             .iter()
             .filter_map(|w| match w {
@@ -105,7 +123,10 @@ impl BatchSql {
         }
         if upsert && !first {
             self.text.push_str(" ON DUPLICATE KEY UPDATE ");
-            for c in SALES_COLUMNS.iter().filter(|c| !c.ends_with("item_sk") && !c.ends_with("ticket_number")) {
+            for c in SALES_COLUMNS
+                .iter()
+                .filter(|c| !c.ends_with("item_sk") && !c.ends_with("ticket_number"))
+            {
                 let _ = write!(self.text, "{c}=VALUES({c}),");
             }
             self.text.push_str("bench_ts=VALUES(bench_ts)");
@@ -132,7 +153,13 @@ mod tests {
 
     #[test]
     fn stamps_render_with_microseconds() {
-        assert_eq!(format_stamp(1_700_000_000_123_456), "2023-11-14 22:13:20.123456");
-        assert_eq!(format_stamp(1_700_000_000_000_001), "2023-11-14 22:13:20.000001");
+        assert_eq!(
+            format_stamp(1_700_000_000_123_456),
+            "2023-11-14 22:13:20.123456"
+        );
+        assert_eq!(
+            format_stamp(1_700_000_000_000_001),
+            "2023-11-14 22:13:20.000001"
+        );
     }
 }

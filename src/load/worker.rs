@@ -133,7 +133,9 @@ pub async fn run_worker(
     let mut writes: Vec<Write> = Vec::with_capacity(cfg.batch_rows);
 
     while let Some(batch) = schedule.next_batch(cfg.batch_rows as u32) {
-        let Some(&last) = batch.rows.last() else { continue };
+        let Some(&last) = batch.rows.last() else {
+            continue;
+        };
         let due = cfg.start + last;
         if Instant::now() < due {
             tokio::select! {
@@ -247,7 +249,10 @@ pub async fn run_worker(
                 } else if sql.is_transaction() {
                     let _ = c.query_drop("ROLLBACK").await;
                 }
-                fault(format!("worker {}: write failed ({rows} rows): {e}", cfg.id));
+                fault(format!(
+                    "worker {}: write failed ({rows} rows): {e}",
+                    cfg.id
+                ));
             }
         }
     }

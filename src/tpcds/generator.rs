@@ -265,7 +265,7 @@ impl Generator {
     /// may remain; [`Generator::try_next_write`] still yields them when due).
     pub fn is_exhausted(&self) -> bool {
         self.next_ticket >= self.tickets.end
-            && self.cur.as_ref().map_or(true, |c| c.next >= c.header.lines)
+            && self.cur.as_ref().is_none_or(|c| c.next >= c.header.lines)
     }
 
     /// Returns scheduled and not yet emitted.
@@ -296,7 +296,7 @@ impl Generator {
     }
 
     fn next_line(&mut self, now_us: u64) -> SaleRow {
-        if self.cur.as_ref().map_or(true, |c| c.next >= c.header.lines) {
+        if self.cur.as_ref().is_none_or(|c| c.next >= c.header.lines) {
             let ticket = self.next_ticket;
             self.next_ticket += 1;
             let (mut header, rng) = self.src.open(ticket);

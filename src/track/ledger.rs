@@ -338,7 +338,11 @@ impl Ledger {
     pub fn only_deletes_missing(&self) -> bool {
         let enabled = self.enabled_mask;
         self.entries.values().all(|e| {
-            let unseen = e.versions.iter().flatten().fold(0u8, |m, v| m | (enabled & !v.seen));
+            let unseen = e
+                .versions
+                .iter()
+                .flatten()
+                .fold(0u8, |m, v| m | (enabled & !v.seen));
             let deleted_unseen = e
                 .versions
                 .iter()
@@ -368,7 +372,9 @@ impl Ledger {
     /// any version it replaced count as seen, without a latency.
     pub fn confirm_deleted(&mut self, sink: Sink, key: &RowKey) {
         let bit = 1u8 << sink.index();
-        let Some(entry) = self.entries.get_mut(key) else { return };
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
         let counts = &mut self.counts[sink.index()];
         for v in entry.versions.iter_mut().flatten() {
             if v.seen & bit == 0 {
@@ -580,7 +586,10 @@ mod tests {
         assert!(l.only_deletes_missing());
         l.confirm_deleted(Sink::Path2, &key(1));
         let c = l.counts(Sink::Path2);
-        assert_eq!((c.seen, c.missing(), c.confirmed_at_end, c.superseded), (3, 0, 1, 1));
+        assert_eq!(
+            (c.seen, c.missing(), c.confirmed_at_end, c.superseded),
+            (3, 0, 1, 1)
+        );
         assert!(l.unseen_deletes(Sink::Path2).is_empty());
     }
 

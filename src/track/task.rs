@@ -125,10 +125,16 @@ impl Stall {
             (s + c.seen, m + c.missing())
         });
         if seen != self.seen || missing == 0 {
-            *self = Stall { seen, since: Some(now), checked: false };
+            *self = Stall {
+                seen,
+                since: Some(now),
+                checked: false,
+            };
             return false;
         }
-        let stalled = self.since.is_some_and(|t| now.duration_since(t) >= Self::AFTER);
+        let stalled = self
+            .since
+            .is_some_and(|t| now.duration_since(t) >= Self::AFTER);
         if stalled && !self.checked && missing <= Self::MAX_MISSING {
             self.checked = ledger.only_deletes_missing();
         }

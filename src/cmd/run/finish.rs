@@ -84,7 +84,10 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
 
     let mut caveats = Vec::new();
     if o.interrupted {
-        caveats.push("interrupted: the load stopped early; rows still in flight are counted as missing".into());
+        caveats.push(
+            "interrupted: the load stopped early; rows still in flight are counted as missing"
+                .into(),
+        );
     } else if !o.drained {
         caveats.push(format!(
             "drain timed out after {}: rows not seen by then are reported missing",
@@ -113,7 +116,11 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
             Err(e) => caveats.push(format!("{sink} observer failed: {e}")),
             Ok(st) => {
                 if st.malformed > 0 {
-                    caveats.push(format!("{sink}: {} malformed messages (first: {:?})", st.malformed, st.malformed_samples.first().map(|m| &m.reason)));
+                    caveats.push(format!(
+                        "{sink}: {} malformed messages (first: {:?})",
+                        st.malformed,
+                        st.malformed_samples.first().map(|m| &m.reason)
+                    ));
                 }
             }
         }
@@ -141,7 +148,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         }
     }
 
-    let slo = evaluate_slo(s, &o.stats, &sinks, achieved_rate / target_rate.max(f64::MIN_POSITIVE));
+    let slo = evaluate_slo(
+        s,
+        &o.stats,
+        &sinks,
+        achieved_rate / target_rate.max(f64::MIN_POSITIVE),
+    );
 
     let mut environment = o.observed_env.clone();
     for t in &o.preflight.targets {
@@ -150,8 +162,14 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         }
     }
     environment.insert("harness.version".into(), env!("CARGO_PKG_VERSION").into());
-    environment.insert("run.drain_seconds".into(), format!("{:.1}", o.drain_took.as_secs_f64()));
-    environment.insert("tickets".into(), format!("{}..{}", o.tickets.start, o.tickets.end));
+    environment.insert(
+        "run.drain_seconds".into(),
+        format!("{:.1}", o.drain_took.as_secs_f64()),
+    );
+    environment.insert(
+        "tickets".into(),
+        format!("{}..{}", o.tickets.start, o.tickets.end),
+    );
 
     let run = RunData {
         scenario: s.name.clone(),
@@ -200,11 +218,16 @@ fn evaluate_slo(
     let mut breaches = Vec::new();
     for (&sink, run) in sinks {
         let lat = LatencySummary::from_option(stats.sink_total(sink).as_ref());
-        let checks = [("p99", s.slo.p99_ms.get(sink), lat.p99), ("p50", s.slo.p50_ms.get(sink), lat.p50)];
+        let checks = [
+            ("p99", s.slo.p99_ms.get(sink), lat.p99),
+            ("p50", s.slo.p50_ms.get(sink), lat.p50),
+        ];
         for (name, limit, value) in checks {
             if let Some(limit_ms) = limit {
                 if lat.is_empty() {
-                    breaches.push(format!("{sink} {name}: no latency measured (limit {limit_ms} ms)"));
+                    breaches.push(format!(
+                        "{sink} {name}: no latency measured (limit {limit_ms} ms)"
+                    ));
                 } else if value as f64 > limit_ms * 1000.0 {
                     breaches.push(format!(
                         "{sink} {name} = {:.1} ms > {limit_ms} ms",

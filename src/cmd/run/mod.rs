@@ -40,7 +40,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         }
         return Err(Classified::new(
             Exit::Unreachable,
-            anyhow::anyhow!("the targets are not ready (see above; `tpcds-bench check` tells more)"),
+            anyhow::anyhow!(
+                "the targets are not ready (see above; `tpcds-bench check` tells more)"
+            ),
         )
         .into());
     }
@@ -103,7 +105,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let mut workers = Vec::new();
     for w in 0..plan.workers {
         let lo = tickets.start + w as u64 * span;
-        let gen = Generator::new(gen_cfg.clone(), scenario.seed.wrapping_add(w as u64), lo..lo + span);
+        let gen = Generator::new(
+            gen_cfg.clone(),
+            scenario.seed.wrapping_add(w as u64),
+            lo..lo + span,
+        );
         let cfg = WorkerConfig {
             id: w as usize,
             mysql: mysql_opts.clone(),
@@ -145,7 +151,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         .collect::<anyhow::Result<_>>()?;
 
     // Drain: observers keep reading until every row is seen or the timeout.
-    let drain_limit = if interrupted { INTERRUPT_DRAIN } else { scenario.drain_timeout };
+    let drain_limit = if interrupted {
+        INTERRUPT_DRAIN
+    } else {
+        scenario.drain_timeout
+    };
     let mut status = status_rx.clone();
     let drained = tokio::select! {
         r = tokio::time::timeout(drain_limit, status.wait_for(|s| s.all_seen || s.only_deletes_missing)) => matches!(r, Ok(Ok(_))),

@@ -12,8 +12,8 @@ use crate::observe::binlog::{BinlogConfig, BinlogObserver};
 use crate::observe::decode::Format;
 use crate::observe::kafka::{KafkaConfig, KafkaObserver};
 use crate::observe::preflight::{check_all, PreflightConfig, PreflightReport};
-use crate::observe::warehouse::{WarehouseConfig, WarehouseObserver};
 use crate::observe::warehouse::ChangeWatch;
+use crate::observe::warehouse::{WarehouseConfig, WarehouseObserver};
 use crate::observe::{ObserveError, ObserverStats};
 use crate::scenario::{KafkaFormat, Scenario};
 
@@ -30,7 +30,12 @@ pub async fn preflight(s: &Scenario) -> PreflightReport {
     }
     let cfg = PreflightConfig {
         mysql_url: Some(s.targets.mysql.expose().to_string()),
-        mysql_database: s.targets.mysql.database().unwrap_or("business_db").to_string(),
+        mysql_database: s
+            .targets
+            .mysql
+            .database()
+            .unwrap_or("business_db")
+            .to_string(),
         require_binlog: true,
         kafka_brokers: wants(Sink::Kafka).then(|| s.targets.kafka.brokers.clone()),
         topic_prefix: s.targets.kafka.topic_prefix.clone(),
@@ -95,7 +100,12 @@ pub async fn start(s: &Scenario, tickets: Range<u64>) -> Result<Ready, ObserveEr
     }
     let binlog = if wants(Sink::Binlog) {
         let mut cfg = BinlogConfig::new(s.targets.mysql.expose(), tickets);
-        cfg.database = s.targets.mysql.database().unwrap_or("business_db").to_string();
+        cfg.database = s
+            .targets
+            .mysql
+            .database()
+            .unwrap_or("business_db")
+            .to_string();
         let b = BinlogObserver::start(cfg).await?;
         env.insert("mysql.version".into(), b.server_version().to_string());
         Some(b)

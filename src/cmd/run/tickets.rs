@@ -31,7 +31,10 @@ pub async fn reserve(scenario: &Scenario) -> anyhow::Result<Range<u64>> {
         .await
         .map_err(unreachable)?;
     let _ = conn.disconnect().await;
-    Ok(range_above(chrono::Utc::now().timestamp() as u64, max.unwrap_or(0)))
+    Ok(range_above(
+        chrono::Utc::now().timestamp() as u64,
+        max.unwrap_or(0),
+    ))
 }
 
 fn range_above(unix_seconds: u64, max_existing: u64) -> Range<u64> {
@@ -45,7 +48,10 @@ mod tests {
 
     #[test]
     fn ranges_follow_the_clock_and_skip_existing_rows() {
-        assert_eq!(range_above(1_800_000_000, 0).start, 1_800_000_000 * RUN_SPAN);
+        assert_eq!(
+            range_above(1_800_000_000, 0).start,
+            1_800_000_000 * RUN_SPAN
+        );
         let r = range_above(1_800_000_000, 1_800_000_000 * RUN_SPAN + 5);
         assert_eq!(r.start, 1_800_000_000 * RUN_SPAN + 6);
         assert_eq!(r.end - r.start, RUN_SPAN);

@@ -232,21 +232,20 @@ impl Sim {
     fn check_sale_row(&self, r: &SaleRow) {
         let ranges = KeyRanges::for_scale(self.cfg.scale);
         assert!((1..=self.cfg.item.n() as u32).contains(&r.ss_item_sk));
-        let within = |v: Option<u32>, hi: u32| v.map_or(true, |v| (1..=hi).contains(&v));
+        let within = |v: Option<u32>, hi: u32| v.is_none_or(|v| (1..=hi).contains(&v));
         assert!(within(r.ss_customer_sk, self.cfg.customer.n() as u32));
         assert!(within(r.ss_cdemo_sk, ranges.cdemo));
         assert!(within(r.ss_hdemo_sk, ranges.hdemo));
         assert!(within(r.ss_addr_sk, ranges.addr));
         assert!(within(r.ss_promo_sk, ranges.promo));
-        assert!(r.ss_store_sk.map_or(true, |s| STORE_KEYS.contains(&s)));
+        assert!(r.ss_store_sk.is_none_or(|s| STORE_KEYS.contains(&s)));
         if self.cfg.dates == DateMode::Dsdgen {
             assert!(r
                 .ss_sold_date_sk
-                .map_or(true, |d| (SALES_FIRST_DATE_SK..=SALES_LAST_DATE_SK)
-                    .contains(&d)));
+                .is_none_or(|d| (SALES_FIRST_DATE_SK..=SALES_LAST_DATE_SK).contains(&d)));
             assert!(r
                 .ss_sold_time_sk
-                .map_or(true, |t| (8 * 3600..21 * 3600).contains(&t)));
+                .is_none_or(|t| (8 * 3600..21 * 3600).contains(&t)));
         }
         if self.cfg.null_fraction == 0.0 {
             assert!(!r.values().contains(&SqlValue::Null));
@@ -284,13 +283,13 @@ impl Sim {
             (sale.ss_ticket_number, sale.ss_item_sk)
         );
         let ranges = KeyRanges::for_scale(self.cfg.scale);
-        let within = |v: Option<u32>, hi: u32| v.map_or(true, |v| (1..=hi).contains(&v));
+        let within = |v: Option<u32>, hi: u32| v.is_none_or(|v| (1..=hi).contains(&v));
         assert!(within(r.sr_customer_sk, self.cfg.customer.n() as u32));
         assert!(within(r.sr_cdemo_sk, ranges.cdemo));
         assert!(within(r.sr_hdemo_sk, ranges.hdemo));
         assert!(within(r.sr_addr_sk, ranges.addr));
         assert!(within(r.sr_reason_sk, ranges.reason));
-        assert!(r.sr_store_sk.map_or(true, |s| STORE_KEYS.contains(&s)));
+        assert!(r.sr_store_sk.is_none_or(|s| STORE_KEYS.contains(&s)));
         match self.cfg.dates {
             DateMode::Dsdgen => {
                 if let (Some(rd), Some(sd)) = (r.sr_returned_date_sk, sale.ss_sold_date_sk) {
@@ -301,12 +300,12 @@ impl Sim {
                 }
                 assert!(r
                     .sr_return_time_sk
-                    .map_or(true, |t| (28_799..=61_199).contains(&t)));
+                    .is_none_or(|t| (28_799..=61_199).contains(&t)));
             }
             DateMode::WallClock { epoch_unix_us } => {
                 let (d, t) = wall_clock_keys(epoch_unix_us + self.now as i64);
-                assert!(r.sr_returned_date_sk.map_or(true, |v| v == d));
-                assert!(r.sr_return_time_sk.map_or(true, |v| v == t));
+                assert!(r.sr_returned_date_sk.is_none_or(|v| v == d));
+                assert!(r.sr_return_time_sk.is_none_or(|v| v == t));
             }
         }
         if r.sr_customer_sk.is_some() && r.sr_customer_sk == sale.ss_customer_sk {
