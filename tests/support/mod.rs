@@ -1,0 +1,47 @@
+//! Helpers for tests that run the real binary against the native stack.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tpcds_bench::report::{load_run, LoadedRun};
+
+/// The MySQL URL the stack listens on (env override as everywhere).
+pub fn mysql_url() -> String {
+    std::env::var("TPCDS_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root:root123@127.0.0.1:3306/business_db".into())
+}
+
+/// Runs `tpcds-bench run` on a shipped scenario with `--set` overrides, into `out`.
+pub fn run_scenario(scenario: &str, sets: &[&str], out: &Path) -> Output {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(scenario);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tpcds-bench"));
+    cmd.arg("run").arg(path).arg("--quiet").arg("--out").arg(out);
+    for s in sets {
+        cmd.arg("--set").arg(s);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// The single run directory under `out`, loaded.
+pub fn only_run(out: &Path) -> LoadedRun {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .expect("reports directory exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert_eq!(dirs.len(), 1, "expected one run directory in {}: {dirs:?}", out.display());
+    load_run(&dirs[0]).expect("the run directory loads")
+}
+
+/// Fails with the binary's output when it did not exit as expected.
+pub fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
