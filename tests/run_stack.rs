@@ -16,7 +16,11 @@ use tpcds_bench::stats::{LatencySummary, Series};
 fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
     let out = tempfile::tempdir().unwrap();
     // The shipped quickstart, shortened for CI (the scenario itself runs 60 s).
-    let o = run_scenario("quickstart.toml", &["duration=30s", "warmup=5s"], out.path());
+    let o = run_scenario(
+        "quickstart.toml",
+        &["duration=30s", "warmup=5s"],
+        out.path(),
+    );
     assert_exit(&o, 0);
     let run = only_run(out.path()).run;
     for sink in [Sink::Binlog, Sink::Kafka, Sink::Path1, Sink::Path2] {
@@ -29,8 +33,21 @@ fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
     assert!((0.98..=1.02).contains(&ratio), "achieved/target = {ratio}");
     assert!(!run.interrupted);
     // Every second of the load has its histogram, and the files are all there.
-    let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
-    for f in ["scenario.toml", "summary.json", "latency.csv", "timeseries.csv", "client.hlog", "kafka.hlog", "summary.md"] {
+    let dir = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for f in [
+        "scenario.toml",
+        "summary.json",
+        "latency.csv",
+        "timeseries.csv",
+        "client.hlog",
+        "kafka.hlog",
+        "summary.md",
+    ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
 }
@@ -43,8 +60,12 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
     // plus the time LOCK TABLES itself needs to be granted.
     let locker = runtime.spawn(async {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let mut c = mysql_async::Conn::from_url(support::mysql_url()).await.unwrap();
-        c.query_drop("LOCK TABLES store_sales WRITE, store_returns WRITE").await.unwrap();
+        let mut c = mysql_async::Conn::from_url(support::mysql_url())
+            .await
+            .unwrap();
+        c.query_drop("LOCK TABLES store_sales WRITE, store_returns WRITE")
+            .await
+            .unwrap();
         let locked = std::time::Instant::now();
         tokio::time::sleep(Duration::from_millis(2200)).await;
         c.query_drop("UNLOCK TABLES").await.unwrap();
@@ -76,5 +97,9 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
     assert_eq!(run.dropped, 0);
     assert!(run.late > 0, "the lock must make rows late");
     let lateness = run.stats.summary(Series::Lateness);
-    assert!(lateness.max >= 2_000_000, "lateness max {} µs", lateness.max);
+    assert!(
+        lateness.max >= 2_000_000,
+        "lateness max {} µs",
+        lateness.max
+    );
 }

@@ -44,6 +44,8 @@ impl SinkCounts {
 pub enum MatchOutcome {
     /// First sighting of a version: latency from the commit ack.
     Seen {
+        /// The row.
+        key: RowKey,
         /// The sink.
         sink: Sink,
         /// The registered operation.
@@ -214,6 +216,7 @@ impl Ledger {
                 Duration::ZERO
             });
         let outcome = MatchOutcome::Seen {
+            key: obs.key,
             sink: obs.sink,
             op: v.op,
             latency,

@@ -45,6 +45,9 @@ pub struct TrackerIo {
     pub changes: Option<ChangeWatch>,
     /// Status for progress and drain.
     pub status: watch::Sender<TrackerStatus>,
+    /// Share of rows whose latencies are recorded (1.0 = all). Loss accounting
+    /// always covers every row.
+    pub sample_rate: f64,
 }
 
 /// Runs until both input channels are closed; returns the final ledger.
@@ -55,6 +58,7 @@ pub async fn run_tracker(
     mut io: TrackerIo,
 ) -> Ledger {
     let mut rec = Recorder::new(start);
+    let sampler = Sampler::new(io.sample_rate);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (mut commits_open, mut obs_open) = (true, true);
@@ -69,7 +73,7 @@ pub async fn run_tracker(
                         register_changes(w, &batch);
                     }
                     for outcome in ledger.commit(&batch) {
-                        record(&mut rec, outcome);
+                        record(&mut rec, &sampler, outcome);
                     }
                 }
                 None => commits_open = false,
@@ -77,7 +81,7 @@ pub async fn run_tracker(
             obs = io.observations.recv(), if obs_open => match obs {
                 Some(list) => {
                     for o in &list {
-                        record(&mut rec, ledger.observe(o));
+                        record(&mut rec, &sampler, ledger.observe(o));
                     }
                 }
                 None => obs_open = false,
@@ -162,6 +166,28 @@ fn publish(
     });
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RowKey;
+
+    #[test]
+    fn sampling_keeps_about_the_asked_share_and_is_stable_per_row() {
+        let s = Sampler::new(0.2);
+        let key = |ticket| RowKey {
+            table: Table::StoreSales,
+            ticket,
+            item: 3,
+        };
+        let kept = (0..100_000u64)
+            .filter(|t| s.keeps(&key(1_800_000_000_000_000_000 + t)))
+            .count();
+        assert!((19_000..21_000).contains(&kept), "kept {kept}");
+        assert_eq!(s.keeps(&key(42)), s.keeps(&key(42)));
+        assert!((0..1000).all(|t| Sampler::new(1.0).keeps(&key(t))));
+    }
+}
+
 fn register_changes(w: &ChangeWatch, batch: &CommitBatch) {
     for row in &batch.rows {
         if row.key.table != Table::StoreSales {
@@ -175,8 +201,38 @@ fn register_changes(w: &ChangeWatch, batch: &CommitBatch) {
     }
 }
 
-fn record(rec: &mut Recorder, outcome: MatchOutcome) {
+/// Decides per row, from its key, whether its latencies are recorded: the same
+/// rows are sampled at every sink, so per-row comparisons between sinks stay paired.
+#[derive(Debug, Clone, Copy)]
+struct Sampler {
+    threshold: u64,
+    all: bool,
+}
+
+impl Sampler {
+    fn new(rate: f64) -> Self {
+        Sampler {
+            threshold: (rate.clamp(0.0, 1.0) * u64::MAX as f64) as u64,
+            all: rate >= 1.0,
+        }
+    }
+
+    fn keeps(&self, key: &crate::model::RowKey) -> bool {
+        if self.all {
+            return true;
+        }
+        // SplitMix64 finaliser: cheap and well mixed for sequential tickets.
+        let mut z = key.ticket ^ (u64::from(key.item) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        z <= self.threshold
+    }
+}
+
+fn record(rec: &mut Recorder, sampler: &Sampler, outcome: MatchOutcome) {
     if let MatchOutcome::Seen {
+        key,
         sink,
         op,
         latency,
@@ -185,8 +241,11 @@ fn record(rec: &mut Recorder, outcome: MatchOutcome) {
         seen_at,
     } = outcome
     {
-        rec.record_at(Series::Sink(sink, op), seen_at, latency.as_micros() as u64);
         rec.add_at(Counter::Seen(sink), seen_at, 1);
+        if !sampler.keeps(&key) {
+            return;
+        }
+        rec.record_at(Series::Sink(sink, op), seen_at, latency.as_micros() as u64);
         if let Some(arrived) = server_arrival {
             if arrived >= stamp && op != OpKind::Delete {
                 rec.record_at(Series::SinkServer(sink), seen_at, (arrived - stamp) as u64);

@@ -14,9 +14,15 @@ pub fn mysql_url() -> String {
 
 /// Runs `tpcds-bench run` on a shipped scenario with `--set` overrides, into `out`.
 pub fn run_scenario(scenario: &str, sets: &[&str], out: &Path) -> Output {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(scenario);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(scenario);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tpcds-bench"));
-    cmd.arg("run").arg(path).arg("--quiet").arg("--out").arg(out);
+    cmd.arg("run")
+        .arg(path)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out);
     for s in sets {
         cmd.arg("--set").arg(s);
     }
@@ -30,7 +36,12 @@ pub fn only_run(out: &Path) -> LoadedRun {
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
         .collect();
-    assert_eq!(dirs.len(), 1, "expected one run directory in {}: {dirs:?}", out.display());
+    assert_eq!(
+        dirs.len(),
+        1,
+        "expected one run directory in {}: {dirs:?}",
+        out.display()
+    );
     load_run(&dirs[0]).expect("the run directory loads")
 }
 

@@ -102,6 +102,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
             LATE_THRESHOLD.as_millis()
         ));
     }
+    if s.observe.sample_rate < 1.0 {
+        caveats.push(format!(
+            "sink latencies are recorded for {:.0} % of rows (observe.sample_rate, chosen by key, the same rows at every sink); seen and missing counts cover every row",
+            s.observe.sample_rate * 100.0
+        ));
+    }
     if failed > 0 {
         caveats.push(format!("{failed} rows failed to commit (see faults)"));
     }

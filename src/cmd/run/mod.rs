@@ -85,6 +85,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             stats: stats_tx.clone(),
             changes,
             status: status_tx,
+            sample_rate: scenario.observe.sample_rate,
         },
     ));
     let collector = tokio::spawn(progress::collect(
