@@ -96,6 +96,11 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
     assert!((0.99..=1.01).contains(&ratio), "achieved/target = {ratio}");
     assert_eq!(run.dropped, 0);
     assert!(run.late > 0, "the lock must make rows late");
+    assert!(
+        run.caveats.iter().any(|c| c.contains("MySQL was the bottleneck")),
+        "the report must blame MySQL for the lock: {:?}",
+        run.caveats
+    );
     let lateness = run.stats.summary(Series::Lateness);
     assert!(
         lateness.max >= 2_000_000,

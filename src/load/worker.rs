@@ -55,6 +55,9 @@ pub struct WorkerReport {
     pub committed: u64,
     /// Rows late.
     pub late: u64,
+    /// Late rows whose batch waited for the worker's previous transaction
+    /// (MySQL still busy at the due time): MySQL held the schedule back.
+    pub late_waiting_for_mysql: u64,
     /// Rows dropped.
     pub dropped: u64,
     /// Rows failed.
@@ -123,6 +126,9 @@ pub async fn run_worker(
     let mut sql = BatchSql::default();
     let mut stamps = StampMemory::default();
     let mut rec = Recorder::new(cfg.start);
+    // When the previous transaction was acknowledged: a batch due before that
+    // was late because of MySQL, one due after it because of the harness.
+    let mut prev_ack = cfg.start;
     let mut last_flush = Instant::now();
     let fault = |message: String| {
         let _ = faults.send(WorkerFault {
@@ -167,6 +173,9 @@ pub async fn run_worker(
         if lateness > LATE_THRESHOLD {
             rec.add_at(Counter::Late, sent, rows);
             report.late += rows;
+            if prev_ack > due {
+                report.late_waiting_for_mysql += rows;
+            }
         }
 
         if conn.is_none() && sent >= next_connect {
@@ -197,6 +206,7 @@ pub async fn run_worker(
         match c.query_drop(text).await {
             Ok(()) => {
                 let acked = Instant::now();
+                prev_ack = acked;
                 let ack_us = acked.saturating_duration_since(cfg.start).as_micros() as u64;
                 gen.committed(&writes, ack_us);
                 let mut committed = Vec::with_capacity(writes.len());

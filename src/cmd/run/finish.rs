@@ -95,11 +95,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         ));
     }
     if late > 0 || dropped > 0 {
+        let by_mysql = sum(|w| w.late_waiting_for_mysql);
         caveats.push(format!(
             "{late} rows were sent more than {} ms after their intended time and {dropped} were dropped \
-             (over max_lag): the harness or MySQL could not keep the schedule; client latency counts \
-             from the intended time, so it includes that wait",
-            LATE_THRESHOLD.as_millis()
+             (over max_lag); client latency counts from the intended time, so it includes that wait. {}",
+            LATE_THRESHOLD.as_millis(),
+            bottleneck(late, by_mysql)
         ));
     }
     if s.observe.sample_rate < 1.0 {
@@ -212,6 +213,24 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     } else {
         Exit::Ok
     })
+}
+
+/// Says who held the schedule back. A late batch whose worker was still waiting
+/// for its previous transaction at the due time was late because of MySQL; one
+/// whose worker was free was late because of the harness (a busy CPU, scheduling).
+fn bottleneck(late: u64, by_mysql: u64) -> String {
+    let by_harness = late - by_mysql.min(late);
+    if by_harness * 2 > late {
+        format!(
+            "The harness, not MySQL, was the bottleneck for {by_harness} of them: their worker was idle \
+             when they were due (a busy CPU on the load machine); {by_mysql} waited for MySQL"
+        )
+    } else {
+        format!(
+            "MySQL was the bottleneck for {by_mysql} of them: their worker was still waiting for its \
+             previous transaction (more workers spread the load); {by_harness} were late on the harness side"
+        )
+    }
 }
 
 /// Checks the scenario's SLOs against the measured figures.
