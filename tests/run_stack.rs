@@ -97,7 +97,9 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
     assert_eq!(run.dropped, 0);
     assert!(run.late > 0, "the lock must make rows late");
     assert!(
-        run.caveats.iter().any(|c| c.contains("MySQL was the bottleneck")),
+        run.caveats
+            .iter()
+            .any(|c| c.contains("MySQL was the bottleneck")),
         "the report must blame MySQL for the lock: {:?}",
         run.caveats
     );
