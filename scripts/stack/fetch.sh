@@ -82,12 +82,18 @@ fetch_flink_jars() {
   write_pom "$dir/pom-lib.xml" \
     "org.apache.flink:flink-sql-connector-mysql-cdc:$FLINK_CDC_VERSION" \
     "com.mysql:mysql-connector-j:$MYSQL_JDBC_VERSION" \
-    "org.apache.flink:flink-sql-connector-kafka:$FLINK_KAFKA_CONNECTOR_VERSION" \
     "org.apache.flink:flink-connector-jdbc:$FLINK_JDBC_CONNECTOR_VERSION" \
     "org.postgresql:postgresql:$POSTGRES_JDBC_VERSION"
+  # Maven Central serves no flink-sql-connector-kafka (the fat jar) for Flink
+  # 1.20, only the plain connector: it comes with kafka-clients and its
+  # compression codecs. Guava, Jackson and SLF4J are left out: Flink brings
+  # its own, and two copies in lib/ would clash.
+  write_pom "$dir/pom-kafka.xml" "org.apache.flink:flink-connector-kafka:$FLINK_KAFKA_CONNECTOR_VERSION"
   write_pom "$dir/pom-opt.xml" "org.apache.flink:flink-sql-gateway:$FLINK_VERSION"
-  # The connectors are fat jars (or need only Flink itself): no transitive deps.
+  # The CDC and JDBC connectors are fat jars (or need only Flink itself).
   (cd "$dir" && mvn_q -f pom-lib.xml dependency:copy-dependencies -DexcludeTransitive=true -DoutputDirectory="$dir/lib" &&
+    mvn_q -f pom-kafka.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/lib" \
+      -DexcludeGroupIds=com.google.guava,com.google.code.findbugs,org.checkerframework,com.google.errorprone,com.google.j2objc,com.fasterxml.jackson.core,com.fasterxml.jackson.datatype,org.slf4j &&
     mvn_q -f pom-opt.xml dependency:copy-dependencies -DexcludeTransitive=true -DoutputDirectory="$dir/opt") ||
     return 1
   touch "$dir/.complete"

@@ -51,7 +51,7 @@ rest.port: $FLINK_PORT
 # Cluster default; each job sets its own (flink-sql/*.sql, CHECKPOINT_INTERVAL).
 execution.checkpointing.interval: 5s
 state.checkpoints.dir: file://$FLINK_DIR/checkpoints
-# A job that keeps failing ends up FAILED (and `up` shows why) instead of
+# A job that keeps failing ends up FAILED (and stack.sh up shows why) instead of
 # restarting forever.
 restart-strategy.type: fixed-delay
 restart-strategy.fixed-delay.attempts: 10

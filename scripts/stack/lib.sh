@@ -71,15 +71,15 @@ die() {
 is_external() { case ",$TPCDS_EXTERNAL," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 # --- processes ----------------------------------------------------------------
-# A component's pid file holds the pid of the process `up` started. It counts
-# as ours only while that pid is alive and its command line still mentions the
-# stack directory (pids get reused).
+# A component's pid file holds "PID STARTTIME" of the process `up` started
+# (STARTTIME from /proc/PID/stat, which survives exec but not pid reuse), so
+# a recycled pid is never taken for ours.
+proc_starttime() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
 pid_of() {
-  local f=$PID_DIR/$1.pid pid
+  local f=$PID_DIR/$1.pid pid start
   [ -f "$f" ] || return 1
-  pid=$(cat "$f")
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$TPCDS_STACK_DIR" || return 1
+  read -r pid start <"$f"
+  [ -n "$pid" ] && [ -n "$start" ] && [ "$(proc_starttime "$pid")" = "$start" ] || return 1
   echo "$pid"
 }
 is_running() { pid_of "$1" >/dev/null; }
@@ -91,7 +91,7 @@ spawn() {
   local name=$1
   shift
   setsid nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
-  echo $! >"$PID_DIR/$name.pid"
+  echo "$! $(proc_starttime $!)" >"$PID_DIR/$name.pid"
 }
 
 # stop_component NAME [SECONDS]: SIGTERM the recorded pid, wait, then SIGKILL.

@@ -78,11 +78,15 @@ mysql_up() {
     spawn mysql mariadbd --defaults-file="$MYSQL_DIR/my.cnf"
     wait_for mysql 60 mariadb-admin --socket="$MYSQL_DIR/mysqld.sock" -u root ping --connect-timeout=1
     if [ ! -f "$MYSQL_DIR/.initialised" ]; then
-      # Fresh datadir: root gets its password, for local and TCP clients.
+      # Fresh datadir: root gets its password, for local and TCP clients; the
+      # password-less root@127.0.0.1/::1/hostname accounts install-db made go.
       mariadb --socket="$MYSQL_DIR/mysqld.sock" -u root <<EOF || die "setting the MySQL root password failed"
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$MYSQL_PASSWORD';
 CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$MYSQL_PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
+SELECT IFNULL(CONCAT('DROP USER ', GROUP_CONCAT(CONCAT('root@', QUOTE(host)))), 'DO 0') INTO @drop_extra_roots
+  FROM mysql.user WHERE user = 'root' AND host NOT IN ('localhost', '%');
+EXECUTE IMMEDIATE @drop_extra_roots;
 FLUSH PRIVILEGES;
 EOF
       touch "$MYSQL_DIR/.initialised"

@@ -15,7 +15,7 @@ if [ "$(id -u)" -eq 0 ]; then AS_PG=(setpriv --reuid=postgres --regid=postgres -
 as_pg() { "${AS_PG[@]}" "$@"; }
 
 wh_psql() {
-  PGPASSWORD=$WAREHOUSE_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$WAREHOUSE_HOST" -p "$WAREHOUSE_PORT" \
+  PGPASSWORD=$WAREHOUSE_PASSWORD PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -h "$WAREHOUSE_HOST" -p "$WAREHOUSE_PORT" \
     -U "$WAREHOUSE_USER" -d "$WAREHOUSE_DATABASE" "$@"
 }
 
