@@ -61,6 +61,7 @@ CREATE TEMPORARY TABLE sales_metrics (
   'topic' = 'tpcds.sales_metrics',
   'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP}',
   'format' = 'json',
+  'json.encode.decimal-as-plain-number' = 'true',
   'sink.delivery-guarantee' = '${KAFKA_DELIVERY_GUARANTEE}',
   'sink.transactional-id-prefix' = 'tpcds-analytics-metrics',
   'properties.linger.ms' = '${KAFKA_LINGER_MS}'
@@ -79,6 +80,7 @@ CREATE TEMPORARY TABLE alerts (
   'topic' = 'tpcds.alerts',
   'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP}',
   'format' = 'json',
+  'json.encode.decimal-as-plain-number' = 'true',
   'sink.delivery-guarantee' = '${KAFKA_DELIVERY_GUARANTEE}',
   'sink.transactional-id-prefix' = 'tpcds-analytics-alerts',
   'properties.linger.ms' = '${KAFKA_LINGER_MS}'
