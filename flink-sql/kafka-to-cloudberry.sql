@@ -5,6 +5,12 @@
 --
 -- ${VAR} placeholders: see scripts/stack/flink-sql.env.
 
+-- Own database for this job's temporary tables, and no settings carried
+-- over from a previous file, so several files can run in one SQL session.
+RESET;
+CREATE DATABASE IF NOT EXISTS kafka_to_cloudberry;
+USE kafka_to_cloudberry;
+
 SET 'pipeline.name' = 'tpcds-kafka-to-cloudberry';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- The JDBC sink also flushes its buffer on every checkpoint; the flush

@@ -4,6 +4,12 @@
 --
 -- ${VAR} placeholders: see scripts/stack/flink-sql.env.
 
+-- Own database for this job's temporary tables, and no settings carried
+-- over from a previous file, so several files can run in one SQL session.
+RESET;
+CREATE DATABASE IF NOT EXISTS cdc_to_cloudberry;
+USE cdc_to_cloudberry;
+
 SET 'pipeline.name' = 'tpcds-mysql-cdc-to-cloudberry';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- Commits the CDC source's binlog offset; the JDBC sink also flushes on each
@@ -17,6 +23,8 @@ SET 'table.exec.sink.upsert-materialize' = 'NONE';
 -- MariaDB that position is a binlog file/offset (SHOW MASTER STATUS has no
 -- GTID set there); on MySQL 8 with GTIDs on, it also carries the GTID set.
 -- Each CDC job needs its own server-id range (one id per parallel reader).
+-- debezium.poll.interval.ms: how long the binlog reader idles between looks
+-- at its event queue when it was empty; a latency floor (see flink-sql.env).
 CREATE TEMPORARY TABLE mysql_store_sales (
   ss_sold_date_sk       INT,
   ss_sold_time_sk       INT,
@@ -55,6 +63,7 @@ CREATE TEMPORARY TABLE mysql_store_sales (
   'server-id' = '${CDC_SERVER_ID_PATH2_SALES}',
   'server-time-zone' = '${MYSQL_SERVER_TIME_ZONE}',
   'scan.startup.mode' = 'initial',
+  'debezium.poll.interval.ms' = '${CDC_POLL_INTERVAL_MS}',
   'jdbc.properties.useSSL' = 'false'
 );
 
@@ -93,6 +102,7 @@ CREATE TEMPORARY TABLE mysql_store_returns (
   'server-id' = '${CDC_SERVER_ID_PATH2_RETURNS}',
   'server-time-zone' = '${MYSQL_SERVER_TIME_ZONE}',
   'scan.startup.mode' = 'initial',
+  'debezium.poll.interval.ms' = '${CDC_POLL_INTERVAL_MS}',
   'jdbc.properties.useSSL' = 'false'
 );
 

@@ -6,6 +6,12 @@
 -- latency are in scripts/stack/flink-sql.env. Run the rendered file with
 -- `sql-client.sh -f` (scripts/stack.sh up does); it submits one job.
 
+-- Own database for this job's temporary tables, and no settings carried
+-- over from a previous file, so several files can run in one SQL session.
+RESET;
+CREATE DATABASE IF NOT EXISTS cdc_to_kafka;
+USE cdc_to_kafka;
+
 SET 'pipeline.name' = 'tpcds-mysql-cdc-to-kafka';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- Checkpoints commit the CDC source's binlog offset and flush the Kafka
@@ -18,6 +24,8 @@ SET 'execution.checkpointing.interval' = '${CHECKPOINT_INTERVAL}';
 -- MariaDB that position is a binlog file/offset (SHOW MASTER STATUS has no
 -- GTID set there); on MySQL 8 with GTIDs on, it also carries the GTID set.
 -- Each CDC job needs its own server-id range (one id per parallel reader).
+-- debezium.poll.interval.ms: how long the binlog reader idles between looks
+-- at its event queue when it was empty; a latency floor (see flink-sql.env).
 CREATE TEMPORARY TABLE mysql_store_sales (
   ss_sold_date_sk       INT,
   ss_sold_time_sk       INT,
@@ -56,6 +64,7 @@ CREATE TEMPORARY TABLE mysql_store_sales (
   'server-id' = '${CDC_SERVER_ID_KAFKA_SALES}',
   'server-time-zone' = '${MYSQL_SERVER_TIME_ZONE}',
   'scan.startup.mode' = 'initial',
+  'debezium.poll.interval.ms' = '${CDC_POLL_INTERVAL_MS}',
   'jdbc.properties.useSSL' = 'false'
 );
 
@@ -94,6 +103,7 @@ CREATE TEMPORARY TABLE mysql_store_returns (
   'server-id' = '${CDC_SERVER_ID_KAFKA_RETURNS}',
   'server-time-zone' = '${MYSQL_SERVER_TIME_ZONE}',
   'scan.startup.mode' = 'initial',
+  'debezium.poll.interval.ms' = '${CDC_POLL_INTERVAL_MS}',
   'jdbc.properties.useSSL' = 'false'
 );
 

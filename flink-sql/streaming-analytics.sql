@@ -9,6 +9,12 @@
 --
 -- ${VAR} placeholders: see scripts/stack/flink-sql.env.
 
+-- Own database for this job's temporary tables, and no settings carried
+-- over from a previous file, so several files can run in one SQL session.
+RESET;
+CREATE DATABASE IF NOT EXISTS streaming_analytics;
+USE streaming_analytics;
+
 SET 'pipeline.name' = 'tpcds-streaming-analytics';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 SET 'execution.checkpointing.interval' = '${CHECKPOINT_INTERVAL}';

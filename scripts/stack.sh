@@ -7,6 +7,8 @@
 #                                      submit the Flink jobs, wait until they run (idempotent)
 #   scripts/stack.sh down              stop what `up` started (and only that)
 #   scripts/stack.sh status            each component, its pid, endpoint, memory; the jobs
+#   scripts/stack.sh restart-jobs      cancel and resubmit the Flink jobs (after changing a
+#                                      setting of scripts/stack/flink-sql.env)
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
 #                                      flink-jobmanager, flink-taskmanager, or a file name)
 #
@@ -50,10 +52,17 @@ cmd_up() {
     command -v "$tool" >/dev/null || die "$tool not found" "apt-get install -y curl python3 iproute2 util-linux"
   done
   fetch_all
-  mysql_up
-  warehouse_up
-  kafka_up
-  flink_up
+  is_external mysql || ensure_debian_packages mariadb-server mariadb-client
+  is_external warehouse || ensure_debian_packages postgresql-15 postgresql-client-15
+  # The four services do not need each other to start: start them side by
+  # side (each one's messages are prefixed by its name), then the jobs.
+  local pids=() names=(mysql warehouse kafka flink) i failed=()
+  for i in "${names[@]}"; do
+    "${i}_up" &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
+  [ "${#failed[@]}" -eq 0 ] || die "could not bring up: ${failed[*]} (messages above)"
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
   trap - EXIT
@@ -137,12 +146,18 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  restart-jobs)
+    flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
+    flink_cancel_jobs
+    flink_submit_jobs
+    flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
+    ;;
   logs)
     shift
     cmd_logs "$@"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -70,6 +70,27 @@ die() {
 
 is_external() { case ",$TPCDS_EXTERNAL," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
+# --- Debian packages -----------------------------------------------------------
+# ensure_debian_packages PKG...: install missing Debian packages without
+# letting their maintainer scripts start system services (the Debian default
+# MariaDB/PostgreSQL would take our ports).
+ensure_debian_packages() {
+  local missing=() p
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing Debian packages: ${missing[*]}" "sudo apt-get install -y ${missing[*]}"
+  log "installing Debian packages: ${missing[*]}"
+  local guard=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
+  fi
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+    >"$LOG_DIR/apt.log" 2>&1
+  local rc=$?
+  [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
+  [ "$rc" -eq 0 ] || die "apt-get install ${missing[*]} failed" "read $LOG_DIR/apt.log"
+}
+
 # --- processes ----------------------------------------------------------------
 # A component's pid file holds "PID STARTTIME" of the process `up` started
 # (STARTTIME from /proc/PID/stat, which survives exec but not pid reuse), so

@@ -5,26 +5,6 @@
 
 MYSQL_DIR=$TPCDS_STACK_DIR/mysql
 
-# ensure_debian_packages PKG...: install missing Debian packages without
-# letting their maintainer scripts start system services (the Debian default
-# MariaDB/PostgreSQL would take our ports).
-ensure_debian_packages() {
-  local missing=() p
-  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || die "missing Debian packages: ${missing[*]}" "sudo apt-get install -y ${missing[*]}"
-  log "installing Debian packages: ${missing[*]}"
-  local guard=
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
-  fi
-  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
-    >"$LOG_DIR/apt.log" 2>&1
-  local rc=$?
-  [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
-  [ "$rc" -eq 0 ] || die "apt-get install ${missing[*]} failed" "read $LOG_DIR/apt.log"
-}
-
 # mysql_cli [ARGS...]: the MariaDB client over TCP as MYSQL_USER (password via
 # the environment, never on the command line).
 mysql_cli() {
@@ -65,7 +45,6 @@ mysql_up() {
   elif is_running mysql; then
     log "mysql: already running (pid $(pid_of mysql))"
   else
-    ensure_debian_packages mariadb-server mariadb-client
     require_free_port MySQL "$MYSQL_PORT" MYSQL_PORT
     mysql_write_config
     if [ ! -f "$MYSQL_DIR/.initialised" ]; then

@@ -25,7 +25,6 @@ warehouse_up() {
   elif is_running warehouse; then
     log "warehouse: already running (pid $(pid_of warehouse))"
   else
-    ensure_debian_packages postgresql-15 postgresql-client-15
     require_free_port PostgreSQL "$WAREHOUSE_PORT" WAREHOUSE_PORT
     mkdir -p "$PG_DIR"
     if [ ! -f "$PG_DIR/.initialised" ]; then
