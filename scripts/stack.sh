@@ -48,9 +48,12 @@ report_running_on_failure() {
 cmd_up() {
   local t0=$SECONDS
   trap report_running_on_failure EXIT
-  for tool in curl python3 ss setsid; do
-    command -v "$tool" >/dev/null || die "$tool not found" "apt-get install -y curl python3 iproute2 util-linux"
-  done
+  # Tools the stack runs; Debian packages installed when missing.
+  command -v java >/dev/null || ensure_debian_packages openjdk-17-jre-headless
+  command -v mvn >/dev/null || ensure_debian_packages maven
+  command -v curl >/dev/null || ensure_debian_packages curl
+  command -v ss >/dev/null || ensure_debian_packages iproute2
+  python3 -m pip --version >/dev/null 2>&1 || ensure_debian_packages python3-pip
   fetch_all
   is_external mysql || ensure_debian_packages mariadb-server mariadb-client
   is_external warehouse || ensure_debian_packages postgresql-15 postgresql-client-15

@@ -54,12 +54,14 @@ mysql_up() {
         --skip-test-db >"$LOG_DIR/mysql-install.log" 2>&1 ||
         die "mariadb-install-db failed" "read $LOG_DIR/mysql-install.log"
     fi
+    # Until root has a password, talk to the server over its own socket
+    # (the client would otherwise follow MYSQL_HOST to whatever is there).
     spawn mysql mariadbd --defaults-file="$MYSQL_DIR/my.cnf"
-    wait_for mysql 60 mariadb-admin --socket="$MYSQL_DIR/mysqld.sock" -u root ping --connect-timeout=1
+    wait_for mysql 60 env -u MYSQL_HOST mariadb-admin --protocol=SOCKET -h localhost --socket="$MYSQL_DIR/mysqld.sock" -u root ping --connect-timeout=1
     if [ ! -f "$MYSQL_DIR/.initialised" ]; then
       # Fresh datadir: root gets its password, for local and TCP clients; the
       # password-less root@127.0.0.1/::1/hostname accounts install-db made go.
-      mariadb --socket="$MYSQL_DIR/mysqld.sock" -u root <<EOF || die "setting the MySQL root password failed"
+      env -u MYSQL_HOST mariadb --protocol=SOCKET -h localhost --socket="$MYSQL_DIR/mysqld.sock" -u root <<EOF || die "setting the MySQL root password failed"
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$MYSQL_PASSWORD';
 CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$MYSQL_PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
