@@ -30,6 +30,9 @@ flink_write_config() {
   cat >"$FLINK_CONF/config.yaml" <<EOF
 # Written by scripts/stack.sh up; edits are overwritten.
 env.java.opts.all: $java_opts
+# The SQL client is short-lived: the quick JIT tier and a simple GC start it
+# in about half the time on 2 cores.
+env.java.opts.client: -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 env.pid.dir: $FLINK_DIR/run
 io.tmp.dirs: $FLINK_DIR/tmp
 jobmanager.bind-host: 127.0.0.1
