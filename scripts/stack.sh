@@ -45,6 +45,23 @@ report_running_on_failure() {
   fi
 }
 
+# preflight_ports: before starting anything, every port a component that is
+# not running yet will need must be free; name each one that is taken.
+preflight_ports() {
+  local spec c port var owner problems=()
+  for spec in mysql:MYSQL_PORT warehouse:WAREHOUSE_PORT kafka:KAFKA_PORT kafka:KAFKA_CONTROLLER_PORT \
+    flink-jobmanager:FLINK_PORT flink-jobmanager:FLINK_RPC_PORT; do
+    c=${spec%%:*} var=${spec#*:} port=${!var}
+    is_external "$c" || is_running "$c" && continue
+    owner=$(port_owner "$port")
+    [ -n "$owner" ] && problems+=("$c needs port $port ($var), taken by $owner")
+  done
+  [ "${#problems[@]}" -eq 0 ] && return 0
+  printf '           %s\n' "${problems[@]}" >&2
+  die "ports needed by the stack are taken (listed above); nothing was started" \
+    "stop those processes, or move the stack with the variables named (e.g. MYSQL_PORT=13306 scripts/stack.sh up)"
+}
+
 cmd_up() {
   local t0=$SECONDS
   trap report_running_on_failure EXIT
@@ -57,6 +74,7 @@ cmd_up() {
   fetch_all
   is_external mysql || ensure_debian_packages mariadb-server mariadb-client
   is_external warehouse || ensure_debian_packages postgresql-15 postgresql-client-15
+  preflight_ports
   # The four services do not need each other to start: start them side by
   # side (each one's messages are prefixed by its name), then the jobs.
   local pids=() names=(mysql warehouse kafka flink) i failed=()
