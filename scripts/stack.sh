@@ -116,7 +116,7 @@ cmd_down() {
 }
 
 cmd_status() {
-  local c pid total=0 rss endpoint all_up=0 entry name
+  local c pid total=0 rss endpoint all_up=0 entry name state jid tasks jobs
   printf '%-18s %-8s %-8s %-10s %s\n' COMPONENT STATE PID RSS_MiB ENDPOINT
   for c in "${COMPONENTS[@]}"; do
     case "$c" in
@@ -140,12 +140,13 @@ cmd_status() {
   printf '%-18s %-8s %-8s %-10s\n' total "" "" "$((total / 1024))"
   if flink_rest_up; then
     echo
-    printf '%-32s %-12s %s\n' JOB STATE TASKS
+    printf '%-32s %-12s %-8s %s\n' JOB STATE TASKS ID
+    jobs=$(flink_jobs)
     for entry in "${FLINK_JOBS[@]}"; do
-      name=${entry#*:}
-      printf '%-32s %-12s %s\n' "$name" "$(flink_job_field "$name" state || true)" \
-        "$(flink_job_field "$name" tasks-running || true)"
-      [ "$(flink_job_field "$name" state)" = RUNNING ] || all_up=1
+      name=${entry#*:} state=- jid=- tasks=-
+      read -r state jid tasks <<<"$(job_line "$name" <<<"$jobs")"
+      printf '%-32s %-12s %-8s %s\n' "$name" "${state:--}" "${tasks:--}" "${jid:--}"
+      [ "$state" = RUNNING ] || all_up=1
     done
   fi
   return "$all_up"

@@ -99,18 +99,21 @@ flink_up() {
   ok "flink: session cluster running, REST and dashboard on $FLINK_REST"
 }
 
-# flink_job_field NAME FIELD: FIELD (jid|state) of the newest job called NAME.
-flink_job_field() {
+# flink_jobs: one line per job name, newest job of that name:
+# "NAME STATE JID RUNNING_TASKS/TOTAL_TASKS" (one REST call for all).
+flink_jobs() {
   curl -fsS -m 5 "$FLINK_REST/jobs/overview" 2>/dev/null | python3 -c '
 import json, sys
-name, field = sys.argv[1], sys.argv[2]
-jobs = [j for j in json.load(sys.stdin)["jobs"] if j["name"] == name]
-jobs.sort(key=lambda j: j["start-time"])
-if jobs:
-    j = jobs[-1]
-    print(j[field] if field != "tasks-running" else "%d/%d" % (j["tasks"]["running"], j["tasks"]["total"]))
-' "$1" "$2"
+newest = {}
+for j in sorted(json.load(sys.stdin)["jobs"], key=lambda j: j["start-time"]):
+    newest[j["name"]] = j
+for name, j in newest.items():
+    print(name, j["state"], j["jid"], "%d/%d" % (j["tasks"]["running"], j["tasks"]["total"]))
+'
 }
+
+# job_line NAME < flink_jobs output: that job's "STATE JID TASKS", or nothing.
+job_line() { awk -v n="$1" '$1 == n { print $2, $3, $4 }'; }
 
 # flink_job_exception JID: the first lines of the job's root exception.
 flink_job_exception() {
@@ -127,13 +130,14 @@ print("\n".join(lines[:12]))
 # submit them all from one SQL client session (a JVM that loads the planner
 # once: ~25 s of CPU per client on 2 cores, so one client, not four).
 flink_submit_jobs() {
-  local entry file name state files=() log=$LOG_DIR/flink-submit.log submitted
+  local entry file name state files=() log=$LOG_DIR/flink-submit.log submitted jobs
   mkdir -p "$FLINK_DIR/sql"
   export KAFKA_BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
   : >"$FLINK_DIR/sql/submit.sql"
+  jobs=$(flink_jobs)
   for entry in "${FLINK_JOBS[@]}"; do
     file=${entry%%:*} name=${entry#*:}
-    state=$(flink_job_field "$name" state)
+    read -r state _ <<<"$(job_line "$name" <<<"$jobs")"
     case "$state" in
       RUNNING | CREATED | INITIALIZING | RESTARTING | RECONCILING)
         log "flink: job $name already $state"
@@ -162,16 +166,16 @@ flink_cancel_jobs() {
   local entry name jid state i
   for entry in "${FLINK_JOBS[@]}"; do
     name=${entry#*:}
-    state=$(flink_job_field "$name" state)
+    read -r state jid _ <<<"$(flink_jobs | job_line "$name")"
     case "$state" in
       RUNNING | CREATED | INITIALIZING | RESTARTING | RECONCILING | FAILING) ;;
       *) continue ;;
     esac
-    jid=$(flink_job_field "$name" jid)
     log "flink: cancelling $name ($jid)"
     curl -fsS -m 10 -X PATCH "$FLINK_REST/jobs/$jid?mode=cancel" >/dev/null || die "cancelling $name failed"
     for ((i = 0; i < 120; i++)); do
-      case "$(flink_job_field "$name" state)" in CANCELED | FAILED | FINISHED) break ;; esac
+      read -r state _ <<<"$(flink_jobs | job_line "$name")"
+      case "$state" in CANCELED | FAILED | FINISHED) break ;; esac
       sleep 0.5
     done
   done
@@ -180,14 +184,14 @@ flink_cancel_jobs() {
 # flink_wait_jobs SECONDS: every job RUNNING with all its tasks running; a
 # job that fails is reported with the first lines of its exception.
 flink_wait_jobs() {
-  local deadline=$((SECONDS + $1)) entry name jid state tasks pending
+  local deadline=$((SECONDS + $1)) entry name jid state tasks pending jobs
   while :; do
     pending=()
+    jobs=$(flink_jobs)
     for entry in "${FLINK_JOBS[@]}"; do
       name=${entry#*:}
-      state=$(flink_job_field "$name" state)
-      jid=$(flink_job_field "$name" jid)
-      tasks=$(flink_job_field "$name" tasks-running)
+      state= jid= tasks=
+      read -r state jid tasks <<<"$(job_line "$name" <<<"$jobs")"
       case "$state" in
         RUNNING) [ "${tasks%/*}" = "${tasks#*/}" ] || pending+=("$name ($tasks tasks running)") ;;
         FAILED | FAILING | CANCELED | CANCELLING | RESTARTING)

@@ -14,11 +14,6 @@ AS_PG=()
 if [ "$(id -u)" -eq 0 ]; then AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
 as_pg() { "${AS_PG[@]}" "$@"; }
 
-wh_psql() {
-  PGPASSWORD=$WAREHOUSE_PASSWORD PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -h "$WAREHOUSE_HOST" -p "$WAREHOUSE_PORT" \
-    -U "$WAREHOUSE_USER" -d "$WAREHOUSE_DATABASE" "$@"
-}
-
 warehouse_up() {
   if is_external warehouse; then
     log "warehouse: external (TPCDS_EXTERNAL), expecting it at $WAREHOUSE_HOST:$WAREHOUSE_PORT"
@@ -53,20 +48,19 @@ EOF
     wait_for warehouse 60 as_pg "$PG_BIN/pg_isready" -q -h "$PG_DIR/run" -p "$WAREHOUSE_PORT"
     if [ ! -f "$PG_DIR/.initialised" ]; then
       as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/run" -p "$WAREHOUSE_PORT" -U postgres -d postgres \
-        -v user="$WAREHOUSE_USER" -v pw="$WAREHOUSE_PASSWORD" -v db="$WAREHOUSE_DATABASE" <<'EOF' ||
+        -v user="$WAREHOUSE_USER" -v pw="$WAREHOUSE_PASSWORD" <<'EOF' ||
 CREATE ROLE :"user" LOGIN SUPERUSER PASSWORD :'pw';
-CREATE DATABASE :"db" OWNER :"user";
 EOF
-        die "creating role/database in the warehouse failed"
+        die "creating the role $WAREHOUSE_USER in the warehouse failed"
       touch "$PG_DIR/.initialised"
     fi
     ok "warehouse: PostgreSQL running (pid $(pid_of warehouse)) on $WAREHOUSE_HOST:$WAREHOUSE_PORT"
   fi
   local out
-  out=$(wh_psql -f "$STACK_ROOT/warehouse-init/01-path-tables.sql" 2>&1) ||
-    die "creating the path1/path2 tables in the warehouse failed: $out" \
+  out=$("$STACK_ROOT/warehouse-init/apply.sh" 2>&1) ||
+    die "creating the database and the path1/path2 tables in the warehouse failed: $out" \
       "check WAREHOUSE_HOST/WAREHOUSE_PORT/WAREHOUSE_USER/WAREHOUSE_PASSWORD/WAREHOUSE_DATABASE"
-  log "warehouse: ${out##*$'\n'}; schemas path1, path2 ready"
+  log "warehouse: ${out##*$'\n'}; database $WAREHOUSE_DATABASE, schemas path1 and path2 ready"
 }
 
 warehouse_down() { is_external warehouse || stop_component warehouse 60; }
