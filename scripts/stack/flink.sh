@@ -20,7 +20,7 @@ FLINK_JOBS=(
 FLINK_REST=http://$FLINK_HOST:$FLINK_PORT
 
 # Flink's scripts read their configuration and log directory from these.
-export FLINK_CONF_DIR=$FLINK_CONF FLINK_LOG_DIR=$LOG_DIR
+export FLINK_CONF_DIR=$FLINK_CONF FLINK_LOG_DIR=$LOG_DIR FLINK_IDENT_STRING=tpcds
 
 flink_write_config() {
   mkdir -p "$FLINK_CONF" "$FLINK_DIR/checkpoints" "$FLINK_DIR/run" "$FLINK_DIR/tmp"
