@@ -11,14 +11,19 @@
 //! same defaults. Its rows use a ticket-number range derived from the current
 //! time, so it never touches other data and can run beside a load test.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use serde_json::Value;
+
+#[path = "pipeline/model.rs"]
+mod model;
+#[path = "pipeline/sinks.rs"]
+mod sinks;
+
+use model::{ev, Event, Plan, Snapshot, RETURNS, SALES};
+use sinks::{mysql_rows, path_snapshot, start_kafka_observer, warehouse_rows};
 
 /// How long one change may take to reach a sink before the test fails. Large:
 /// this checks arrival, not speed (a busy 2-core CI machine is slow).
@@ -52,9 +57,15 @@ impl Endpoints {
             mysql_db: env("MYSQL_DATABASE", "business_db"),
             mysql_user: env("MYSQL_USER", "root"),
             mysql_password: env("MYSQL_PASSWORD", "root123"),
-            kafka: format!("{}:{}", env("KAFKA_HOST", "127.0.0.1"), env("KAFKA_PORT", "9092")),
+            kafka: format!(
+                "{}:{}",
+                env("KAFKA_HOST", "127.0.0.1"),
+                env("KAFKA_PORT", "9092")
+            ),
             wh_host: env("WAREHOUSE_HOST", "127.0.0.1"),
-            wh_port: env("WAREHOUSE_PORT", "5432").parse().expect("WAREHOUSE_PORT"),
+            wh_port: env("WAREHOUSE_PORT", "5432")
+                .parse()
+                .expect("WAREHOUSE_PORT"),
             wh_db: env("WAREHOUSE_DATABASE", "tpcds"),
             wh_user: env("WAREHOUSE_USER", "gpadmin"),
             wh_password: env("WAREHOUSE_PASSWORD", "gpadmin"),
@@ -62,85 +73,9 @@ impl Endpoints {
     }
 }
 
-const HINT: &str = "start the stack with `scripts/stack.sh up` (see docs/STACK.md), or point \
+pub(crate) const HINT: &str =
+    "start the stack with `scripts/stack.sh up` (see docs/STACK.md), or point \
                     MYSQL_*/KAFKA_*/WAREHOUSE_* at a running one";
-
-/// A row key: (item, ticket).
-type Key = (i32, i64);
-
-/// One table's side of the test: its name, key columns, and the column the
-/// test changes on update.
-struct TableSpec {
-    name: &'static str,
-    item: &'static str,
-    ticket: &'static str,
-    changed: &'static str,
-    /// Every column, in table order, for the final-contents comparison.
-    columns: &'static [&'static str],
-}
-
-const SALES: TableSpec = TableSpec {
-    name: "store_sales",
-    item: "ss_item_sk",
-    ticket: "ss_ticket_number",
-    changed: "ss_net_paid",
-    columns: &[
-        "ss_sold_date_sk", "ss_sold_time_sk", "ss_item_sk", "ss_customer_sk", "ss_cdemo_sk",
-        "ss_hdemo_sk", "ss_addr_sk", "ss_store_sk", "ss_promo_sk", "ss_ticket_number",
-        "ss_quantity", "ss_wholesale_cost", "ss_list_price", "ss_sales_price",
-        "ss_ext_discount_amt", "ss_ext_sales_price", "ss_ext_wholesale_cost", "ss_ext_list_price",
-        "ss_ext_tax", "ss_coupon_amt", "ss_net_paid", "ss_net_paid_inc_tax", "ss_net_profit",
-        "bench_ts", "updated_at",
-    ],
-};
-
-const RETURNS: TableSpec = TableSpec {
-    name: "store_returns",
-    item: "sr_item_sk",
-    ticket: "sr_ticket_number",
-    changed: "sr_fee",
-    columns: &[
-        "sr_returned_date_sk", "sr_return_time_sk", "sr_item_sk", "sr_customer_sk",
-        "sr_cdemo_sk", "sr_hdemo_sk", "sr_addr_sk", "sr_store_sk", "sr_reason_sk",
-        "sr_ticket_number", "sr_return_quantity", "sr_return_amt", "sr_return_tax",
-        "sr_return_amt_inc_tax", "sr_fee", "sr_return_ship_cost", "sr_refunded_cash",
-        "sr_reversed_charge", "sr_store_credit", "sr_net_loss", "bench_ts", "updated_at",
-    ],
-};
-
-const TIMESTAMP_COLUMNS: [&str; 2] = ["bench_ts", "updated_at"];
-
-/// A change event as read from Kafka: topic, op ("c"/"d"), key, and the text
-/// of the table's `changed` column in the event's row image.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Event {
-    table: &'static str,
-    op: String,
-    key: Key,
-    changed: String,
-}
-
-/// What one sink shows of the test's rows: per table, key -> `changed` column.
-type Snapshot = BTreeMap<&'static str, BTreeMap<Key, String>>;
-
-/// The test's rows, derived from a ticket base unique to this run.
-struct Plan {
-    lo: i64,
-    hi: i64,
-}
-
-impl Plan {
-    fn new() -> Self {
-        let micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64;
-        // Far above any generated workload's tickets; 8 tickets per
-        // microsecond of start time, so two runs never share a range.
-        let lo = 5_000_000_000_000_000_000 + micros * 8;
-        Plan { lo, hi: lo + 8 }
-    }
-    fn t(&self, i: i64) -> i64 {
-        self.lo + i
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn changes_reach_kafka_and_both_warehouse_paths() {
@@ -150,7 +85,10 @@ async fn changes_reach_kafka_and_both_warehouse_paths() {
 
     let mysql = connect_mysql(&ep).await;
     let mut my = mysql.get_conn().await.unwrap_or_else(|e| {
-        panic!("cannot reach MySQL at {}:{} as {}: {e}; {HINT}", ep.mysql_host, ep.mysql_port, ep.mysql_user)
+        panic!(
+            "cannot reach MySQL at {}:{} as {}: {e}; {HINT}",
+            ep.mysql_host, ep.mysql_port, ep.mysql_user
+        )
     });
     let wh = connect_warehouse(&ep).await;
     let kafka_events = start_kafka_observer(&ep.kafka, &plan);
@@ -186,13 +124,27 @@ async fn changes_reach_kafka_and_both_warehouse_paths() {
     let mut expected_rows: Snapshot = BTreeMap::new();
     expected_rows.insert(
         SALES.name,
-        BTreeMap::from([((11, t0), "37.50".into()), ((12, t0), "50.00".into()), ((13, t1), "null".into())]),
+        BTreeMap::from([
+            ((11, t0), "37.50".into()),
+            ((12, t0), "50.00".into()),
+            ((13, t1), "null".into()),
+        ]),
     );
     expected_rows.insert(
         RETURNS.name,
         BTreeMap::from([((11, t0), "3.25".into()), ((12, t0), "null".into())]),
     );
-    wait_all(step, committed, &kafka_events, &expected_kafka, &wh, &plan, &expected_rows, &mut timings).await;
+    wait_all(
+        step,
+        committed,
+        &kafka_events,
+        &expected_kafka,
+        &wh,
+        &plan,
+        &expected_rows,
+        &mut timings,
+    )
+    .await;
 
     // 2. Updates: a new value (and a new bench_ts, as the harness writes).
     let step = "update";
@@ -211,9 +163,25 @@ async fn changes_reach_kafka_and_both_warehouse_paths() {
         ev(&RETURNS, "d", (11, t0), "3.25"),
         ev(&RETURNS, "c", (11, t0), "4.50"),
     ];
-    expected_rows.get_mut(SALES.name).unwrap().insert((12, t0), "77.77".into());
-    expected_rows.get_mut(RETURNS.name).unwrap().insert((11, t0), "4.50".into());
-    wait_all(step, committed, &kafka_events, &expected_kafka, &wh, &plan, &expected_rows, &mut timings).await;
+    expected_rows
+        .get_mut(SALES.name)
+        .unwrap()
+        .insert((12, t0), "77.77".into());
+    expected_rows
+        .get_mut(RETURNS.name)
+        .unwrap()
+        .insert((11, t0), "4.50".into());
+    wait_all(
+        step,
+        committed,
+        &kafka_events,
+        &expected_kafka,
+        &wh,
+        &plan,
+        &expected_rows,
+        &mut timings,
+    )
+    .await;
 
     // 3. Deletes.
     let step = "delete";
@@ -224,23 +192,57 @@ async fn changes_reach_kafka_and_both_warehouse_paths() {
     .await
     .expect("delete MySQL rows");
     let committed = Instant::now();
-    let expected_kafka = vec![ev(&SALES, "d", (13, t1), "null"), ev(&RETURNS, "d", (12, t0), "null")];
+    let expected_kafka = vec![
+        ev(&SALES, "d", (13, t1), "null"),
+        ev(&RETURNS, "d", (12, t0), "null"),
+    ];
     expected_rows.get_mut(SALES.name).unwrap().remove(&(13, t1));
-    expected_rows.get_mut(RETURNS.name).unwrap().remove(&(12, t0));
-    wait_all(step, committed, &kafka_events, &expected_kafka, &wh, &plan, &expected_rows, &mut timings).await;
+    expected_rows
+        .get_mut(RETURNS.name)
+        .unwrap()
+        .remove(&(12, t0));
+    wait_all(
+        step,
+        committed,
+        &kafka_events,
+        &expected_kafka,
+        &wh,
+        &plan,
+        &expected_rows,
+        &mut timings,
+    )
+    .await;
 
     // Kafka carried exactly the changes made, no more (a duplicate would mean
     // the at-least-once sink replayed, which a healthy run does not do).
-    let seen: Vec<Event> = kafka_events.lock().unwrap().iter().map(|(_, e)| e.clone()).collect();
-    assert_eq!(seen.len(), 11, "Kafka events for this run's tickets: {seen:#?}");
+    let seen: Vec<Event> = kafka_events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, e)| e.clone())
+        .collect();
+    assert_eq!(
+        seen.len(),
+        11,
+        "Kafka events for this run's tickets: {seen:#?}"
+    );
 
     // Final contents: every column of every row equal in MySQL, path1, path2.
     for spec in [&SALES, &RETURNS] {
         let source = mysql_rows(&mut my, spec, &plan).await;
-        assert_eq!(source.len(), expected_rows[spec.name].len(), "MySQL {} rows", spec.name);
+        assert_eq!(
+            source.len(),
+            expected_rows[spec.name].len(),
+            "MySQL {} rows",
+            spec.name
+        );
         for schema in ["path1", "path2"] {
             let sink = warehouse_rows(&wh, schema, spec, &plan).await;
-            assert_eq!(sink, source, "{schema}.{} differs from MySQL {}", spec.name, spec.name);
+            assert_eq!(
+                sink, source,
+                "{schema}.{} differs from MySQL {}",
+                spec.name, spec.name
+            );
         }
     }
 
@@ -257,10 +259,6 @@ async fn changes_reach_kafka_and_both_warehouse_paths() {
     .expect("clean up MySQL rows");
     drop(my);
     mysql.disconnect().await.ok();
-}
-
-fn ev(spec: &TableSpec, op: &str, key: Key, changed: &str) -> Event {
-    Event { table: spec.name, op: op.to_string(), key, changed: changed.to_string() }
 }
 
 async fn connect_mysql(ep: &Endpoints) -> mysql_async::Pool {
@@ -281,99 +279,21 @@ async fn connect_warehouse(ep: &Endpoints) -> tokio_postgres::Client {
         .user(&ep.wh_user)
         .password(&ep.wh_password)
         .connect_timeout(Duration::from_secs(10));
-    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap_or_else(|e| {
-        panic!(
-            "cannot reach the warehouse at {}:{} (database {}, user {}): {e}; {HINT}",
-            ep.wh_host, ep.wh_port, ep.wh_db, ep.wh_user
-        )
-    });
+    let (client, conn) = cfg
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot reach the warehouse at {}:{} (database {}, user {}): {e}; {HINT}",
+                ep.wh_host, ep.wh_port, ep.wh_db, ep.wh_user
+            )
+        });
     tokio::spawn(async move {
         if let Err(e) = conn.await {
             eprintln!("warehouse connection closed: {e}");
         }
     });
     client
-}
-
-/// Subscribes to both topics from their current end, before any change is
-/// made, and collects (arrival time, event) for this run's tickets.
-fn start_kafka_observer(brokers: &str, plan: &Plan) -> Arc<Mutex<Vec<(Instant, Event)>>> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("tpcds-pipeline-test-{}", plan.lo))
-        .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "10")
-        .create()
-        .expect("create Kafka consumer");
-    let mut tpl = TopicPartitionList::new();
-    for spec in [&SALES, &RETURNS] {
-        let topic = format!("tpcds.{}", spec.name);
-        let md = consumer.fetch_metadata(Some(&topic), Duration::from_secs(15)).unwrap_or_else(|e| {
-            panic!("cannot reach Kafka at {brokers} (topic {topic}): {e}; {HINT}")
-        });
-        let partitions: Vec<i32> = md
-            .topics()
-            .iter()
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        assert!(!partitions.is_empty(), "Kafka topic {topic} does not exist at {brokers}; {HINT}");
-        for p in partitions {
-            let (_, high) = consumer
-                .fetch_watermarks(&topic, p, Duration::from_secs(15))
-                .unwrap_or_else(|e| panic!("Kafka watermarks of {topic}/{p}: {e}"));
-            tpl.add_partition_offset(&topic, p, Offset::Offset(high)).unwrap();
-        }
-    }
-    consumer.assign(&tpl).expect("assign Kafka partitions");
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let (lo, hi) = (plan.lo, plan.hi);
-    tokio::spawn(async move {
-        loop {
-            let msg = match consumer.recv().await {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("Kafka consumer error: {e}");
-                    continue;
-                }
-            };
-            let arrived = Instant::now();
-            let spec = if msg.topic() == "tpcds.store_sales" { &SALES } else { &RETURNS };
-            let Some(payload) = msg.payload() else { continue };
-            let value: Value = serde_json::from_slice(payload)
-                .unwrap_or_else(|e| panic!("{} carried a record that is not JSON: {e}", msg.topic()));
-            if let Some(e) = decode(spec, &value) {
-                if e.key.1 >= lo && e.key.1 < hi {
-                    sink.lock().unwrap().push((arrived, e));
-                }
-            }
-        }
-    });
-    events
-}
-
-/// A debezium-json envelope as Flink writes it: op "c" carries `after`, op
-/// "d" carries `before`.
-fn decode(spec: &'static TableSpec, v: &Value) -> Option<Event> {
-    let op = v.get("op")?.as_str()?.to_string();
-    let image = match op.as_str() {
-        "c" | "r" => v.get("after")?,
-        "d" => v.get("before")?,
-        other => panic!("unexpected debezium op {other:?} in {v}"),
-    };
-    let key = (image.get(spec.item)?.as_i64()? as i32, image.get(spec.ticket)?.as_i64()?);
-    let changed = image.get(spec.changed).map(|c| c.to_string()).unwrap_or_else(|| "null".into());
-    // The stack asks for decimals as plain numbers: "77.77", never "7.777E+1".
-    assert!(!changed.contains(['e', 'E']), "{} is not a plain number in {v}", spec.changed);
-    Some(Event { table: spec.name, op, key, changed: normalise_decimal(&changed) })
-}
-
-/// JSON drops trailing zeros of decimals (37.5 for 37.50): compare at 2 places.
-fn normalise_decimal(s: &str) -> String {
-    match s.parse::<f64>() {
-        Ok(x) if s.contains('.') || s.chars().all(|c| c.is_ascii_digit() || c == '-') => format!("{x:.2}"),
-        _ => s.to_string(),
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -421,7 +341,12 @@ async fn wait_kafka(
             return t.saturating_duration_since(committed);
         }
         if committed.elapsed() > VISIBLE_TIMEOUT {
-            let seen: Vec<Event> = events.lock().unwrap().iter().map(|(_, e)| e.clone()).collect();
+            let seen: Vec<Event> = events
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(_, e)| e.clone())
+                .collect();
             panic!(
                 "{step}: Kafka did not show {expected:#?} within {VISIBLE_TIMEOUT:?}; seen so far: {seen:#?}. \
                  Check the job tpcds-mysql-cdc-to-kafka (scripts/stack.sh status)"
@@ -456,97 +381,12 @@ async fn wait_path(
     }
 }
 
-async fn path_snapshot(wh: &tokio_postgres::Client, schema: &str, plan: &Plan) -> Snapshot {
-    let mut snap = Snapshot::new();
-    for spec in [&SALES, &RETURNS] {
-        let sql = format!(
-            "SELECT {item}, {ticket}, COALESCE({changed}::text, 'null') FROM {schema}.{table} \
-             WHERE {ticket} >= $1 AND {ticket} < $2",
-            item = spec.item,
-            ticket = spec.ticket,
-            changed = spec.changed,
-            table = spec.name
-        );
-        let rows = wh
-            .query(&sql, &[&plan.lo, &plan.hi])
-            .await
-            .unwrap_or_else(|e| panic!("query {schema}.{}: {e}", spec.name));
-        let m = rows.iter().map(|r| ((r.get::<_, i32>(0), r.get::<_, i64>(1)), r.get::<_, String>(2))).collect();
-        snap.insert(spec.name, m);
-    }
-    snap
-}
-
-/// Every column as text (NULL as None), keyed by the row key, timestamps
-/// with microseconds on both sides.
-type FullRows = HashMap<Key, Vec<Option<String>>>;
-
-async fn mysql_rows(my: &mut mysql_async::Conn, spec: &TableSpec, plan: &Plan) -> FullRows {
-    let cols: Vec<String> = spec
-        .columns
-        .iter()
-        .map(|c| {
-            if TIMESTAMP_COLUMNS.contains(c) {
-                format!("DATE_FORMAT({c}, '%Y-%m-%d %H:%i:%s.%f')")
-            } else {
-                format!("CAST({c} AS CHAR)")
-            }
-        })
-        .collect();
-    let sql = format!(
-        "SELECT {item}, {ticket}, {cols} FROM {table} WHERE {ticket} >= {lo} AND {ticket} < {hi}",
-        item = spec.item,
-        ticket = spec.ticket,
-        cols = cols.join(", "),
-        table = spec.name,
-        lo = plan.lo,
-        hi = plan.hi
-    );
-    let rows: Vec<mysql_async::Row> = my.query(sql).await.expect("read MySQL rows");
-    rows.into_iter()
-        .map(|mut r| {
-            let key: Key = (r.take(0).unwrap(), r.take(1).unwrap());
-            let vals = (2..r.len()).map(|i| r.take::<Option<String>, _>(i).unwrap()).collect();
-            (key, vals)
-        })
-        .collect()
-}
-
-async fn warehouse_rows(wh: &tokio_postgres::Client, schema: &str, spec: &TableSpec, plan: &Plan) -> FullRows {
-    let cols: Vec<String> = spec
-        .columns
-        .iter()
-        .map(|c| {
-            if TIMESTAMP_COLUMNS.contains(c) {
-                format!("to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US')")
-            } else {
-                format!("{c}::text")
-            }
-        })
-        .collect();
-    let sql = format!(
-        "SELECT {item}, {ticket}, {cols} FROM {schema}.{table} WHERE {ticket} >= $1 AND {ticket} < $2",
-        item = spec.item,
-        ticket = spec.ticket,
-        cols = cols.join(", "),
-        table = spec.name
-    );
-    let rows = wh
-        .query(&sql, &[&plan.lo, &plan.hi])
-        .await
-        .unwrap_or_else(|e| panic!("read {schema}.{}: {e}", spec.name));
-    rows.iter()
-        .map(|r| {
-            let key: Key = (r.get(0), r.get(1));
-            let vals = (2..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect();
-            (key, vals)
-        })
-        .collect()
-}
-
 fn print_timings(timings: &[(String, &'static str, Duration)]) {
     println!("\ntime from MySQL commit to visible (last change of the step):");
-    println!("{:<8} {:>10} {:>10} {:>10}", "step", "kafka", "path1", "path2");
+    println!(
+        "{:<8} {:>10} {:>10} {:>10}",
+        "step", "kafka", "path1", "path2"
+    );
     let mut steps: Vec<&str> = timings.iter().map(|(s, _, _)| s.as_str()).collect();
     steps.dedup();
     for step in steps {
@@ -557,15 +397,13 @@ fn print_timings(timings: &[(String, &'static str, Duration)]) {
                 .map(|(_, _, d)| format!("{:.0} ms", d.as_secs_f64() * 1000.0))
                 .unwrap_or_default()
         };
-        println!("{:<8} {:>10} {:>10} {:>10}", step, cell("kafka"), cell("path1"), cell("path2"));
+        println!(
+            "{:<8} {:>10} {:>10} {:>10}",
+            step,
+            cell("kafka"),
+            cell("path1"),
+            cell("path2")
+        );
     }
     println!("(warehouse figures include up to {POLL:?} of polling)");
-}
-
-#[test]
-fn decimals_compare_at_two_places() {
-    assert_eq!(normalise_decimal("37.5"), "37.50");
-    assert_eq!(normalise_decimal("77.77"), "77.77");
-    assert_eq!(normalise_decimal("6000"), "6000.00");
-    assert_eq!(normalise_decimal("null"), "null");
 }
