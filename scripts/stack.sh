@@ -30,7 +30,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=stack/flink.sh
 . "$HERE/stack/flink.sh"
 
-# Start order; `down` stops in reverse.
+# The processes `up` starts (pid files and logs carry these names).
 COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager)
 
 # If `up` fails part-way, say which of its processes are running now, so
@@ -71,10 +71,10 @@ cmd_up() {
   command -v curl >/dev/null || ensure_debian_packages curl
   command -v ss >/dev/null || ensure_debian_packages iproute2
   python3 -m pip --version >/dev/null 2>&1 || ensure_debian_packages python3-pip
+  preflight_ports
   fetch_all
   is_external mysql || ensure_debian_packages mariadb-server mariadb-client
   is_external warehouse || ensure_debian_packages postgresql-15 postgresql-client-15
-  preflight_ports
   # The four services do not need each other to start: start them side by
   # side (each one's messages are prefixed by its name), then the jobs.
   local pids=() names=(mysql warehouse kafka flink) i failed=()
@@ -102,16 +102,10 @@ EOF
 }
 
 cmd_down() {
-  local i
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    case "${COMPONENTS[$i]}" in
-      mysql) mysql_down ;;
-      warehouse) warehouse_down ;;
-      kafka) kafka_down ;;
-      flink-taskmanager) stop_component flink-taskmanager 30 ;;
-      flink-jobmanager) stop_component flink-jobmanager 30 ;;
-    esac
-  done
+  flink_down
+  kafka_down
+  warehouse_down
+  mysql_down
   ok "stack down (data kept in $TPCDS_STACK_DIR; delete it for a fresh start)"
 }
 
