@@ -115,21 +115,22 @@ spawn() {
   echo "$! $(proc_starttime $!)" >"$PID_DIR/$name.pid"
 }
 
-# stop_component NAME [SECONDS]: SIGTERM the recorded pid, wait, then SIGKILL.
+# stop_component NAME [SECONDS] [SIGNAL]: send SIGNAL (default TERM) to the
+# recorded pid, wait up to SECONDS, then SIGKILL.
 stop_component() {
-  local name=$1 grace=${2:-30} pid i
+  local name=$1 grace=${2:-30} sig=${3:-TERM} pid i
   if ! pid=$(pid_of "$name"); then
     rm -f "$PID_DIR/$name.pid"
     return 0
   fi
   log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
+  kill -"$sig" "$pid" 2>/dev/null || true
   for ((i = 0; i < grace * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
-    warn "$name (pid $pid) ignored SIGTERM for ${grace}s; sending SIGKILL"
+    warn "$name (pid $pid) ignored SIG$sig for ${grace}s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$PID_DIR/$name.pid"

@@ -63,4 +63,6 @@ EOF
   log "warehouse: ${out##*$'\n'}; database $WAREHOUSE_DATABASE, schemas path1 and path2 ready"
 }
 
-warehouse_down() { is_external warehouse || stop_component warehouse 60; }
+# SIGINT is PostgreSQL's fast shutdown: SIGTERM would wait for every client
+# (a harness still connected) to disconnect first.
+warehouse_down() { is_external warehouse || stop_component warehouse 60 INT; }
