@@ -10,7 +10,7 @@
 # Exit status: the first failing step's.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 export TPCDS_CACHE_DIR=${TPCDS_CACHE_DIR:-$HOME/.cache/tpcds-bench}
 export TPCDS_STACK_DIR=${TPCDS_CI_STACK_DIR:-$ROOT/.stack/ci}

@@ -190,7 +190,7 @@ flink_wait_jobs() {
     jobs=$(flink_jobs)
     for entry in "${FLINK_JOBS[@]}"; do
       name=${entry#*:}
-      state= jid= tasks=
+      state='' jid='' tasks=''
       read -r state jid tasks <<<"$(job_line "$name" <<<"$jobs")"
       case "$state" in
         RUNNING) [ "${tasks%/*}" = "${tasks#*/}" ] || pending+=("$name ($tasks tasks running)") ;;

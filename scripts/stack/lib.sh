@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables here are used by the scripts that source it
 # Shared settings and helpers for scripts/stack.sh. Sourced, never run.
 #
 # Every endpoint and credential is an environment variable with the project's
