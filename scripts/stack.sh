@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# The pipeline under test as plain processes, no Docker:
+#   MariaDB (binlog ROW) -> Flink CDC -> Kafka (KRaft) -> Flink -> PostgreSQL path1.*
+#   MariaDB              -> Flink CDC ------------------------> PostgreSQL path2.*
+#
+#   scripts/stack.sh up                start what is not running, create schemas and topics,
+#                                      submit the Flink jobs, wait until they run (idempotent)
+#   scripts/stack.sh down              stop what `up` started (and only that)
+#   scripts/stack.sh status            each component, its pid, endpoint, memory; the jobs
+#   scripts/stack.sh restart-jobs      cancel and resubmit the Flink jobs (after changing a
+#                                      setting of scripts/stack/flink-sql.env)
+#   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
+#                                      flink-jobmanager, flink-taskmanager, or a file name)
+#
+# Endpoints, credentials and settings come from the environment (defaults in
+# scripts/stack/lib.sh and scripts/stack/flink-sql.env; docs/STACK.md lists them).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=stack/lib.sh
+. "$HERE/stack/lib.sh"
+# shellcheck source=stack/fetch.sh
+. "$HERE/stack/fetch.sh"
+# shellcheck source=stack/mysql.sh
+. "$HERE/stack/mysql.sh"
+# shellcheck source=stack/warehouse.sh
+. "$HERE/stack/warehouse.sh"
+# shellcheck source=stack/kafka.sh
+. "$HERE/stack/kafka.sh"
+# shellcheck source=stack/flink.sh
+. "$HERE/stack/flink.sh"
+
+# The processes `up` starts (pid files and logs carry these names).
+COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager)
+
+# If `up` fails part-way, say which of its processes are running now, so
+# nothing is left behind unnamed.
+report_running_on_failure() {
+  local rc=$? c running=()
+  [ "$rc" -eq 0 ] && return
+  for c in "${COMPONENTS[@]}"; do is_running "$c" && running+=("$c (pid $(pid_of "$c"))"); done
+  if [ "${#running[@]}" -gt 0 ]; then
+    printf '           still running from this stack: %s\n' "${running[*]}" >&2
+    printf '           run scripts/stack.sh down to stop them, or fix the cause and run up again\n' >&2
+  fi
+}
+
+# preflight_ports: before starting anything, every port a component that is
+# not running yet will need must be free; name each one that is taken.
+preflight_ports() {
+  local spec c port var owner problems=()
+  for spec in mysql:MYSQL_PORT warehouse:WAREHOUSE_PORT kafka:KAFKA_PORT kafka:KAFKA_CONTROLLER_PORT \
+    flink-jobmanager:FLINK_PORT flink-jobmanager:FLINK_RPC_PORT; do
+    c=${spec%%:*} var=${spec#*:} port=${!var}
+    is_external "$c" || is_running "$c" && continue
+    owner=$(port_owner "$port")
+    [ -n "$owner" ] && problems+=("$c needs port $port ($var), taken by $owner")
+  done
+  [ "${#problems[@]}" -eq 0 ] && return 0
+  printf '           %s\n' "${problems[@]}" >&2
+  die "ports needed by the stack are taken (listed above); nothing was started" \
+    "stop those processes, or move the stack with the variables named (e.g. MYSQL_PORT=13306 scripts/stack.sh up)"
+}
+
+cmd_up() {
+  local t0=$SECONDS
+  trap report_running_on_failure EXIT
+  # Tools the stack runs; Debian packages installed when missing.
+  command -v java >/dev/null || ensure_debian_packages openjdk-17-jre-headless
+  command -v mvn >/dev/null || ensure_debian_packages maven
+  command -v curl >/dev/null || ensure_debian_packages curl
+  command -v ss >/dev/null || ensure_debian_packages iproute2
+  python3 -m pip --version >/dev/null 2>&1 || ensure_debian_packages python3-pip
+  preflight_ports
+  fetch_all
+  is_external mysql || ensure_debian_packages mariadb-server mariadb-client
+  is_external warehouse || ensure_debian_packages postgresql-15 postgresql-client-15
+  # The four services do not need each other to start: start them side by
+  # side (each one's messages are prefixed by its name), then the jobs.
+  local pids=() names=(mysql warehouse kafka flink) i failed=()
+  for i in "${names[@]}"; do
+    "${i}_up" &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
+  [ "${#failed[@]}" -eq 0 ] || die "could not bring up: ${failed[*]} (messages above)"
+  flink_submit_jobs
+  flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
+  trap - EXIT
+  ok "stack up in $((SECONDS - t0))s"
+  print_endpoints
+}
+
+print_endpoints() {
+  cat <<EOF
+  MySQL      $MYSQL_HOST:$MYSQL_PORT  database $MYSQL_DATABASE  user $MYSQL_USER (CDC user $MYSQL_CDC_USER)
+  Kafka      $KAFKA_HOST:$KAFKA_PORT  topics ${KAFKA_TOPICS[*]}
+  Flink      $FLINK_REST  (REST and dashboard)
+  Warehouse  $WAREHOUSE_HOST:$WAREHOUSE_PORT  database $WAREHOUSE_DATABASE  user $WAREHOUSE_USER  schemas path1, path2
+  Logs       $LOG_DIR
+EOF
+}
+
+cmd_down() {
+  flink_down
+  kafka_down
+  warehouse_down
+  mysql_down
+  ok "stack down (data kept in $TPCDS_STACK_DIR; delete it for a fresh start)"
+}
+
+cmd_status() {
+  local c pid total=0 rss endpoint all_up=0 entry name state jid tasks jobs
+  printf '%-18s %-8s %-8s %-10s %s\n' COMPONENT STATE PID RSS_MiB ENDPOINT
+  for c in "${COMPONENTS[@]}"; do
+    case "$c" in
+      mysql) endpoint=$MYSQL_HOST:$MYSQL_PORT ;;
+      warehouse) endpoint=$WAREHOUSE_HOST:$WAREHOUSE_PORT ;;
+      kafka) endpoint=$KAFKA_HOST:$KAFKA_PORT ;;
+      flink-jobmanager) endpoint=$FLINK_REST ;;
+      *) endpoint=- ;;
+    esac
+    if pid=$(pid_of "$c"); then
+      rss=$(rss_kib "$pid")
+      total=$((total + rss))
+      printf '%-18s %-8s %-8s %-10s %s\n' "$c" up "$pid" "$((rss / 1024))" "$endpoint"
+    elif is_external "${c%%-*}"; then
+      printf '%-18s %-8s %-8s %-10s %s\n' "$c" external - - "$endpoint"
+    else
+      printf '%-18s %-8s %-8s %-10s %s\n' "$c" down - - "$endpoint"
+      all_up=1
+    fi
+  done
+  printf '%-18s %-8s %-8s %-10s\n' total "" "" "$((total / 1024))"
+  if flink_rest_up; then
+    echo
+    printf '%-32s %-12s %-8s %s\n' JOB STATE TASKS ID
+    jobs=$(flink_jobs)
+    for entry in "${FLINK_JOBS[@]}"; do
+      name=${entry#*:} state=- jid=- tasks=-
+      read -r state jid tasks <<<"$(job_line "$name" <<<"$jobs")"
+      printf '%-32s %-12s %-8s %s\n' "$name" "${state:--}" "${tasks:--}" "${jid:--}"
+      [ "$state" = RUNNING ] || all_up=1
+    done
+  fi
+  return "$all_up"
+}
+
+cmd_logs() {
+  if [ $# -eq 0 ]; then
+    ls -1 "$LOG_DIR"
+    echo "follow one with: scripts/stack.sh logs COMPONENT" >&2
+    return
+  fi
+  local f=$LOG_DIR/$1
+  [ -f "$f" ] || f=$LOG_DIR/$1.log
+  [ -f "$f" ] || die "no log called $1 in $LOG_DIR" "scripts/stack.sh logs (lists them)"
+  exec tail -n 100 -F "$f"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  restart-jobs)
+    flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
+    flink_cancel_jobs
+    flink_submit_jobs
+    flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
+    ;;
+  logs)
+    shift
+    cmd_logs "$@"
+    ;;
+  *)
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,24 @@
+#!/bin/sh
+# render-sql.sh FILE.sql > rendered.sql
+# Fills the ${VAR} placeholders of a flink-sql/ file from the environment,
+# with the defaults of flink-sql.env beside this script. Fails, naming the
+# variable, when a placeholder has no value. Whole-line -- comments are
+# left as they are. POSIX sh + awk, so the same
+# script renders the jobs natively and inside the Flink container.
+set -eu
+[ $# -eq 1 ] || { echo "usage: $0 FILE.sql" >&2; exit 2; }
+. "$(dirname "$0")/flink-sql.env"
+awk '
+  /^[ \t]*--/ { print; next }  # comments may mention ${VAR} as text
+  {
+    line = $0; out = ""
+    while (match(line, /\$\{[A-Za-z_][A-Za-z0-9_]*\}/)) {
+      name = substr(line, RSTART + 2, RLENGTH - 3)
+      if (!(name in ENVIRON)) { printf "render-sql: %s:%d: ${%s} has no value\n", FILENAME, NR, name > "/dev/stderr"; bad = 1 }
+      out = out substr(line, 1, RSTART - 1) ENVIRON[name]
+      line = substr(line, RSTART + RLENGTH)
+    }
+    print out line
+  }
+  END { exit bad }
+' "$1"
