@@ -14,6 +14,6 @@ cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 echo "== docker-compose consistency (no engine needed)"
-python3 scripts/check-compose.py
+python3 scripts/check-compose.py --self-test
 echo "== cargo test"
 cargo test --all-targets
