@@ -120,8 +120,7 @@ pub type FullRows = HashMap<Key, Vec<Option<String>>>;
 
 pub async fn mysql_rows(my: &mut mysql_async::Conn, spec: &TableSpec, plan: &Plan) -> FullRows {
     let cols: Vec<String> = spec
-        .columns
-        .iter()
+        .all_columns()
         .map(|c| {
             if TIMESTAMP_COLUMNS.contains(c) {
                 format!("DATE_FORMAT({c}, '%Y-%m-%d %H:%i:%s.%f')")
@@ -158,8 +157,7 @@ pub async fn warehouse_rows(
     plan: &Plan,
 ) -> FullRows {
     let cols: Vec<String> = spec
-        .columns
-        .iter()
+        .all_columns()
         .map(|c| {
             if TIMESTAMP_COLUMNS.contains(c) {
                 format!("to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US')")
