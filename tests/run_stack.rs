@@ -110,3 +110,33 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
         lateness.max
     );
 }
+
+#[test]
+fn sigterm_writes_a_partial_report_within_five_seconds_and_exits_130() {
+    let out = tempfile::tempdir().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))
+        .arg("run")
+        .arg(path)
+        .args(["--quiet", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(8));
+    let sent = std::time::Instant::now();
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    let took = sent.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        took < Duration::from_secs(5),
+        "partial report took {took:?}"
+    );
+    let run = only_run(out.path()).run;
+    assert!(run.interrupted);
+    assert!(run.achieved_rows > 0);
+    assert!(run.caveats.iter().any(|c| c.starts_with("interrupted")));
+}

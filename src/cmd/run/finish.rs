@@ -39,12 +39,19 @@ pub struct Outcome<'a> {
     pub interrupted: bool,
     pub drained: bool,
     pub drain_took: Duration,
+    /// How long the load ran (shorter than the scenario's duration when interrupted).
+    pub load_time: Duration,
 }
 
 /// Builds the run data, writes the run directory, prints the verdict.
 pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     let s = o.scenario;
-    let duration = s.duration;
+    // An interrupted run is measured over the part that ran.
+    let duration = if o.interrupted {
+        o.load_time.min(s.duration)
+    } else {
+        s.duration
+    };
     let secs = duration.as_secs_f64();
     let sum = |f: fn(&WorkerReport) -> u64| o.workers.iter().map(f).sum::<u64>();
     let committed = sum(|w| w.committed);

@@ -191,6 +191,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         interrupted,
         drained,
         drain_took,
+        load_time: load_ended.saturating_duration_since(start),
     };
     finish::write(outcome, &args.out)
 }
