@@ -14,6 +14,7 @@ use tpcds_bench::stats::{LatencySummary, Series};
 
 #[test]
 fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
+    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     // The shipped quickstart, shortened for CI (the scenario itself runs 60 s).
     let o = run_scenario(
@@ -54,6 +55,7 @@ fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
 
 #[test]
 fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
+    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // The locker takes the table 5 s into a 12 s run and holds it 2.2 s: 2 s
@@ -113,6 +115,7 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
 
 #[test]
 fn sigterm_writes_a_partial_report_within_five_seconds_and_exits_130() {
+    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))

@@ -200,7 +200,19 @@ pub async fn run_worker(
 
         let now_us = sent.saturating_duration_since(cfg.start).as_micros() as u64;
         writes.clear();
-        writes.extend((0..batch.rows.len()).map(|_| gen.next_write(now_us)));
+        writes.extend((0..batch.rows.len()).map_while(|_| gen.try_next_write(now_us)));
+        let exhausted = writes.len() < batch.rows.len();
+        if exhausted {
+            fault(format!(
+                "worker {}: its ticket range {:?} is used up; it stops here (run shorter, or at a lower rate)",
+                cfg.id,
+                gen.tickets_used()
+            ));
+            if writes.is_empty() {
+                break;
+            }
+        }
+        let rows = writes.len() as u64;
         let stamp = cfg.wall_start_us + now_us as i64;
         let text = sql.build(&writes, stamp);
         match c.query_drop(text).await {
@@ -244,6 +256,7 @@ pub async fn run_worker(
                     })
                     .await
                     .is_err()
+                    || exhausted
                 {
                     break;
                 }
