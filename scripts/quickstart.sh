@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 
 scripts/setup-deps.sh
 scripts/stack.sh up
-cargo build --release
-./target/release/tpcds-bench run scenarios/quickstart.toml "$@"
+# `cargo run` finds the binary wherever CARGO_TARGET_DIR puts it.
+cargo run --release --quiet -- run scenarios/quickstart.toml "$@"
