@@ -137,9 +137,10 @@ pub struct Collector {
     stats: RunStats,
 }
 
-/// How many seconds behind `elapsed` the progress line looks: recorders flush just
-/// after each whole second, so the previous second is the newest complete one.
-pub const PROGRESS_LAG_SECONDS: u32 = 1;
+/// How many seconds behind `elapsed` the progress line looks: workers flush
+/// their counters every 500 ms, so the second before last is the newest one
+/// every worker has reported (one second behind showed partial target rates).
+pub const PROGRESS_LAG_SECONDS: u32 = 2;
 
 impl Collector {
     /// A collector for a run with `warmup`.
@@ -334,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn progress_reads_the_previous_second() {
+    fn progress_reads_the_second_before_last() {
         let start = Instant::now();
         let mut r = Recorder::new(start);
         r.add_at(Counter::TargetRows, at(start, 41_200), 2000);
@@ -348,7 +349,7 @@ mod tests {
         let mut c = Collector::new(Duration::ZERO);
         c.merge(r.take_interval());
         let p = c.progress(
-            Duration::from_millis(42_050),
+            Duration::from_millis(43_050),
             &[Sink::Kafka, Sink::Path1, Sink::Path2],
         );
         assert_eq!(p.target_rate, 2000.0);
@@ -360,7 +361,7 @@ mod tests {
         assert_eq!(p.sinks[1].p50_us, None);
         assert_eq!(
             p.to_string(),
-            "  42s  2000/s → 1998/s  inflight 312  kafka 18/45ms  path1 -  path2 -"
+            "  43s  2000/s → 1998/s  inflight 312  kafka 18/45ms  path1 -  path2 -"
         );
     }
 
