@@ -11,6 +11,9 @@
 #                                      setting of scripts/stack/flink-sql.env)
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
 #                                      flink-jobmanager, flink-taskmanager, or a file name)
+#   scripts/stack.sh stop|kill|start COMPONENT   fault controls: stop (graceful), SIGKILL, or
+#                                      start one of mysql, kafka, warehouse, flink-jobmanager,
+#                                      flink-taskmanager (idempotent; exit 3 if not ours)
 #
 # Endpoints, credentials and settings come from the environment (defaults in
 # scripts/stack/lib.sh and scripts/stack/flink-sql.env; docs/STACK.md lists them).
@@ -29,6 +32,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/stack/kafka.sh"
 # shellcheck source=stack/flink.sh
 . "$HERE/stack/flink.sh"
+# shellcheck source=stack/control.sh
+. "$HERE/stack/control.sh"
 
 # The processes `up` starts (pid files and logs carry these names).
 COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager)
@@ -172,8 +177,19 @@ case "${1:-}" in
     shift
     cmd_logs "$@"
     ;;
+  stop | kill | start | can-control)
+    action=$1
+    shift
+    [ $# -eq 1 ] || die "usage: scripts/stack.sh $action COMPONENT" "COMPONENT is one of ${CONTROL_COMPONENTS[*]}"
+    case "$action" in
+      stop) control_stop "$1" ;;
+      kill) control_kill "$1" ;;
+      start) control_start "$1" ;;
+      can-control) control_check "$1" ;;
+    esac
+    ;;
   *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

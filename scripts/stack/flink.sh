@@ -55,10 +55,15 @@ rest.port: $FLINK_PORT
 execution.checkpointing.interval: 5s
 state.checkpoints.dir: file://$FLINK_DIR/checkpoints
 # A job that keeps failing ends up FAILED (and stack.sh up shows why) instead of
-# restarting forever.
+# restarting forever; 60 attempts 3 s apart ride out a killed TaskManager
+# (tasks deployed to it fail fast until its heartbeat times out) or a sink
+# restarting, on a busy 2-core machine (a TaskManager took 108 s to start here).
 restart-strategy.type: fixed-delay
-restart-strategy.fixed-delay.attempts: 10
+restart-strategy.fixed-delay.attempts: 60
 restart-strategy.fixed-delay.delay: 3s
+# A dead TaskManager is noticed after 20 s instead of 50 s (default).
+heartbeat.interval: 4s
+heartbeat.timeout: 20s
 EOF
   # One log per process (its stdout, in .stack/logs), no rolling duplicates.
   cat >"$FLINK_CONF/log4j-console.properties" <<'EOF'

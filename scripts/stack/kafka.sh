@@ -82,7 +82,8 @@ kafka_up() {
     wait_for kafka 90 tcp_open "$KAFKA_HOST" "$KAFKA_PORT"
     ok "kafka: running (pid $(pid_of kafka)) on $KAFKA_HOST:$KAFKA_PORT (KRaft, controller on $KAFKA_CONTROLLER_PORT)"
   fi
-  kafka_create_topics
+  # A restart by the fault controls keeps the topics it had.
+  [ -n "${STACK_RESTART:-}" ] || kafka_create_topics
 }
 
 kafka_create_topics() {
