@@ -6,13 +6,16 @@
 //! schedule) → `tpcds` (row generator) → `load` (open-loop workers writing MySQL)
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
 //! accounting) → `stats` (HDR histograms) → `report` (run directory).
-//! `cmd` holds one function per command; `cli` the flags; `exit` the exit codes.
+//! `faults` carries out
+//! a scenario's `[[faults]]` and analyses recovery. `cmd` holds one function per command; `cli` the flags; `exit` the exit codes.
 
 pub mod cli;
 pub mod cmd;
 pub mod dist;
 pub mod exit;
+pub mod faults;
 pub mod load;
+pub mod metrics;
 pub mod model;
 pub mod observe;
 pub mod plan;

@@ -94,12 +94,24 @@ control_start() {
   fi
   control_log "start $1"
   # A restart reuses the existing schemas and topics: skip the set-up steps
-  # that cost a JVM each (topic listing).
+  # that cost a JVM each (topic listing). A busy machine gets 5 minutes.
   STACK_RESTART=1
+  : "${STACK_START_TIMEOUT:=300}"
+  export STACK_START_TIMEOUT
   case "$1" in
-    mysql) mysql_up ;;
-    kafka) kafka_up ;;
-    warehouse) warehouse_up ;;
+    mysql | kafka | warehouse)
+      # The stack's ports may lie in the ephemeral range: a client retrying
+      # against a stopped server can end up holding the server's port
+      # (seen: Kafka "Address already in use"); such a start is tried again.
+      local attempt
+      for attempt in 1 2 3; do
+        ("${1}_up") && break
+        [ "$attempt" = 3 ] && die "$1 did not start after 3 attempts" "read $LOG_DIR/$1.log"
+        warn "$1: start attempt $attempt failed; trying again in 2 s"
+        stop_component "$1" 30 KILL
+        sleep 2
+      done
+      ;;
     flink-jobmanager) flink_up ;;
     flink-taskmanager)
       # A killed TaskManager stays registered until its heartbeat times out:

@@ -163,7 +163,8 @@ require_free_port() {
 # wait_for NAME SECONDS CMD...: poll CMD until it succeeds; on timeout name the
 # log to read and fail.
 wait_for() {
-  local name=$1 secs=$2 i
+  # STACK_START_TIMEOUT overrides every component's own limit (a busy machine).
+  local name=$1 secs=${STACK_START_TIMEOUT:-$2} i
   shift 2
   for ((i = 0; i < secs * 4; i++)); do
     "$@" >/dev/null 2>&1 && return 0

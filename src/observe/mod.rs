@@ -92,6 +92,11 @@ pub struct ObserverStats {
     pub updates_looked_up: u64,
     /// Warehouse: registered updates whose new version was never seen.
     pub updates_pending: u64,
+    /// Failed reads retried (warehouse polls and reconnect attempts, binlog
+    /// stream breaks, Kafka consumer errors): an outage, not loss.
+    pub poll_errors: u64,
+    /// Times the observer opened a new connection after a failure.
+    pub reconnects: u64,
 }
 
 impl ObserverStats {
@@ -114,6 +119,8 @@ impl ObserverStats {
             deletes_pending: 0,
             updates_looked_up: 0,
             updates_pending: 0,
+            poll_errors: 0,
+            reconnects: 0,
         }
     }
 

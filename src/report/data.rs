@@ -91,6 +91,10 @@ pub struct RunData {
     pub caveats: Vec<String>,
     /// The collector's histograms and per-second counters.
     pub stats: RunStats,
+    /// The scenario's `[[faults]]` as they happened, with each sink's recovery.
+    pub faults: Vec<crate::faults::recovery::FaultRecovery>,
+    /// The pipeline's own metrics, one sample per second (empty when not sampled).
+    pub metrics: Vec<crate::metrics::MetricsSample>,
 }
 
 impl RunData {

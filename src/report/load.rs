@@ -133,6 +133,8 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
         slo: summary.slo.clone(),
         caveats: summary.caveats.clone(),
         stats: RunStats::from_parts(summary.warmup_intervals, totals, intervals),
+        faults: summary.faults.clone(),
+        metrics: summary.pipeline_metrics.clone(),
     };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),

@@ -163,6 +163,7 @@ pub fn default_exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(markdown::MarkdownExporter),
         Box::new(charts::ChartsExporter),
         Box::new(html::HtmlExporter),
+        Box::new(crate::metrics::csv::MetricsCsvExporter),
     ]
 }
 

@@ -10,6 +10,8 @@
 //! histogram (HdrHistogram V2 deflate, base64) keyed by series (`kafka.insert`,
 //! `client.update`, `lateness`, `path1.server`), and `intervals` the per-second
 //! counters, so `report`/`compare` can re-render from the directory alone.
+//! `faults` (present when the scenario has `[[faults]]`): each fault's window
+//! and, per sink, recovery time, backlog drain, rows delayed and lost.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -176,6 +178,14 @@ pub struct Summary {
     pub histograms: BTreeMap<String, String>,
     /// Per-second counters, ascending by second.
     pub intervals: Vec<IntervalCountersRow>,
+    /// The scenario's `[[faults]]`: window, and per sink recovery, backlog
+    /// drain, rows delayed and lost (see `crate::faults::recovery`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::faults::recovery::FaultRecovery>,
+    /// The pipeline's own metrics per second (Flink jobs, restarts, checkpoint
+    /// duration, path 1's Kafka lag, MySQL binlog position); `metrics.csv` too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipeline_metrics: Vec<crate::metrics::MetricsSample>,
 }
 
 fn op_map(run: &RunData, series: impl Fn(OpKind) -> Series) -> BTreeMap<OpKind, LatencySummary> {
@@ -264,6 +274,8 @@ impl Summary {
             resolved_scenario: redact_json(&run.resolved_scenario),
             histograms,
             intervals,
+            faults: run.faults.clone(),
+            pipeline_metrics: run.metrics.clone(),
         })
     }
 }

@@ -109,6 +109,8 @@ pub fn tiny_run() -> RunData {
         },
         caveats: vec!["path1 latency includes up to 100 ms of polling".into()],
         stats: c.into_stats(),
+        faults: Vec::new(),
+        metrics: Vec::new(),
     }
 }
 
@@ -271,5 +273,7 @@ pub fn realistic_run() -> RunData {
             "latency is sampled at 1 in 5 rows; loss accounting covers every row".into(),
         ],
         stats: c.into_stats(),
+        faults: Vec::new(),
+        metrics: Vec::new(),
     }
 }

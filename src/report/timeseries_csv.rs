@@ -2,7 +2,8 @@
 //! achieved rows/s of the load, p50/p99 latency of that second, sample count,
 //! rows first seen there and rows in flight. Every second from 0 to the last one
 //! that saw anything is present, so gaps show as zero rates rather than missing rows.
-//! Warmup seconds are included (`warmup` column) so charts can shade them.
+//! Warmup seconds are included (`warmup` column) so charts can shade them;
+//! `fault` names the `[[faults]]` active in that second.
 
 use std::path::Path;
 
@@ -18,7 +19,7 @@ use super::{write_file, Exporter, ReportError};
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
 
 /// Column names, in the order of the row struct's fields.
-pub const HEADER: [&str; 10] = [
+pub const HEADER: [&str; 11] = [
     "second",
     "sink",
     "target_rate",
@@ -29,6 +30,7 @@ pub const HEADER: [&str; 10] = [
     "seen",
     "in_flight",
     "warmup",
+    "fault",
 ];
 
 /// One CSV row.
@@ -54,6 +56,8 @@ pub struct TimeseriesRow {
     pub in_flight: Option<u64>,
     /// True for warmup seconds (excluded from headline figures).
     pub warmup: bool,
+    /// Faults active during this second (`kafka restart`; `;`-separated), empty when none.
+    pub fault: String,
 }
 
 /// Whose latency a row shows.
@@ -93,8 +97,20 @@ pub fn rows(run: &RunData) -> Vec<TimeseriesRow> {
     let Some(last) = run.stats.last_second() else {
         return Vec::new();
     };
+    let windows: Vec<(String, f64, f64)> = run
+        .faults
+        .iter()
+        .filter_map(|f| f.event.window().map(|(a, b)| (f.event.label(), a, b)))
+        .collect();
     let mut rows = Vec::new();
     for second in 0..=last {
+        let (lo, hi) = (f64::from(second), f64::from(second + 1));
+        let fault = windows
+            .iter()
+            .filter(|(_, a, b)| *a < hi && *b >= lo)
+            .map(|(l, _, _)| l.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
         let interval = run.stats.interval(second).unwrap_or(&empty);
         let c = &interval.counters;
         for &lane in &lanes {
@@ -114,6 +130,7 @@ pub fn rows(run: &RunData) -> Vec<TimeseriesRow> {
                 seen,
                 in_flight,
                 warmup: second < run.stats.warmup_intervals(),
+                fault: fault.clone(),
             });
         }
     }
@@ -150,16 +167,16 @@ mod tests {
     fn snapshot() {
         let got = render(&tiny_run());
         let got = got.unwrap_or_else(|e| panic!("{e}"));
-        let want = r#"second,sink,target_rate,achieved_rate,p50_us,p99_us,count,seen,in_flight,warmup
-0,client,2,1,5003,5003,1,,,true
-0,kafka,2,1,20015,20015,1,0,,true
-0,path1,2,1,,,0,0,,true
-1,client,3,3,2000,3001,3,,,false
-1,kafka,3,3,30015,50015,3,3,1,false
-1,path1,3,3,150015,150015,1,1,2,false
-2,client,1,1,4001,4001,1,,,false
-2,kafka,1,1,12007,12007,1,0,,false
-2,path1,1,1,250111,250111,1,0,0,false
+        let want = r#"second,sink,target_rate,achieved_rate,p50_us,p99_us,count,seen,in_flight,warmup,fault
+0,client,2,1,5003,5003,1,,,true,
+0,kafka,2,1,20015,20015,1,0,,true,
+0,path1,2,1,,,0,0,,true,
+1,client,3,3,2000,3001,3,,,false,
+1,kafka,3,3,30015,50015,3,3,1,false,
+1,path1,3,3,150015,150015,1,1,2,false,
+2,client,1,1,4001,4001,1,,,false,
+2,kafka,1,1,12007,12007,1,0,,false,
+2,path1,1,1,250111,250111,1,0,0,false,
 "#;
         assert_eq!(got, want);
     }

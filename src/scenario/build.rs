@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::build_faults::{control, faults};
 use super::build_load::load;
 use super::build_mix::mix;
 use super::build_targets::targets;
@@ -33,6 +34,8 @@ const TOP_KEYS: &[&str] = &[
     "targets",
     "observe",
     "slo",
+    "faults",
+    "control",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -99,6 +102,8 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let targets = targets(&section(&top, "targets")?)?;
     let observe = observe(&section(&top, "observe")?)?;
     let slo = slo(&section(&top, "slo")?, &observe)?;
+    let faults = faults(&top, duration)?;
+    let control = control(&section(&top, "control")?)?;
 
     Ok(Scenario {
         name,
@@ -112,6 +117,8 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         targets,
         observe,
         slo,
+        faults,
+        control,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),

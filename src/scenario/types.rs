@@ -51,6 +51,11 @@ pub struct Scenario {
     pub observe: Observe,
     /// Pass/fail gates.
     pub slo: Slo,
+    /// Timed actions against the stack (`[[faults]]`), in start order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
+    /// How the harness reaches the stack's controls (`[control]`).
+    pub control: Control,
     /// Where the scenario came from and what overrode it.
     pub source: ScenarioSource,
 }
@@ -406,4 +411,116 @@ pub(crate) mod dur_opt {
             None => s.serialize_none(),
         }
     }
+}
+
+/// One timed action against the stack (`[[faults]]`): at `at` the target is
+/// taken down, `duration` later it is brought back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaultSpec {
+    /// When the fault starts, from the start of the load.
+    #[serde(with = "dur")]
+    pub at: Duration,
+    /// What is done to the target.
+    pub action: FaultAction,
+    /// The component acted on.
+    pub target: FaultTarget,
+    /// How long the target stays down before it is started again.
+    #[serde(with = "dur")]
+    pub duration: Duration,
+}
+
+/// What a fault does to its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultAction {
+    /// Graceful stop (the component's own shutdown), start after `duration`.
+    Restart,
+    /// SIGKILL (no shutdown), start after `duration`.
+    Kill,
+}
+
+impl FaultAction {
+    /// All actions, as written in scenarios.
+    pub const NAMES: [&'static str; 2] = ["restart", "kill"];
+
+    /// The scenario spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultAction::Restart => "restart",
+            FaultAction::Kill => "kill",
+        }
+    }
+}
+
+/// A component of the stack a fault can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultTarget {
+    /// The MySQL (MariaDB) server.
+    Mysql,
+    /// The Kafka broker.
+    Kafka,
+    /// The warehouse (PostgreSQL or Cloudberry).
+    Warehouse,
+    /// The Flink JobManager.
+    FlinkJobmanager,
+    /// The Flink TaskManager.
+    FlinkTaskmanager,
+}
+
+impl FaultTarget {
+    /// All targets, as written in scenarios (and as `scripts/stack.sh` names them).
+    pub const NAMES: [&'static str; 5] = [
+        "mysql",
+        "kafka",
+        "warehouse",
+        "flink-jobmanager",
+        "flink-taskmanager",
+    ];
+
+    /// The scenario (and `scripts/stack.sh`) spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultTarget::Mysql => "mysql",
+            FaultTarget::Kafka => "kafka",
+            FaultTarget::Warehouse => "warehouse",
+            FaultTarget::FlinkJobmanager => "flink-jobmanager",
+            FaultTarget::FlinkTaskmanager => "flink-taskmanager",
+        }
+    }
+}
+
+/// How the harness acts on the stack (`[control]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Control {
+    /// Native stack, docker compose, or decided at run time.
+    pub mode: ControlMode,
+    /// `scripts/stack.sh` of the native stack; `None`: `$TPCDS_STACK_CONTROL`,
+    /// else `scripts/stack.sh` under the current directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    /// The compose file for `mode = "compose"` (default `docker-compose.yml`).
+    pub compose_file: String,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            mode: ControlMode::Auto,
+            script: None,
+            compose_file: "docker-compose.yml".into(),
+        }
+    }
+}
+
+/// Which controls act on the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControlMode {
+    /// Native when `scripts/stack.sh` controls the targets, else compose when `docker` is on PATH.
+    Auto,
+    /// `scripts/stack.sh stop|kill|start COMPONENT`.
+    Native,
+    /// `docker compose stop|kill|start SERVICE`.
+    Compose,
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::exit::{Classified, Exit};
+use crate::faults::{recovery, FaultEvent};
 use crate::load::{WorkerReport, LATE_THRESHOLD};
 use crate::model::Sink;
 use crate::observe::preflight::PreflightReport;
@@ -41,6 +42,12 @@ pub struct Outcome<'a> {
     pub drain_took: Duration,
     /// How long the load ran (shorter than the scenario's duration when interrupted).
     pub load_time: Duration,
+    /// The scenario's `[[faults]]` as they happened.
+    pub fault_events: Vec<FaultEvent>,
+    /// The pipeline's own metrics.
+    pub metrics: Vec<crate::metrics::MetricsSample>,
+    /// Failed metric reads (`None`: the sampler did not stop in time).
+    pub metric_errors: Option<u64>,
 }
 
 /// Builds the run data, writes the run directory, prints the verdict.
@@ -129,6 +136,13 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         match r {
             Err(e) => caveats.push(format!("{sink} observer failed: {e}")),
             Ok(st) => {
+                if st.poll_errors > 0 || st.reconnects > 0 {
+                    caveats.push(format!(
+                        "{sink} observer: {} failed reads retried, {} reconnects (an outage of the sink or its server; \
+                         the reads resumed where they stopped)",
+                        st.poll_errors, st.reconnects
+                    ));
+                }
                 if st.malformed > 0 {
                     caveats.push(format!(
                         "{sink}: {} malformed messages (first: {:?})",
@@ -160,6 +174,51 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
                 c.before_ack
             ));
         }
+    }
+
+    let mut control_failed = false;
+    for ev in &o.fault_events {
+        match (&ev.error, ev.started_s) {
+            (Some(e), Some(_)) => {
+                control_failed = true;
+                caveats.push(format!("fault {} at {:.0}s: {e}", ev.label(), ev.at_s));
+            }
+            (Some(e), None) => caveats.push(format!("fault {}: {e}", ev.label())),
+            (None, _) => {}
+        }
+    }
+    let mut fault_recovery = recovery::from_run(&o.stats, &s.observe.sinks, &o.fault_events);
+    for f in &mut fault_recovery {
+        for r in &mut f.sinks {
+            r.lost = sinks
+                .iter()
+                .find(|(k, _)| k.name() == r.sink)
+                .map_or(0, |(_, v)| v.accounting.missing);
+        }
+    }
+    if !fault_recovery.is_empty() {
+        caveats.push(format!(
+            "faults: recovered = per-second p99 back under max({}× the p99 of the {} s before the fault, that p99 + {} ms) \
+             for {} s; drained = in flight back to the highest count of those {} s; see summary.json faults",
+            recovery::TOLERANCE,
+            recovery::PRE_WINDOW_S,
+            recovery::TOLERANCE_FLOOR_US / 1000,
+            recovery::HOLD_S,
+            recovery::PRE_WINDOW_S
+        ));
+    }
+
+    if let Some(n) = o.metric_errors.filter(|n| *n > 0) {
+        caveats.push(format!(
+            "pipeline metrics (metrics.csv): {n} reads failed (Flink REST, Kafka or MySQL not answering that second; the columns are empty there)"
+        ));
+    }
+    if !o.metrics.is_empty() {
+        caveats.push(
+            "pipeline metrics: path 1's Kafka lag is high watermark − the offsets Flink commits at each checkpoint, \
+             so it moves in checkpoint-interval steps"
+                .into(),
+        );
     }
 
     let slo = evaluate_slo(
@@ -206,6 +265,8 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         slo: slo.clone(),
         caveats,
         stats: o.stats,
+        faults: fault_recovery,
+        metrics: o.metrics,
     };
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);
@@ -215,6 +276,8 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     let _ = o.wall_start_us;
     Ok(if o.interrupted {
         Exit::Interrupted
+    } else if control_failed {
+        Exit::Fault
     } else if !slo.passed {
         Exit::Breach
     } else {

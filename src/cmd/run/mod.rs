@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::RunArgs;
 use crate::exit::{Classified, Exit};
+use crate::faults::{self, control::Controller, FaultRun};
 use crate::load::{run_worker, WorkerConfig, WorkerFault, WorkerReport};
 use crate::model::Observation;
 use crate::plan::Plan;
@@ -46,6 +47,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         )
         .into());
     }
+    let controller = fault_control(&scenario, &args.scenario).await?;
     let tickets = tickets::reserve(&scenario).await?;
     let started_at = chrono::Utc::now();
     eprintln!(
@@ -97,6 +99,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         args.quiet,
     ));
 
+    let metrics_samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (metrics_stop, metrics_stop_rx) = watch::channel(false);
+    let metrics_task = tokio::spawn(crate::metrics::sample(
+        crate::metrics::MetricsConfig::from_scenario(&scenario),
+        start,
+        metrics_stop_rx,
+        metrics_samples.clone(),
+    ));
+    let mut fault_run = controller.map(|c| FaultRun::start(c, scenario.faults.clone(), start));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (fault_tx, mut fault_rx) = mpsc::unbounded_channel::<WorkerFault>();
     let mysql_opts = mysql_async::Opts::from_url(scenario.targets.mysql.expose())
@@ -142,6 +153,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             interrupted = true;
             eprintln!("\ninterrupted: stopping the load and writing a partial report");
             let _ = stop_tx.send(true);
+            if let Some(f) = &fault_run {
+                f.stop();
+            }
             all_workers.await
         }
     };
@@ -158,10 +172,38 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         scenario.drain_timeout
     };
     let mut status = status_rx.clone();
+    // The drain timeout counts from the end of the last fault (its target
+    // back), so a fault that outlasts the load is not reported as loss.
+    let fault_wait = if interrupted {
+        INTERRUPT_DRAIN
+    } else {
+        faults::RESTORE_GRACE
+    };
+    let deadline = async {
+        if let Some(f) = fault_run.as_mut() {
+            f.wait(fault_wait).await;
+        }
+        tokio::time::sleep(drain_limit).await;
+    };
     let drained = tokio::select! {
-        r = tokio::time::timeout(drain_limit, status.wait_for(|s| s.all_seen || s.only_deletes_missing)) => matches!(r, Ok(Ok(_))),
+        r = status.wait_for(|s| s.all_seen || s.only_deletes_missing) => r.is_ok(),
+        _ = deadline => false,
         _ = signals.next(), if !interrupted => { interrupted = true; false }
     };
+    if interrupted {
+        if let Some(f) = &fault_run {
+            f.stop();
+        }
+    } else if let Some(f) = fault_run.as_mut() {
+        // Every row may be seen before the last target is back: wait for it,
+        // so its window has an end and the stack is whole when the run ends.
+        if !f.wait(faults::RESTORE_GRACE).await {
+            eprintln!(
+                "a fault's target is still not back after {} s",
+                faults::RESTORE_GRACE.as_secs()
+            );
+        }
+    }
     let drain_took = load_ended.elapsed();
     let _ = stop_obs_tx.send(true);
     let observer_results = observers::join(observer_tasks).await;
@@ -175,6 +217,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         faults.push(f.message);
     }
 
+    let fault_events = fault_run.as_ref().map(FaultRun::events).unwrap_or_default();
+    let _ = metrics_stop.send(true);
+    let metric_errors = tokio::time::timeout(Duration::from_secs(1), metrics_task)
+        .await
+        .ok()
+        .and_then(Result::ok);
+    let metrics = metrics_samples
+        .lock()
+        .map(|m| m.clone())
+        .unwrap_or_default();
     let outcome = finish::Outcome {
         scenario: &scenario,
         plan: &plan,
@@ -192,6 +244,55 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         drained,
         drain_took,
         load_time: load_ended.saturating_duration_since(start),
+        fault_events,
+        metrics,
+        metric_errors,
     };
-    finish::write(outcome, &args.out)
+    let exit = finish::write(outcome, &args.out);
+    if let Some(mut f) = fault_run {
+        // Interrupted: the report is written; now make sure the stack is whole.
+        if !f.wait(Duration::from_millis(10)).await {
+            eprintln!("waiting for the faults' targets to come back before exiting");
+            f.wait(faults::RESTORE_GRACE).await;
+        }
+    }
+    exit
+}
+
+/// The stack's controls for the scenario's `[[faults]]`, checked for every
+/// target before anything runs; `None` without faults. A stack that cannot be
+/// controlled from here is refused with exit code 3.
+async fn fault_control(
+    scenario: &crate::scenario::Scenario,
+    path: &std::path::Path,
+) -> anyhow::Result<Option<Controller>> {
+    if scenario.faults.is_empty() {
+        return Ok(None);
+    }
+    let unreachable = |e: faults::control::ControlError| Classified::new(Exit::Unreachable, e);
+    let ctrl = Controller::resolve(&scenario.control, path.parent()).map_err(unreachable)?;
+    let mut checked = Vec::new();
+    for f in &scenario.faults {
+        if !checked.contains(&f.target) {
+            ctrl.check(f.target).await.map_err(unreachable)?;
+            checked.push(f.target);
+        }
+    }
+    eprintln!(
+        "faults: {} through the {} stack controls ({})",
+        scenario.faults.len(),
+        ctrl.kind(),
+        scenario
+            .faults
+            .iter()
+            .map(|f| format!(
+                "{} {} at {}",
+                f.target.name(),
+                f.action.name(),
+                humantime::format_duration(f.at)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(Some(ctrl))
 }

@@ -27,6 +27,30 @@ use crate::model::{Observation, Sink, Table};
 
 pub use rows::{Layout, RowsKind};
 
+/// First wait before reopening a broken binlog stream.
+const RECONNECT_MIN: Duration = Duration::from_millis(100);
+/// Longest wait between attempts.
+const RECONNECT_MAX: Duration = Duration::from_secs(2);
+
+/// Moves the resume point: to a rotation's new file, and to the end of each
+/// committed transaction (a restart must not begin inside one: its table map
+/// would be missing).
+fn track_position(event: &Event, at: &mut BinlogPosition) {
+    match event.read_data() {
+        Ok(Some(EventData::RotateEvent(r))) => {
+            at.file = r.name().into_owned();
+            at.pos = r.position();
+        }
+        Ok(Some(EventData::XidEvent(_))) => {
+            let end = u64::from(event.header().log_pos());
+            if end > 0 {
+                at.pos = end;
+            }
+        }
+        _ => {}
+    }
+}
+
 /// What the binlog observer needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinlogConfig {
@@ -191,7 +215,10 @@ impl BinlogObserver {
     }
 
     /// Streams until `stop` is `true` (or its sender is dropped, or `tx` is
-    /// closed). A stream error or end is a fault (exit code 4).
+    /// closed). A stream that breaks (MySQL restarting, a lost connection) is
+    /// counted (`poll_errors`) and opened again with backoff at the end of the
+    /// last whole transaction read, so nothing is skipped (rows of a
+    /// transaction cut in half may be reported twice: counted as duplicates).
     pub async fn run(
         mut self,
         tx: mpsc::Sender<Vec<Observation>>,
@@ -201,6 +228,7 @@ impl BinlogObserver {
         // table_id → our table (None: a table we do not track).
         let mut tables: HashMap<u64, Option<Table>> = HashMap::new();
         let mut batch = Vec::new();
+        let mut resume = self.position.clone();
         loop {
             if *stop.borrow() {
                 break;
@@ -215,20 +243,23 @@ impl BinlogObserver {
                 }
             };
             let mut next = Some(first);
+            let mut broken = None;
             // Drain whatever else is already decoded, without waiting.
             while let Some(ev) = next.take() {
                 let event = match ev {
                     Some(Ok(event)) => event,
-                    Some(Err(e)) => return Err(ObserveError::fault(&self.target, e)),
+                    Some(Err(e)) => {
+                        broken = Some(e.to_string());
+                        break;
+                    }
                     None => {
-                        return Err(ObserveError::fault(
-                            &self.target,
-                            "the server ended the binlog stream",
-                        ))
+                        broken = Some("the server ended the binlog stream".to_string());
+                        break;
                     }
                 };
                 let seen_at = Instant::now();
                 self.handle(&event, seen_at, &mut tables, &mut batch, &mut stats);
+                track_position(&event, &mut resume);
                 if batch.len() < self.cfg.batch_max {
                     next = self.stream.next().now_or_never();
                 }
@@ -239,9 +270,60 @@ impl BinlogObserver {
                     break;
                 }
             }
+            if let Some(why) = broken {
+                stats.poll_errors += 1;
+                eprintln!(
+                    "binlog observer: {why}; reconnecting at {}:{}",
+                    resume.file, resume.pos
+                );
+                if !self.reconnect(&resume, &mut stop, &mut stats).await {
+                    break;
+                }
+                tables.clear();
+            }
         }
         let _ = self.stream.close().await;
         Ok(stats)
+    }
+
+    /// Opens the stream again at `at`, with backoff, until it works (true)
+    /// or `stop` turns true (false).
+    async fn reconnect(
+        &mut self,
+        at: &BinlogPosition,
+        stop: &mut watch::Receiver<bool>,
+        stats: &mut ObserverStats,
+    ) -> bool {
+        let mut wait = RECONNECT_MIN;
+        loop {
+            if *stop.borrow() {
+                return false;
+            }
+            let attempt = async {
+                let conn = my::connect(&self.cfg.url, self.cfg.connect_timeout)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let request = BinlogStreamRequest::new(self.server_id)
+                    .with_filename(at.file.as_bytes())
+                    .with_pos(at.pos);
+                conn.get_binlog_stream(request)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            match attempt.await {
+                Ok(stream) => {
+                    self.stream = stream;
+                    stats.reconnects += 1;
+                    return true;
+                }
+                Err(_) => stats.poll_errors += 1,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                changed = stop.changed() => if changed.is_err() { return false },
+            }
+            wait = (wait * 2).min(RECONNECT_MAX);
+        }
     }
 
     fn handle(

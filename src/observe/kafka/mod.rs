@@ -45,8 +45,8 @@ pub struct KafkaConfig {
     pub batch_max: usize,
     /// Timeout for metadata and watermark requests at start.
     pub connect_timeout: Duration,
-    /// After this long with only consumer errors and no message, the run fails
-    /// (librdkafka retries on its own before that).
+    /// After this long with only consumer errors and no message, a warning is
+    /// printed (librdkafka keeps reconnecting with backoff; the run goes on).
     pub fault_after: Duration,
     /// Extra librdkafka properties, applied last (override the defaults).
     pub extra: Vec<(String, String)>,
@@ -124,8 +124,9 @@ impl KafkaObserver {
     }
 
     /// Reads until `stop` is `true` or `tx` is closed, sending batches of
-    /// observations. Returns the counters; a consumer that only errors for
-    /// `fault_after` is a fault (exit code 4).
+    /// observations. Returns the counters. Consumer errors (a broker restarting)
+    /// are counted (`poll_errors`) while librdkafka reconnects; only a fatal
+    /// client error is a fault (exit code 4).
     pub async fn run(
         self,
         tx: mpsc::Sender<Vec<Observation>>,
@@ -146,6 +147,7 @@ impl KafkaObserver {
         let mut batch = Vec::with_capacity(self.cfg.batch_max);
         // (first, last) consumer error of the current error streak.
         let mut erroring: Option<(Instant, Instant)> = None;
+        let mut warned = false;
         let target = setup::target_name(&self.cfg.brokers);
         while !*stop.borrow() {
             // Block briefly for the first message, then drain what is already
@@ -166,15 +168,25 @@ impl KafkaObserver {
                             Some((first, last)) if now - last < ERROR_QUIET => first,
                             _ => now,
                         };
-                        if now - first >= self.cfg.fault_after {
-                            return Err(ObserveError::fault(target, e));
+                        stats.poll_errors += 1;
+                        if now - first >= self.cfg.fault_after && !warned {
+                            // Keep reading: the broker may come back (a restart),
+                            // and what never arrives is reported missing.
+                            eprintln!(
+                                "kafka observer: only errors for {} s ({e}); still retrying",
+                                (now - first).as_secs()
+                            );
+                            warned = true;
                         }
                         erroring = Some((first, now));
                         break;
                     }
                     Some(Ok(msg)) => {
                         let seen_at = Instant::now();
-                        erroring = None;
+                        if erroring.take().is_some() {
+                            stats.reconnects += 1;
+                        }
+                        warned = false;
                         let table = topics
                             .iter()
                             .find(|(t, _)| t == msg.topic())

@@ -131,7 +131,11 @@ fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetRepo
 }
 
 /// A plain HTTP/1.1 GET; returns (status, body).
-async fn get(base_url: &str, path: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+pub(crate) async fn get(
+    base_url: &str,
+    path: &str,
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), String> {
     let url = url::Url::parse(base_url).map_err(|e| format!("not a URL: {e}"))?;
     if url.scheme() != "http" {
         return Err(format!(

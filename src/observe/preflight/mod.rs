@@ -6,7 +6,7 @@
 //! Targets are named by redacted URLs: passwords never appear in facts or
 //! diagnoses.
 
-mod flink;
+pub(crate) mod flink;
 mod kafka;
 pub(crate) mod mysql;
 mod warehouse;

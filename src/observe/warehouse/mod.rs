@@ -119,7 +119,10 @@ impl WarehouseObserver {
     }
 
     /// Polls every `poll_interval` until `stop` is `true` (or its sender is
-    /// dropped, or `tx` is closed). A failed query is a fault (exit code 4).
+    /// dropped, or `tx` is closed). A failed poll (the warehouse restarting, a
+    /// lost connection) is counted (`poll_errors`) and retried on a new
+    /// connection with backoff ([`RECONNECT_MIN`] doubling to [`RECONNECT_MAX`]);
+    /// the failed poll's window is read again, so nothing is skipped.
     pub async fn run(
         mut self,
         tx: mpsc::Sender<Vec<Observation>>,
@@ -141,7 +144,21 @@ impl WarehouseObserver {
                     continue;
                 }
             }
-            let batch = self.poller.poll_once().await?;
+            let batch = match self.poller.poll_once().await {
+                Ok(b) => b,
+                Err(e) => {
+                    self.poller.stats.poll_errors += 1;
+                    if self.poller.stats.poll_errors == 1 || self.poller.stats.poll_errors % 50 == 0
+                    {
+                        eprintln!(
+                            "{} observer: poll failed ({e}); reconnecting",
+                            self.poller.cfg.sink
+                        );
+                    }
+                    self.reconnect(&mut stop).await;
+                    continue;
+                }
+            };
             if !batch.is_empty() {
                 self.poller.stats.batches += 1;
                 if tx.send(batch).await.is_err() {
@@ -152,6 +169,32 @@ impl WarehouseObserver {
         Ok(self.poller.finish())
     }
 }
+
+impl WarehouseObserver {
+    /// Reconnects with backoff until it works or `stop` turns true.
+    async fn reconnect(&mut self, stop: &mut watch::Receiver<bool>) {
+        let mut wait = RECONNECT_MIN;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match self.poller.reconnect().await {
+                Ok(()) => return,
+                Err(_) => self.poller.stats.poll_errors += 1,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                changed = stop.changed() => if changed.is_err() { return },
+            }
+            wait = (wait * 2).min(RECONNECT_MAX);
+        }
+    }
+}
+
+/// First wait before reconnecting to the warehouse after a failure.
+pub const RECONNECT_MIN: Duration = Duration::from_millis(100);
+/// Longest wait between reconnect attempts.
+pub const RECONNECT_MAX: Duration = Duration::from_secs(2);
 
 /// Starts the poller and runs it until `stop` (both phases in one call).
 pub async fn run(

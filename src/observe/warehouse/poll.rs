@@ -95,26 +95,8 @@ impl Poller {
                 "check the warehouse schema matches the stack's DDL",
             )
         };
-        let bound_stmt = match conn.client.prepare(BOUND_SQL).await {
-            Ok(s) => s,
-            Err(_) => conn.client.prepare(BOUND_SQL_OLD).await.map_err(prep_err)?,
-        };
-        let mut arrivals = Vec::new();
-        let mut lookups = Vec::new();
-        for table in Table::ALL {
-            arrivals.push(
-                conn.client
-                    .prepare(&arrivals_sql(&cfg.schema, table))
-                    .await
-                    .map_err(prep_err)?,
-            );
-            lookups.push(
-                conn.client
-                    .prepare(&lookup_sql(&cfg.schema, table))
-                    .await
-                    .map_err(prep_err)?,
-            );
-        }
+        let (bound_stmt, arrivals, lookups) =
+            prepare(&conn, &cfg.schema).await.map_err(prep_err)?;
         let (stmt_ts, _) = read_bound(&conn, &bound_stmt)
             .await
             .map_err(|e| ObserveError::unreachable(&target, e))?;
@@ -123,8 +105,8 @@ impl Poller {
         let tickets = ticket_bounds(&cfg.tickets);
         Ok(Poller {
             stats: ObserverStats::new(cfg.sink),
-            arrivals: [arrivals.remove(0), arrivals.remove(0)],
-            lookups: [lookups.remove(0), lookups.remove(0)],
+            arrivals,
+            lookups,
             bound_stmt,
             lower,
             window: SeenWindow::new(WINDOW_CAP),
@@ -134,6 +116,23 @@ impl Poller {
             conn,
             cfg,
         })
+    }
+
+    /// Opens a new connection after a failed poll and prepares the queries
+    /// again; everything the poller knows (the lower bound, the rows seen, the
+    /// pending changes) is kept, so the next poll reads on from where the last
+    /// good one ended and nothing in between is missed.
+    pub(super) async fn reconnect(&mut self) -> Result<(), ObserveError> {
+        let conn = WarehouseConn::connect(&self.cfg.url, self.cfg.connect_timeout).await?;
+        let (bound, arrivals, lookups) = prepare(&conn, &self.cfg.schema)
+            .await
+            .map_err(|e| ObserveError::fault(conn.target(), e))?;
+        self.conn = conn;
+        self.bound_stmt = bound;
+        self.arrivals = arrivals;
+        self.lookups = lookups;
+        self.stats.reconnects += 1;
+        Ok(())
     }
 
     /// One poll; returns the observations it produced.
@@ -326,6 +325,26 @@ impl Poller {
         (self.stats.deletes_pending, self.stats.updates_pending) = self.pending.counts();
         self.stats
     }
+}
+
+type Prepared = (Statement, [Statement; 2], [Statement; 2]);
+
+/// The bound query and, per table, the arrival and lookup queries.
+async fn prepare(conn: &WarehouseConn, schema: &str) -> Result<Prepared, tokio_postgres::Error> {
+    let bound = match conn.client.prepare(BOUND_SQL).await {
+        Ok(s) => s,
+        Err(_) => conn.client.prepare(BOUND_SQL_OLD).await?,
+    };
+    let [ss, sr] = Table::ALL;
+    let arrivals = [
+        conn.client.prepare(&arrivals_sql(schema, ss)).await?,
+        conn.client.prepare(&arrivals_sql(schema, sr)).await?,
+    ];
+    let lookups = [
+        conn.client.prepare(&lookup_sql(schema, ss)).await?,
+        conn.client.prepare(&lookup_sql(schema, sr)).await?,
+    ];
+    Ok((bound, arrivals, lookups))
 }
 
 async fn read_bound(

@@ -10,6 +10,7 @@
 pub mod over_time;
 pub mod paths;
 pub mod percentiles;
+mod pipeline_panel;
 
 use std::ops::Range;
 use std::path::Path;

@@ -3,7 +3,8 @@
 //! panel): target and achieved rows/s and rows/s first seen at each sink. The
 //! warmup seconds are shaded; each second is drawn at its middle (interval
 //! `[s, s + 1)` at `s + 0.5`). Legends sit in a column to the right of each
-//! panel so they never cover a line.
+//! panel so they never cover a line. Fault windows (`[[faults]]`) are shaded
+//! red in both panels, and each sink's recovery is a dashed line in its colour.
 
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -23,10 +24,23 @@ use super::{
 
 /// Share of the height given to the latency panel.
 const LATENCY_PANEL_SHARE: f64 = 0.6;
+/// Share of the whole height given to the pipeline-metrics panel, when there is one.
+const METRICS_PANEL_SHARE: f64 = 0.25;
 /// Opacity of the "seen at sink" rate lines, which mostly sit on the achieved line.
 const SEEN_OPACITY: f64 = 0.6;
 /// Dash and gap length of p50 and target lines (px).
 const DASH: (u32, u32) = (6, 4);
+/// Background of a fault window (`[[faults]]`: target down until it answers again).
+const FAULT_FILL: RGBColor = RGBColor(250, 212, 205);
+
+/// The fault windows of `run` in run seconds, clipped to `[0, x_max]`.
+fn fault_windows(run: &RunData, x_max: f64) -> Vec<(f64, f64)> {
+    run.faults
+        .iter()
+        .filter_map(|f| f.event.window())
+        .map(|(a, b)| (a.clamp(0.0, x_max), b.clamp(0.0, x_max)))
+        .collect()
+}
 
 struct SinkSeries {
     sink: Sink,
@@ -81,6 +95,16 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
     let root = root.titled(&title, title_style())?;
     let width = root.dim_in_pixel().0;
     let (plots, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    let height = f64::from(plots.dim_in_pixel().1);
+    // With pipeline metrics, a third panel below takes a quarter of the height.
+    let (plots, legend, metrics_panel) = if run.metrics.is_empty() {
+        (plots, legend, None)
+    } else {
+        let cut = (height * (1.0 - METRICS_PANEL_SHARE)) as u32;
+        let (p, pm) = plots.split_vertically(cut);
+        let (l, lm) = legend.split_vertically(cut);
+        (p, l, Some((pm, lm)))
+    };
     let split = (f64::from(plots.dim_in_pixel().1) * LATENCY_PANEL_SHARE) as u32;
     let (top, bottom) = plots.split_vertically(split);
     let (legend_top, legend_bottom) = legend.split_vertically(split);
@@ -93,6 +117,13 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
     let mut bottom_entries = Vec::new();
     if warmup > 0.0 {
         top_entries.push(("warmup (excluded)".to_string(), Swatch::Fill(WARMUP_FILL)));
+    }
+    let faults = fault_windows(run, x_max);
+    for f in &run.faults {
+        top_entries.push((
+            format!("fault: {}", f.event.label()),
+            Swatch::Fill(FAULT_FILL),
+        ));
     }
 
     // Latency panel.
@@ -126,6 +157,29 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
             [(0.0, lo), (warmup, hi)],
             WARMUP_FILL.filled(),
         )))?;
+    }
+    chart.draw_series(
+        faults
+            .iter()
+            .map(|&(a, b)| Rectangle::new([(a, lo), (b, hi)], FAULT_FILL.filled())),
+    )?;
+    // Each sink's recovery (p99 back under its threshold): a thin line in its colour.
+    for f in &run.faults {
+        for r in &f.sinks {
+            let (Some(at), Some(sink)) = (
+                r.recovered_at_s,
+                Sink::ALL.into_iter().find(|s| s.name() == r.sink),
+            ) else {
+                continue;
+            };
+            let x = f64::from(at).min(x_max);
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(x, lo), (x, hi)],
+                2,
+                3,
+                sink_color(sink).stroke_width(THIN_LINE_WIDTH),
+            )))?;
+        }
     }
     for s in &series {
         let color = sink_color(s.sink);
@@ -187,6 +241,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
             WARMUP_FILL.filled(),
         )))?;
     }
+    chart.draw_series(
+        faults
+            .iter()
+            .map(|&(a, b)| Rectangle::new([(a, 0.0), (b, y_max)], FAULT_FILL.filled())),
+    )?;
     let achieved_style = ACHIEVED_COLOR.stroke_width(LINE_WIDTH + 2);
     chart.draw_series(LineSeries::new(achieved, achieved_style))?;
     bottom_entries.push((
@@ -211,7 +270,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
 
     let first_row = (MARGIN + 12) as i32;
     draw_side_legend(&legend_top, first_row, &top_entries)?;
-    draw_side_legend(&legend_bottom, first_row, &bottom_entries)
+    draw_side_legend(&legend_bottom, first_row, &bottom_entries)?;
+    if let Some((panel, legend)) = metrics_panel {
+        super::pipeline_panel::draw(&panel, &legend, run, x_max)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,194 @@
+//! `[[faults]]` and `[control]`: timed actions against the stack, and how the
+//! harness reaches the stack's controls.
+
+use std::time::Duration;
+
+use super::build::{opt_duration, SECOND};
+use super::error::ScenarioError;
+use super::read::Tbl;
+use super::types::*;
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Longest a single fault may keep its target down.
+const MAX_FAULT: Duration = Duration::from_secs(3600);
+
+/// The `faults` array (absent: no faults). Each fault must start within the
+/// load phase; two faults on one target must not overlap.
+pub(crate) fn faults(top: &Tbl, duration: Duration) -> Result<Vec<FaultSpec>> {
+    let Some(f) = top.get("faults") else {
+        return Ok(Vec::new());
+    };
+    let hint = "an array of tables, e.g. [[faults]] at = \"10s\", action = \"restart\", target = \"kafka\", duration = \"5s\"";
+    let mut out: Vec<FaultSpec> = Vec::new();
+    for item in f.array(hint)? {
+        let t = item.table(hint)?;
+        t.allow(
+            &["at", "action", "target", "duration"],
+            &[(
+                "job",
+                "pausing a Flink job is not supported yet; act on a component with target = \"flink-taskmanager\"",
+            )],
+        )?;
+        let at_f = t.req(
+            "at",
+            "a fault needs a start time within the load, e.g. at = \"10s\"",
+        )?;
+        let at = at_f.duration("when the fault starts, from the start of the load")?;
+        if at >= duration {
+            return Err(at_f.invalid(format!(
+                "must be before the end of the load (duration = {}); a fault acts while the load runs",
+                super::build::fmt(duration)
+            )));
+        }
+        let action = match t
+            .req("action", "a fault needs an action: \"restart\" or \"kill\"")?
+            .choice(
+                &FaultAction::NAMES,
+                "\"restart\" (graceful stop) or \"kill\" (SIGKILL)",
+            )? {
+            "restart" => FaultAction::Restart,
+            _ => FaultAction::Kill,
+        };
+        let target_f = t.req(
+            "target",
+            "a fault needs a target: one of mysql, kafka, warehouse, flink-jobmanager, flink-taskmanager",
+        )?;
+        let target = match target_f.choice(
+            &FaultTarget::NAMES,
+            "one of \"mysql\", \"kafka\", \"warehouse\", \"flink-jobmanager\", \"flink-taskmanager\"",
+        )? {
+            "mysql" => FaultTarget::Mysql,
+            "kafka" => FaultTarget::Kafka,
+            "warehouse" => FaultTarget::Warehouse,
+            "flink-jobmanager" => FaultTarget::FlinkJobmanager,
+            _ => FaultTarget::FlinkTaskmanager,
+        };
+        let duration = opt_duration(
+            &t,
+            "duration",
+            Duration::ZERO,
+            Duration::ZERO,
+            MAX_FAULT,
+            "how long the target stays down, from 0s to 1h (e.g. \"5s\")",
+        )?;
+        if let Some(prev) = out.iter().find(|p| {
+            p.target == target && at < p.at + p.duration && p.at < at + duration.max(SECOND)
+        }) {
+            return Err(at_f.invalid(format!(
+                "overlaps the earlier fault on {} at {} (lasting {}); start it after that one ends",
+                target.name(),
+                super::build::fmt(prev.at),
+                super::build::fmt(prev.duration)
+            )));
+        }
+        out.push(FaultSpec {
+            at,
+            action,
+            target,
+            duration,
+        });
+    }
+    out.sort_by_key(|f| f.at);
+    Ok(out)
+}
+
+/// The `[control]` table.
+pub(crate) fn control(t: &Tbl) -> Result<Control> {
+    t.allow(&["mode", "script", "compose_file"], &[])?;
+    let mut c = Control::default();
+    if let Some(f) = t.get("mode") {
+        c.mode = match f.choice(
+            &["auto", "native", "compose"],
+            "\"auto\", \"native\" (scripts/stack.sh) or \"compose\" (docker compose)",
+        )? {
+            "native" => ControlMode::Native,
+            "compose" => ControlMode::Compose,
+            _ => ControlMode::Auto,
+        };
+    }
+    if let Some(f) = t.get("script") {
+        let s = f.string("the path of the native stack's scripts/stack.sh")?;
+        if s.trim().is_empty() {
+            return Err(f.invalid("must be a path, e.g. \"scripts/stack.sh\""));
+        }
+        c.script = Some(s.to_string());
+    }
+    if let Some(f) = t.get("compose_file") {
+        let s = f.string("the path of docker-compose.yml")?;
+        if s.trim().is_empty() {
+            return Err(f.invalid("must be a path, e.g. \"docker-compose.yml\""));
+        }
+        c.compose_file = s.to_string();
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::scenario::{parse_with_env, ControlMode, FaultAction, FaultTarget};
+
+    const HEAD: &str =
+        "duration = \"1m\"\n[load]\nrate = { kind = \"constant\", per_second = 100 }\n";
+
+    fn parse(extra: &str) -> Result<crate::scenario::Scenario, String> {
+        parse_with_env(&format!("{HEAD}{extra}"), "f.toml", &|_| None).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn faults_parse_in_start_order_with_defaults() {
+        let s = parse(
+            "[[faults]]\nat = \"30s\"\naction = \"kill\"\ntarget = \"flink-taskmanager\"\nduration = \"5s\"\n\
+             [[faults]]\nat = \"10s\"\naction = \"restart\"\ntarget = \"kafka\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.faults.len(), 2);
+        assert_eq!(s.faults[0].target, FaultTarget::Kafka);
+        assert_eq!(s.faults[0].duration, Duration::ZERO);
+        assert_eq!(s.faults[1].action, FaultAction::Kill);
+        assert_eq!(s.faults[1].at, Duration::from_secs(30));
+        assert_eq!(s.control.mode, ControlMode::Auto);
+        assert!(parse("").unwrap().faults.is_empty());
+    }
+
+    #[test]
+    fn bad_faults_name_file_line_and_key() {
+        let e =
+            parse("[[faults]]\nat = \"2m\"\naction = \"kill\"\ntarget = \"kafka\"\n").unwrap_err();
+        assert!(
+            e.contains("f.toml:5")
+                && e.contains("faults[0].at")
+                && e.contains("before the end of the load"),
+            "{e}"
+        );
+        let e = parse("[[faults]]\nat = \"5s\"\naction = \"explode\"\ntarget = \"kafka\"\n")
+            .unwrap_err();
+        assert!(
+            e.contains("faults[0].action") && e.contains("\"restart\""),
+            "{e}"
+        );
+        let e =
+            parse("[[faults]]\nat = \"5s\"\naction = \"kill\"\ntarget = \"kafak\"\n").unwrap_err();
+        assert!(e.contains("did you mean \"kafka\""), "{e}");
+        let e = parse("[[faults]]\nat = \"5s\"\naction = \"kill\"\n").unwrap_err();
+        assert!(
+            e.contains("faults[0].target is missing") || e.contains("faults[0].target"),
+            "{e}"
+        );
+        let e = parse(
+            "[[faults]]\nat = \"5s\"\naction = \"kill\"\ntarget = \"kafka\"\nlength = \"5s\"\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("unknown key faults[0].length"), "{e}");
+        let e = parse(
+            "[[faults]]\nat = \"5s\"\naction = \"kill\"\ntarget = \"mysql\"\nduration = \"10s\"\n\
+             [[faults]]\nat = \"8s\"\naction = \"restart\"\ntarget = \"mysql\"\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("overlaps the earlier fault on mysql"), "{e}");
+        let e = parse("[control]\nmode = \"docker\"\n").unwrap_err();
+        assert!(e.contains("control.mode"), "{e}");
+    }
+}
