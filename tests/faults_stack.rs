@@ -142,7 +142,7 @@ fn fault_run(action: &str, target: &str) {
             "load.workers=2",
             "mix.update_probability=0",
             "mix.delete_probability=0",
-            &fault,
+            fault.as_str(),
         ],
         out.path(),
     );
