@@ -53,8 +53,8 @@ mysql_q() {
 command -v sysbench >/dev/null || { echo "capacity: sysbench is missing (scripts/setup-deps.sh installs it)" >&2; exit 3; }
 mysql_q 'SELECT 1' >/dev/null || { echo "capacity: MariaDB at $MYSQL_HOST:$MYSQL_PORT does not answer (scripts/stack.sh up)" >&2; exit 3; }
 
-cargo build --release --quiet
-BIN=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/tpcds-bench
+# shellcheck source=harness-bin.sh
+. scripts/harness-bin.sh
 
 # --- 1. sysbench oltp_insert ---------------------------------------------------
 SB=(sysbench oltp_insert --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT"

@@ -30,8 +30,8 @@ MD=$RESULTS_DIR/results.md
 WHAT=("$@")
 [ "${#WHAT[@]}" -gt 0 ] || WHAT=(latency fidelity memory)
 
-cargo build --release --quiet
-BIN=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/tpcds-bench
+# shellcheck source=harness-bin.sh
+. scripts/harness-bin.sh
 
 # run NAME ARGS...: one run of the quickstart scenario with --set overrides, into
 # RESULTS_DIR/NAME; prints the run directory. Exit 1 (an SLO breach) is a result, not an error.
