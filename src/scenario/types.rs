@@ -51,6 +51,8 @@ pub struct Scenario {
     pub observe: Observe,
     /// Pass/fail gates.
     pub slo: Slo,
+    /// Derived-data probes and reads under load (used by the derived and query sinks).
+    pub derived: Derived,
     /// Where the scenario came from and what overrode it.
     pub source: ScenarioSource,
 }
@@ -271,6 +273,33 @@ impl Observe {
     }
 }
 
+/// Which derived relation the `path1_view`/`path2_view` sinks poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DerivedRelation {
+    /// `derived.store_daily_pathN`: a plain view, as fresh as the path.
+    View,
+    /// `derived.store_daily_pathN_mv`: a materialized view (PostgreSQL: refreshed
+    /// on a schedule by the stack; Cloudberry: incremental).
+    MatView,
+}
+
+/// `[derived]`: freshness probes and reads under load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Derived {
+    /// The relation the view sinks poll.
+    pub relation: DerivedRelation,
+    /// Time between polls of the derived relation: the view sinks' resolution.
+    #[serde(with = "dur")]
+    pub poll_interval: Duration,
+    /// Probe sales (reserved store key 999) written per second.
+    pub probes_per_second: f64,
+    /// Each query of the reads-under-load set runs this often (open loop).
+    pub reads_per_second: f64,
+    /// The schema (`path1`/`path2`) the queries read.
+    pub reads_schema: String,
+}
+
 /// Pass/fail gates; any breach makes the run exit 1.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Slo {
@@ -303,6 +332,21 @@ pub struct SinkLimits {
     /// Limit for [`Sink::Path2`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path2: Option<f64>,
+    /// Limit for [`Sink::Path1View`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path1_view: Option<f64>,
+    /// Limit for [`Sink::Path2View`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path2_view: Option<f64>,
+    /// Limit for [`Sink::Metrics`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<f64>,
+    /// Limit for [`Sink::QStoreReturns`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_store_returns: Option<f64>,
+    /// Limit for [`Sink::QTopItems`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_top_items: Option<f64>,
 }
 
 impl SinkLimits {
@@ -313,6 +357,11 @@ impl SinkLimits {
             Sink::Kafka => self.kafka,
             Sink::Path1 => self.path1,
             Sink::Path2 => self.path2,
+            Sink::Path1View => self.path1_view,
+            Sink::Path2View => self.path2_view,
+            Sink::Metrics => self.metrics,
+            Sink::QStoreReturns => self.q_store_returns,
+            Sink::QTopItems => self.q_top_items,
         }
     }
 
@@ -323,6 +372,11 @@ impl SinkLimits {
             Sink::Kafka => self.kafka = ms,
             Sink::Path1 => self.path1 = ms,
             Sink::Path2 => self.path2 = ms,
+            Sink::Path1View => self.path1_view = ms,
+            Sink::Path2View => self.path2_view = ms,
+            Sink::Metrics => self.metrics = ms,
+            Sink::QStoreReturns => self.q_store_returns = ms,
+            Sink::QTopItems => self.q_top_items = ms,
         }
     }
 

@@ -121,9 +121,18 @@ impl fmt::Display for Series {
 }
 
 /// One optional histogram per [`Series`]; a series never recorded has none.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SeriesHistograms {
     slots: [Option<Histogram<u64>>; Series::COUNT],
+}
+
+// By hand: `Default` is derived for arrays of at most 32 elements.
+impl Default for SeriesHistograms {
+    fn default() -> Self {
+        SeriesHistograms {
+            slots: std::array::from_fn(|_| None),
+        }
+    }
 }
 
 impl SeriesHistograms {

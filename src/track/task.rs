@@ -19,7 +19,7 @@ pub const EARLY_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TrackerStatus {
     /// Counts per sink, indexed by [`Sink::index`].
-    pub counts: [SinkCounts; 4],
+    pub counts: [SinkCounts; Sink::ALL.len()],
     /// Commit batches received.
     pub batches: u64,
     /// True when every enabled sink has seen every registered version.
@@ -153,7 +153,7 @@ fn publish(
     open: bool,
     only_deletes_missing: bool,
 ) {
-    let mut counts = [SinkCounts::default(); 4];
+    let mut counts = [SinkCounts::default(); Sink::ALL.len()];
     for s in Sink::ALL {
         counts[s.index()] = ledger.counts(s);
     }

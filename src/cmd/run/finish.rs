@@ -41,6 +41,8 @@ pub struct Outcome<'a> {
     pub drain_took: Duration,
     /// How long the load ran (shorter than the scenario's duration when interrupted).
     pub load_time: Duration,
+    /// Probes written and queries run (derived and query sinks).
+    pub derived: super::derived::Report,
 }
 
 /// Builds the run data, writes the run directory, prints the verdict.
@@ -62,7 +64,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
 
     let mut sinks = BTreeMap::new();
     for &sink in &s.observe.sinks {
-        let c = o.ledger.counts(sink);
+        let mut c = o.ledger.counts(sink);
+        if let Some((_, r)) = o.derived.reads.iter().find(|(q, _)| *q == sink) {
+            // A query sink counts executions: answered, and failed.
+            c.seen = r.ok;
+            c.expected = r.ok + r.failed;
+        }
         let missing_keys = o
             .ledger
             .missing_keys(sink, MISSING_KEYS_LISTED)
@@ -71,6 +78,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
             .collect();
         let resolution_us = match sink {
             Sink::Path1 | Sink::Path2 => Some(s.observe.poll_interval.as_micros() as u64),
+            Sink::Path1View | Sink::Path2View => Some(s.derived.poll_interval.as_micros() as u64),
             _ => None,
         };
         sinks.insert(
@@ -119,6 +127,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     if failed > 0 {
         caveats.push(format!("{failed} rows failed to commit (see faults)"));
     }
+    caveats.extend(super::derived::caveats(s, &o.derived));
     for f in o.faults.iter().take(20) {
         caveats.push(format!("fault: {f}"));
     }
@@ -140,7 +149,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         }
     }
     for &sink in &s.observe.sinks {
-        let c = o.ledger.counts(sink);
+        let mut c = o.ledger.counts(sink);
+        if let Some((_, r)) = o.derived.reads.iter().find(|(q, _)| *q == sink) {
+            // A query sink counts executions: answered, and failed.
+            c.seen = r.ok;
+            c.expected = r.ok + r.failed;
+        }
         if c.superseded > 0 {
             caveats.push(format!(
                 "{sink}: {} row versions were overwritten before a poll saw them; counted as seen, no latency recorded",
