@@ -46,6 +46,7 @@ const SHORT: [&str; 4] = [
 #[test]
 fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reported() {
     let _serial = support::serial();
+    support::warm_up_pipeline();
     let out = tempfile::tempdir().unwrap();
     let o = run_scenario("derived.toml", &SHORT, out.path());
     assert_exit(&o, 0);
@@ -109,6 +110,7 @@ fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reporte
 #[test]
 fn matview_freshness_spans_path_latency_to_path_latency_plus_the_refresh_interval() {
     let _serial = support::serial();
+    support::warm_up_pipeline();
     let out = tempfile::tempdir().unwrap();
     let mut sets = SHORT.to_vec();
     sets.extend([
