@@ -50,7 +50,8 @@ fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reporte
     let out = tempfile::tempdir().unwrap();
     let o = run_scenario("derived.toml", &SHORT, out.path());
     assert_exit(&o, 0);
-    let run = only_run(out.path()).run;
+    let loaded = only_run(out.path());
+    let (run, dir) = (loaded.run, loaded.dir);
     for sink in [Sink::Path1, Sink::Path2] {
         let a = &run.sinks[&sink].accounting;
         assert_eq!(a.missing, 0, "{sink}: missing {:?}", a.missing_keys);
@@ -86,12 +87,6 @@ fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reporte
         assert_eq!(a.missing, 0, "{q}: failed executions");
         assert!(run.stats.sink_total(q).is_some(), "{q}: no latency");
     }
-    let dir = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     for key in ["path1_view", "metrics", "q_top_items"] {
