@@ -39,8 +39,7 @@ fn edited(tmp: &Path, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
         std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
     }
     let path = dir.join("summary.json");
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     edit(&mut v);
     std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
     dir
@@ -51,7 +50,15 @@ fn a_run_gated_against_itself_passes_with_a_junit_report() {
     let tmp = tempfile::tempdir().unwrap();
     let junit = tmp.path().join("gate.xml");
     let f = fixture();
-    let o = bin(&["gate", "--baseline", s(&f), "--current", s(&f), "--junit", s(&junit)]);
+    let o = bin(&[
+        "gate",
+        "--baseline",
+        s(&f),
+        "--current",
+        s(&f),
+        "--junit",
+        s(&junit),
+    ]);
     let (c, out, err) = code(&o);
     assert_eq!(c, Some(0), "{out}\n{err}");
     assert!(out.starts_with("## tpcds-bench gate · ✅ passed"), "{out}");
@@ -80,10 +87,19 @@ fn compare_shows_two_runs_and_the_two_paths() {
 
 #[test]
 fn a_missing_directory_is_bad_input() {
-    let (c, _, err) = code(&bin(&["gate", "--baseline", "/nonexistent/run", "--current", s(&fixture())]));
+    let (c, _, err) = code(&bin(&[
+        "gate",
+        "--baseline",
+        "/nonexistent/run",
+        "--current",
+        s(&fixture()),
+    ]));
     assert_eq!(c, Some(2), "{err}");
     assert!(err.contains("/nonexistent/run/summary.json"), "{err}");
-    assert!(err.contains("pass a run directory written by `tpcds-bench run`"), "{err}");
+    assert!(
+        err.contains("pass a run directory written by `tpcds-bench run`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -114,7 +130,11 @@ fn a_mismatched_fingerprint_is_refused_unless_forced() {
     let mut forced = args.to_vec();
     forced.push("--force");
     let (c, out, err) = code(&bin(&forced));
-    assert_eq!(c, Some(0), "same latencies, only the label differs: {out}\n{err}");
+    assert_eq!(
+        c,
+        Some(0),
+        "same latencies, only the label differs: {out}\n{err}"
+    );
     assert!(out.contains("Compared with `--force`"), "{out}");
     assert!(out.contains("buffer-flush.interval"), "{out}");
 }
@@ -128,7 +148,14 @@ fn bad_flags_are_bad_input() {
         ("--min-relative=-1", "≥ 0"),
         ("--block-seconds=0", "at least 1"),
     ] {
-        let (c, _, err) = code(&bin(&["gate", "--baseline", s(&f), "--current", s(&f), flag]));
+        let (c, _, err) = code(&bin(&[
+            "gate",
+            "--baseline",
+            s(&f),
+            "--current",
+            s(&f),
+            flag,
+        ]));
         assert_eq!(c, Some(2), "{flag}: {err}");
         assert!(err.contains(says), "{flag}: {err}");
     }

@@ -46,7 +46,11 @@ fn run(out: &Path, name: &str) -> PathBuf {
 
 /// A warm-up run after a (re)start; its results are not used.
 fn warm(out: &Path, name: &str) {
-    let o = run_scenario("quickstart.toml", &["duration=10s", "warmup=0s"], &out.join(name));
+    let o = run_scenario(
+        "quickstart.toml",
+        &["duration=10s", "warmup=0s"],
+        &out.join(name),
+    );
     assert!(o.status.code().is_some(), "warm-up run was killed");
 }
 

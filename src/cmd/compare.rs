@@ -18,7 +18,8 @@ const QUANTILES: [f64; 2] = [0.50, 0.99];
 
 /// Loads a run directory; an unreadable or corrupt one is bad input.
 pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
-    load_run(dir).map_err(|e: ReportError| Classified::new(Exit::from_code(e.exit_code()), e).into())
+    load_run(dir)
+        .map_err(|e: ReportError| Classified::new(Exit::from_code(e.exit_code()), e).into())
 }
 
 /// Validated interval settings for `quantile`.
@@ -26,17 +27,26 @@ pub fn options(args: &BootstrapArgs, quantile: f64) -> anyhow::Result<BootstrapO
     if !(args.confidence > 0.0 && args.confidence < 1.0) {
         return fail(
             Exit::BadInput,
-            anyhow::anyhow!("--confidence {}: must be between 0 and 1, e.g. 0.95", args.confidence),
+            anyhow::anyhow!(
+                "--confidence {}: must be between 0 and 1, e.g. 0.95",
+                args.confidence
+            ),
         );
     }
     if args.replicates < 100 {
         return fail(
             Exit::BadInput,
-            anyhow::anyhow!("--replicates {}: must be at least 100 (default 2000)", args.replicates),
+            anyhow::anyhow!(
+                "--replicates {}: must be at least 100 (default 2000)",
+                args.replicates
+            ),
         );
     }
     if args.block_seconds == Some(0) {
-        return fail(Exit::BadInput, anyhow::anyhow!("--block-seconds 0: must be at least 1"));
+        return fail(
+            Exit::BadInput,
+            anyhow::anyhow!("--block-seconds 0: must be at least 1"),
+        );
     }
     Ok(BootstrapOptions {
         quantile,
@@ -85,7 +95,10 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<Exit> {
                 .into_iter()
                 .map(|sink| SinkRow {
                     sink,
-                    changes: opts.iter().map(|o| run_change(&a.run, &b.run, sink, o)).collect(),
+                    changes: opts
+                        .iter()
+                        .map(|o| run_change(&a.run, &b.run, sink, o))
+                        .collect(),
                 })
                 .collect();
             compare_runs(

@@ -30,13 +30,19 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     if !(args.min_relative >= 0.0 && args.min_relative.is_finite()) {
         return fail(
             Exit::BadInput,
-            anyhow::anyhow!("--min-relative {}: must be a fraction ≥ 0, e.g. 0.25", args.min_relative),
+            anyhow::anyhow!(
+                "--min-relative {}: must be a fraction ≥ 0, e.g. 0.25",
+                args.min_relative
+            ),
         );
     }
     if !(args.min_absolute_ms >= 0.0 && args.min_absolute_ms.is_finite()) {
         return fail(
             Exit::BadInput,
-            anyhow::anyhow!("--min-absolute-ms {}: must be ≥ 0, e.g. 20", args.min_absolute_ms),
+            anyhow::anyhow!(
+                "--min-absolute-ms {}: must be ≥ 0, e.g. 20",
+                args.min_absolute_ms
+            ),
         );
     }
     let base = load(&args.baseline)?;
@@ -71,7 +77,12 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
         .collect();
     let slo: Slo = match cur.run.resolved_scenario.get("slo") {
         Some(v) => serde_json::from_value(v.clone())
-            .with_context(|| format!("{}: summary.json has an unreadable slo", args.current.display()))
+            .with_context(|| {
+                format!(
+                    "{}: summary.json has an unreadable slo",
+                    args.current.display()
+                )
+            })
             .map_err(|e| crate::exit::Classified::new(Exit::BadInput, e))?,
         None => Slo::default(),
     };
@@ -80,10 +91,15 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     let mut notes = Vec::new();
     for (what, r) in [("baseline", &base), ("current", &cur)] {
         if r.run.interrupted {
-            notes.push(format!("the {what} run was interrupted: it measured a shorter time"));
+            notes.push(format!(
+                "the {what} run was interrupted: it measured a shorter time"
+            ));
         }
     }
-    let (b, c) = (args.baseline.display().to_string(), args.current.display().to_string());
+    let (b, c) = (
+        args.baseline.display().to_string(),
+        args.current.display().to_string(),
+    );
     let report = GateReport {
         baseline: &b,
         current: &c,
@@ -97,5 +113,9 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     if let Some(path) = &args.junit {
         write_atomic(path, &junit::render("tpcds-bench gate", &sinks, &slos))?;
     }
-    Ok(if report.failed() { Exit::Breach } else { Exit::Ok })
+    Ok(if report.failed() {
+        Exit::Breach
+    } else {
+        Exit::Ok
+    })
 }

@@ -101,9 +101,20 @@ mod tests {
             passed: true,
         }];
         let x = render("gate & co", &sinks, &slos);
-        assert!(x.contains("name=\"gate &amp; co\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""), "{x}");
-        assert!(x.contains("<failure message=\"p99 +900 ms &lt;worse&gt;\">"), "{x}");
-        assert!(x.contains("classname=\"tpcds-bench.slo\" name=\"path2 p99\""), "{x}");
+        assert!(
+            x.contains(
+                "name=\"gate &amp; co\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""
+            ),
+            "{x}"
+        );
+        assert!(
+            x.contains("<failure message=\"p99 +900 ms &lt;worse&gt;\">"),
+            "{x}"
+        );
+        assert!(
+            x.contains("classname=\"tpcds-bench.slo\" name=\"path2 p99\""),
+            "{x}"
+        );
         assert_eq!(x.matches("<testcase ").count(), 3);
     }
 }

@@ -18,7 +18,6 @@ use crate::model::Sink;
 use crate::report::{fmt_latency, RunData};
 use crate::stats::{new_histogram, Hist, Series};
 
-
 /// The 1-second end-to-end histograms of `sink` (all ops merged), from the
 /// end of warmup to the last second that saw a sample; seconds without
 /// samples are kept (empty), so blocks stay consecutive in time.

@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 
 use super::fingerprint::Difference;
+use super::fmt_delta;
 use super::slo::Objective;
 use super::stats::Change;
 use super::verdict::{quantile_label, Floors, Outcome, SinkVerdict};
-use super::fmt_delta;
 use crate::model::Sink;
 use crate::report::fmt_latency;
 
@@ -31,7 +31,12 @@ fn change_cells(c: &Change) -> [String; 5] {
         fmt_latency(c.current_us),
         fmt_delta(c.diff_us),
         format!("{} … {}", fmt_delta(c.diff_ci.0), fmt_delta(c.diff_ci.1)),
-        format!("{} ({} … {})", pct(c.ratio), pct(c.ratio_ci.0), pct(c.ratio_ci.1)),
+        format!(
+            "{} ({} … {})",
+            pct(c.ratio),
+            pct(c.ratio_ci.0),
+            pct(c.ratio_ci.1)
+        ),
     ]
 }
 
@@ -86,7 +91,10 @@ fn row(out: &mut String, first: &str, q: f64, c: &Option<Change>) {
             );
         }
         None => {
-            let _ = writeln!(out, "| {first} | {label} | – | – | – | no samples | – | – |");
+            let _ = writeln!(
+                out,
+                "| {first} | {label} | – | – | – | no samples | – | – |"
+            );
         }
     }
 }
@@ -166,7 +174,11 @@ impl GateReport<'_> {
 
 /// The gate's Markdown verdict.
 pub fn gate(r: &GateReport) -> String {
-    let verdict = if r.failed() { "❌ failed" } else { "✅ passed" };
+    let verdict = if r.failed() {
+        "❌ failed"
+    } else {
+        "✅ passed"
+    };
     let mut out = format!(
         "## tpcds-bench gate · {verdict}\n\nBaseline `{}` → current `{}`. A sink fails when the \
          interval of its p99 change excludes zero **and** the change exceeds {:.0} % and the \
@@ -176,7 +188,9 @@ pub fn gate(r: &GateReport) -> String {
         r.floors.relative * 100.0,
         fmt_latency(r.floors.absolute_us)
     );
-    out.push_str("| sink | baseline p99 | current p99 | Δ | 95 % CI of Δ | ratio (CI) | floor | verdict |\n");
+    out.push_str(
+        "| sink | baseline p99 | current p99 | Δ | 95 % CI of Δ | ratio (CI) | floor | verdict |\n",
+    );
     out.push_str("|---|---:|---:|---:|---|---|---:|---|\n");
     for v in r.sinks {
         let mark = match v.outcome {
@@ -202,7 +216,11 @@ pub fn gate(r: &GateReport) -> String {
             v.outcome.reason()
         );
     }
-    let _ = writeln!(out, "\n{}", method(r.sinks.iter().filter_map(|v| v.change.as_ref()), false));
+    let _ = writeln!(
+        out,
+        "\n{}",
+        method(r.sinks.iter().filter_map(|v| v.change.as_ref()), false)
+    );
     if !r.slos.is_empty() {
         out.push_str("\nSLOs of the current run:\n\n");
         for o in r.slos {

@@ -132,7 +132,10 @@ mod tests {
         );
         let passed: Vec<_> = os.iter().map(|o| o.passed).collect();
         assert_eq!(passed, [false, false, true, true]);
-        assert_eq!(os[0].detail, "kafka p99: no latency measured (limit 100 ms)");
+        assert_eq!(
+            os[0].detail,
+            "kafka p99: no latency measured (limit 100 ms)"
+        );
         assert_eq!(os[1].detail, "kafka: 3 rows missing > max_missing 0");
     }
 }

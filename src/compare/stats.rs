@@ -94,7 +94,10 @@ impl Compact {
         let mut values: Vec<u64> = sides
             .iter()
             .flat_map(|s| s.iter())
-            .flat_map(|h| h.iter_recorded().map(|v| h.highest_equivalent(v.value_iterated_to())))
+            .flat_map(|h| {
+                h.iter_recorded()
+                    .map(|v| h.highest_equivalent(v.value_iterated_to()))
+            })
             .collect();
         values.sort_unstable();
         values.dedup();
@@ -253,7 +256,12 @@ pub fn paired_change(a: &[Hist], b: &[Hist], opts: &BootstrapOptions) -> Option<
     bootstrap(a, b, opts, Pairing::BySecond)
 }
 
-fn bootstrap(base: &[Hist], cur: &[Hist], opts: &BootstrapOptions, pairing: Pairing) -> Option<Change> {
+fn bootstrap(
+    base: &[Hist],
+    cur: &[Hist],
+    opts: &BootstrapOptions,
+    pairing: Pairing,
+) -> Option<Change> {
     let compact = Compact::new(&[base, cur]);
     let mut counts = vec![0u64; compact.values.len()];
     let all = |n: usize| (0..n).collect::<Vec<_>>();

@@ -72,7 +72,9 @@ pub fn judge(
             let rel_floor = floors.relative * c.baseline_us as f64;
             let ci = format!("{} … {}", ms(c.diff_ci.0), ms(c.diff_ci.1));
             if !c.significantly_slower() {
-                Outcome::Pass(format!("interval of the change [{ci}] includes zero or is faster"))
+                Outcome::Pass(format!(
+                    "interval of the change [{ci}] includes zero or is faster"
+                ))
             } else if c.diff_us <= absolute_floor_us as f64 {
                 Outcome::Pass(format!(
                     "significant but {} ≤ absolute floor {}",

@@ -247,11 +247,12 @@ fn evaluate_slo(
     sinks: &BTreeMap<Sink, SinkRun>,
     achieved_ratio: f64,
 ) -> SloVerdict {
-    let breaches: Vec<String> = crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio)
-        .into_iter()
-        .filter(|o| !o.passed)
-        .map(|o| o.detail)
-        .collect();
+    let breaches: Vec<String> =
+        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio)
+            .into_iter()
+            .filter(|o| !o.passed)
+            .map(|o| o.detail)
+            .collect();
     SloVerdict {
         passed: breaches.is_empty(),
         breaches,

@@ -58,7 +58,10 @@ fn a_fifty_percent_slowdown_is_detected() {
 fn same_seed_same_interval() {
     let base = run(4, 30, 50, 0.5, 1.0);
     let cur = run(5, 30, 50, 0.5, 1.0);
-    assert_eq!(change(&base, &cur, &opts(200)), change(&base, &cur, &opts(200)));
+    assert_eq!(
+        change(&base, &cur, &opts(200)),
+        change(&base, &cur, &opts(200))
+    );
 }
 
 #[test]
@@ -100,7 +103,10 @@ fn interval_covers_zero_on_autocorrelated_runs_of_one_process() {
     }
     assert!(covered >= 34, "covered {covered}/{trials}");
     // Resampling single seconds ignores the dependence and covers less often.
-    assert!(iid_covered <= covered, "iid {iid_covered} vs block {covered}");
+    assert!(
+        iid_covered <= covered,
+        "iid {iid_covered} vs block {covered}"
+    );
 }
 
 #[test]
@@ -122,7 +128,10 @@ fn pairing_by_second_cancels_shared_noise() {
     let unpaired = change(&a, &b, &opts(300)).unwrap();
     let width = |c: &Change| c.diff_ci.1 - c.diff_ci.0;
     assert!(paired.significantly_slower(), "{paired:?}");
-    assert!(width(&paired) < width(&unpaired) / 2.0, "{paired:?} vs {unpaired:?}");
+    assert!(
+        width(&paired) < width(&unpaired) / 2.0,
+        "{paired:?} vs {unpaired:?}"
+    );
 }
 
 proptest::proptest! {

@@ -90,10 +90,16 @@ struct ExecutionConfig {
 /// interval and max rows, checkpoint interval, delivery guarantee, linger, CDC
 /// poll interval) as `pipeline.global-job-parameters`, which
 /// `GET /jobs/<id>/config` returns. Jobs that disagree on a name list every value.
-async fn job_settings(base_url: &str, jobs: &[FlinkJob], timeout: Duration, report: &mut TargetReport) {
+async fn job_settings(
+    base_url: &str,
+    jobs: &[FlinkJob],
+    timeout: Duration,
+    report: &mut TargetReport,
+) {
     let mut settings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for job in jobs.iter().filter(|j| j.state == "RUNNING") {
-        let Ok((200, body)) = get(base_url, &format!("/jobs/{}/config", job.jid), timeout).await else {
+        let Ok((200, body)) = get(base_url, &format!("/jobs/{}/config", job.jid), timeout).await
+        else {
             continue;
         };
         if let Ok(c) = serde_json::from_slice::<JobConfig>(&body) {
