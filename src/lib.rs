@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod compare;
 pub mod derived;
 pub mod dist;
 pub mod exit;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::url::TargetUrl;
 use crate::dist::{CountRange, KeyDist, LagDist};
@@ -300,8 +300,10 @@ pub struct Derived {
     pub reads_schema: String,
 }
 
-/// Pass/fail gates; any breach makes the run exit 1.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Pass/fail gates; any breach makes the run exit 1. Deserializable so `gate`
+/// can read the SLOs back from a run's `summary.json`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Slo {
     /// Upper bound on p99 latency per sink, milliseconds.
     pub p99_ms: SinkLimits,
@@ -318,7 +320,8 @@ pub struct Slo {
 }
 
 /// An optional millisecond limit per sink.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SinkLimits {
     /// Limit for [`Sink::Binlog`].
     #[serde(skip_serializing_if = "Option::is_none")]

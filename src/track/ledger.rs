@@ -60,6 +60,9 @@ pub enum MatchOutcome {
         server_arrival: Option<StampMicros>,
         /// When the harness saw it.
         seen_at: Instant,
+        /// When this sighting completes the row's pair at path 1 and path 2:
+        /// path 2's latency − path 1's (µs), the per-row paired difference.
+        paths_delta_us: Option<i64>,
     },
     /// A repeat of a version already seen.
     Duplicate,
@@ -81,6 +84,21 @@ struct Version {
     expect: u16,
     /// When every enabled sink had seen it (for pruning).
     done_at: Option<Instant>,
+    /// Latency (µs, saturating) at path 1 and path 2 once seen there;
+    /// [`UNSEEN`] before. Kept for the per-row path 2 − path 1 difference.
+    path_us: [u32; 2],
+}
+
+/// [`Version::path_us`] of a path that has not seen the version.
+const UNSEEN: u32 = u32::MAX;
+
+/// The slot of a path in [`Version::path_us`].
+fn path_slot(sink: Sink) -> Option<usize> {
+    match sink {
+        Sink::Path1 => Some(0),
+        Sink::Path2 => Some(1),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Default)]
@@ -167,6 +185,7 @@ impl Ledger {
             seen: 0,
             expect,
             done_at: None,
+            path_us: [UNSEEN; 2],
         };
         let entry = self.entries.entry(row.key).or_default();
         match entry.versions.iter_mut().find(|slot| slot.is_none()) {
@@ -238,6 +257,11 @@ impl Ledger {
                 counts.before_ack += 1;
                 Duration::ZERO
             });
+        let paths_delta_us = path_slot(obs.sink).and_then(|slot| {
+            v.path_us[slot] = u32::try_from(latency.as_micros()).unwrap_or(UNSEEN - 1);
+            let other = v.path_us[1 - slot];
+            (other != UNSEEN).then(|| i64::from(v.path_us[1]) - i64::from(v.path_us[0]))
+        });
         let outcome = MatchOutcome::Seen {
             key: obs.key,
             sink: obs.sink,
@@ -246,6 +270,7 @@ impl Ledger {
             stamp: v.stamp,
             server_arrival: obs.server_arrival,
             seen_at: obs.seen_at,
+            paths_delta_us,
         };
         // Only a polled sink can legitimately skip a version; a changelog shows
         // every one, so a skipped version there stays missing.
@@ -645,5 +670,47 @@ mod tests {
         l.prune(t0 + Duration::from_secs(6), Duration::from_secs(10));
         assert_eq!(l.tracked_rows(), 1, "row 2 is still in flight");
         assert_eq!(l.counts(Sink::Kafka).missing(), 1);
+    }
+
+    fn delta(o: MatchOutcome) -> Option<i64> {
+        match o {
+            MatchOutcome::Seen { paths_delta_us, .. } => paths_delta_us,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_row_seen_on_both_paths_yields_its_signed_difference_once() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut l = Ledger::new(&[Sink::Kafka, Sink::Path1, Sink::Path2]);
+        l.commit(&batch(t0, &[ins(1, 1), ins(2, 2)]));
+        // Row 1: path 1 first (120 ms), then path 2 (150 ms): +30 ms.
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path1, 1, OpKind::Insert, Some(1), t0 + ms(120)))),
+            None
+        );
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(1), t0 + ms(40)))),
+            None
+        );
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path2, 1, OpKind::Insert, Some(1), t0 + ms(150)))),
+            Some(30_000)
+        );
+        // Row 2: path 2 first: a negative difference, whichever path completes the pair.
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path2, 2, OpKind::Insert, Some(2), t0 + ms(90)))),
+            None
+        );
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path1, 2, OpKind::Insert, Some(2), t0 + ms(100)))),
+            Some(-10_000)
+        );
+        // A duplicate at path 1 does not pair again.
+        assert_eq!(
+            l.observe(&obs(Sink::Path1, 2, OpKind::Insert, Some(2), t0 + ms(300))),
+            MatchOutcome::Duplicate
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::observe::ObserverStats;
 use crate::plan::Plan;
 use crate::report::{write_run_dir, RunData, SinkAccounting, SinkRun, SloVerdict};
 use crate::scenario::Scenario;
-use crate::stats::{LatencySummary, RunStats};
+use crate::stats::RunStats;
 use crate::track::Ledger;
 
 /// How many missing keys a report lists per sink.
@@ -261,49 +261,12 @@ fn evaluate_slo(
     sinks: &BTreeMap<Sink, SinkRun>,
     achieved_ratio: f64,
 ) -> SloVerdict {
-    let mut breaches = Vec::new();
-    for (&sink, run) in sinks {
-        let lat = LatencySummary::from_option(stats.sink_total(sink).as_ref());
-        let checks = [
-            ("p99", s.slo.p99_ms.get(sink), lat.p99),
-            ("p50", s.slo.p50_ms.get(sink), lat.p50),
-        ];
-        for (name, limit, value) in checks {
-            if let Some(limit_ms) = limit {
-                if lat.is_empty() {
-                    breaches.push(format!(
-                        "{sink} {name}: no latency measured (limit {limit_ms} ms)"
-                    ));
-                } else if value as f64 > limit_ms * 1000.0 {
-                    breaches.push(format!(
-                        "{sink} {name} = {:.1} ms > {limit_ms} ms",
-                        value as f64 / 1000.0
-                    ));
-                }
-            }
-        }
-        if run.accounting.missing > s.slo.max_missing {
-            breaches.push(format!(
-                "{sink}: {} rows missing > max_missing {}",
-                run.accounting.missing, s.slo.max_missing
-            ));
-        }
-        if let Some(max) = s.slo.max_duplicates {
-            if run.accounting.duplicates > max {
-                breaches.push(format!(
-                    "{sink}: {} duplicates > max_duplicates {max}",
-                    run.accounting.duplicates
-                ));
-            }
-        }
-    }
-    if let Some(min) = s.slo.min_achieved_ratio {
-        if achieved_ratio < min {
-            breaches.push(format!(
-                "achieved/target rate = {achieved_ratio:.3} < min_achieved_ratio {min}"
-            ));
-        }
-    }
+    let breaches: Vec<String> =
+        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio)
+            .into_iter()
+            .filter(|o| !o.passed)
+            .map(|o| o.detail)
+            .collect();
     SloVerdict {
         passed: breaches.is_empty(),
         breaches,
