@@ -83,6 +83,10 @@ fn compare_shows_two_runs_and_the_two_paths() {
     assert_eq!(c, Some(0), "{err}");
     assert!(out.contains("path 1 vs path 2"), "{out}");
     assert!(out.contains("paired"), "{out}");
+    // The fixture records per-row pairs: the signed difference table is there.
+    assert!(out.contains("### Paired per row"), "{out}");
+    assert!(out.contains("| p50 | "), "{out}");
+    assert!(out.contains("rows seen on both paths"), "{out}");
 }
 
 #[test]

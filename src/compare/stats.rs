@@ -243,10 +243,7 @@ pub fn block_length(seconds: &[Hist]) -> usize {
         .collect();
     let counts: Vec<f64> = seconds.iter().map(|h| h.len() as f64).collect();
     let tau = autocorrelation_time(&p99).max(autocorrelation_time(&counts));
-    floor
-        .max((2.0 * tau).ceil() as usize)
-        .min(n / 2)
-        .max(1)
+    floor.max((2.0 * tau).ceil() as usize).min(n / 2).max(1)
 }
 
 /// Draws `n` indices of a circular block bootstrap with blocks of `len`.
@@ -409,7 +406,7 @@ fn bootstrap(
             continue;
         };
         diffs.push(c as f64 - b as f64);
-        ratios.push(c as f64 / (b as f64).max(1.0));
+        ratios.push((c as f64).max(1.0).ln() - (b as f64).max(1.0).ln());
     }
     if diffs.is_empty() {
         return None;
@@ -421,14 +418,17 @@ fn bootstrap(
         Pairing::BySecond => blocks(base.len()) - 1.0,
     };
     let diff_us = c0 as f64 - b0 as f64;
-    let ratio = c0 as f64 / (b0 as f64).max(1.0);
+    let ratio = (c0 as f64).max(1.0) / (b0 as f64).max(1.0);
+    // The ratio's interval is made on the log scale (replicates hold log
+    // ratios), so it stays positive and symmetric in relative terms.
+    let log_ci = t_interval(ratio.ln(), &ratios, opts.confidence, df);
     Some(Change {
         baseline_us: b0,
         current_us: c0,
         diff_us,
         diff_ci: t_interval(diff_us, &diffs, opts.confidence, df),
         ratio,
-        ratio_ci: t_interval(ratio, &ratios, opts.confidence, df),
+        ratio_ci: (log_ci.0.exp(), log_ci.1.exp()),
         block_len,
         seconds: (base.len(), cur.len()),
         samples: (samples(base), samples(cur)),
