@@ -177,9 +177,9 @@ class Checker:
         re_ = self.env("matview-refresher")
         self.check("matview-refresher = native", (re_.get("WAREHOUSE_HOST"), str(re_.get("WAREHOUSE_PORT")),
                    re_.get("WAREHOUSE_USER"), re_.get("WAREHOUSE_PASSWORD"), re_.get("WAREHOUSE_DATABASE"),
-                   env_default(re_.get("MATVIEW_REFRESH_INTERVAL"))) == ("warehouse", lib["WAREHOUSE_PORT"],
-                   lib["WAREHOUSE_USER"], lib["WAREHOUSE_PASSWORD"], lib["WAREHOUSE_DATABASE"],
-                   lib["MATVIEW_REFRESH_INTERVAL"]), re_)
+                   env_default(re_.get("MATVIEW_REFRESH_INTERVAL")), env_default(re_.get("MATVIEW_REFRESH_ALWAYS"))) ==
+                   ("warehouse", lib["WAREHOUSE_PORT"], lib["WAREHOUSE_USER"], lib["WAREHOUSE_PASSWORD"],
+                    lib["WAREHOUSE_DATABASE"], lib["MATVIEW_REFRESH_INTERVAL"], lib["MATVIEW_REFRESH_ALWAYS"]), re_)
         self.check("matview-refresher runs warehouse-init/refresh.sh",
                    self.svc("matview-refresher").get("entrypoint") == ["/warehouse-init/refresh.sh"]
                    and (self.root / "warehouse-init" / "refresh.sh").exists())

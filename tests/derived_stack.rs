@@ -100,6 +100,30 @@ fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reporte
         csv.contains("path2_view") && csv.contains("q_store_returns"),
         "{csv}"
     );
+    // compare and gate treat derived sinks like any other: a run gated
+    // against itself passes, with a row per derived sink.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))
+        .arg("gate")
+        .arg("--baseline")
+        .arg(&dir)
+        .arg("--current")
+        .arg(&dir)
+        .output()
+        .expect("the binary runs");
+    assert_exit(&o, 0);
+    let md = String::from_utf8_lossy(&o.stdout);
+    for sink in [
+        "path1_view",
+        "path2_view",
+        "metrics",
+        "q_store_returns",
+        "q_top_items",
+    ] {
+        assert!(
+            md.contains(&format!("| {sink} |")),
+            "gate row for {sink}:\n{md}"
+        );
+    }
 }
 
 #[test]

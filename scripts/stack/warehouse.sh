@@ -65,20 +65,21 @@ EOF
 
 # refresher_up: the materialized views' scheduler (warehouse-init/refresh.sh),
 # a process of the stack like the servers, logging to logs/refresher.log.
-# Restarted when MATVIEW_REFRESH_INTERVAL differs from the running one's.
+# Restarted when MATVIEW_REFRESH_INTERVAL or MATVIEW_REFRESH_ALWAYS differs
+# from the running one's.
 refresher_up() {
-  local running
+  local running want="$MATVIEW_REFRESH_INTERVAL always=$MATVIEW_REFRESH_ALWAYS"
   if is_running refresher; then
     running=$(cat "$PID_DIR/refresher.interval" 2>/dev/null)
-    if [ "$running" = "$MATVIEW_REFRESH_INTERVAL" ]; then
-      log "refresher: already running (pid $(pid_of refresher)), every ${running}s"
+    if [ "$running" = "$want" ]; then
+      log "refresher: already running (pid $(pid_of refresher)), every ${MATVIEW_REFRESH_INTERVAL}s"
       return 0
     fi
     stop_component refresher 5
   fi
   spawn refresher "$STACK_ROOT/warehouse-init/refresh.sh"
-  echo "$MATVIEW_REFRESH_INTERVAL" >"$PID_DIR/refresher.interval"
-  ok "refresher: materialized views refreshed every ${MATVIEW_REFRESH_INTERVAL}s (pid $(pid_of refresher))"
+  echo "$want" >"$PID_DIR/refresher.interval"
+  ok "refresher: materialized views refreshed every ${MATVIEW_REFRESH_INTERVAL}s while a derived reader is connected (MATVIEW_REFRESH_ALWAYS=$MATVIEW_REFRESH_ALWAYS; pid $(pid_of refresher))"
 }
 refresher_down() { stop_component refresher 5; }
 

@@ -16,7 +16,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::{Probe, ProbeBoard, PROBE_STORE};
 use crate::model::{Observation, OpKind, Sink};
-use crate::observe::warehouse::WarehouseConn;
+use crate::observe::warehouse::{WarehouseConn, DERIVED_READER};
 use crate::observe::{ObserveError, ObserverStats};
 
 /// What a view observer needs.
@@ -42,7 +42,8 @@ pub struct ViewObserver {
 impl ViewObserver {
     /// Connects and checks that the relation exists and has the expected columns.
     pub async fn start(cfg: ViewConfig, board: ProbeBoard) -> Result<Self, ObserveError> {
-        let conn = WarehouseConn::connect(&cfg.url, Duration::from_secs(10)).await?;
+        let conn =
+            WarehouseConn::connect_as(&cfg.url, Duration::from_secs(10), DERIVED_READER).await?;
         let sql = format!(
             "SELECT store_sk, date_sk, sales FROM {} WHERE store_sk = -1 LIMIT 1",
             cfg.relation

@@ -35,7 +35,7 @@ use super::{ObserveError, ObserverStats};
 use crate::model::{Observation, Sink};
 
 pub use changes::ChangeWatch;
-pub use conn::{WarehouseConn, WarehouseInfo, WarehouseKind};
+pub use conn::{WarehouseConn, WarehouseInfo, WarehouseKind, DERIVED_READER};
 
 /// What a warehouse poller needs.
 #[derive(Debug, Clone)]
