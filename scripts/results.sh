@@ -88,7 +88,7 @@ settings() {
 {
   echo "# tpcds-bench results, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, shared with other stacks and builds while this ran."
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load average before the runs $(cut -d' ' -f1-3 /proc/loadavg) (the stack itself idles at ~0.3-0.5)."
   settings | sed 's/^/- /'
   echo
 } >"$MD"
