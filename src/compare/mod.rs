@@ -64,12 +64,24 @@ pub fn run_change(
 /// The change of one percentile from path 1 to path 2 within `run`, paired by
 /// second (the same rows travel both paths in the same seconds).
 pub fn paths_change(run: &RunData, opts: &stats::BootstrapOptions) -> Option<stats::Change> {
-    let mut a = sink_seconds(run, Sink::Path1);
-    let mut b = sink_seconds(run, Sink::Path2);
+    let (a, b) = aligned_seconds(
+        run,
+        &Series::sink_ops(Sink::Path1),
+        &Series::sink_ops(Sink::Path2),
+    );
+    stats::paired_change(&a, &b, opts)
+}
+
+/// [`series_seconds`] of `a` and of `b` in one run, padded with empty seconds
+/// to the same length: both start at the end of warmup, so index i is the
+/// same second on both sides.
+fn aligned_seconds(run: &RunData, a: &[Series], b: &[Series]) -> (Vec<Hist>, Vec<Hist>) {
+    let mut a = series_seconds(run, a);
+    let mut b = series_seconds(run, b);
     let n = a.len().max(b.len());
     a.resize_with(n, new_histogram);
     b.resize_with(n, new_histogram);
-    stats::paired_change(&a, &b, opts)
+    (a, b)
 }
 
 /// Percentiles of the per-row difference path 2 − path 1 within `run` (each
@@ -80,11 +92,11 @@ pub fn row_deltas(
     quantiles: &[f64],
     opts: &stats::BootstrapOptions,
 ) -> Option<stats::RowDeltas> {
-    let mut later = series_seconds(run, &[Series::PathsDelta(DeltaSign::Path2Later)]);
-    let mut earlier = series_seconds(run, &[Series::PathsDelta(DeltaSign::Path2Earlier)]);
-    let n = later.len().max(earlier.len());
-    later.resize_with(n, new_histogram);
-    earlier.resize_with(n, new_histogram);
+    let (later, earlier) = aligned_seconds(
+        run,
+        &[Series::PathsDelta(DeltaSign::Path2Later)],
+        &[Series::PathsDelta(DeltaSign::Path2Earlier)],
+    );
     stats::row_deltas(&later, &earlier, quantiles, opts)
 }
 

@@ -91,17 +91,27 @@ impl std::fmt::Debug for WarehouseConn {
 
 impl WarehouseConn {
     /// Connects (within `timeout`) and detects the server kind.
+    /// The session's `application_name` is the URL's, else `tpcds-bench`.
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, ObserveError> {
-        Self::connect_as(url, timeout, "tpcds-bench").await
+        Self::open(url, timeout, None).await
     }
 
     /// Like [`WarehouseConn::connect`], naming the session `application_name`
-    /// (what `pg_stat_activity` shows; the stack's matview refresher looks for
-    /// [`DERIVED_READER`] sessions).
+    /// even when the URL names it otherwise (what `pg_stat_activity` shows; the
+    /// stack's matview refresher looks for [`DERIVED_READER`] sessions, so the
+    /// name is a signal, not a label).
     pub async fn connect_as(
         url: &str,
         timeout: Duration,
         application_name: &str,
+    ) -> Result<Self, ObserveError> {
+        Self::open(url, timeout, Some(application_name)).await
+    }
+
+    async fn open(
+        url: &str,
+        timeout: Duration,
+        application_name: Option<&str>,
     ) -> Result<Self, ObserveError> {
         let target = redact_url(url);
         let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
@@ -111,8 +121,14 @@ impl WarehouseConn {
                 "use postgres://user:password@host:port/database",
             )
         })?;
-        if config.get_application_name().is_none() {
-            config.application_name(application_name);
+        match application_name {
+            Some(name) => {
+                config.application_name(name);
+            }
+            None if config.get_application_name().is_none() => {
+                config.application_name("tpcds-bench");
+            }
+            None => {}
         }
         let (client, connection) = tokio::time::timeout(timeout, config.connect(NoTls))
             .await
