@@ -12,6 +12,11 @@ CREATE DATABASE IF NOT EXISTS kafka_to_cloudberry;
 USE kafka_to_cloudberry;
 
 SET 'pipeline.name' = 'tpcds-kafka-to-cloudberry';
+-- The settings that set this job's latency floor, declared as job parameters
+-- from the same variables the statements below use, so the harness reads
+-- them back from the running job (GET /jobs/<id>/config, user-config) into
+-- each run directory, and `tpcds-bench gate` refuses runs whose settings differ.
+SET 'pipeline.global-job-parameters' = 'checkpoint.interval:${CHECKPOINT_INTERVAL},path1.sink.buffer-flush.interval:${PATH1_JDBC_FLUSH_INTERVAL},path1.sink.buffer-flush.max-rows:${PATH1_JDBC_FLUSH_MAX_ROWS}';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- The JDBC sink also flushes its buffer on every checkpoint; the flush
 -- interval below is what bounds latency when it is shorter.

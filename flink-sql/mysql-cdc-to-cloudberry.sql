@@ -11,6 +11,11 @@ CREATE DATABASE IF NOT EXISTS cdc_to_cloudberry;
 USE cdc_to_cloudberry;
 
 SET 'pipeline.name' = 'tpcds-mysql-cdc-to-cloudberry';
+-- The settings that set this job's latency floor, declared as job parameters
+-- from the same variables the statements below use, so the harness reads
+-- them back from the running job (GET /jobs/<id>/config, user-config) into
+-- each run directory, and `tpcds-bench gate` refuses runs whose settings differ.
+SET 'pipeline.global-job-parameters' = 'checkpoint.interval:${CHECKPOINT_INTERVAL},cdc.debezium.poll.interval.ms:${CDC_POLL_INTERVAL_MS},path2.sink.buffer-flush.interval:${PATH2_JDBC_FLUSH_INTERVAL},path2.sink.buffer-flush.max-rows:${PATH2_JDBC_FLUSH_MAX_ROWS}';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- Commits the CDC source's binlog offset; the JDBC sink also flushes on each
 -- checkpoint (its flush interval below bounds latency when shorter).

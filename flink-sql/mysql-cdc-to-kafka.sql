@@ -13,6 +13,11 @@ CREATE DATABASE IF NOT EXISTS cdc_to_kafka;
 USE cdc_to_kafka;
 
 SET 'pipeline.name' = 'tpcds-mysql-cdc-to-kafka';
+-- The settings that set this job's latency floor, declared as job parameters
+-- from the same variables the statements below use, so the harness reads
+-- them back from the running job (GET /jobs/<id>/config, user-config) into
+-- each run directory, and `tpcds-bench gate` refuses runs whose settings differ.
+SET 'pipeline.global-job-parameters' = 'checkpoint.interval:${CHECKPOINT_INTERVAL},cdc.debezium.poll.interval.ms:${CDC_POLL_INTERVAL_MS},kafka.sink.delivery-guarantee:${KAFKA_DELIVERY_GUARANTEE},kafka.properties.linger.ms:${KAFKA_LINGER_MS}';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- Checkpoints commit the CDC source's binlog offset and flush the Kafka
 -- producer; with the at-least-once guarantee below, records are visible in

@@ -18,6 +18,8 @@ USE streaming_analytics;
 SET 'pipeline.name' = 'tpcds-streaming-analytics';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 SET 'execution.checkpointing.interval' = '${CHECKPOINT_INTERVAL}';
+-- Window bounds in the results are UTC (tpcds-bench reads window_end as UTC).
+SET 'table.local-time-zone' = 'UTC';
 
 CREATE TEMPORARY TABLE sales_events (
   op     STRING,

@@ -174,6 +174,15 @@ class Checker:
         wmounts = [str(v) for v in self.svc("warehouse-init").get("volumes") or []]
         self.check("warehouse-init runs warehouse-init/apply.sh", any(v.startswith("./warehouse-init:/warehouse-init") for v in wmounts)
                    and (self.root / "warehouse-init" / "apply.sh").exists(), wmounts)
+        re_ = self.env("matview-refresher")
+        self.check("matview-refresher = native", (re_.get("WAREHOUSE_HOST"), str(re_.get("WAREHOUSE_PORT")),
+                   re_.get("WAREHOUSE_USER"), re_.get("WAREHOUSE_PASSWORD"), re_.get("WAREHOUSE_DATABASE"),
+                   env_default(re_.get("MATVIEW_REFRESH_INTERVAL")), env_default(re_.get("MATVIEW_REFRESH_ALWAYS"))) ==
+                   ("warehouse", lib["WAREHOUSE_PORT"], lib["WAREHOUSE_USER"], lib["WAREHOUSE_PASSWORD"],
+                    lib["WAREHOUSE_DATABASE"], lib["MATVIEW_REFRESH_INTERVAL"], lib["MATVIEW_REFRESH_ALWAYS"]), re_)
+        self.check("matview-refresher runs warehouse-init/refresh.sh",
+                   self.svc("matview-refresher").get("entrypoint") == ["/warehouse-init/refresh.sh"]
+                   and (self.root / "warehouse-init" / "refresh.sh").exists())
         envfile = self.root / ".env"
         profiles = shell_defaults(envfile).get("COMPOSE_PROFILES", "") if envfile.exists() else ""
         self.check(".env selects one warehouse profile by default", profiles in ("cloudberry", "postgres"), profiles)
@@ -246,6 +255,8 @@ def self_test(compose):
             "command", [c["services"]["kafka-init"]["command"][0].replace("tpcds.alerts", "")]),
         "a wrong CDC password": lambda c: c["services"]["flink-sql-submit"]["environment"].__setitem__("MYSQL_CDC_PASSWORD", "x"),
         "a missing service": lambda c: c["services"].pop("akhq"),
+        "a different refresh interval": lambda c: c["services"]["matview-refresher"]["environment"].__setitem__(
+            "MATVIEW_REFRESH_INTERVAL", "${MATVIEW_REFRESH_INTERVAL:-10}"),
     }
     results = []
     for what, mutate in cases.items():

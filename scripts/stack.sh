@@ -7,6 +7,8 @@
 #                                      submit the Flink jobs, wait until they run (idempotent)
 #   scripts/stack.sh down              stop what `up` started (and only that)
 #   scripts/stack.sh status            each component, its pid, endpoint, memory; the jobs
+#   scripts/stack.sh refresher         (re)start the materialized views' refresher (after
+#                                      changing MATVIEW_REFRESH_INTERVAL)
 #   scripts/stack.sh restart-jobs      cancel and resubmit the Flink jobs (after changing a
 #                                      setting of scripts/stack/flink-sql.env)
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
@@ -36,7 +38,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/stack/control.sh"
 
 # The processes `up` starts (pid files and logs carry these names).
-COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager)
+COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager refresher)
 
 # If `up` fails part-way, say which of its processes are running now, so
 # nothing is left behind unnamed.
@@ -89,6 +91,7 @@ cmd_up() {
   done
   for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
   [ "${#failed[@]}" -eq 0 ] || die "could not bring up: ${failed[*]} (messages above)"
+  refresher_up
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
   trap - EXIT
@@ -107,6 +110,7 @@ EOF
 }
 
 cmd_down() {
+  refresher_down
   flink_down
   kafka_down
   warehouse_down
@@ -173,6 +177,7 @@ case "${1:-}" in
     flink_submit_jobs
     flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
     ;;
+  refresher) refresher_up ;;
   logs)
     shift
     cmd_logs "$@"
@@ -189,7 +194,7 @@ case "${1:-}" in
     esac
     ;;
   *)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -27,6 +27,12 @@ pub enum Command {
     Check(CheckArgs),
     /// Re-render a run directory's reports from its saved histograms.
     Report(ReportArgs),
+    /// Two runs side by side per sink with deltas and confidence intervals, or
+    /// path 1 vs path 2 of one run (paired by second).
+    Compare(CompareArgs),
+    /// CI regression gate: exit 1 when p99 got worse beyond noise and the
+    /// practical floors, or an SLO of the current run failed.
+    Gate(GateArgs),
 }
 
 /// Flags of `tpcds-bench run`.
@@ -62,4 +68,73 @@ pub struct CheckArgs {
 pub struct ReportArgs {
     /// A run directory written by `tpcds-bench run`.
     pub run_dir: PathBuf,
+}
+
+/// How confidence intervals are computed (shared by `compare` and `gate`).
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapArgs {
+    /// Two-sided confidence level of the intervals, in (0, 1).
+    #[arg(long, default_value_t = 0.95, value_name = "LEVEL")]
+    pub confidence: f64,
+
+    /// Bootstrap replicates (more: steadier interval ends, slower).
+    #[arg(long, default_value_t = 2000, value_name = "N")]
+    pub replicates: usize,
+
+    /// Block length in seconds; default: estimated from the autocorrelation of
+    /// the per-second p99 and counts (at least n^(1/3)).
+    #[arg(long, value_name = "SECONDS")]
+    pub block_seconds: Option<usize>,
+
+    /// RNG seed of the bootstrap; the same runs and seed give the same intervals.
+    #[arg(long, default_value_t = 0x7470_6364_735f_6761)]
+    pub seed: u64,
+}
+
+/// Flags of `tpcds-bench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Run directory A (the baseline). Given alone: path 1 vs path 2 of this run.
+    pub a: PathBuf,
+
+    /// Run directory B (compared with A, sink by sink).
+    pub b: Option<PathBuf>,
+
+    /// Interval settings.
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+}
+
+/// Flags of `tpcds-bench gate`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The baseline run directory (e.g. stored in the repository or a CI artifact).
+    #[arg(long)]
+    pub baseline: PathBuf,
+
+    /// The run directory to judge.
+    #[arg(long)]
+    pub current: PathBuf,
+
+    /// Least relative p99 increase that counts as a regression (0.25 = 25 %).
+    #[arg(long, default_value_t = 0.25, value_name = "FRACTION")]
+    pub min_relative: f64,
+
+    /// Least absolute p99 increase that counts, in ms; raised per sink to its
+    /// detection resolution (the warehouse poll interval).
+    #[arg(long, default_value_t = 20.0, value_name = "MS")]
+    pub min_absolute_ms: f64,
+
+    /// Compare even when the scenario or environment fingerprints differ (the
+    /// differences are listed in the verdict).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Also write the verdict as JUnit XML (one test case per sink and per SLO).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Interval settings.
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
 }

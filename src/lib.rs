@@ -11,6 +11,8 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod compare;
+pub mod derived;
 pub mod dist;
 pub mod exit;
 pub mod faults;

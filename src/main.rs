@@ -22,6 +22,8 @@ fn main() {
             Command::Run(args) => tpcds_bench::cmd::run::run(args).await,
             Command::Check(args) => tpcds_bench::cmd::check::check(args).await,
             Command::Report(args) => tpcds_bench::cmd::report::report(args),
+            Command::Compare(args) => tpcds_bench::cmd::compare::compare(args),
+            Command::Gate(args) => tpcds_bench::cmd::gate::gate(args),
         }
     });
     let exit = match result {

@@ -119,11 +119,42 @@ pub enum Sink {
     Path1,
     /// Warehouse schema `path2` (MySQL → CDC → warehouse).
     Path2,
+    /// The derived per-store daily relation over `path1` (`derived.store_daily_path1`,
+    /// or its materialized view): freshness of probe sales.
+    Path1View,
+    /// The same over `path2`.
+    Path2View,
+    /// The streaming analytics topic `tpcds.sales_metrics`: probe commit → the
+    /// first window result that includes it.
+    Metrics,
+    /// Read under load: per-store sales joined with returns over a date range.
+    QStoreReturns,
+    /// Read under load: top items by net profit over a date range.
+    QTopItems,
 }
 
 impl Sink {
     /// All sinks, in report order.
-    pub const ALL: [Sink; 4] = [Sink::Binlog, Sink::Kafka, Sink::Path1, Sink::Path2];
+    pub const ALL: [Sink; 9] = [
+        Sink::Binlog,
+        Sink::Kafka,
+        Sink::Path1,
+        Sink::Path2,
+        Sink::Path1View,
+        Sink::Path2View,
+        Sink::Metrics,
+        Sink::QStoreReturns,
+        Sink::QTopItems,
+    ];
+
+    /// The sinks of the CDC pipeline itself (every row is expected at each).
+    pub const CDC: [Sink; 4] = [Sink::Binlog, Sink::Kafka, Sink::Path1, Sink::Path2];
+
+    /// Sinks that see only the run's probe rows (derived data), not the workload.
+    pub const DERIVED: [Sink; 3] = [Sink::Path1View, Sink::Path2View, Sink::Metrics];
+
+    /// Sinks that are analytical queries run during the load, not row observers.
+    pub const QUERIES: [Sink; 2] = [Sink::QStoreReturns, Sink::QTopItems];
 
     /// The key used in `summary.json`, file names and CLI output.
     pub fn name(self) -> &'static str {
@@ -132,10 +163,25 @@ impl Sink {
             Sink::Kafka => "kafka",
             Sink::Path1 => "path1",
             Sink::Path2 => "path2",
+            Sink::Path1View => "path1_view",
+            Sink::Path2View => "path2_view",
+            Sink::Metrics => "metrics",
+            Sink::QStoreReturns => "q_store_returns",
+            Sink::QTopItems => "q_top_items",
         }
     }
 
-    /// Index into fixed-size per-sink arrays (`[T; 4]`), matching [`Sink::ALL`].
+    /// True for the derived-data sinks ([`Sink::DERIVED`]).
+    pub fn is_derived(self) -> bool {
+        Sink::DERIVED.contains(&self)
+    }
+
+    /// True for the reads-under-load query series ([`Sink::QUERIES`]).
+    pub fn is_query(self) -> bool {
+        Sink::QUERIES.contains(&self)
+    }
+
+    /// Index into fixed-size per-sink arrays (`[T; Sink::ALL.len()]`), matching [`Sink::ALL`].
     pub fn index(self) -> usize {
         self as usize
     }

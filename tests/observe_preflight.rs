@@ -53,6 +53,18 @@ async fn the_stack_passes_preflight() {
     assert!(fact(&wh.facts, "version").contains("PostgreSQL"));
     let kafka = &report.targets[1];
     assert!(fact(&kafka.facts, "topic tpcds.store_sales").contains("partition"));
+    // The jobs' latency-floor settings, read back from the running jobs.
+    let flink = &report.targets[3];
+    let flush = std::env::var("PATH2_JDBC_FLUSH_INTERVAL").unwrap_or_else(|_| "100ms".into());
+    assert_eq!(
+        fact(&flink.facts, "setting.path2.sink.buffer-flush.interval"),
+        flush
+    );
+    let checkpoint = std::env::var("CHECKPOINT_INTERVAL").unwrap_or_else(|_| "5s".into());
+    assert_eq!(
+        fact(&flink.facts, "setting.checkpoint.interval"),
+        checkpoint
+    );
     let json = serde_json::to_string(&report).unwrap();
     assert!(
         !json.contains("root123") && !json.contains(":gpadmin@"),

@@ -12,25 +12,8 @@ use std::time::Duration;
 
 use observe_support::*;
 use tokio::sync::{mpsc, watch};
-use tokio_postgres::NoTls;
 use tpcds_bench::model::{OpKind, Sink, StampMicros, Table};
 use tpcds_bench::observe::warehouse::{ChangeWatch, WarehouseConfig, WarehouseObserver};
-
-async fn pg() -> tokio_postgres::Client {
-    let url = warehouse_url();
-    let (client, conn) = tokio_postgres::connect(&url, NoTls)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "warehouse at {} unreachable: {e}; {HINT}",
-                tpcds_bench::observe::redact_url(&url)
-            )
-        });
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    client
-}
 
 fn ts(us: StampMicros) -> chrono::NaiveDateTime {
     chrono::DateTime::from_timestamp_micros(us)
@@ -43,7 +26,7 @@ async fn poller_finds_late_commits_lookup_updates_and_deletes() {
     let tickets = unique_tickets();
     let t0 = tickets.start as i64;
     let schema = format!("obs_test_{}", tickets.start % 1_000_000_000);
-    let admin = pg().await;
+    let admin = warehouse_client().await;
     admin
         .batch_execute(&format!(
             "CREATE SCHEMA {schema};
@@ -86,7 +69,7 @@ async fn poller_finds_late_commits_lookup_updates_and_deletes() {
     let y = key(Table::StoreSales, t0 as u64, 2);
 
     // x: written first (older arrived_at), committed last.
-    let mut late = pg().await;
+    let mut late = warehouse_client().await;
     let txn = late.transaction().await.unwrap();
     txn.execute(insert.as_str(), &[&1i32, &t0, &ts(sx)])
         .await

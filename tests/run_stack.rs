@@ -23,7 +23,8 @@ fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
         out.path(),
     );
     assert_exit(&o, 0);
-    let run = only_run(out.path()).run;
+    let loaded = only_run(out.path());
+    let (run, dir) = (loaded.run, loaded.dir);
     for sink in [Sink::Binlog, Sink::Kafka, Sink::Path1, Sink::Path2] {
         let s = &run.sinks[&sink].accounting;
         assert!(s.seen > 0, "{sink}: nothing seen");
@@ -34,12 +35,6 @@ fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
     assert!((0.98..=1.02).contains(&ratio), "achieved/target = {ratio}");
     assert!(!run.interrupted);
     // Every second of the load has its histogram, and the files are all there.
-    let dir = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
     for f in [
         "scenario.toml",
         "summary.json",

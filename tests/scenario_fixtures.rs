@@ -156,7 +156,7 @@ fn quickstart_fits_in_two_minutes() {
     assert!(s.duration + s.drain_timeout <= Duration::from_secs(120));
     assert_eq!(
         s.observe.sinks,
-        Sink::ALL.to_vec(),
+        Sink::CDC.to_vec(),
         "quickstart observes every sink"
     );
 }
@@ -220,7 +220,7 @@ fn all_keys_are_read() {
     );
     assert_eq!(
         s.observe.sinks,
-        Sink::ALL.to_vec(),
+        Sink::CDC.to_vec(),
         "sorted, binlog added by binlog = true"
     );
     assert_eq!(s.targets.kafka.format, KafkaFormat::CanalJson);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # apply.sh: create the warehouse database (if missing) and the path1/path2
-# tables in it, on PostgreSQL or Cloudberry/Greenplum (01-path-tables.sql
+# tables and the derived views over them (02-derived.sql) in it, on PostgreSQL or Cloudberry/Greenplum (01-path-tables.sql
 # picks the flavour). Used by scripts/stack.sh up and by docker-compose's
 # warehouse-init service. Needs psql; POSIX sh.
 #
@@ -36,3 +36,5 @@ CREATE DATABASE :"db";
 EOF
 fi
 psql -X -q -v ON_ERROR_STOP=1 -d "$WAREHOUSE_DATABASE" -f "$here/01-path-tables.sql"
+# Derived relations (views, materialized views) over path1/path2.
+psql -X -q -v ON_ERROR_STOP=1 -d "$WAREHOUSE_DATABASE" -f "$here/02-derived.sql"

@@ -34,13 +34,19 @@ mkdir -p "$PID_DIR" "$LOG_DIR"
 : "${WAREHOUSE_DATABASE:=tpcds}"
 : "${WAREHOUSE_USER:=gpadmin}"
 : "${WAREHOUSE_PASSWORD:=gpadmin}"
+# Seconds between refreshes of the PostgreSQL materialized views
+# (derived.store_daily_path{1,2}_mv) by the stack's refresher.
+: "${MATVIEW_REFRESH_INTERVAL:=2}"
+# 1: refresh them even when no tpcds-bench derived reader is connected (by
+# default refreshes pause then: a full refresh loads the warehouse).
+: "${MATVIEW_REFRESH_ALWAYS:=0}"
 # Components listed here (comma separated: mysql, kafka, warehouse) are not
 # started by `up`: they are expected at the endpoints above and only checked
 # and initialised (e.g. a Cloudberry sandbox as the warehouse).
 : "${TPCDS_EXTERNAL:=}"
 export MYSQL_HOST MYSQL_PORT MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD MYSQL_CDC_USER \
   MYSQL_CDC_PASSWORD KAFKA_HOST KAFKA_PORT FLINK_HOST FLINK_PORT WAREHOUSE_HOST WAREHOUSE_PORT \
-  WAREHOUSE_DATABASE WAREHOUSE_USER WAREHOUSE_PASSWORD
+  WAREHOUSE_DATABASE WAREHOUSE_USER WAREHOUSE_PASSWORD MATVIEW_REFRESH_INTERVAL MATVIEW_REFRESH_ALWAYS
 
 # --- pinned versions ----------------------------------------------------------
 FLINK_VERSION=1.20.3

@@ -63,6 +63,26 @@ EOF
   log "warehouse: ${out##*$'\n'}; database $WAREHOUSE_DATABASE, schemas path1 and path2 ready"
 }
 
+# refresher_up: the materialized views' scheduler (warehouse-init/refresh.sh),
+# a process of the stack like the servers, logging to logs/refresher.log.
+# Restarted when MATVIEW_REFRESH_INTERVAL or MATVIEW_REFRESH_ALWAYS differs
+# from the running one's.
+refresher_up() {
+  local running want="$MATVIEW_REFRESH_INTERVAL always=$MATVIEW_REFRESH_ALWAYS"
+  if is_running refresher; then
+    running=$(cat "$PID_DIR/refresher.interval" 2>/dev/null)
+    if [ "$running" = "$want" ]; then
+      log "refresher: already running (pid $(pid_of refresher)), every ${MATVIEW_REFRESH_INTERVAL}s"
+      return 0
+    fi
+    stop_component refresher 5
+  fi
+  spawn refresher "$STACK_ROOT/warehouse-init/refresh.sh"
+  echo "$want" >"$PID_DIR/refresher.interval"
+  ok "refresher: materialized views refreshed every ${MATVIEW_REFRESH_INTERVAL}s while a derived reader is connected (MATVIEW_REFRESH_ALWAYS=$MATVIEW_REFRESH_ALWAYS; pid $(pid_of refresher))"
+}
+refresher_down() { stop_component refresher 5; }
+
 # SIGINT is PostgreSQL's fast shutdown: SIGTERM would wait for every client
 # (a harness still connected) to disconnect first.
 warehouse_down() { is_external warehouse || stop_component warehouse 60 INT; }

@@ -2,6 +2,8 @@
 //! are the only places that use `anyhow`: module errors are classified here.
 
 pub mod check;
+pub mod compare;
+pub mod gate;
 pub mod report;
 pub mod run;
 

@@ -20,7 +20,7 @@ pub mod redact;
 pub mod summary_json;
 mod tables;
 #[cfg(test)]
-mod testdata;
+pub(crate) mod testdata;
 pub mod timeseries_csv;
 
 use std::io;

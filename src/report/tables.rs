@@ -41,7 +41,12 @@ pub(crate) fn resolution(us: Option<u64>) -> String {
 pub(crate) fn sink_rows(run: &RunData, sink: Sink) -> Vec<TableRow> {
     let stats = &run.stats;
     let sr = &run.sinks[&sink];
-    let res = resolution(sr.resolution_us);
+    let res = if sink.is_query() {
+        // A query's latency is its own duration, counted from its intended start.
+        "from intended start".to_string()
+    } else {
+        resolution(sr.resolution_us)
+    };
     let mut rows = vec![TableRow {
         label: "all".into(),
         summary: LatencySummary::from_option(stats.sink_total(sink).as_ref()),
@@ -67,8 +72,13 @@ pub(crate) fn sink_rows(run: &RunData, sink: Sink) -> Vec<TableRow> {
             ),
             None => "server clock offset unknown".to_string(),
         };
+        let label = if sink == Sink::Metrics {
+            "window end → result read"
+        } else {
+            "sink-stamped arrival − bench_ts"
+        };
         rows.push(TableRow {
-            label: "sink-stamped arrival − bench_ts".into(),
+            label: label.into(),
             summary: server,
             note,
         });

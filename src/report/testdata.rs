@@ -141,7 +141,7 @@ pub fn realistic_run() -> RunData {
         let t0 = start + Duration::from_secs(second);
         r.add_at(Counter::TargetRows, t0, target);
         r.add_at(Counter::CommittedRows, t0, committed);
-        for sink in Sink::ALL {
+        for sink in Sink::CDC {
             r.add_at(Counter::Seen(sink), t0, committed - rng.random_range(0..20));
         }
         let slow = if busy { 2.5 } else { 1.0 };

@@ -36,6 +36,7 @@ const TOP_KEYS: &[&str] = &[
     "slo",
     "faults",
     "control",
+    "derived",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -104,6 +105,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let slo = slo(&section(&top, "slo")?, &observe)?;
     let faults = faults(&top, duration)?;
     let control = control(&section(&top, "control")?)?;
+    let derived = super::build_derived::derived(&section(&top, "derived")?)?;
 
     Ok(Scenario {
         name,
@@ -119,6 +121,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         slo,
         faults,
         control,
+        derived,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),
@@ -208,15 +211,23 @@ pub(crate) fn opt_duration(
     }
 }
 
-const SINK_NAMES: [&str; 4] = ["binlog", "kafka", "path1", "path2"];
+const SINK_NAMES: [&str; Sink::ALL.len()] = [
+    "binlog",
+    "kafka",
+    "path1",
+    "path2",
+    "path1_view",
+    "path2_view",
+    "metrics",
+    "q_store_returns",
+    "q_top_items",
+];
 
 fn sink_of(name: &str) -> Sink {
-    match name {
-        "binlog" => Sink::Binlog,
-        "kafka" => Sink::Kafka,
-        "path1" => Sink::Path1,
-        _ => Sink::Path2,
-    }
+    Sink::ALL
+        .into_iter()
+        .find(|s| s.name() == name)
+        .unwrap_or(Sink::Path2)
 }
 
 fn observe(t: &Tbl) -> Result<Observe> {
@@ -228,7 +239,7 @@ fn observe(t: &Tbl) -> Result<Observe> {
         ],
     )?;
     let mut sinks = vec![Sink::Kafka, Sink::Path1, Sink::Path2];
-    let sink_hint = "one of \"binlog\", \"kafka\", \"path1\", \"path2\"";
+    let sink_hint = "one of \"binlog\", \"kafka\", \"path1\", \"path2\", \"path1_view\", \"path2_view\", \"metrics\", \"q_store_returns\", \"q_top_items\"";
     if let Some(f) = t.get("sinks") {
         sinks.clear();
         for item in f.array("an array of sink names, e.g. [\"kafka\", \"path1\", \"path2\"]")? {

@@ -10,6 +10,7 @@
 //! The key reference with defaults is `docs/SCENARIO.md`.
 
 mod build;
+mod build_derived;
 mod build_faults;
 mod build_load;
 mod build_mix;

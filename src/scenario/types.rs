@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::url::TargetUrl;
 use crate::dist::{CountRange, KeyDist, LagDist};
@@ -56,6 +56,8 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// How the harness reaches the stack's controls (`[control]`).
     pub control: Control,
+    /// Derived-data probes and reads under load (used by the derived and query sinks).
+    pub derived: Derived,
     /// Where the scenario came from and what overrode it.
     pub source: ScenarioSource,
 }
@@ -276,8 +278,37 @@ impl Observe {
     }
 }
 
-/// Pass/fail gates; any breach makes the run exit 1.
+/// Which derived relation the `path1_view`/`path2_view` sinks poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DerivedRelation {
+    /// `derived.store_daily_pathN`: a plain view, as fresh as the path.
+    View,
+    /// `derived.store_daily_pathN_mv`: a materialized view (PostgreSQL: refreshed
+    /// on a schedule by the stack; Cloudberry: incremental).
+    MatView,
+}
+
+/// `[derived]`: freshness probes and reads under load.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Derived {
+    /// The relation the view sinks poll.
+    pub relation: DerivedRelation,
+    /// Time between polls of the derived relation: the view sinks' resolution.
+    #[serde(with = "dur")]
+    pub poll_interval: Duration,
+    /// Probe sales (reserved store key 999) written per second.
+    pub probes_per_second: f64,
+    /// Each query of the reads-under-load set runs this often (open loop).
+    pub reads_per_second: f64,
+    /// The schema (`path1`/`path2`) the queries read.
+    pub reads_schema: String,
+}
+
+/// Pass/fail gates; any breach makes the run exit 1. Deserializable so `gate`
+/// can read the SLOs back from a run's `summary.json`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Slo {
     /// Upper bound on p99 latency per sink, milliseconds.
     pub p99_ms: SinkLimits,
@@ -294,7 +325,8 @@ pub struct Slo {
 }
 
 /// An optional millisecond limit per sink.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SinkLimits {
     /// Limit for [`Sink::Binlog`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -308,6 +340,21 @@ pub struct SinkLimits {
     /// Limit for [`Sink::Path2`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path2: Option<f64>,
+    /// Limit for [`Sink::Path1View`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path1_view: Option<f64>,
+    /// Limit for [`Sink::Path2View`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path2_view: Option<f64>,
+    /// Limit for [`Sink::Metrics`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<f64>,
+    /// Limit for [`Sink::QStoreReturns`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_store_returns: Option<f64>,
+    /// Limit for [`Sink::QTopItems`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_top_items: Option<f64>,
 }
 
 impl SinkLimits {
@@ -318,6 +365,11 @@ impl SinkLimits {
             Sink::Kafka => self.kafka,
             Sink::Path1 => self.path1,
             Sink::Path2 => self.path2,
+            Sink::Path1View => self.path1_view,
+            Sink::Path2View => self.path2_view,
+            Sink::Metrics => self.metrics,
+            Sink::QStoreReturns => self.q_store_returns,
+            Sink::QTopItems => self.q_top_items,
         }
     }
 
@@ -328,6 +380,11 @@ impl SinkLimits {
             Sink::Kafka => self.kafka = ms,
             Sink::Path1 => self.path1 = ms,
             Sink::Path2 => self.path2 = ms,
+            Sink::Path1View => self.path1_view = ms,
+            Sink::Path2View => self.path2_view = ms,
+            Sink::Metrics => self.metrics = ms,
+            Sink::QStoreReturns => self.q_store_returns = ms,
+            Sink::QTopItems => self.q_top_items = ms,
         }
     }
 

@@ -21,7 +21,7 @@ pub use recorder::{
     second_of, snapshot_channel, Counter, Gauge, IntervalCounters, IntervalPart, IntervalSnapshot,
     Recorder, SnapshotReceiver, SnapshotSender,
 };
-pub use series::{new_histogram, Series, SeriesHistograms, SIGFIGS};
+pub use series::{new_histogram, DeltaSign, Series, SeriesHistograms, SIGFIGS};
 pub use summary::LatencySummary;
 
 /// The µs histogram type used everywhere.

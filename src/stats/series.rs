@@ -31,6 +31,34 @@ pub enum Series {
     /// The sink's own arrival stamp − `bench_ts`, on the sink server's clock
     /// (warehouse `arrived_at`, Kafka LogAppendTime), when the sink has one.
     SinkServer(Sink),
+    /// Per row seen on both paths: path 2's latency − path 1's, the same row on
+    /// both, so noise the paths share (MySQL, the binlog, the harness) cancels.
+    /// HdrHistogram holds no negative values, so the sign picks the series.
+    PathsDelta(DeltaSign),
+}
+
+/// Which side of zero a [`Series::PathsDelta`] sample lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeltaSign {
+    /// Path 2 saw the row later than path 1 (or at the same microsecond).
+    Path2Later,
+    /// Path 2 saw the row earlier; the histogram holds path 1 − path 2.
+    Path2Earlier,
+}
+
+impl DeltaSign {
+    /// Both signs, in index order.
+    pub const ALL: [DeltaSign; 2] = [DeltaSign::Path2Later, DeltaSign::Path2Earlier];
+
+    /// The series and the magnitude of a signed path 2 − path 1 difference.
+    pub fn of(delta_us: i64) -> (Series, u64) {
+        let sign = if delta_us >= 0 {
+            DeltaSign::Path2Later
+        } else {
+            DeltaSign::Path2Earlier
+        };
+        (Series::PathsDelta(sign), delta_us.unsigned_abs())
+    }
 }
 
 const OPS: usize = OpKind::ALL.len();
@@ -38,9 +66,10 @@ const SINKS: usize = Sink::ALL.len();
 
 impl Series {
     /// Number of distinct series; the length of [`Series::ALL`].
-    pub const COUNT: usize = OPS + 1 + SINKS * OPS + SINKS;
+    pub const COUNT: usize = OPS + 1 + SINKS * OPS + SINKS + 2;
 
-    /// Every series, in index order (client ops, lateness, sink ops, sink server).
+    /// Every series, in index order (client ops, lateness, sink ops, sink
+    /// server, paths delta).
     pub const ALL: [Series; Series::COUNT] = {
         let mut all = [Series::Lateness; Series::COUNT];
         let mut o = 0;
@@ -58,6 +87,8 @@ impl Series {
             all[OPS + 1 + SINKS * OPS + s] = Series::SinkServer(Sink::ALL[s]);
             s += 1;
         }
+        all[Series::COUNT - 2] = Series::PathsDelta(DeltaSign::Path2Later);
+        all[Series::COUNT - 1] = Series::PathsDelta(DeltaSign::Path2Earlier);
         all
     };
 
@@ -68,6 +99,7 @@ impl Series {
             Series::Lateness => OPS,
             Series::Sink(sink, op) => OPS + 1 + sink.index() * OPS + op as usize,
             Series::SinkServer(sink) => OPS + 1 + SINKS * OPS + sink.index(),
+            Series::PathsDelta(sign) => OPS + 1 + SINKS * OPS + SINKS + sign as usize,
         }
     }
 
@@ -86,11 +118,13 @@ impl Series {
     }
 
     /// The interval-log file this series goes to (`client` or a sink name); lateness
-    /// is logged with the client series because both are seen by the writer.
+    /// is logged with the client series because both are seen by the writer, the
+    /// paths delta with path 2 (it exists only when path 2 is observed).
     pub fn group(self) -> &'static str {
         match self {
             Series::Client(_) | Series::Lateness => "client",
             Series::Sink(sink, _) | Series::SinkServer(sink) => sink.name(),
+            Series::PathsDelta(_) => Sink::Path2.name(),
         }
     }
 
@@ -100,6 +134,8 @@ impl Series {
             Series::Client(op) | Series::Sink(_, op) => op.name(),
             Series::Lateness => "lateness",
             Series::SinkServer(_) => "server",
+            Series::PathsDelta(DeltaSign::Path2Later) => "vs_path1_later",
+            Series::PathsDelta(DeltaSign::Path2Earlier) => "vs_path1_earlier",
         }
     }
 
@@ -121,9 +157,18 @@ impl fmt::Display for Series {
 }
 
 /// One optional histogram per [`Series`]; a series never recorded has none.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SeriesHistograms {
     slots: [Option<Histogram<u64>>; Series::COUNT],
+}
+
+// By hand: `Default` is derived for arrays of at most 32 elements.
+impl Default for SeriesHistograms {
+    fn default() -> Self {
+        SeriesHistograms {
+            slots: std::array::from_fn(|_| None),
+        }
+    }
 }
 
 impl SeriesHistograms {
@@ -235,6 +280,18 @@ mod tests {
         assert_eq!(Series::SinkServer(Sink::Kafka).key(), "kafka.server");
         assert_eq!(Series::Client(OpKind::Delete).key(), "client.delete");
         assert_eq!(Series::from_key("nope"), None);
+        assert_eq!(
+            DeltaSign::of(-7),
+            (Series::PathsDelta(DeltaSign::Path2Earlier), 7)
+        );
+        assert_eq!(
+            DeltaSign::of(0),
+            (Series::PathsDelta(DeltaSign::Path2Later), 0)
+        );
+        assert_eq!(
+            Series::PathsDelta(DeltaSign::Path2Later).key(),
+            "path2.vs_path1_later"
+        );
     }
 
     #[test]

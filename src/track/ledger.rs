@@ -1,6 +1,7 @@
 //! The ledger: pending versions per sink, the early buffer, and the counts.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use super::{CommitBatch, CommittedRow};
@@ -59,6 +60,9 @@ pub enum MatchOutcome {
         server_arrival: Option<StampMicros>,
         /// When the harness saw it.
         seen_at: Instant,
+        /// When this sighting completes the row's pair at path 1 and path 2:
+        /// path 2's latency − path 1's (µs), the per-row paired difference.
+        paths_delta_us: Option<i64>,
     },
     /// A repeat of a version already seen.
     Duplicate,
@@ -75,9 +79,26 @@ struct Version {
     prev_stamp: Option<StampMicros>,
     acked_at: Instant,
     /// Bit per sink index: seen there.
-    seen: u8,
+    seen: u16,
+    /// Bit per sink index: expected there (derived sinks expect probe rows only).
+    expect: u16,
     /// When every enabled sink had seen it (for pruning).
     done_at: Option<Instant>,
+    /// Latency (µs, saturating) at path 1 and path 2 once seen there;
+    /// [`UNSEEN`] before. Kept for the per-row path 2 − path 1 difference.
+    path_us: [u32; 2],
+}
+
+/// [`Version::path_us`] of a path that has not seen the version.
+const UNSEEN: u32 = u32::MAX;
+
+/// The slot of a path in [`Version::path_us`].
+fn path_slot(sink: Sink) -> Option<usize> {
+    match sink {
+        Sink::Path1 => Some(0),
+        Sink::Path2 => Some(1),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Default)]
@@ -88,9 +109,10 @@ struct Entry {
 /// The tracker's state. Owned by one task; not shared, so no locks.
 #[derive(Debug)]
 pub struct Ledger {
-    enabled_mask: u8,
+    enabled_mask: u16,
+    probes: Range<u64>,
     entries: HashMap<RowKey, Entry>,
-    counts: [SinkCounts; 4],
+    counts: [SinkCounts; Sink::ALL.len()],
     early: HashMap<RowKey, Vec<Observation>>,
     early_count: usize,
     done: VecDeque<(Instant, RowKey)>,
@@ -101,9 +123,13 @@ impl Ledger {
     /// A ledger that expects every registered version at each of `sinks`.
     pub fn new(sinks: &[Sink]) -> Self {
         Ledger {
-            enabled_mask: sinks.iter().fold(0, |m, s| m | (1 << s.index())),
+            enabled_mask: sinks
+                .iter()
+                .filter(|s| !s.is_query())
+                .fold(0, |m, s| m | (1 << s.index())),
+            probes: 0..0,
             entries: HashMap::new(),
-            counts: [SinkCounts::default(); 4],
+            counts: [SinkCounts::default(); Sink::ALL.len()],
             early: HashMap::new(),
             early_count: 0,
             done: VecDeque::new(),
@@ -117,13 +143,21 @@ impl Ledger {
         self
     }
 
+    /// Declares the ticket numbers of the run's probe rows: only those are
+    /// expected at the derived sinks ([`Sink::DERIVED`]); every other sink
+    /// expects them like any row.
+    pub fn with_probes(mut self, tickets: Range<u64>) -> Self {
+        self.probes = tickets;
+        self
+    }
+
     /// Registers a committed batch; returns the outcomes of buffered observations it resolves.
     pub fn commit(&mut self, batch: &CommitBatch) -> Vec<MatchOutcome> {
         let mut out = Vec::new();
         for row in &batch.rows {
-            self.register(row, batch.acked_at);
+            let expect = self.register(row, batch.acked_at);
             for s in Sink::ALL {
-                if self.enabled(s) {
+                if expect & (1 << s.index()) != 0 {
                     self.counts[s.index()].expected += 1;
                 }
             }
@@ -137,14 +171,21 @@ impl Ledger {
         out
     }
 
-    fn register(&mut self, row: &CommittedRow, acked_at: Instant) {
+    fn register(&mut self, row: &CommittedRow, acked_at: Instant) -> u16 {
+        let expect = if self.probes.contains(&row.key.ticket) {
+            self.enabled_mask
+        } else {
+            self.enabled_mask & !derived_mask()
+        };
         let v = Version {
             op: row.op,
             stamp: row.stamp,
             prev_stamp: row.prev_stamp,
             acked_at,
             seen: 0,
+            expect,
             done_at: None,
+            path_us: [UNSEEN; 2],
         };
         let entry = self.entries.entry(row.key).or_default();
         match entry.versions.iter_mut().find(|slot| slot.is_none()) {
@@ -156,6 +197,7 @@ impl Ledger {
                 entry.versions[1] = Some(v);
             }
         }
+        expect
     }
 
     fn enabled(&self, sink: Sink) -> bool {
@@ -164,7 +206,7 @@ impl Ledger {
 
     /// Matches one observation.
     pub fn observe(&mut self, obs: &Observation) -> MatchOutcome {
-        let bit = 1u8 << obs.sink.index();
+        let bit = 1u16 << obs.sink.index();
         let Some(entry) = self.entries.get_mut(&obs.key) else {
             return self.buffer(obs);
         };
@@ -200,7 +242,6 @@ impl Ledger {
             }
             return self.buffer(obs);
         };
-        let enabled = self.enabled_mask;
         let v = entry.versions[idx].as_mut().expect("position found it");
         if v.seen & bit != 0 {
             self.counts[obs.sink.index()].duplicates += 1;
@@ -216,6 +257,11 @@ impl Ledger {
                 counts.before_ack += 1;
                 Duration::ZERO
             });
+        let paths_delta_us = path_slot(obs.sink).and_then(|slot| {
+            v.path_us[slot] = u32::try_from(latency.as_micros()).unwrap_or(UNSEEN - 1);
+            let other = v.path_us[1 - slot];
+            (other != UNSEEN).then(|| i64::from(v.path_us[1]) - i64::from(v.path_us[0]))
+        });
         let outcome = MatchOutcome::Seen {
             key: obs.key,
             sink: obs.sink,
@@ -224,11 +270,12 @@ impl Ledger {
             stamp: v.stamp,
             server_arrival: obs.server_arrival,
             seen_at: obs.seen_at,
+            paths_delta_us,
         };
         // Only a polled sink can legitimately skip a version; a changelog shows
         // every one, so a skipped version there stays missing.
         let later = v.op != OpKind::Insert && matches!(obs.sink, Sink::Path1 | Sink::Path2);
-        let mut newly_done = mark_done(v, enabled, obs.seen_at);
+        let mut newly_done = mark_done(v, obs.seen_at);
         if later {
             // The other slot holds the version this one replaced.
             if let Some(prev) = entry.versions[1 - idx].as_mut() {
@@ -236,7 +283,7 @@ impl Ledger {
                     prev.seen |= bit;
                     counts.seen += 1;
                     counts.superseded += 1;
-                    newly_done |= mark_done(prev, enabled, obs.seen_at);
+                    newly_done |= mark_done(prev, obs.seen_at);
                 }
             }
         }
@@ -260,13 +307,12 @@ impl Ledger {
                 break;
             }
             self.done.pop_front();
-            let enabled = self.enabled_mask;
             if let Some(entry) = self.entries.get(&key) {
                 let all_done = entry
                     .versions
                     .iter()
                     .flatten()
-                    .all(|v| v.seen & enabled == enabled);
+                    .all(|v| v.seen & v.expect == v.expect);
                 if all_done {
                     self.entries.remove(&key);
                 }
@@ -321,12 +367,12 @@ impl Ledger {
     /// Up to `limit` versions not seen at `sink`, oldest commit first: the keys a
     /// report lists as missing.
     pub fn missing_keys(&self, sink: Sink, limit: usize) -> Vec<(RowKey, OpKind, StampMicros)> {
-        let bit = 1u8 << sink.index();
+        let bit = 1u16 << sink.index();
         let mut v: Vec<_> = self
             .entries
             .iter()
             .flat_map(|(k, e)| e.versions.iter().flatten().map(move |v| (k, v)))
-            .filter(|(_, v)| v.seen & bit == 0)
+            .filter(|(_, v)| v.expect & bit != 0 && v.seen & bit == 0)
             .map(|(k, v)| (v.acked_at, *k, v.op, v.stamp))
             .collect();
         v.sort_by_key(|x| (x.0, x.1));
@@ -340,33 +386,33 @@ impl Ledger {
     /// delete is also unseen there: what a polled sink cannot show when a row
     /// came and went between two polls. O(rows held): call only when stalled.
     pub fn only_deletes_missing(&self) -> bool {
-        let enabled = self.enabled_mask;
+        let polled = (1u16 << Sink::Path1.index()) | (1 << Sink::Path2.index());
         self.entries.values().all(|e| {
             let unseen = e
                 .versions
                 .iter()
                 .flatten()
-                .fold(0u8, |m, v| m | (enabled & !v.seen));
+                .fold(0u16, |m, v| m | (v.expect & !v.seen));
             let deleted_unseen = e
                 .versions
                 .iter()
                 .flatten()
                 .filter(|v| v.op == OpKind::Delete)
-                .fold(0u8, |m, v| m | (enabled & !v.seen));
-            unseen & !deleted_unseen & 0b1100 == 0 && unseen & 0b0011 == 0
+                .fold(0u16, |m, v| m | (v.expect & !v.seen));
+            unseen & !deleted_unseen & polled == 0 && unseen & !polled == 0
         })
     }
 
     /// Rows whose delete `sink` has not shown yet (for the end-of-run absence check).
     pub fn unseen_deletes(&self, sink: Sink) -> Vec<RowKey> {
-        let bit = 1u8 << sink.index();
+        let bit = 1u16 << sink.index();
         self.entries
             .iter()
             .filter(|(_, e)| {
                 e.versions
                     .iter()
                     .flatten()
-                    .any(|v| v.op == OpKind::Delete && v.seen & bit == 0)
+                    .any(|v| v.op == OpKind::Delete && v.expect & bit != 0 && v.seen & bit == 0)
             })
             .map(|(k, _)| *k)
             .collect()
@@ -375,7 +421,7 @@ impl Ledger {
     /// Records that `key` is absent from `sink` after the drain: its delete and
     /// any version it replaced count as seen, without a latency.
     pub fn confirm_deleted(&mut self, sink: Sink, key: &RowKey) {
-        let bit = 1u8 << sink.index();
+        let bit = 1u16 << sink.index();
         let Some(entry) = self.entries.get_mut(key) else {
             return;
         };
@@ -399,9 +445,14 @@ impl Ledger {
     }
 }
 
-/// Records when a version became seen everywhere; true the first time.
-fn mark_done(v: &mut Version, enabled: u8, at: Instant) -> bool {
-    if v.seen & enabled == enabled && v.done_at.is_none() {
+/// Bits of the derived sinks, which expect probe rows only.
+fn derived_mask() -> u16 {
+    Sink::DERIVED.iter().fold(0, |m, s| m | (1 << s.index()))
+}
+
+/// Records when a version became seen everywhere it is expected; true the first time.
+fn mark_done(v: &mut Version, at: Instant) -> bool {
+    if v.seen & v.expect == v.expect && v.done_at.is_none() {
         v.done_at = Some(at);
         true
     } else {
@@ -619,5 +670,47 @@ mod tests {
         l.prune(t0 + Duration::from_secs(6), Duration::from_secs(10));
         assert_eq!(l.tracked_rows(), 1, "row 2 is still in flight");
         assert_eq!(l.counts(Sink::Kafka).missing(), 1);
+    }
+
+    fn delta(o: MatchOutcome) -> Option<i64> {
+        match o {
+            MatchOutcome::Seen { paths_delta_us, .. } => paths_delta_us,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_row_seen_on_both_paths_yields_its_signed_difference_once() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut l = Ledger::new(&[Sink::Kafka, Sink::Path1, Sink::Path2]);
+        l.commit(&batch(t0, &[ins(1, 1), ins(2, 2)]));
+        // Row 1: path 1 first (120 ms), then path 2 (150 ms): +30 ms.
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path1, 1, OpKind::Insert, Some(1), t0 + ms(120)))),
+            None
+        );
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(1), t0 + ms(40)))),
+            None
+        );
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path2, 1, OpKind::Insert, Some(1), t0 + ms(150)))),
+            Some(30_000)
+        );
+        // Row 2: path 2 first: a negative difference, whichever path completes the pair.
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path2, 2, OpKind::Insert, Some(2), t0 + ms(90)))),
+            None
+        );
+        assert_eq!(
+            delta(l.observe(&obs(Sink::Path1, 2, OpKind::Insert, Some(2), t0 + ms(100)))),
+            Some(-10_000)
+        );
+        // A duplicate at path 1 does not pair again.
+        assert_eq!(
+            l.observe(&obs(Sink::Path1, 2, OpKind::Insert, Some(2), t0 + ms(300))),
+            MatchOutcome::Duplicate
+        );
     }
 }

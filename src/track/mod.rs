@@ -14,6 +14,9 @@
 mod ledger;
 mod task;
 
+#[cfg(test)]
+mod probe_tests;
+
 pub use ledger::{Ledger, MatchOutcome, SinkCounts};
 pub use task::{run_tracker, TrackerIo, TrackerStatus, EARLY_GRACE};
 

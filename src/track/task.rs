@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 use super::{CommitBatch, Ledger, MatchOutcome, SinkCounts};
 use crate::model::{Observation, OpKind, Sink, Table};
 use crate::observe::warehouse::ChangeWatch;
-use crate::stats::{Counter, Gauge, Recorder, Series, SnapshotSender};
+use crate::stats::{Counter, DeltaSign, Gauge, Recorder, Series, SnapshotSender};
 
 /// An observation seen this long without a matching commit is `unexpected`.
 pub const EARLY_GRACE: Duration = Duration::from_secs(30);
@@ -19,7 +19,7 @@ pub const EARLY_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TrackerStatus {
     /// Counts per sink, indexed by [`Sink::index`].
-    pub counts: [SinkCounts; 4],
+    pub counts: [SinkCounts; Sink::ALL.len()],
     /// Commit batches received.
     pub batches: u64,
     /// True when every enabled sink has seen every registered version.
@@ -153,7 +153,7 @@ fn publish(
     open: bool,
     only_deletes_missing: bool,
 ) {
-    let mut counts = [SinkCounts::default(); 4];
+    let mut counts = [SinkCounts::default(); Sink::ALL.len()];
     for s in Sink::ALL {
         counts[s.index()] = ledger.counts(s);
     }
@@ -239,6 +239,7 @@ fn record(rec: &mut Recorder, sampler: &Sampler, outcome: MatchOutcome) {
         stamp,
         server_arrival,
         seen_at,
+        paths_delta_us,
     } = outcome
     {
         rec.add_at(Counter::Seen(sink), seen_at, 1);
@@ -250,6 +251,10 @@ fn record(rec: &mut Recorder, sampler: &Sampler, outcome: MatchOutcome) {
             if arrived >= stamp && op != OpKind::Delete {
                 rec.record_at(Series::SinkServer(sink), seen_at, (arrived - stamp) as u64);
             }
+        }
+        if let Some(delta) = paths_delta_us {
+            let (series, magnitude) = DeltaSign::of(delta);
+            rec.record_at(series, seen_at, magnitude);
         }
     }
 }

@@ -43,6 +43,19 @@ pub fn warehouse_url() -> String {
     )
 }
 
+/// A connected warehouse client (its connection driven on the test's runtime);
+/// an unreachable warehouse fails the test, saying how to start it.
+pub async fn warehouse_client() -> tokio_postgres::Client {
+    let url = warehouse_url();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("warehouse at {} unreachable: {e}; {HINT}", redact_url(&url)));
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
 pub fn flink_url() -> String {
     env("TPCDS_FLINK_URL", "http://127.0.0.1:8081")
 }

@@ -62,3 +62,20 @@ pub fn assert_exit(o: &Output, code: i32) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A freshly started pipeline is slow for its first seconds of traffic (JIT,
+/// first fetches and flushes: several seconds on a loaded 2-core machine), so a
+/// test that measures latency relations runs one short throw-away load first,
+/// once per test binary. Its result is not used; it only has to run.
+pub fn warm_up_pipeline() {
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        let out = tempfile::tempdir().expect("a temporary directory");
+        let o = run_scenario(
+            "quickstart.toml",
+            &["duration=20s", "warmup=0s", "drain_timeout=30s"],
+            out.path(),
+        );
+        assert!(o.status.code().is_some(), "the warm-up run was killed");
+    });
+}

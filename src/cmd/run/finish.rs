@@ -17,7 +17,7 @@ use crate::observe::ObserverStats;
 use crate::plan::Plan;
 use crate::report::{write_run_dir, RunData, SinkAccounting, SinkRun, SloVerdict};
 use crate::scenario::Scenario;
-use crate::stats::{LatencySummary, RunStats};
+use crate::stats::RunStats;
 use crate::track::Ledger;
 
 /// How many missing keys a report lists per sink.
@@ -48,6 +48,8 @@ pub struct Outcome<'a> {
     pub metrics: Vec<crate::metrics::MetricsSample>,
     /// Failed metric reads (`None`: the sampler did not stop in time).
     pub metric_errors: Option<u64>,
+    /// Probes written and queries run (derived and query sinks).
+    pub derived: super::derived::Report,
 }
 
 /// Builds the run data, writes the run directory, prints the verdict.
@@ -69,7 +71,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
 
     let mut sinks = BTreeMap::new();
     for &sink in &s.observe.sinks {
-        let c = o.ledger.counts(sink);
+        let mut c = o.ledger.counts(sink);
+        if let Some((_, r)) = o.derived.reads.iter().find(|(q, _)| *q == sink) {
+            // A query sink counts executions: answered, and failed.
+            c.seen = r.ok;
+            c.expected = r.ok + r.failed;
+        }
         let missing_keys = o
             .ledger
             .missing_keys(sink, MISSING_KEYS_LISTED)
@@ -78,6 +85,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
             .collect();
         let resolution_us = match sink {
             Sink::Path1 | Sink::Path2 => Some(s.observe.poll_interval.as_micros() as u64),
+            Sink::Path1View | Sink::Path2View => Some(s.derived.poll_interval.as_micros() as u64),
             _ => None,
         };
         sinks.insert(
@@ -126,6 +134,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     if failed > 0 {
         caveats.push(format!("{failed} rows failed to commit (see faults)"));
     }
+    caveats.extend(super::derived::caveats(s, &o.derived));
     for f in o.faults.iter().take(20) {
         caveats.push(format!("fault: {f}"));
     }
@@ -154,7 +163,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         }
     }
     for &sink in &s.observe.sinks {
-        let c = o.ledger.counts(sink);
+        let mut c = o.ledger.counts(sink);
+        if let Some((_, r)) = o.derived.reads.iter().find(|(q, _)| *q == sink) {
+            // A query sink counts executions: answered, and failed.
+            c.seen = r.ok;
+            c.expected = r.ok + r.failed;
+        }
         if c.superseded > 0 {
             caveats.push(format!(
                 "{sink}: {} row versions were overwritten before a poll saw them; counted as seen, no latency recorded",
@@ -310,49 +324,12 @@ fn evaluate_slo(
     sinks: &BTreeMap<Sink, SinkRun>,
     achieved_ratio: f64,
 ) -> SloVerdict {
-    let mut breaches = Vec::new();
-    for (&sink, run) in sinks {
-        let lat = LatencySummary::from_option(stats.sink_total(sink).as_ref());
-        let checks = [
-            ("p99", s.slo.p99_ms.get(sink), lat.p99),
-            ("p50", s.slo.p50_ms.get(sink), lat.p50),
-        ];
-        for (name, limit, value) in checks {
-            if let Some(limit_ms) = limit {
-                if lat.is_empty() {
-                    breaches.push(format!(
-                        "{sink} {name}: no latency measured (limit {limit_ms} ms)"
-                    ));
-                } else if value as f64 > limit_ms * 1000.0 {
-                    breaches.push(format!(
-                        "{sink} {name} = {:.1} ms > {limit_ms} ms",
-                        value as f64 / 1000.0
-                    ));
-                }
-            }
-        }
-        if run.accounting.missing > s.slo.max_missing {
-            breaches.push(format!(
-                "{sink}: {} rows missing > max_missing {}",
-                run.accounting.missing, s.slo.max_missing
-            ));
-        }
-        if let Some(max) = s.slo.max_duplicates {
-            if run.accounting.duplicates > max {
-                breaches.push(format!(
-                    "{sink}: {} duplicates > max_duplicates {max}",
-                    run.accounting.duplicates
-                ));
-            }
-        }
-    }
-    if let Some(min) = s.slo.min_achieved_ratio {
-        if achieved_ratio < min {
-            breaches.push(format!(
-                "achieved/target rate = {achieved_ratio:.3} < min_achieved_ratio {min}"
-            ));
-        }
-    }
+    let breaches: Vec<String> =
+        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio)
+            .into_iter()
+            .filter(|o| !o.passed)
+            .map(|o| o.detail)
+            .collect();
     SloVerdict {
         passed: breaches.is_empty(),
         breaches,

@@ -1,6 +1,7 @@
 //! `tpcds-bench run`: scenario → plan → observers ready → workers on their
 //! schedules → drain → accounting and SLOs → run directory.
 
+mod derived;
 mod finish;
 mod observers;
 mod progress;
@@ -70,7 +71,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         .map_err(|e| Classified::new(Exit::from_code(e.exit_code()), e))?;
     let observed_env = ready.environment.clone();
     let changes = ready.changes.clone();
-    let observer_tasks = ready.spawn(obs_tx, stop_obs_rx);
+    let derived_ready = derived::start(&scenario)
+        .await
+        .map_err(|e| Classified::new(Exit::from_code(e.exit_code()), e))?;
+    let mut observer_tasks = ready.spawn(obs_tx.clone(), stop_obs_rx.clone());
 
     let start = Instant::now() + Duration::from_millis(200);
     let wall_start_us = chrono::Utc::now().timestamp_micros() + 200_000;
@@ -78,7 +82,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let (status_tx, status_rx) = watch::channel(TrackerStatus::default());
     let (commit_tx, commit_rx) = mpsc::channel(4096);
     let tracker = tokio::spawn(run_tracker(
-        Ledger::new(&sinks),
+        Ledger::new(&sinks).with_probes(derived::probe_tickets(&tickets)),
         sinks.clone(),
         start,
         TrackerIo {
@@ -113,7 +117,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let mysql_opts = mysql_async::Opts::from_url(scenario.targets.mysql.expose())
         .context("the MySQL URL was validated but the driver rejects it")?;
     let gen_cfg = crate::plan::gen_config(&scenario, wall_start_us);
-    let span = (tickets.end - tickets.start) / plan.workers as u64;
+    // The top of the range is the probes' (see `derived::probe_tickets`).
+    let span = (derived::probe_tickets(&tickets).start - tickets.start) / plan.workers as u64;
     let mut workers = Vec::new();
     for w in 0..plan.workers {
         let lo = tickets.start + w as u64 * span;
@@ -140,6 +145,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             stop_rx.clone(),
         )));
     }
+    let mut derived_tasks = derived_ready.spawn(
+        derived::Io {
+            observations: obs_tx,
+            stop_observers: stop_obs_rx,
+            stop_load: stop_rx.clone(),
+            commits: commit_tx.clone(),
+            stats: stats_tx.clone(),
+            faults: fault_tx.clone(),
+            start,
+            wall_start_us,
+            duration: scenario.duration,
+        },
+        mysql_opts.clone(),
+        derived::probe_tickets(&tickets),
+    );
+    observer_tasks.append(&mut derived_tasks.observers);
     drop((commit_tx, stats_tx, fault_tx));
 
     // Load phase: until every worker's schedule ends, or a signal.
@@ -159,6 +180,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             all_workers.await
         }
     };
+    let derived_report = derived_tasks.join_load().await;
     let load_ended = Instant::now();
     let reports: Vec<WorkerReport> = worker_results
         .into_iter()
@@ -247,6 +269,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         fault_events,
         metrics,
         metric_errors,
+        derived: derived_report,
     };
     let exit = finish::write(outcome, &args.out);
     if let Some(mut f) = fault_run {

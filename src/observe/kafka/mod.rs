@@ -25,7 +25,9 @@ use super::decode::{decode, Format};
 use super::{in_range, ObserveError, ObserverStats};
 use crate::model::{Observation, Sink, Table};
 
-pub use setup::{client_config, unique_group_id, StartOffset};
+pub use setup::{
+    assign_topics_at_high_watermarks, client_config, target_name, unique_group_id, StartOffset,
+};
 
 /// Errors further apart than this are separate incidents, not one outage.
 const ERROR_QUIET: Duration = Duration::from_secs(15);

@@ -114,7 +114,17 @@ pub fn assign_at_high_watermarks(
     cfg: &KafkaConfig,
 ) -> Result<Vec<StartOffset>, ObserveError> {
     let wanted: Vec<String> = topics(cfg).into_iter().map(|(t, _)| t).collect();
-    let parts = partitions(consumer, &cfg.brokers, &wanted, cfg.connect_timeout)?;
+    assign_topics_at_high_watermarks(consumer, cfg, &wanted)
+}
+
+/// [`assign_at_high_watermarks`] for any list of topics (e.g. the analytics
+/// topic `tpcds.sales_metrics`). Blocking: run it off the async runtime.
+pub fn assign_topics_at_high_watermarks(
+    consumer: &BaseConsumer,
+    cfg: &KafkaConfig,
+    wanted: &[String],
+) -> Result<Vec<StartOffset>, ObserveError> {
+    let parts = partitions(consumer, &cfg.brokers, wanted, cfg.connect_timeout)?;
     let mut tpl = TopicPartitionList::new();
     let mut starts = Vec::new();
     for (topic, ids) in parts {

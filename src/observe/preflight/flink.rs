@@ -4,6 +4,7 @@
 //! harness needs nothing else from Flink, so no HTTP client crate is pulled in.
 //! Only `http://` is supported (the REST endpoint of a local cluster).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -60,13 +61,57 @@ pub async fn check_flink(base_url: &str, expected: &[String], timeout: Duration)
     };
     report.reachable = true;
     match serde_json::from_slice::<Overview>(&body) {
-        Ok(o) => evaluate_jobs(&o.jobs, expected, &mut report),
+        Ok(o) => {
+            evaluate_jobs(&o.jobs, expected, &mut report);
+            job_settings(base_url, &o.jobs, timeout, &mut report).await;
+        }
         Err(e) => report.problem(
             format!("/jobs/overview is not the expected JSON: {e}"),
             START_FLINK,
         ),
     }
     report
+}
+
+#[derive(Deserialize)]
+struct JobConfig {
+    #[serde(rename = "execution-config")]
+    execution: ExecutionConfig,
+}
+
+#[derive(Deserialize)]
+struct ExecutionConfig {
+    #[serde(rename = "user-config", default)]
+    user: BTreeMap<String, String>,
+}
+
+/// Adds a `setting.<name>` fact per job parameter of the RUNNING jobs: the
+/// stack's jobs declare the settings that set their latency floor (JDBC flush
+/// interval and max rows, checkpoint interval, delivery guarantee, linger, CDC
+/// poll interval) as `pipeline.global-job-parameters`, which
+/// `GET /jobs/<id>/config` returns. Jobs that disagree on a name list every value.
+async fn job_settings(
+    base_url: &str,
+    jobs: &[FlinkJob],
+    timeout: Duration,
+    report: &mut TargetReport,
+) {
+    let mut settings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for job in jobs.iter().filter(|j| j.state == "RUNNING") {
+        let Ok((200, body)) = get(base_url, &format!("/jobs/{}/config", job.jid), timeout).await
+        else {
+            continue;
+        };
+        if let Ok(c) = serde_json::from_slice::<JobConfig>(&body) {
+            for (k, v) in c.execution.user {
+                settings.entry(k).or_default().insert(v);
+            }
+        }
+    }
+    for (k, values) in settings {
+        let values: Vec<String> = values.into_iter().collect();
+        report.fact(&format!("setting.{k}"), values.join(" | "));
+    }
 }
 
 /// Whether a job state is final (a resubmitted job leaves such ancestors in the list).

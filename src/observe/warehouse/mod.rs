@@ -35,7 +35,7 @@ use super::{ObserveError, ObserverStats};
 use crate::model::{Observation, Sink};
 
 pub use changes::ChangeWatch;
-pub use conn::{WarehouseConn, WarehouseInfo, WarehouseKind};
+pub use conn::{WarehouseConn, WarehouseInfo, WarehouseKind, DERIVED_READER};
 
 /// What a warehouse poller needs.
 #[derive(Debug, Clone)]
@@ -148,7 +148,8 @@ impl WarehouseObserver {
                 Ok(b) => b,
                 Err(e) => {
                     self.poller.stats.poll_errors += 1;
-                    if self.poller.stats.poll_errors == 1 || self.poller.stats.poll_errors % 50 == 0
+                    if self.poller.stats.poll_errors == 1
+                        || self.poller.stats.poll_errors.is_multiple_of(50)
                     {
                         eprintln!(
                             "{} observer: poll failed ({e}); reconnecting",

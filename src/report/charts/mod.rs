@@ -74,6 +74,11 @@ pub fn sink_color(sink: Sink) -> RGBColor {
         Sink::Kafka => RGBColor(230, 159, 0),
         Sink::Path1 => RGBColor(0, 114, 178),
         Sink::Path2 => RGBColor(0, 158, 115),
+        Sink::Path1View => RGBColor(213, 94, 0),
+        Sink::Path2View => RGBColor(204, 121, 167),
+        Sink::Metrics => RGBColor(150, 140, 20),
+        Sink::QStoreReturns => RGBColor(30, 30, 30),
+        Sink::QTopItems => RGBColor(110, 60, 150),
     }
 }
 

@@ -1,0 +1,129 @@
+//! Memory the tracker holds per in-flight row: bytes allocated by the
+//! [`Ledger`] for N committed, not yet seen row versions, counted by a global
+//! allocator that tracks live heap bytes (exact, unlike RSS, and independent of
+//! what else the machine runs).
+//!
+//! `cargo bench --bench memory`. Prints one line per N and the bytes per row.
+//! Rows are sales inserts registered in 10-row commits at 4 sinks, the default
+//! run's shape; a row stays in flight until every sink has seen it (and then for
+//! the duplicate window), so in-flight rows × this figure bounds the ledger.
+//! The same ledger is then matched at every sink, to show what a fully seen
+//! row still costs until the duplicate window forgets it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tpcds_bench::model::{Observation, OpKind, RowKey, Sink, Table};
+use tpcds_bench::track::{CommitBatch, CommittedRow, Ledger};
+
+/// The system allocator, counting live bytes.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`; the counter is only arithmetic.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+const SINKS: [Sink; 4] = [Sink::Binlog, Sink::Kafka, Sink::Path1, Sink::Path2];
+
+fn key(ticket: u64) -> RowKey {
+    RowKey {
+        table: Table::StoreSales,
+        ticket,
+        item: (ticket % 18_000) as u32 + 1,
+    }
+}
+
+/// Registers `n` rows in 10-row commits; returns the ledger.
+fn fill(n: u64, acked_at: Instant) -> Ledger {
+    let mut ledger = Ledger::new(&SINKS);
+    let mut batch = Vec::with_capacity(10);
+    for t in 0..n {
+        batch.push(CommittedRow {
+            key: key(t),
+            op: OpKind::Insert,
+            stamp: t as i64,
+            prev_stamp: None,
+        });
+        if batch.len() == 10 {
+            let out = ledger.commit(&CommitBatch {
+                acked_at,
+                rows: std::mem::take(&mut batch),
+            });
+            assert!(out.is_empty());
+            batch.reserve(10);
+        }
+    }
+    ledger
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this
+    // binary without it: then one small size, as a smoke test of the counting.
+    let full = std::env::args().any(|a| a == "--bench");
+    let sizes: &[u64] = if full {
+        &[10_000, 100_000, 1_000_000]
+    } else {
+        &[10_000]
+    };
+    let t0 = Instant::now();
+    println!("ledger heap bytes per in-flight row (sales inserts, 4 sinks, exact allocator count)");
+    println!(
+        "{:>10}  {:>12}  {:>8}  {:>14}",
+        "rows", "bytes", "per row", "per row (seen)"
+    );
+    for &n in sizes {
+        let before = live();
+        let mut ledger = fill(n, t0);
+        let in_flight = live() - before;
+        assert_eq!(ledger.in_flight(Sink::Kafka), n);
+        for sink in SINKS {
+            for t in 0..n {
+                ledger.observe(&Observation {
+                    sink,
+                    key: key(t),
+                    op: OpKind::Insert,
+                    stamp: Some(t as i64),
+                    seen_at: t0 + Duration::from_millis(5),
+                    server_arrival: None,
+                });
+            }
+        }
+        assert!(ledger.all_seen());
+        let seen = live() - before;
+        println!(
+            "{n:>10}  {in_flight:>12}  {:>8.1}  {:>14.1}",
+            in_flight as f64 / n as f64,
+            seen as f64 / n as f64
+        );
+        drop(ledger);
+    }
+}

@@ -1,0 +1,121 @@
+//! `tpcds-bench gate --baseline A --current B`: the CI regression gate. Fails
+//! (exit 1) when a sink's p99 got worse beyond noise and the practical floors,
+//! or an SLO of the current run failed; refuses (exit 2) to compare runs whose
+//! fingerprints differ unless `--force`.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::cli::GateArgs;
+use crate::cmd::compare::{common_sinks, load, options};
+use crate::compare::fingerprint::differences;
+use crate::compare::render::{gate as render_gate, GateReport};
+use crate::compare::slo::objectives;
+use crate::compare::verdict::{judge, Floors};
+use crate::compare::{junit, run_change};
+use crate::exit::{fail, Exit};
+use crate::scenario::Slo;
+
+/// Writes `text` to `path` through a temporary sibling, so a reader never sees half a file.
+fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("xml.partial");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Runs the gate and prints its Markdown verdict.
+pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
+    let opts = options(&args.bootstrap, 0.99)?;
+    if !(args.min_relative >= 0.0 && args.min_relative.is_finite()) {
+        return fail(
+            Exit::BadInput,
+            anyhow::anyhow!(
+                "--min-relative {}: must be a fraction ≥ 0, e.g. 0.25",
+                args.min_relative
+            ),
+        );
+    }
+    if !(args.min_absolute_ms >= 0.0 && args.min_absolute_ms.is_finite()) {
+        return fail(
+            Exit::BadInput,
+            anyhow::anyhow!(
+                "--min-absolute-ms {}: must be ≥ 0, e.g. 20",
+                args.min_absolute_ms
+            ),
+        );
+    }
+    let base = load(&args.baseline)?;
+    let cur = load(&args.current)?;
+    let diffs = differences(&base.run, &cur.run);
+    if !diffs.is_empty() && !args.force {
+        let list: Vec<String> = diffs.iter().map(|d| format!("  {d}")).collect();
+        return fail(
+            Exit::BadInput,
+            anyhow::anyhow!(
+                "refusing to compare {} with {}: their fingerprints differ in {} entr{}:\n{}\n\
+                 latencies of differently configured runs are not comparable; rerun the baseline \
+                 with the same settings, or pass --force to compare anyway",
+                args.baseline.display(),
+                args.current.display(),
+                diffs.len(),
+                if diffs.len() == 1 { "y" } else { "ies" },
+                list.join("\n")
+            ),
+        );
+    }
+    let floors = Floors {
+        relative: args.min_relative,
+        absolute_us: (args.min_absolute_ms * 1000.0).round() as u64,
+    };
+    let sinks: Vec<_> = common_sinks(&base, &cur)
+        .into_iter()
+        .map(|sink| {
+            let change = run_change(&base.run, &cur.run, sink, &opts);
+            judge(sink, change, &floors, cur.run.sinks[&sink].resolution_us)
+        })
+        .collect();
+    let slo: Slo = match cur.run.resolved_scenario.get("slo") {
+        Some(v) => serde_json::from_value(v.clone())
+            .with_context(|| {
+                format!(
+                    "{}: summary.json has an unreadable slo",
+                    args.current.display()
+                )
+            })
+            .map_err(|e| crate::exit::Classified::new(Exit::BadInput, e))?,
+        None => Slo::default(),
+    };
+    let ratio = cur.run.achieved_rate / cur.run.target_rate.max(f64::MIN_POSITIVE);
+    let slos = objectives(&slo, &cur.run.stats, &cur.run.sinks, ratio);
+    let mut notes = Vec::new();
+    for (what, r) in [("baseline", &base), ("current", &cur)] {
+        if r.run.interrupted {
+            notes.push(format!(
+                "the {what} run was interrupted: it measured a shorter time"
+            ));
+        }
+    }
+    let (b, c) = (
+        args.baseline.display().to_string(),
+        args.current.display().to_string(),
+    );
+    let report = GateReport {
+        baseline: &b,
+        current: &c,
+        sinks: &sinks,
+        slos: &slos,
+        floors,
+        forced: &diffs,
+        notes: &notes,
+    };
+    print!("{}", render_gate(&report));
+    if let Some(path) = &args.junit {
+        write_atomic(path, &junit::render("tpcds-bench gate", &sinks, &slos))?;
+    }
+    Ok(if report.failed() {
+        Exit::Breach
+    } else {
+        Exit::Ok
+    })
+}

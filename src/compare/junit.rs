@@ -1,0 +1,120 @@
+//! JUnit XML for CI systems that show test reports: one test case per sink
+//! (the p99 regression check) and one per SLO objective.
+
+use std::fmt::Write as _;
+
+use super::slo::Objective;
+use super::verdict::{Outcome, SinkVerdict};
+
+/// Escapes text for an XML attribute or element.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+struct Case {
+    class: &'static str,
+    name: String,
+    failure: Option<String>,
+    skipped: Option<String>,
+    detail: String,
+}
+
+/// Renders the gate's verdicts as one `<testsuite>`.
+pub fn render(suite: &str, sinks: &[SinkVerdict], slos: &[Objective]) -> String {
+    let mut cases: Vec<Case> = sinks
+        .iter()
+        .map(|v| {
+            let reason = v.outcome.reason().to_string();
+            Case {
+                class: "regression",
+                name: format!("{} p99", v.sink),
+                failure: v.outcome.failed().then(|| reason.clone()),
+                skipped: matches!(v.outcome, Outcome::Skipped(_)).then(|| reason.clone()),
+                detail: reason,
+            }
+        })
+        .collect();
+    cases.extend(slos.iter().map(|o| Case {
+        class: "slo",
+        name: o.name.clone(),
+        failure: (!o.passed).then(|| o.detail.clone()),
+        skipped: None,
+        detail: o.detail.clone(),
+    }));
+    let failures = cases.iter().filter(|c| c.failure.is_some()).count();
+    let skipped = cases.iter().filter(|c| c.skipped.is_some()).count();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
+        esc(suite),
+        cases.len()
+    );
+    for c in &cases {
+        let _ = write!(
+            x,
+            "  <testcase classname=\"tpcds-bench.{}\" name=\"{}\">",
+            c.class,
+            esc(&c.name)
+        );
+        if let Some(f) = &c.failure {
+            let _ = write!(x, "<failure message=\"{}\">{}</failure>", esc(f), esc(f));
+        } else if let Some(s) = &c.skipped {
+            let _ = write!(x, "<skipped message=\"{}\"/>", esc(s));
+        } else {
+            let _ = write!(x, "<system-out>{}</system-out>", esc(&c.detail));
+        }
+        x.push_str("</testcase>\n");
+    }
+    x.push_str("</testsuite></testsuites>\n");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sink;
+
+    #[test]
+    fn one_case_per_sink_and_objective_with_failures_counted() {
+        let sinks = [
+            SinkVerdict {
+                sink: Sink::Path2,
+                change: None,
+                absolute_floor_us: 0,
+                outcome: Outcome::Regression("p99 +900 ms <worse>".into()),
+            },
+            SinkVerdict {
+                sink: Sink::Kafka,
+                change: None,
+                absolute_floor_us: 0,
+                outcome: Outcome::Skipped("no samples".into()),
+            },
+        ];
+        let slos = [Objective {
+            name: "path2 p99".into(),
+            detail: "path2 p99 = 1.2 ms ≤ 10 ms".into(),
+            passed: true,
+        }];
+        let x = render("gate & co", &sinks, &slos);
+        assert!(
+            x.contains(
+                "name=\"gate &amp; co\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""
+            ),
+            "{x}"
+        );
+        assert!(
+            x.contains("<failure message=\"p99 +900 ms &lt;worse&gt;\">"),
+            "{x}"
+        );
+        assert!(
+            x.contains("classname=\"tpcds-bench.slo\" name=\"path2 p99\""),
+            "{x}"
+        );
+        assert_eq!(x.matches("<testcase ").count(), 3);
+    }
+}

@@ -1,0 +1,275 @@
+//! Markdown for `compare` and `gate`: tables a CI job summary shows as they
+//! are, each with the method line that says how the intervals were made.
+
+use std::fmt::Write as _;
+
+use super::fingerprint::Difference;
+use super::fmt_delta;
+use super::slo::Objective;
+use super::stats::{Change, RowDeltas};
+use super::verdict::{quantile_label, Floors, Outcome, SinkVerdict};
+use crate::model::Sink;
+use crate::report::fmt_latency;
+
+/// One sink of `compare A B`: the p50 and p99 change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkRow {
+    /// The sink.
+    pub sink: Sink,
+    /// Changes of the compared percentiles (p50, p99); `None` without samples.
+    pub changes: Vec<Option<Change>>,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.0} %", (x - 1.0) * 100.0)
+}
+
+/// `Δ` with its interval, and the ratio's interval.
+fn change_cells(c: &Change) -> [String; 5] {
+    [
+        fmt_latency(c.baseline_us),
+        fmt_latency(c.current_us),
+        fmt_delta(c.diff_us),
+        format!("{} … {}", fmt_delta(c.diff_ci.0), fmt_delta(c.diff_ci.1)),
+        format!(
+            "{} ({} … {})",
+            pct(c.ratio),
+            pct(c.ratio_ci.0),
+            pct(c.ratio_ci.1)
+        ),
+    ]
+}
+
+/// The method line under every table; `changes` gives the block lengths used.
+fn method<'a>(changes: impl IntoIterator<Item = &'a Change>, paired: bool) -> String {
+    let changes: Vec<&Change> = changes.into_iter().collect();
+    let Some(first) = changes.first() else {
+        return "No sink had latency samples on both sides.".into();
+    };
+    let (lo, hi) = changes
+        .iter()
+        .map(|c| c.block_len)
+        .fold((usize::MAX, 0), |(lo, hi), l| (lo.min(l), hi.max(l)));
+    let blocks = if lo == hi {
+        format!("{lo} s")
+    } else {
+        format!("{lo}–{hi} s")
+    };
+    let o = first.options;
+    format!(
+        "Intervals: {:.0} % circular block bootstrap over the 1 s interval histograms after warmup{} \
+         ({} replicates, blocks of {blocks}: twice the autocorrelation time of per-second p99 and counts, \
+         at least √n; seed {:#x}); percentiles recomputed from the merged resampled histograms; \
+         interval = estimate ± t(blocks − 1) × the replicates' standard deviation.",
+        o.confidence * 100.0,
+        if paired {
+            ", both paths resampled by the same seconds (paired: noise shared by a second cancels)"
+        } else {
+            ", each run resampled independently"
+        },
+        o.replicates,
+        o.seed
+    )
+}
+
+fn header(out: &mut String, first: &str, a: &str, b: &str) {
+    let _ = writeln!(
+        out,
+        "| {first} | pct | {a} | {b} | Δ | 95 % CI of Δ | ratio (CI) | seconds |"
+    );
+    out.push_str("|---|---|---:|---:|---:|---|---|---|\n");
+}
+
+fn row(out: &mut String, first: &str, q: f64, c: &Option<Change>) {
+    let label = format!("p{}", quantile_label(q));
+    match c {
+        Some(c) => {
+            let [a, b, d, ci, r] = change_cells(c);
+            let _ = writeln!(
+                out,
+                "| {first} | {label} | {a} | {b} | {d} | {ci} | {r} | {} / {} |",
+                c.seconds.0, c.seconds.1
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "| {first} | {label} | – | – | – | no samples | – | – |"
+            );
+        }
+    }
+}
+
+fn differences_list(out: &mut String, title: &str, diffs: &[Difference]) {
+    if diffs.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{title}\n");
+    for d in diffs {
+        let _ = writeln!(out, "- `{d}`");
+    }
+}
+
+/// `compare A B`: each sink's p50 and p99 in both runs with the change.
+pub fn compare_runs(
+    a: &str,
+    b: &str,
+    rows: &[SinkRow],
+    quantiles: &[f64],
+    diffs: &[Difference],
+) -> String {
+    let mut out = format!("## tpcds-bench compare · `{a}` → `{b}`\n\n");
+    header(&mut out, "sink", "A", "B");
+    for r in rows {
+        for (q, c) in quantiles.iter().zip(&r.changes) {
+            row(&mut out, r.sink.name(), *q, c);
+        }
+    }
+    let all = rows.iter().flat_map(|r| r.changes.iter().flatten());
+    let _ = writeln!(out, "\n{}", method(all, false));
+    differences_list(
+        &mut out,
+        "The runs differ in these fingerprint entries (their latencies may not be comparable):",
+        diffs,
+    );
+    out
+}
+
+/// `compare RUN`: path 1 vs path 2 of one run, paired by second.
+pub fn compare_paths(
+    run: &str,
+    quantiles: &[f64],
+    changes: &[Option<Change>],
+    rows: Option<&RowDeltas>,
+) -> String {
+    let mut out = format!("## tpcds-bench compare · path 1 vs path 2 in `{run}`\n\n");
+    header(&mut out, "run", "path1", "path2");
+    for (q, c) in quantiles.iter().zip(changes) {
+        row(&mut out, run, *q, c);
+    }
+    let _ = writeln!(out, "\n{}", method(changes.iter().flatten(), true));
+    out.push_str("Δ = path 2 − path 1: negative means path 2 shows rows sooner.\n");
+    out.push_str("\n### Paired per row: path 2 − path 1 of the same row\n\n");
+    match rows {
+        None => out.push_str(
+            "This run recorded no per-row pairs (a run of an older tpcds-bench, or \
+             latency sampling left none seen on both paths).\n",
+        ),
+        Some(d) => {
+            out.push_str("| pct | path 2 − path 1 | 95 % CI |\n|---|---:|---|\n");
+            for p in &d.percentiles {
+                let _ = writeln!(
+                    out,
+                    "| p{} | {} | {} … {} |",
+                    quantile_label(p.quantile),
+                    fmt_delta(p.value_us),
+                    fmt_delta(p.ci.0),
+                    fmt_delta(p.ci.1)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n{} rows seen on both paths, over {} s after warmup; intervals from the \
+                 same block bootstrap (blocks of {} s). Each row is its own control: what \
+                 MySQL, the binlog and the harness add to both paths cancels, so this \
+                 isolates what lies after the fork (Kafka and the path-1 job vs the \
+                 path-2 job). Both paths are polled, so each row's difference carries up \
+                 to ± one poll interval of resolution.",
+                d.rows, d.seconds, d.block_len
+            );
+        }
+    }
+    out
+}
+
+/// Everything the gate decided.
+#[derive(Debug, Clone)]
+pub struct GateReport<'a> {
+    /// Baseline run directory (as given).
+    pub baseline: &'a str,
+    /// Current run directory (as given).
+    pub current: &'a str,
+    /// Per sink.
+    pub sinks: &'a [SinkVerdict],
+    /// The current run's SLO objectives.
+    pub slos: &'a [Objective],
+    /// The floors applied.
+    pub floors: Floors,
+    /// Fingerprint differences accepted with `--force`.
+    pub forced: &'a [Difference],
+    /// Warnings (an interrupted run, ...).
+    pub notes: &'a [String],
+}
+
+impl GateReport<'_> {
+    /// True when any sink regressed or any objective failed.
+    pub fn failed(&self) -> bool {
+        self.sinks.iter().any(|v| v.outcome.failed()) || self.slos.iter().any(|o| !o.passed)
+    }
+}
+
+/// The gate's Markdown verdict.
+pub fn gate(r: &GateReport) -> String {
+    let verdict = if r.failed() {
+        "❌ failed"
+    } else {
+        "✅ passed"
+    };
+    let mut out = format!(
+        "## tpcds-bench gate · {verdict}\n\nBaseline `{}` → current `{}`. A sink fails when the \
+         interval of its p99 change excludes zero **and** the change exceeds {:.0} % and the \
+         absolute floor (max of {} and the sink's resolution).\n\n",
+        r.baseline,
+        r.current,
+        r.floors.relative * 100.0,
+        fmt_latency(r.floors.absolute_us)
+    );
+    out.push_str(
+        "| sink | baseline p99 | current p99 | Δ | 95 % CI of Δ | ratio (CI) | floor | verdict |\n",
+    );
+    out.push_str("|---|---:|---:|---:|---|---|---:|---|\n");
+    for v in r.sinks {
+        let mark = match v.outcome {
+            Outcome::Pass(_) => "✅",
+            Outcome::Regression(_) => "❌",
+            Outcome::Skipped(_) => "–",
+        };
+        let cells = v
+            .change
+            .as_ref()
+            .map(change_cells)
+            .unwrap_or_else(|| std::array::from_fn(|_| "–".to_string()));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {mark} {} |",
+            v.sink,
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            fmt_latency(v.absolute_floor_us),
+            v.outcome.reason()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        method(r.sinks.iter().filter_map(|v| v.change.as_ref()), false)
+    );
+    if !r.slos.is_empty() {
+        out.push_str("\nSLOs of the current run:\n\n");
+        for o in r.slos {
+            let _ = writeln!(out, "- {} {}", if o.passed { "✅" } else { "❌" }, o.detail);
+        }
+    }
+    differences_list(
+        &mut out,
+        "⚠️ Compared with `--force` although these fingerprint entries differ:",
+        r.forced,
+    );
+    for n in r.notes {
+        let _ = writeln!(out, "\n⚠️ {n}");
+    }
+    out
+}

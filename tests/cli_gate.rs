@@ -1,0 +1,167 @@
+//! `compare` and `gate` on a saved run directory (a real 12 s quickstart run
+//! on the native stack, kept in `tests/fixtures/runs/quickstart`; `.hlog`,
+//! `summary.json` and `scenario.toml` only): verdicts, JUnit, and every kind
+//! of bad input (missing directory, corrupt summary, mismatched fingerprint
+//! → exit 2 with a message that says what to do).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs/quickstart")
+}
+
+fn bin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn code(o: &Output) -> (Option<i32>, String, String) {
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A copy of the fixture whose `summary.json` was edited by `edit`.
+fn edited(tmp: &Path, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let dir = tmp.join("edited");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(fixture()).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    let path = dir.join("summary.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    dir
+}
+
+#[test]
+fn a_run_gated_against_itself_passes_with_a_junit_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("gate.xml");
+    let f = fixture();
+    let o = bin(&[
+        "gate",
+        "--baseline",
+        s(&f),
+        "--current",
+        s(&f),
+        "--junit",
+        s(&junit),
+    ]);
+    let (c, out, err) = code(&o);
+    assert_eq!(c, Some(0), "{out}\n{err}");
+    assert!(out.starts_with("## tpcds-bench gate · ✅ passed"), "{out}");
+    for sink in ["kafka", "path1", "path2"] {
+        assert!(out.contains(&format!("| {sink} |")), "{out}");
+    }
+    assert!(out.contains("circular block bootstrap"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    assert!(xml.contains("name=\"path2 p99\""), "{xml}");
+    assert!(xml.contains("classname=\"tpcds-bench.slo\""), "{xml}");
+}
+
+#[test]
+fn compare_shows_two_runs_and_the_two_paths() {
+    let f = fixture();
+    let (c, out, err) = code(&bin(&["compare", s(&f), s(&f)]));
+    assert_eq!(c, Some(0), "{err}");
+    assert!(out.contains("| path2 | p99 |"), "{out}");
+    assert!(out.contains("+0.0 ms"), "{out}");
+    let (c, out, err) = code(&bin(&["compare", s(&f)]));
+    assert_eq!(c, Some(0), "{err}");
+    assert!(out.contains("path 1 vs path 2"), "{out}");
+    assert!(out.contains("paired"), "{out}");
+    // The fixture records per-row pairs: the signed difference table is there.
+    assert!(out.contains("### Paired per row"), "{out}");
+    assert!(out.contains("| p50 | "), "{out}");
+    assert!(out.contains("rows seen on both paths"), "{out}");
+}
+
+#[test]
+fn a_missing_directory_is_bad_input() {
+    let (c, _, err) = code(&bin(&[
+        "gate",
+        "--baseline",
+        "/nonexistent/run",
+        "--current",
+        s(&fixture()),
+    ]));
+    assert_eq!(c, Some(2), "{err}");
+    assert!(err.contains("/nonexistent/run/summary.json"), "{err}");
+    assert!(
+        err.contains("pass a run directory written by `tpcds-bench run`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_summary_is_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = edited(tmp.path(), |_| {});
+    std::fs::write(dir.join("summary.json"), "{ not json").unwrap();
+    let (c, _, err) = code(&bin(&["compare", s(&fixture()), s(&dir)]));
+    assert_eq!(c, Some(2), "{err}");
+    assert!(err.contains("is not a valid tpcds-bench run file"), "{err}");
+}
+
+#[test]
+fn a_mismatched_fingerprint_is_refused_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = edited(tmp.path(), |v| {
+        v["environment"]["flink.setting.path2.sink.buffer-flush.interval"] = "1s".into();
+    });
+    let f = fixture();
+    let args = ["gate", "--baseline", s(&f), "--current", s(&dir)];
+    let (c, out, err) = code(&bin(&args));
+    assert_eq!(c, Some(2), "{out}\n{err}");
+    assert!(out.is_empty(), "nothing printed on refusal: {out}");
+    assert!(
+        err.contains("environment.flink.setting.path2.sink.buffer-flush.interval: baseline 100ms ≠ current 1s"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let (c, out, err) = code(&bin(&forced));
+    assert_eq!(
+        c,
+        Some(0),
+        "same latencies, only the label differs: {out}\n{err}"
+    );
+    assert!(out.contains("Compared with `--force`"), "{out}");
+    assert!(out.contains("buffer-flush.interval"), "{out}");
+}
+
+#[test]
+fn bad_flags_are_bad_input() {
+    let f = fixture();
+    for (flag, says) in [
+        ("--confidence=1.5", "between 0 and 1"),
+        ("--replicates=10", "at least 100"),
+        ("--min-relative=-1", "≥ 0"),
+        ("--block-seconds=0", "at least 1"),
+    ] {
+        let (c, _, err) = code(&bin(&[
+            "gate",
+            "--baseline",
+            s(&f),
+            "--current",
+            s(&f),
+            flag,
+        ]));
+        assert_eq!(c, Some(2), "{flag}: {err}");
+        assert!(err.contains(says), "{flag}: {err}");
+    }
+}
