@@ -15,7 +15,7 @@ SET 'pipeline.name' = 'tpcds-mysql-cdc-to-cloudberry';
 -- from the same variables the statements below use, so the harness reads
 -- them back from the running job (GET /jobs/<id>/config, user-config) into
 -- each run directory, and `tpcds-bench gate` refuses runs whose settings differ.
-SET 'pipeline.global-job-parameters' = 'checkpoint.interval:${CHECKPOINT_INTERVAL},cdc.debezium.poll.interval.ms:${CDC_POLL_INTERVAL_MS},path2.sink.buffer-flush.interval:${PATH2_JDBC_FLUSH_INTERVAL},path2.sink.buffer-flush.max-rows:${PATH2_JDBC_FLUSH_MAX_ROWS}';
+SET 'pipeline.global-job-parameters' = 'checkpoint.interval:${CHECKPOINT_INTERVAL},cdc.debezium.poll.interval.ms:${CDC_POLL_INTERVAL_MS},cdc.debezium.connect.keep.alive.interval.ms:${CDC_KEEPALIVE_INTERVAL_MS},path2.sink.buffer-flush.interval:${PATH2_JDBC_FLUSH_INTERVAL},path2.sink.buffer-flush.max-rows:${PATH2_JDBC_FLUSH_MAX_ROWS}';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- Commits the CDC source's binlog offset; the JDBC sink also flushes on each
 -- checkpoint (its flush interval below bounds latency when shorter).
@@ -30,6 +30,9 @@ SET 'table.exec.sink.upsert-materialize' = 'NONE';
 -- Each CDC job needs its own server-id range (one id per parallel reader).
 -- debezium.poll.interval.ms: how long the binlog reader idles between looks
 -- at its event queue when it was empty; a latency floor (see flink-sql.env).
+-- debezium.connect.keep.alive.interval.ms: how soon a lost MySQL connection
+-- is noticed and reopened (Debezium's 60 s default left the jobs blind for
+-- 86 s after a MySQL restart; see flink-sql.env).
 CREATE TEMPORARY TABLE mysql_store_sales (
   ss_sold_date_sk       INT,
   ss_sold_time_sk       INT,
@@ -69,6 +72,7 @@ CREATE TEMPORARY TABLE mysql_store_sales (
   'server-time-zone' = '${MYSQL_SERVER_TIME_ZONE}',
   'scan.startup.mode' = 'initial',
   'debezium.poll.interval.ms' = '${CDC_POLL_INTERVAL_MS}',
+  'debezium.connect.keep.alive.interval.ms' = '${CDC_KEEPALIVE_INTERVAL_MS}',
   'jdbc.properties.useSSL' = 'false'
 );
 
@@ -108,6 +112,7 @@ CREATE TEMPORARY TABLE mysql_store_returns (
   'server-time-zone' = '${MYSQL_SERVER_TIME_ZONE}',
   'scan.startup.mode' = 'initial',
   'debezium.poll.interval.ms' = '${CDC_POLL_INTERVAL_MS}',
+  'debezium.connect.keep.alive.interval.ms' = '${CDC_KEEPALIVE_INTERVAL_MS}',
   'jdbc.properties.useSSL' = 'false'
 );
 

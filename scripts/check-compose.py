@@ -148,7 +148,7 @@ class Checker:
         # placeholder of the SQL files has a default.
         for var in ["PATH1_JDBC_FLUSH_INTERVAL", "PATH1_JDBC_FLUSH_MAX_ROWS", "PATH2_JDBC_FLUSH_INTERVAL",
                     "PATH2_JDBC_FLUSH_MAX_ROWS", "CHECKPOINT_INTERVAL", "KAFKA_DELIVERY_GUARANTEE", "KAFKA_LINGER_MS",
-                    "CDC_POLL_INTERVAL_MS"]:
+                    "CDC_POLL_INTERVAL_MS", "CDC_KEEPALIVE_INTERVAL_MS"]:
             self.check(f"submitter {var} default = flink-sql.env", se.get(var) == sqlenv.get(var),
                        f"compose {se.get(var)!r}, flink-sql.env {sqlenv.get(var)!r}")
         used = set()

@@ -11,9 +11,13 @@
 //!   per-second p99 stays at or under the threshold for [`HOLD_S`] seconds (or
 //!   until the series ends). A second without samples counts as recovered only
 //!   when nothing is waiting (in flight at or under the pre-fault level).
-//! - **backlog drained**: the first second at or after the fault's end whose
-//!   in-flight count is back at or under the highest in-flight count of the
-//!   pre-fault window.
+//! - **backlog drained**: the first second at or after the fault's end from
+//!   which the in-flight count stays, for [`HOLD_S`] seconds (or until the
+//!   series ends), at or under the drain level: the highest in-flight count of
+//!   the pre-fault window × [`TOLERANCE`], and at least that + [`DRAIN_FLOOR`]
+//!   rows. The hold matters when the fault stops the writers too (a MySQL
+//!   restart): nothing is in flight while MySQL is down, and the backlog only
+//!   builds once writes resume into a pipeline that has not reconnected yet.
 //! - **rows delayed**: latency samples above the threshold in the seconds from
 //!   the fault's start until recovery (rows are counted in the second they
 //!   were seen; with `sample_rate` < 1 this is the sampled count).
@@ -32,8 +36,12 @@ pub const PRE_WINDOW_S: u32 = 10;
 pub const TOLERANCE: f64 = 1.5;
 /// … and at least pre-fault p99 + this many µs.
 pub const TOLERANCE_FLOOR_US: u64 = 50_000;
-/// Seconds the p99 must stay under the threshold to count as recovered.
+/// Seconds the p99 (and the in-flight count) must stay under its level to
+/// count as recovered (drained).
 pub const HOLD_S: u32 = 5;
+/// The drain level is at least the pre-fault in-flight count + this many
+/// rows (a sink with almost nothing in flight still jitters by a few rows).
+pub const DRAIN_FLOOR: u64 = 10;
 
 /// One second of one sink, as the analysis needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +85,25 @@ pub struct SinkRecovery {
     pub lost: u64,
 }
 
+/// The in-flight count at or under which a backlog counts as drained.
+pub fn drain_level(pre_in_flight: u64) -> u64 {
+    ((pre_in_flight as f64 * TOLERANCE) as u64).max(pre_in_flight + DRAIN_FLOOR)
+}
+
+/// The first of `after`'s seconds from which `ok` holds for [`HOLD_S`]
+/// seconds, or until the series ends.
+fn first_lasting(after: &[&Second], ok: impl Fn(&Second) -> bool) -> Option<u32> {
+    (0..after.len())
+        .find(|&i| {
+            let first = after[i].second;
+            after[i..]
+                .iter()
+                .take_while(|s| s.second < first + HOLD_S)
+                .all(|s| ok(s))
+        })
+        .map(|i| after[i].second)
+}
+
 /// Thresholds of one sink for one fault: (pre-fault p99 µs, threshold µs).
 pub fn threshold(pre_p99_us: u64) -> u64 {
     ((pre_p99_us as f64 * TOLERANCE) as u64).max(pre_p99_us + TOLERANCE_FLOOR_US)
@@ -112,20 +139,10 @@ pub fn analyse(
         (None, _) => matches!((s.in_flight, pre_in_flight), (Some(i), Some(pre)) if i <= pre),
     };
     let after: Vec<&Second> = series.iter().filter(|s| s.second >= fe).collect();
-    let recovered_at = (0..after.len())
-        .find(|&i| {
-            let first = after[i].second;
-            after[i..]
-                .iter()
-                .take_while(|s| s.second < first + HOLD_S)
-                .all(|s| ok(s))
-        })
-        .map(|i| after[i].second);
+    let recovered_at = first_lasting(&after, ok);
     let drained_at = pre_in_flight.and_then(|pre| {
-        after
-            .iter()
-            .find(|s| s.in_flight.is_some_and(|i| i <= pre))
-            .map(|s| s.second)
+        let level = drain_level(pre);
+        first_lasting(&after, |s| s.in_flight.is_some_and(|i| i <= level))
     });
     let during = |until: Option<u32>| {
         series
@@ -269,10 +286,44 @@ mod tests {
         assert_eq!(r.threshold_ms, Some(150.0), "max(1.5 × 100, 100 + 50) ms");
         assert_eq!(r.recovered_at_s, Some(16));
         assert!((r.recovery_s.unwrap() - 3.4).abs() < 1e-9);
-        assert_eq!(r.drained_at_s, Some(17), "in flight 40 ≤ the pre-fault 50");
+        assert_eq!(
+            r.drained_at_s,
+            Some(16),
+            "in flight 60 ≤ 1.5 × the pre-fault 50"
+        );
         assert_eq!(r.peak_p99_ms, Some(4000.0));
         assert_eq!(r.peak_in_flight, Some(900));
         assert_eq!(r.rows_delayed, 30);
+    }
+
+    // A fault that stops the writers too (MySQL restart): nothing is in
+    // flight during it; the backlog builds afterwards, while the pipeline
+    // reconnects. The empty seconds right after the fault are not the drain.
+    #[test]
+    fn a_backlog_that_builds_after_the_fault_is_not_drained_before_it() {
+        let mut f = vec![20; 8];
+        f.extend([0, 0, 0, 0, 5, 150, 300, 450, 600, 300, 12, 10]);
+        f.extend([15; 6]);
+        let mut p = vec![Some(100); 8];
+        p.extend([None, None, None, None, Some(90)]);
+        p.extend([None, None, None, None]);
+        p.extend([Some(5000), Some(4000), Some(200)]);
+        p.extend([Some(100); 6]);
+        let r = analyse(
+            Sink::Kafka,
+            &series(&p, &f),
+            8.2,
+            11.4,
+            Some(100_000),
+            |_, _| 0,
+        );
+        assert_eq!(
+            r.drained_at_s,
+            Some(18),
+            "not 12, where 5 rows were in flight"
+        );
+        assert_eq!(r.peak_in_flight, Some(600));
+        assert_eq!(r.recovered_at_s, Some(20), "19 is still 200 ms, over 150");
     }
 
     // One good second inside a bad stretch is not recovery: the hold period.

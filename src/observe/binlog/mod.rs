@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
+use mysql_async::binlog::EventType;
 use mysql_async::{BinlogStream, BinlogStreamRequest};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
@@ -32,22 +33,57 @@ const RECONNECT_MIN: Duration = Duration::from_millis(100);
 /// Longest wait between attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(2);
 
-/// Moves the resume point: to a rotation's new file, and to the end of each
-/// committed transaction (a restart must not begin inside one: its table map
-/// would be missing).
-fn track_position(event: &Event, at: &mut BinlogPosition) {
-    match event.read_data() {
-        Ok(Some(EventData::RotateEvent(r))) => {
-            at.file = r.name().into_owned();
-            at.pos = r.position();
+/// Where a broken stream is opened again: the end of the last whole
+/// transaction read.
+#[derive(Debug)]
+struct Resume {
+    at: BinlogPosition,
+    /// Whether this stream has sent its format description yet.
+    described: bool,
+}
+
+impl Resume {
+    fn new(at: BinlogPosition) -> Self {
+        Resume {
+            at,
+            described: false,
         }
-        Ok(Some(EventData::XidEvent(_))) => {
-            let end = u64::from(event.header().log_pos());
-            if end > 0 {
-                at.pos = end;
+    }
+
+    /// A new stream (after a reconnect) starts undescribed again.
+    fn reopened(&mut self) {
+        self.described = false;
+    }
+
+    /// Moves the resume point: to a rotation's new file, and to the end of
+    /// each committed transaction (a restart must not begin inside one: its
+    /// table map would be missing).
+    fn track(&mut self, event: &Event) {
+        if event.header().event_type_raw() == EventType::FORMAT_DESCRIPTION_EVENT as u8 {
+            self.described = true;
+            return;
+        }
+        match event.read_data() {
+            // The server's first event on a stream is a rotation to the file
+            // asked for, sent before the format description, so the reader
+            // does not yet know the checksum algorithm and MariaDB's CRC32
+            // stays glued to the name ("mysql-bin.000002" + 4 bytes): every
+            // reconnect at that name then gets ERROR 1236. It names the file
+            // we asked for, so it is skipped; later rotations are read with
+            // the checksum known.
+            Ok(Some(EventData::RotateEvent(_))) if !self.described => {}
+            Ok(Some(EventData::RotateEvent(r))) => {
+                self.at.file = r.name().into_owned();
+                self.at.pos = r.position();
             }
+            Ok(Some(EventData::XidEvent(_))) => {
+                let end = u64::from(event.header().log_pos());
+                if end > 0 {
+                    self.at.pos = end;
+                }
+            }
+            _ => {}
         }
-        _ => {}
     }
 }
 
@@ -228,7 +264,10 @@ impl BinlogObserver {
         // table_id → our table (None: a table we do not track).
         let mut tables: HashMap<u64, Option<Table>> = HashMap::new();
         let mut batch = Vec::new();
-        let mut resume = self.position.clone();
+        let mut resume = Resume::new(self.position.clone());
+        // Grows while reconnects keep failing; back to the minimum once an
+        // event is read (a stream that opens and breaks at once must not spin).
+        let mut wait = RECONNECT_MIN;
         loop {
             if *stop.borrow() {
                 break;
@@ -259,7 +298,8 @@ impl BinlogObserver {
                 };
                 let seen_at = Instant::now();
                 self.handle(&event, seen_at, &mut tables, &mut batch, &mut stats);
-                track_position(&event, &mut resume);
+                resume.track(&event);
+                wait = RECONNECT_MIN;
                 if batch.len() < self.cfg.batch_max {
                     next = self.stream.next().now_or_never();
                 }
@@ -274,11 +314,15 @@ impl BinlogObserver {
                 stats.poll_errors += 1;
                 eprintln!(
                     "binlog observer: {why}; reconnecting at {}:{}",
-                    resume.file, resume.pos
+                    resume.at.file, resume.at.pos
                 );
-                if !self.reconnect(&resume, &mut stop, &mut stats).await {
+                if !self
+                    .reconnect(&resume.at, &mut wait, &mut stop, &mut stats)
+                    .await
+                {
                     break;
                 }
+                resume.reopened();
                 tables.clear();
             }
         }
@@ -286,15 +330,16 @@ impl BinlogObserver {
         Ok(stats)
     }
 
-    /// Opens the stream again at `at`, with backoff, until it works (true)
-    /// or `stop` turns true (false).
+    /// Opens the stream again at `at`, with backoff (`wait`, doubled after
+    /// each wait up to `RECONNECT_MAX`), until it works (true) or `stop` turns
+    /// true (false).
     async fn reconnect(
         &mut self,
         at: &BinlogPosition,
+        wait: &mut Duration,
         stop: &mut watch::Receiver<bool>,
         stats: &mut ObserverStats,
     ) -> bool {
-        let mut wait = RECONNECT_MIN;
         loop {
             if *stop.borrow() {
                 return false;
@@ -310,6 +355,13 @@ impl BinlogObserver {
                     .await
                     .map_err(|e| e.to_string())
             };
+            // Wait first: the stream just broke, and one that opens and
+            // breaks again at once comes back here with a longer wait.
+            tokio::select! {
+                _ = tokio::time::sleep(*wait) => {}
+                changed = stop.changed() => if changed.is_err() { return false },
+            }
+            *wait = (*wait * 2).min(RECONNECT_MAX);
             match attempt.await {
                 Ok(stream) => {
                     self.stream = stream;
@@ -318,11 +370,6 @@ impl BinlogObserver {
                 }
                 Err(_) => stats.poll_errors += 1,
             }
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                changed = stop.changed() => if changed.is_err() { return false },
-            }
-            wait = (wait * 2).min(RECONNECT_MAX);
         }
     }
 
