@@ -92,6 +92,10 @@ pub async fn start(s: &Scenario, tickets: Range<u64>) -> Result<Ready, ObserveEr
         cfg.poll_interval = s.observe.poll_interval;
         cfg.overlap = s.observe.arrival_overlap;
         cfg.watch = changes.clone();
+        // Twice every worker's pool of mutable lines (see observe::warehouse::present).
+        cfg.present_cap =
+            (2 * s.load.workers as usize * crate::tpcds::GenConfig::default().mutation_pool)
+                .max(cfg.present_cap);
         let w = WarehouseObserver::start(cfg).await?;
         let info = w.info();
         env.insert("warehouse.kind".into(), info.kind.name().into());

@@ -23,6 +23,7 @@
 pub mod changes;
 pub mod conn;
 mod poll;
+mod present;
 pub mod window;
 
 use std::ops::Range;
@@ -63,6 +64,9 @@ pub struct WarehouseConfig {
     pub watch: Option<ChangeWatch>,
     /// Connection timeout at start.
     pub connect_timeout: Duration,
+    /// How many keys' last stamps the poller keeps (oldest forgotten first):
+    /// more than every worker's mutation pool together (see `present`).
+    pub present_cap: usize,
 }
 
 impl WarehouseConfig {
@@ -78,6 +82,7 @@ impl WarehouseConfig {
             overlap: Duration::from_millis(100),
             max_lookback: Duration::from_secs(60),
             lookup_batch: 1000,
+            present_cap: 1_000_000,
             watch: None,
             connect_timeout: Duration::from_secs(10),
         }

@@ -10,6 +10,7 @@ use tokio_postgres::{Row, Statement};
 
 use super::changes::{Expected, Pending};
 use super::conn::{ticket_bounds, WarehouseConn};
+use super::present::Present;
 use super::window::{next_lower_bound, SeenWindow};
 use super::WarehouseConfig;
 use crate::model::{Observation, OpKind, RowKey, StampMicros, Table};
@@ -64,7 +65,7 @@ pub(super) struct Poller {
     window: SeenWindow,
     /// Last stamp seen per key at this sink (insert/update classification, and
     /// the precondition for confirming a delete).
-    present: HashMap<RowKey, Option<StampMicros>>,
+    present: Present,
     pending: Pending,
     tickets: (i64, i64),
 }
@@ -110,7 +111,7 @@ impl Poller {
             bound_stmt,
             lower,
             window: SeenWindow::new(WINDOW_CAP),
-            present: HashMap::new(),
+            present: Present::new(cfg.present_cap),
             pending: Pending::default(),
             tickets,
             conn,
@@ -156,7 +157,7 @@ impl Poller {
             .iter()
             .map(|&t| {
                 self.pending
-                    .checkable(t, &self.present, self.cfg.lookup_batch)
+                    .checkable(t, self.present.map(), self.cfg.lookup_batch)
             })
             .collect();
 
