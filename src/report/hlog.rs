@@ -80,7 +80,7 @@ pub fn render(run: &RunData, group: &str) -> Result<Vec<u8>, ReportError> {
             if let Some(h) = interval.histograms.get(*s) {
                 writer
                     .write_histogram(
-                        h,
+                        &h,
                         Duration::from_secs(u64::from(*second)),
                         Duration::from_secs(1),
                         Tag::new(s.tag()),

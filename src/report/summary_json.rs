@@ -209,7 +209,7 @@ impl Summary {
                     latency_us: LatencySummary::from_option(stats.sink_total(sink).as_ref()),
                     resolution_us: sr.resolution_us,
                     clock_offset_us: sr.clock_offset_us,
-                    server_latency_us: server.map(LatencySummary::from_histogram),
+                    server_latency_us: server.as_deref().map(LatencySummary::from_histogram),
                     ops: op_map(run, |op| Series::Sink(sink, op)),
                 };
                 (sink, s)
@@ -222,7 +222,7 @@ impl Summary {
         };
         let mut histograms = BTreeMap::new();
         for (series, h) in stats.totals().iter() {
-            let text = encode_histogram(h).map_err(|source| ReportError::Histogram {
+            let text = encode_histogram(&h).map_err(|source| ReportError::Histogram {
                 what: series.key(),
                 source,
             })?;

@@ -2,6 +2,7 @@
 //! interval histograms aligned to run start and into headline totals that
 //! exclude warmup.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -13,6 +14,11 @@ use super::progress::{Progress, SinkProgress};
 use super::recorder::{IntervalCounters, IntervalSnapshot, SnapshotReceiver};
 use super::series::{Series, SeriesHistograms};
 use super::summary::LatencySummary;
+
+/// How many seconds behind the newest one a second's histograms are packed:
+/// well past the recorders' reporting lag (a part arrives within ~1 s), so a
+/// packed second is rarely merged into again.
+pub const PACK_LAG_SECONDS: u32 = 5;
 
 /// One second of the run, merged over every recorder.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -71,13 +77,14 @@ impl RunStats {
     }
 
     /// The headline histogram of one series (after warmup).
-    pub fn total(&self, series: Series) -> Option<&Histogram<u64>> {
+    /// (Totals are never packed: this borrows.)
+    pub fn total(&self, series: Series) -> Option<Cow<'_, Histogram<u64>>> {
         self.totals.get(series)
     }
 
     /// Headline summary of one series (after warmup).
     pub fn summary(&self, series: Series) -> LatencySummary {
-        LatencySummary::from_option(self.total(series))
+        LatencySummary::from_option(self.total(series).as_deref())
     }
 
     /// Headline end-to-end histogram of `sink`, all ops merged.
@@ -118,6 +125,9 @@ impl RunStats {
     }
 
     /// Merges one snapshot; commutative, so recorders may report in any order.
+    /// Seconds [`PACK_LAG_SECONDS`] behind the newest are packed (see
+    /// `series::Slot`): the per-second histograms are most of the harness's
+    /// memory otherwise.
     pub fn merge(&mut self, snapshot: &IntervalSnapshot) {
         for part in &snapshot.parts {
             let interval = self.intervals.entry(part.second).or_default();
@@ -126,6 +136,19 @@ impl RunStats {
             if part.second >= self.warmup_intervals {
                 self.totals.merge(&part.histograms);
             }
+        }
+        let Some(newest) = self.last_second() else {
+            return;
+        };
+        let cut = newest.saturating_sub(PACK_LAG_SECONDS);
+        // Newest first, down to the first second already packed: everything
+        // older was packed when the cut passed it (a late part keeps a packed
+        // second packed).
+        for (_, interval) in self.intervals.range_mut(..cut).rev() {
+            if interval.histograms.is_packed() {
+                break;
+            }
+            interval.histograms.pack();
         }
     }
 }
@@ -237,6 +260,37 @@ mod tests {
 
     fn at(start: Instant, ms: u64) -> Instant {
         start + Duration::from_millis(ms)
+    }
+
+    // Seconds well behind the newest are packed; reading them gives the same
+    // counts, and a late part merged into a packed second is kept (packed).
+    #[test]
+    fn old_seconds_are_packed_and_read_back_unchanged() {
+        // Every second of the test lies in the past.
+        let start = Instant::now() - Duration::from_secs(30);
+        let mut c = Collector::new(Duration::ZERO);
+        let mut r = Recorder::new(start);
+        for sec in 0..20u64 {
+            for i in 0..50 {
+                r.record_at(INS, at(start, sec * 1000 + i), 1_000 + sec * 10_000 + i);
+            }
+        }
+        c.merge(r.take_interval());
+        let stats = c.stats();
+        assert!(stats.interval(0).unwrap().histograms.is_packed());
+        assert!(!stats.interval(19).unwrap().histograms.is_packed());
+        let h = stats.interval(3).unwrap().histograms.get(INS).unwrap();
+        assert_eq!(h.len(), 50);
+        assert!(h.equivalent(h.max(), 31_049));
+
+        let mut late = Recorder::new(start);
+        late.record_at(INS, at(start, 3_500), 7);
+        c.merge(late.take_interval());
+        let iv = c.stats().interval(3).unwrap();
+        assert!(iv.histograms.is_packed());
+        assert_eq!(iv.histograms.get(INS).unwrap().len(), 51);
+        assert_eq!(iv.histograms.get(INS).unwrap().min(), 7);
+        assert_eq!(c.stats().summary(INS).count, 20 * 50 + 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
 use crate::model::{OpKind, Sink};
@@ -156,10 +157,61 @@ impl fmt::Display for Series {
     }
 }
 
+/// One series' histogram, live or packed.
+///
+/// A 3-digit auto-resizing histogram is a flat array of about 1 KiB per
+/// 128 µs…2× range step: ~80 KiB once it has held a 300 ms value, however few
+/// samples it has. One per series per second came to ~2 MB a second at any
+/// load, the harness's main memory growth (an hour: several GB). Seconds the
+/// collector has moved past are packed into HdrHistogram's V2 encoding (only
+/// the non-empty buckets; typically a few hundred bytes) and decoded when read.
+#[derive(Debug, Clone)]
+enum Slot {
+    Live(Histogram<u64>),
+    Packed(Box<[u8]>),
+}
+
+impl Slot {
+    fn histogram(&self) -> Cow<'_, Histogram<u64>> {
+        match self {
+            Slot::Live(h) => Cow::Borrowed(h),
+            Slot::Packed(bytes) => Cow::Owned(unpack(bytes)),
+        }
+    }
+
+    fn live(&mut self) -> &mut Histogram<u64> {
+        if let Slot::Packed(bytes) = self {
+            *self = Slot::Live(unpack(bytes));
+        }
+        match self {
+            Slot::Live(h) => h,
+            Slot::Packed(_) => unreachable!("just unpacked"),
+        }
+    }
+
+    fn pack(&mut self) {
+        if let Slot::Live(h) = self {
+            let mut buf = Vec::new();
+            V2Serializer::new()
+                .serialize(h, &mut buf)
+                .expect("a histogram serializes into memory");
+            *self = Slot::Packed(buf.into_boxed_slice());
+        }
+    }
+}
+
+fn unpack(bytes: &[u8]) -> Histogram<u64> {
+    let mut h: Histogram<u64> = Deserializer::new()
+        .deserialize(&mut &bytes[..])
+        .expect("bytes this process packed decode");
+    h.auto(true);
+    h
+}
+
 /// One optional histogram per [`Series`]; a series never recorded has none.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SeriesHistograms {
-    slots: [Option<Histogram<u64>>; Series::COUNT],
+    slots: [Option<Slot>; Series::COUNT],
 }
 
 // By hand: `Default` is derived for arrays of at most 32 elements.
@@ -171,20 +223,34 @@ impl Default for SeriesHistograms {
     }
 }
 
+/// Equal when every series holds the same counts, packed or not.
+impl PartialEq for SeriesHistograms {
+    fn eq(&self, other: &Self) -> bool {
+        self.slots.iter().zip(&other.slots).all(|(a, b)| match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => *a.histogram() == *b.histogram(),
+            _ => false,
+        })
+    }
+}
+
 impl SeriesHistograms {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The histogram of `series`, if anything was recorded (or merged) into it.
-    pub fn get(&self, series: Series) -> Option<&Histogram<u64>> {
-        self.slots[series.index()].as_ref()
+    /// The histogram of `series`, if anything was recorded (or merged) into
+    /// it; decoded (owned) when the set is packed.
+    pub fn get(&self, series: Series) -> Option<Cow<'_, Histogram<u64>>> {
+        self.slots[series.index()].as_ref().map(Slot::histogram)
     }
 
     /// The histogram of `series`, created empty on first use.
     pub fn get_or_create(&mut self, series: Series) -> &mut Histogram<u64> {
-        self.slots[series.index()].get_or_insert_with(new_histogram)
+        self.slots[series.index()]
+            .get_or_insert_with(|| Slot::Live(new_histogram()))
+            .live()
     }
 
     /// Replaces the histogram of `series`.
@@ -192,7 +258,7 @@ impl SeriesHistograms {
         let mut histogram = histogram;
         // Deserialized histograms come back fixed-size; merging later must still grow.
         histogram.auto(true);
-        self.slots[series.index()] = Some(histogram);
+        self.slots[series.index()] = Some(Slot::Live(histogram));
     }
 
     /// Records one value; values beyond any bound grow the histogram.
@@ -207,26 +273,48 @@ impl SeriesHistograms {
         }
     }
 
-    /// Adds every histogram of `other` into this set.
+    /// Adds every histogram of `other` into this set. A packed set stays
+    /// packed (a late part of a second already moved past).
     pub fn merge(&mut self, other: &SeriesHistograms) {
+        let was_packed = !self.is_empty() && self.is_packed();
         for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
             if let Some(theirs) = theirs {
+                let theirs = theirs.histogram();
                 match mine {
                     Some(mine) => mine
-                        .add(theirs)
+                        .live()
+                        .add(theirs.as_ref())
                         .expect("auto-resizing histograms accept any value"),
-                    None => *mine = Some(theirs.clone()),
+                    None => *mine = Some(Slot::Live(theirs.into_owned())),
                 }
             }
         }
+        if was_packed {
+            self.pack();
+        }
+    }
+
+    /// Packs every histogram (see [`Slot`]): reads decode them again.
+    pub fn pack(&mut self) {
+        for slot in self.slots.iter_mut().flatten() {
+            slot.pack();
+        }
+    }
+
+    /// True when no histogram is live (an empty set counts as packed).
+    pub fn is_packed(&self) -> bool {
+        self.slots
+            .iter()
+            .flatten()
+            .all(|s| matches!(s, Slot::Packed(_)))
     }
 
     /// The series present, with their histograms, in [`Series::ALL`] order.
-    pub fn iter(&self) -> impl Iterator<Item = (Series, &Histogram<u64>)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (Series, Cow<'_, Histogram<u64>>)> + '_ {
         Series::ALL
             .into_iter()
             .zip(&self.slots)
-            .filter_map(|(s, h)| h.as_ref().map(|h| (s, h)))
+            .filter_map(|(s, h)| h.as_ref().map(|h| (s, h.histogram())))
     }
 
     /// The sum of the given series; `None` when none of them has a histogram.
@@ -235,7 +323,7 @@ impl SeriesHistograms {
     }
 
     /// Like [`SeriesHistograms::merged`], but borrows when only one series has a
-    /// histogram (the common case: most seconds see one op), avoiding a copy.
+    /// live histogram (the common case: most seconds see one op), avoiding a copy.
     pub fn merged_cow(
         &self,
         series: impl IntoIterator<Item = Series>,
@@ -246,9 +334,9 @@ impl SeriesHistograms {
                 match &mut out {
                     Some(o) => o
                         .to_mut()
-                        .add(h)
+                        .add(h.as_ref())
                         .expect("auto-resizing histograms accept any value"),
-                    None => out = Some(Cow::Borrowed(h)),
+                    None => out = Some(h),
                 }
             }
         }
