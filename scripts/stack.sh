@@ -16,6 +16,8 @@
 #   scripts/stack.sh stop|kill|start COMPONENT   fault controls: stop (graceful), SIGKILL, or
 #                                      start one of mysql, kafka, warehouse, flink-jobmanager,
 #                                      flink-taskmanager (idempotent; exit 3 if not ours)
+#   scripts/stack.sh pause|resume JOB  stop a Flink job with a savepoint / resubmit it from
+#                                      it (JOB: a flink-sql/ file's stem)
 #
 # Endpoints, credentials and settings come from the environment (defaults in
 # scripts/stack/lib.sh and scripts/stack/flink-sql.env; docs/STACK.md lists them).
@@ -182,19 +184,22 @@ case "${1:-}" in
     shift
     cmd_logs "$@"
     ;;
-  stop | kill | start | can-control)
+  stop | kill | start | pause | resume | can-control)
     action=$1
     shift
-    [ $# -eq 1 ] || die "usage: scripts/stack.sh $action COMPONENT" "COMPONENT is one of ${CONTROL_COMPONENTS[*]}"
+    [ $# -eq 1 ] || die "usage: scripts/stack.sh $action COMPONENT|JOB" \
+      "COMPONENT is one of ${CONTROL_COMPONENTS[*]}; JOB (pause, resume) one of $(control_job_stems)"
     case "$action" in
       stop) control_stop "$1" ;;
       kill) control_kill "$1" ;;
       start) control_start "$1" ;;
+      pause) control_pause "$1" ;;
+      resume) control_resume "$1" ;;
       can-control) control_check "$1" ;;
     esac
     ;;
   *)
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

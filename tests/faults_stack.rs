@@ -1,5 +1,6 @@
 //! Faults on the native stack (`scripts/stack.sh up`): one test per fault
-//! (Kafka restart, TaskManager kill, MySQL restart, warehouse restart). Each
+//! (Kafka restart, TaskManager kill, MySQL restart, warehouse restart, and
+//! path 2's Flink job paused with a savepoint). Each
 //! runs the shipped `scenarios/faults.toml` shortened, with one fault, and
 //! checks that the run finishes, the report has the fault's window and the
 //! recovery times, and after the drain every row is accounted for: seen, or
@@ -262,6 +263,13 @@ fn taskmanager_kill() {
 #[test]
 fn mysql_restart() {
     fault_run("restart", "mysql", "30s");
+}
+
+/// Path 2's job stopped with a savepoint for 3 s and resubmitted from it:
+/// the resubmission (an SQL client JVM) takes most of the window.
+#[test]
+fn path2_job_pause() {
+    fault_run("pause", "mysql-cdc-to-cloudberry", "70s");
 }
 
 #[test]

@@ -6,12 +6,27 @@
 #   stop COMPONENT     graceful stop (the component's own shutdown signal)
 #   kill COMPONENT     SIGKILL to the component's whole process group (no shutdown)
 #   start COMPONENT    start it again and wait until it answers (not the jobs)
-#   can-control COMPONENT   exit 0 when this script controls it, 3 when not
+#   pause JOB          stop one Flink job with a savepoint (JOB: a flink-sql/ file's
+#                      stem, e.g. mysql-cdc-to-cloudberry)
+#   resume JOB         submit that job again from its last savepoint, wait until it runs
+#   can-control COMPONENT|JOB   exit 0 when this script controls it, 3 when not
 #
 # Every action is idempotent (stopping a stopped component, starting a running
 # one do nothing and say so) and logged with its time to .stack/logs/control.log.
 
 CONTROL_COMPONENTS=(mysql kafka warehouse flink-jobmanager flink-taskmanager)
+
+# The Flink jobs pause/resume act on: flink-sql/ file stems (FLINK_JOBS).
+control_job_stems() { local e; for e in "${FLINK_JOBS[@]}"; do printf '%s ' "${e%%.sql:*}"; done; }
+
+# control_job STEM: prints "FILE NAME" of that job, or fails.
+control_job() {
+  local e
+  for e in "${FLINK_JOBS[@]}"; do
+    [ "${e%%.sql:*}" = "$1" ] && { echo "${e%%:*} ${e#*:}"; return 0; }
+  done
+  return 1
+}
 
 control_log() { printf '%s %s\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$LOG_DIR/control.log"; }
 
@@ -19,11 +34,20 @@ control_log() { printf '%s %s\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$LOG_DIR/contr
 # unknown names, external components, components this stack never started.
 control_check() {
   local c=${1:-}
+  if control_job "$c" >/dev/null; then
+    # A job is controllable when the cluster it runs on is ours and answers.
+    control_check flink-jobmanager
+    flink_rest_up || {
+      printf '%s [stack] ERROR: cannot control job %s: Flink REST %s does not answer\n' "$(date +%H:%M:%S)" "$c" "$FLINK_REST" >&2
+      exit 3
+    }
+    return 0
+  fi
   case " ${CONTROL_COMPONENTS[*]} " in
     *" $c "*) ;;
     *)
       printf '%s [stack] ERROR: cannot control "%s": not a component of the native stack (valid: %s)\n' \
-        "$(date +%H:%M:%S)" "$c" "${CONTROL_COMPONENTS[*]}" >&2
+        "$(date +%H:%M:%S)" "$c" "${CONTROL_COMPONENTS[*]} or a job: $(control_job_stems)" >&2
       exit 3
       ;;
   esac
@@ -123,4 +147,84 @@ control_start() {
       ;;
   esac
   control_log "started $1 (pid $(pid_of "$1"))"
+}
+
+# control_pause STEM: stop the job with a savepoint (Flink's stop, no drain:
+# sources stop where they are, the sinks flush, the job ends FINISHED); the
+# savepoint's path goes to $FLINK_DIR/savepoints/STEM.last for resume.
+control_pause() {
+  control_check "$1"
+  local file name state jid trigger out status location i
+  read -r file name <<<"$(control_job "$1")"
+  read -r state jid _ <<<"$(flink_jobs | job_line "$name")"
+  if [ "$state" != RUNNING ]; then
+    log "job $1: not running ($state), nothing to pause"
+    control_log "pause $1: not running ($state)"
+    return 0
+  fi
+  mkdir -p "$FLINK_DIR/savepoints"
+  control_log "pause $1 (job $jid)"
+  trigger=$(curl -fsS -m 30 -X POST -H 'Content-Type: application/json' \
+    -d "{\"targetDirectory\": \"file://$FLINK_DIR/savepoints\", \"drain\": false}" \
+    "$FLINK_REST/jobs/$jid/stop" | python3 -c 'import json, sys; print(json.load(sys.stdin)["request-id"])') ||
+    die "job $1: Flink refused stop-with-savepoint" "read $LOG_DIR/flink-jobmanager.log"
+  for ((i = 0; i < 600; i++)); do
+    out=$(curl -fsS -m 5 "$FLINK_REST/jobs/$jid/savepoints/$trigger" 2>/dev/null || true)
+    read -r status location <<<"$(python3 -c '
+import json, sys
+try:
+    o = json.loads(sys.argv[1])
+except ValueError:
+    print("PENDING"); sys.exit()
+op = o.get("operation") or {}
+if "failure-cause" in op:
+    print("FAILED", (op["failure-cause"].get("stack-trace") or "").splitlines()[0:1])
+else:
+    print(o.get("status", {}).get("id", "PENDING"), op.get("location", ""))
+' "$out")"
+    case "$status" in
+      COMPLETED) break ;;
+      FAILED) die "job $1: the savepoint failed: $location" "read $LOG_DIR/flink-jobmanager.log" ;;
+    esac
+    sleep 0.2
+  done
+  [ "$status" = COMPLETED ] || die "job $1: no savepoint after 120 s" "read $LOG_DIR/flink-jobmanager.log"
+  echo "$location" >"$FLINK_DIR/savepoints/$1.last"
+  control_log "paused $1 (savepoint $location)"
+  log "job $1 paused; savepoint $location"
+}
+
+# control_resume STEM: submit the job's SQL again with
+# execution.savepoint.path set to its last savepoint; wait until it runs.
+control_resume() {
+  control_check "$1"
+  local file name state sp sql log=$LOG_DIR/flink-submit.log
+  read -r file name <<<"$(control_job "$1")"
+  read -r state _ <<<"$(flink_jobs | job_line "$name")"
+  case "$state" in
+    RUNNING | CREATED | INITIALIZING | RESTARTING | RECONCILING)
+      log "job $1: already $state"
+      control_log "resume $1: already $state"
+      return 0
+      ;;
+  esac
+  [ -s "$FLINK_DIR/savepoints/$1.last" ] ||
+    die "job $1: no savepoint to resume from ($FLINK_DIR/savepoints/$1.last)" "pause it first, or run scripts/stack.sh up (a fresh start)"
+  sp=$(cat "$FLINK_DIR/savepoints/$1.last")
+  control_log "resume $1 from $sp"
+  mkdir -p "$FLINK_DIR/sql"
+  export KAFKA_BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
+  sql=$FLINK_DIR/sql/resume-$file
+  # Every job file starts with RESET; the savepoint path goes right after it.
+  "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" |
+    awk -v sp="$sp" '{ print } !done && /^RESET;/ { print "SET '"'"'execution.savepoint.path'"'"' = '"'"'" sp "'"'"';"; done = 1 }' >"$sql" ||
+    die "rendering flink-sql/$file failed"
+  grep -q "execution.savepoint.path" "$sql" || die "flink-sql/$file has no RESET; line to put the savepoint path after"
+  "$FLINK_HOME/bin/sql-client.sh" -f "$sql" >"$log" 2>&1
+  grep -q 'Job ID:' "$log" || {
+    grep -m 8 -E 'ERROR|Exception|Caused by' "$log" >&2
+    die "job $1: Flink did not accept the resubmission" "read $log"
+  }
+  flink_wait_jobs 300
+  control_log "resumed $1"
 }

@@ -109,6 +109,15 @@ impl Controller {
                         other => other,
                     })
             }
+            // Resuming resubmits the job's SQL with the savepoint path: only
+            // the native stack's script does that.
+            Controller::Compose { .. } if target.is_job() => Err(ControlError::Uncontrollable {
+                reason: format!(
+                    "pausing the Flink job {} needs the native stack's scripts/stack.sh (it resubmits the job's SQL from the savepoint)",
+                    target.name()
+                ),
+                what_to_do: "use control.mode = \"native\", or restart/kill a component instead".into(),
+            }),
             Controller::Compose { file } if file.is_file() => Ok(()),
             Controller::Compose { file } => Err(ControlError::Uncontrollable {
                 reason: format!("the compose file {} does not exist", file.display()),
@@ -122,13 +131,15 @@ impl Controller {
         let verb = match action {
             FaultAction::Restart => "stop",
             FaultAction::Kill => "kill",
+            FaultAction::Pause => "pause",
         };
         self.command(verb, target)
     }
 
-    /// The command that brings `target` back.
+    /// The command that brings `target` back (a paused job: resubmitted
+    /// from its savepoint).
     pub fn up(&self, target: FaultTarget) -> (Command, String) {
-        self.command("start", target)
+        self.command(if target.is_job() { "resume" } else { "start" }, target)
     }
 
     fn command(&self, verb: &str, target: FaultTarget) -> (Command, String) {
@@ -177,6 +188,11 @@ pub fn compose_service(target: FaultTarget) -> &'static str {
         }
         FaultTarget::FlinkJobmanager => "jobmanager",
         FaultTarget::FlinkTaskmanager => "taskmanager",
+        // Refused by `check` before any run: jobs live on the JobManager.
+        FaultTarget::JobCdcToKafka
+        | FaultTarget::JobKafkaToWarehouse
+        | FaultTarget::JobCdcToWarehouse
+        | FaultTarget::JobAnalytics => "jobmanager",
     }
 }
 

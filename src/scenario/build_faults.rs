@@ -27,7 +27,7 @@ pub(crate) fn faults(top: &Tbl, duration: Duration) -> Result<Vec<FaultSpec>> {
             &["at", "action", "target", "duration"],
             &[(
                 "job",
-                "pausing a Flink job is not supported yet; act on a component with target = \"flink-taskmanager\"",
+                "name the job in target, e.g. action = \"pause\", target = \"mysql-cdc-to-cloudberry\"",
             )],
         )?;
         let at_f = t.req(
@@ -41,29 +41,46 @@ pub(crate) fn faults(top: &Tbl, duration: Duration) -> Result<Vec<FaultSpec>> {
                 super::build::fmt(duration)
             )));
         }
-        let action = match t
-            .req("action", "a fault needs an action: \"restart\" or \"kill\"")?
-            .choice(
-                &FaultAction::NAMES,
-                "\"restart\" (graceful stop) or \"kill\" (SIGKILL)",
-            )? {
+        let action_f = t.req(
+            "action",
+            "a fault needs an action: \"restart\", \"kill\" or \"pause\"",
+        )?;
+        let action = match action_f.choice(
+            &FaultAction::NAMES,
+            "\"restart\" (graceful stop), \"kill\" (SIGKILL) or \"pause\" (a Flink job: stop with a savepoint, resume from it)",
+        )? {
             "restart" => FaultAction::Restart,
-            _ => FaultAction::Kill,
+            "kill" => FaultAction::Kill,
+            _ => FaultAction::Pause,
         };
+        let components = "one of \"mysql\", \"kafka\", \"warehouse\", \"flink-jobmanager\", \"flink-taskmanager\"";
+        let jobs = "one of \"mysql-cdc-to-kafka\", \"kafka-to-cloudberry\", \"mysql-cdc-to-cloudberry\", \"streaming-analytics\"";
         let target_f = t.req(
             "target",
-            "a fault needs a target: one of mysql, kafka, warehouse, flink-jobmanager, flink-taskmanager",
+            "a fault needs a target: a component (restart, kill) or a Flink job (pause)",
         )?;
-        let target = match target_f.choice(
+        let name = target_f.choice(
             &FaultTarget::NAMES,
-            "one of \"mysql\", \"kafka\", \"warehouse\", \"flink-jobmanager\", \"flink-taskmanager\"",
-        )? {
-            "mysql" => FaultTarget::Mysql,
-            "kafka" => FaultTarget::Kafka,
-            "warehouse" => FaultTarget::Warehouse,
-            "flink-jobmanager" => FaultTarget::FlinkJobmanager,
-            _ => FaultTarget::FlinkTaskmanager,
-        };
+            &format!("a component ({components}) or a Flink job ({jobs})"),
+        )?;
+        let target = FaultTarget::ALL[FaultTarget::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .expect("choice returned one of NAMES")];
+        match (action, target.is_job()) {
+            (FaultAction::Pause, false) => {
+                return Err(target_f.invalid(format!(
+                    "\"pause\" acts on a Flink job: {jobs} (restart or kill a component)"
+                )))
+            }
+            (FaultAction::Restart | FaultAction::Kill, true) => {
+                return Err(action_f.invalid(format!(
+                    "must be \"pause\" for a Flink job (target = \"{}\"); restart or kill a component: {components}",
+                    target.name()
+                )))
+            }
+            _ => {}
+        }
         let duration = opt_duration(
             &t,
             "duration",
@@ -151,6 +168,16 @@ mod tests {
         assert_eq!(s.faults[1].at, Duration::from_secs(30));
         assert_eq!(s.control.mode, ControlMode::Auto);
         assert!(parse("").unwrap().faults.is_empty());
+        let s = parse(
+            "[[faults]]\nat = \"10s\"\naction = \"pause\"\ntarget = \"mysql-cdc-to-cloudberry\"\nduration = \"20s\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.faults[0].action, FaultAction::Pause);
+        assert_eq!(s.faults[0].target, FaultTarget::JobCdcToWarehouse);
+        assert!(s.faults[0].target.is_job());
+        for (name, t) in FaultTarget::NAMES.iter().zip(FaultTarget::ALL) {
+            assert_eq!(*name, t.name());
+        }
     }
 
     #[test]
@@ -188,6 +215,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("overlaps the earlier fault on mysql"), "{e}");
+        let e =
+            parse("[[faults]]\nat = \"5s\"\naction = \"pause\"\ntarget = \"kafka\"\n").unwrap_err();
+        assert!(
+            e.contains("faults[0].target") && e.contains("\"mysql-cdc-to-cloudberry\""),
+            "{e}"
+        );
+        let e =
+            parse("[[faults]]\nat = \"5s\"\naction = \"kill\"\ntarget = \"mysql-cdc-to-kafka\"\n")
+                .unwrap_err();
+        assert!(
+            e.contains("faults[0].action") && e.contains("must be \"pause\""),
+            "{e}"
+        );
         let e = parse("[control]\nmode = \"docker\"\n").unwrap_err();
         assert!(e.contains("control.mode"), "{e}");
     }

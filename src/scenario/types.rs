@@ -494,17 +494,20 @@ pub enum FaultAction {
     Restart,
     /// SIGKILL (no shutdown), start after `duration`.
     Kill,
+    /// A Flink job: stop with a savepoint, resubmit from it after `duration`.
+    Pause,
 }
 
 impl FaultAction {
     /// All actions, as written in scenarios.
-    pub const NAMES: [&'static str; 2] = ["restart", "kill"];
+    pub const NAMES: [&'static str; 3] = ["restart", "kill", "pause"];
 
     /// The scenario spelling.
     pub fn name(self) -> &'static str {
         match self {
             FaultAction::Restart => "restart",
             FaultAction::Kill => "kill",
+            FaultAction::Pause => "pause",
         }
     }
 }
@@ -523,17 +526,57 @@ pub enum FaultTarget {
     FlinkJobmanager,
     /// The Flink TaskManager.
     FlinkTaskmanager,
+    /// Flink job: MySQL CDC → Kafka (path 1, first leg).
+    #[serde(rename = "mysql-cdc-to-kafka")]
+    JobCdcToKafka,
+    /// Flink job: Kafka → warehouse `path1` (path 1, second leg).
+    #[serde(rename = "kafka-to-cloudberry")]
+    JobKafkaToWarehouse,
+    /// Flink job: MySQL CDC → warehouse `path2` (path 2).
+    #[serde(rename = "mysql-cdc-to-cloudberry")]
+    JobCdcToWarehouse,
+    /// Flink job: the streaming analytics (metrics and alerts topics).
+    #[serde(rename = "streaming-analytics")]
+    JobAnalytics,
 }
 
 impl FaultTarget {
     /// All targets, as written in scenarios (and as `scripts/stack.sh` names them).
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 9] = [
         "mysql",
         "kafka",
         "warehouse",
         "flink-jobmanager",
         "flink-taskmanager",
+        "mysql-cdc-to-kafka",
+        "kafka-to-cloudberry",
+        "mysql-cdc-to-cloudberry",
+        "streaming-analytics",
     ];
+
+    /// Every target, in [`FaultTarget::NAMES`] order.
+    pub const ALL: [FaultTarget; 9] = [
+        FaultTarget::Mysql,
+        FaultTarget::Kafka,
+        FaultTarget::Warehouse,
+        FaultTarget::FlinkJobmanager,
+        FaultTarget::FlinkTaskmanager,
+        FaultTarget::JobCdcToKafka,
+        FaultTarget::JobKafkaToWarehouse,
+        FaultTarget::JobCdcToWarehouse,
+        FaultTarget::JobAnalytics,
+    ];
+
+    /// A Flink job (paused), not a component (restarted or killed).
+    pub fn is_job(self) -> bool {
+        matches!(
+            self,
+            FaultTarget::JobCdcToKafka
+                | FaultTarget::JobKafkaToWarehouse
+                | FaultTarget::JobCdcToWarehouse
+                | FaultTarget::JobAnalytics
+        )
+    }
 
     /// The scenario (and `scripts/stack.sh`) spelling.
     pub fn name(self) -> &'static str {
@@ -543,6 +586,10 @@ impl FaultTarget {
             FaultTarget::Warehouse => "warehouse",
             FaultTarget::FlinkJobmanager => "flink-jobmanager",
             FaultTarget::FlinkTaskmanager => "flink-taskmanager",
+            FaultTarget::JobCdcToKafka => "mysql-cdc-to-kafka",
+            FaultTarget::JobKafkaToWarehouse => "kafka-to-cloudberry",
+            FaultTarget::JobCdcToWarehouse => "mysql-cdc-to-cloudberry",
+            FaultTarget::JobAnalytics => "streaming-analytics",
         }
     }
 }

@@ -226,11 +226,14 @@ impl Default for SeriesHistograms {
 /// Equal when every series holds the same counts, packed or not.
 impl PartialEq for SeriesHistograms {
     fn eq(&self, other: &Self) -> bool {
-        self.slots.iter().zip(&other.slots).all(|(a, b)| match (a, b) {
-            (None, None) => true,
-            (Some(a), Some(b)) => *a.histogram() == *b.histogram(),
-            _ => false,
-        })
+        self.slots
+            .iter()
+            .zip(&other.slots)
+            .all(|(a, b)| match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => *a.histogram() == *b.histogram(),
+                _ => false,
+            })
     }
 }
 
