@@ -6,6 +6,7 @@
 //! panel so they never cover a line. Fault windows (`[[faults]]`) are shaded
 //! red in both panels, and each sink's recovery is a dashed line in its colour.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -17,9 +18,9 @@ use crate::stats::{IntervalCounters, LatencySummary};
 
 use super::{
     count_tick, desc_style, draw_side_legend, linear_axis, log_ms_axis, mid, ms_range, ms_tick,
-    segments, sink_color, tick_style, title_style, DrawResult, Swatch, ACHIEVED_COLOR, GRID_BOLD,
-    GRID_LIGHT, INK, LEGEND_WIDTH, LINE_WIDTH, MARGIN, TARGET_COLOR, THIN_LINE_WIDTH, WARMUP_FILL,
-    X_LABEL_AREA, Y_LABEL_AREA,
+    segments, sink_color, tick_style, title_style, DrawResult, KeyedAxis, Swatch, ACHIEVED_COLOR,
+    GRID_BOLD, GRID_LIGHT, INK, LEGEND_WIDTH, LINE_WIDTH, MARGIN, TARGET_COLOR, THIN_LINE_WIDTH,
+    WARMUP_FILL, X_LABEL_AREA, Y_LABEL_AREA,
 };
 
 /// Share of the height given to the latency panel.
@@ -217,24 +218,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
         .map(|p| p.1)
         .fold(1.0, f64::max)
         * 1.15;
-    let mut chart = ChartBuilder::on(&bottom)
-        .margin(MARGIN)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
-        .build_cartesian_2d(linear_axis(0f64..x_max, time_ticks(x_max)), 0f64..y_max)?;
-    chart
-        .configure_mesh()
-        .x_desc("time since run start (s)")
-        .y_desc("rows per second")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| count_tick(y))
-        .y_max_light_lines(1)
-        .label_style(tick_style())
-        .axis_desc_style(desc_style())
-        .bold_line_style(GRID_BOLD)
-        .light_line_style(GRID_LIGHT)
-        .axis_style(INK)
-        .draw()?;
+    let mut chart = counts_over_time(&bottom, x_max, y_max, "rows per second")?;
     if warmup > 0.0 {
         chart.draw_series(std::iter::once(Rectangle::new(
             [(0.0, 0.0), (warmup, y_max)],
@@ -275,6 +259,39 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
         super::pipeline_panel::draw(&panel, &legend, run, x_max)?;
     }
     Ok(())
+}
+
+/// A chart whose x axis is the run's seconds and whose y axis is linear.
+pub(super) type TimeChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<KeyedAxis<RangedCoordf64>, RangedCoordf64>>;
+
+/// A panel of counts over the run's seconds (rows/s, Kafka lag): the time
+/// axis and mesh every such panel shares, drawn, ready for its series.
+pub(super) fn counts_over_time<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x_max: f64,
+    y_max: f64,
+    y_desc: &str,
+) -> Result<TimeChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(linear_axis(0f64..x_max, time_ticks(x_max)), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc("time since run start (s)")
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| count_tick(y))
+        .y_max_light_lines(1)
+        .label_style(tick_style())
+        .axis_desc_style(desc_style())
+        .bold_line_style(GRID_BOLD)
+        .light_line_style(GRID_LIGHT)
+        .axis_style(INK)
+        .draw()?;
+    Ok(chart)
 }
 
 #[cfg(test)]

@@ -9,11 +9,8 @@ use plotters::prelude::*;
 
 use crate::report::data::RunData;
 
-use super::over_time::time_ticks;
-use super::{
-    count_tick, desc_style, draw_side_legend, linear_axis, mid, tick_style, DrawResult, Swatch,
-    GRID_BOLD, GRID_LIGHT, INK, LINE_WIDTH, MARGIN, THIN_LINE_WIDTH, X_LABEL_AREA, Y_LABEL_AREA,
-};
+use super::over_time::counts_over_time;
+use super::{draw_side_legend, mid, DrawResult, Swatch, LINE_WIDTH, MARGIN, THIN_LINE_WIDTH};
 
 /// Kafka lag line.
 const LAG_COLOR: RGBColor = RGBColor(120, 60, 160);
@@ -35,24 +32,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         .filter_map(|m| m.kafka_lag.map(|l| (mid(m.second), l as f64)))
         .collect();
     let y_max = lag.iter().map(|p| p.1).fold(1.0, f64::max) * 1.15;
-    let mut chart = ChartBuilder::on(area)
-        .margin(MARGIN)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
-        .build_cartesian_2d(linear_axis(0f64..x_max, time_ticks(x_max)), 0f64..y_max)?;
-    chart
-        .configure_mesh()
-        .x_desc("time since run start (s)")
-        .y_desc("path 1 Kafka lag (msgs)")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| count_tick(y))
-        .y_max_light_lines(1)
-        .label_style(tick_style())
-        .axis_desc_style(desc_style())
-        .bold_line_style(GRID_BOLD)
-        .light_line_style(GRID_LIGHT)
-        .axis_style(INK)
-        .draw()?;
+    let mut chart = counts_over_time(area, x_max, y_max, "path 1 Kafka lag (msgs)")?;
     let not_running = run
         .metrics
         .iter()
