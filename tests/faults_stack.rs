@@ -173,6 +173,7 @@ fn fault_run(action: &str, target: &str, duration: &str) {
         end.is_finite() && end >= start + 3.0,
         "fault window {start}..{end}"
     );
+    eprintln!("  fault window {start:.1} s .. {end:.1} s (target back)");
     for r in &f.sinks {
         eprintln!(
             "  {}: pre-fault p99 {:?} ms, peak {:?} ms, recovered after {:?} s, drained after {:?} s, delayed {}, lost {}",
