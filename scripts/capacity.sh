@@ -50,7 +50,7 @@ cd "$(dirname "$0")/.."
 SB_DB=capacity_sbtest
 TP_DB=capacity_tpcds
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/capacity.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
+trap 'rc=$?; [ "$rc" -eq 0 ] && rm -rf "$OUT"; exit "$rc"' EXIT
 
 mysql_q() {
   mariadb --protocol=TCP -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" -p"$MYSQL_PASSWORD" -N -B -e "$1"
@@ -62,20 +62,37 @@ mysql_q 'SELECT 1' >/dev/null || { echo "capacity: MariaDB at $MYSQL_HOST:$MYSQL
 # shellcheck source=harness-bin.sh
 . scripts/harness-bin.sh
 
+# CPU seconds (user + system) MariaDB's server process has used so far: read
+# around each writer's run, so the table can say what a row costs the server
+# and what it costs the client, on the same two cores.
+MYSQLD_PID=$(pgrep -o -x mariadbd || pgrep -o -x mysqld || true)
+server_cpu() {
+  [ -n "$MYSQLD_PID" ] || { echo nan; return; }
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$MYSQLD_PID/stat"
+}
+# per_krow CPU_S ROWS: milliseconds of CPU per 1000 rows.
+per_krow() { python3 -c "import math; c, r = float('$1'), float('$2'); print('n/a' if math.isnan(c) or r == 0 else f'{c * 1e6 / r:.0f}')"; }
+
 # --- 1. sysbench oltp_insert ---------------------------------------------------
 SB=(sysbench oltp_insert --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT"
   --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$SB_DB"
   --tables=1 --table-size=10000 --threads="$CONNECTIONS")
 mysql_q "DROP DATABASE IF EXISTS $SB_DB; CREATE DATABASE $SB_DB"
 cleanup_sb() {
+  local rc=$?
   "${SB[@]}" cleanup >/dev/null 2>&1 || true
   mysql_q "DROP DATABASE IF EXISTS $SB_DB; DROP DATABASE IF EXISTS $TP_DB" || true
-  rm -rf "$OUT"
+  # A failed run keeps its output (sysbench's, each tpcds-bench run directory).
+  if [ "$rc" -eq 0 ]; then rm -rf "$OUT"; else echo "capacity: failed (exit $rc); output kept in $OUT" >&2; fi
 }
 trap cleanup_sb EXIT
 "${SB[@]}" prepare >/dev/null
 echo "capacity: sysbench oltp_insert, $CONNECTIONS threads, ${SECONDS_EACH}s" >&2
-"${SB[@]}" --time="$SECONDS_EACH" --report-interval=0 run >"$OUT/sysbench.txt"
+S0=$(server_cpu)
+/usr/bin/time -f '%U %S' -o "$OUT/sysbench.time" "${SB[@]}" --time="$SECONDS_EACH" --report-interval=0 run >"$OUT/sysbench.txt"
+SB_SERVER_CPU=$(python3 -c "print(float('$(server_cpu)') - float('$S0'))")
+SB_CLIENT_CPU=$(awk '{ print $1 + $2 }' "$OUT/sysbench.time")
+SB_ROWS=$(sed -n 's/^ *transactions: *\([0-9]*\) .*/\1/p' "$OUT/sysbench.txt")
 # "    transactions:                        74123  (3705.95 per sec.)": one INSERT per event.
 SB_RATE=$(sed -n 's/^ *transactions: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$OUT/sysbench.txt")
 SB_P95=$(sed -n 's/^ *95th percentile: *\([0-9.]*\)/\1/p' "$OUT/sysbench.txt")
@@ -108,9 +125,12 @@ return_probability = 0.0
 sinks = ["binlog"]
 EOF
   echo "capacity: tpcds-bench, $CONNECTIONS connections, $batch rows/txn, $rows rows" >&2
-  local rc=0
+  local rc=0 s0
+  s0=$(server_cpu)
   TPCDS_MYSQL_URL=mysql://$MYSQL_USER:$MYSQL_PASSWORD@$MYSQL_HOST:$MYSQL_PORT/$TP_DB \
+    /usr/bin/time -f '%U %S' -o "$dir/time.txt" \
     "$BIN" run "$dir/capacity.toml" --quiet --out "$dir" >"$dir/stdout.txt" 2>"$dir/stderr.txt" || rc=$?
+  python3 -c "print(float('$(server_cpu)') - float('$s0'))" >"$dir/server_cpu.txt"
   # Exit 1 (an SLO breach) cannot happen without SLOs; anything but 0 is a failure here.
   if [ "$rc" -ne 0 ]; then
     cat "$dir/stderr.txt" "$dir/stdout.txt" >&2
@@ -124,13 +144,22 @@ EOF
 }
 T1_RATE=$(tpcds_run 1 1.5)
 TB_RATE=$(tpcds_run "$BATCH_ROWS" 6)
+# cpu_cols BATCH: "server ms | client ms" per 1000 rows of that tpcds-bench run.
+cpu_cols() {
+  local dir=$OUT/tpcds-$1 rows
+  rows=$(python3 -c "import glob, json; print(json.load(open(glob.glob('$dir/*/summary.json')[0]))['achieved_rows'])")
+  printf '%s | %s' "$(per_krow "$(cat "$dir/server_cpu.txt")" "$rows")" "$(per_krow "$(awk '{ print $1 + $2 }' "$dir/time.txt")" "$rows")"
+}
 
 # --- the table ---------------------------------------------------------------------
 SETTINGS=$(mysql_q "SELECT CONCAT(@@version, ', innodb_flush_log_at_trx_commit=', @@innodb_flush_log_at_trx_commit, ', sync_binlog=', @@sync_binlog, ', binlog_format=', @@binlog_format)")
 ratio() { python3 -c "r = $1 / $SB_RATE; print(f'{r:.2f}x')"; }
 printf '\n## Capacity on one MariaDB (%s connections each, %s s each)\n\n' "$CONNECTIONS" "$SECONDS_EACH"
-printf '| writer | rows/txn | rows/s | vs sysbench | target |\n|---|---|---|---|---|\n'
-printf '| sysbench oltp_insert | 1 | %.0f (p95 %s ms) | 1.00x | |\n' "$SB_RATE" "$SB_P95"
-printf '| tpcds-bench | 1 | %s | %s | >= 1.0x |\n' "$T1_RATE" "$(ratio "$T1_RATE")"
-printf '| tpcds-bench | %s | %s | %s | >= 4x |\n' "$BATCH_ROWS" "$TB_RATE" "$(ratio "$TB_RATE")"
+printf '| writer | rows/txn | rows/s | vs sysbench | target | MariaDB CPU ms / 1000 rows | client CPU ms / 1000 rows |\n|---|---|---|---|---|---|---|\n'
+printf '| sysbench oltp_insert | 1 | %.0f (p95 %s ms) | 1.00x | | %s | %s |\n' "$SB_RATE" "$SB_P95" \
+  "$(per_krow "$SB_SERVER_CPU" "$SB_ROWS")" "$(per_krow "$SB_CLIENT_CPU" "$SB_ROWS")"
+printf '| tpcds-bench | 1 | %s | %s | >= 1.0x | %s |\n' "$T1_RATE" "$(ratio "$T1_RATE")" "$(cpu_cols 1)"
+printf '| tpcds-bench | %s | %s | %s | >= 4x | %s |\n' "$BATCH_ROWS" "$TB_RATE" "$(ratio "$TB_RATE")" "$(cpu_cols "$BATCH_ROWS")"
+printf '\n(CPU: user + system seconds of the MariaDB server process and of the writing client during each run, per 1000 rows; the tpcds-bench column includes its binlog observer, tracker and report.)\n'
+
 printf '\nMariaDB: %s. Machine: %s cores, load average at the end %s.\n' "$SETTINGS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
