@@ -201,14 +201,13 @@ pub fn from_run(stats: &RunStats, sinks: &[Sink], events: &[FaultEvent]) -> Vec<
                     let ops = Series::sink_ops(sink);
                     let series: Vec<Second> = (0..=last)
                         .filter_map(|s| {
-                            stats.interval(s).map(|i| Second {
-                                second: s,
-                                p99_us: i
-                                    .histograms
-                                    .merged_cow(ops)
-                                    .filter(|h| !h.is_empty())
-                                    .map(|h| h.value_at_quantile(0.99)),
-                                in_flight: i.counters.in_flight[sink.index()],
+                            stats.interval(s).map(|i| {
+                                let lane = i.lane(Some(sink));
+                                Second {
+                                    second: s,
+                                    p99_us: (!lane.is_empty()).then_some(lane.p99),
+                                    in_flight: i.counters.in_flight[sink.index()],
+                                }
                             })
                         })
                         .collect();

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::model::Sink;
-use crate::stats::{IntervalStats, LatencySummary, Series};
+use crate::stats::{IntervalStats, LatencySummary};
 
 use super::data::RunData;
 use super::{write_file, Exporter, ReportError};
@@ -80,11 +80,10 @@ impl Lane {
 
     /// This lane's latency in one interval, all ops merged.
     pub fn summary(self, interval: &IntervalStats) -> LatencySummary {
-        let h = match self {
-            Lane::Client => interval.histograms.merged_cow(Series::client_ops()),
-            Lane::Sink(s) => interval.histograms.merged_cow(Series::sink_ops(s)),
-        };
-        LatencySummary::from_option(h.as_deref())
+        interval.lane(match self {
+            Lane::Client => None,
+            Lane::Sink(s) => Some(s),
+        })
     }
 }
 

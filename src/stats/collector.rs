@@ -27,6 +27,51 @@ pub struct IntervalStats {
     pub histograms: SeriesHistograms,
     /// Counters and gauges of this second.
     pub counters: IntervalCounters,
+    /// The lanes' summaries, computed once (see [`IntervalStats::lane`]).
+    lanes: LaneCache,
+}
+
+/// Summaries of one second's lanes: the client (all ops) and each sink (all
+/// ops), by [`Sink::index`] + 1. Every report part that draws or lists a
+/// second reads these (the CSV, both charts in two formats, recovery); on a
+/// packed second each read decoded and merged the histograms again, which
+/// for an hour's run cost more than the 5 s a partial report is due in.
+#[derive(Debug, Clone, Default)]
+struct LaneCache(std::sync::OnceLock<[LatencySummary; Sink::ALL.len() + 1]>);
+
+/// A cache: equal whatever it holds.
+impl PartialEq for LaneCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl IntervalStats {
+    /// The summary of the client's latencies (`sink` = `None`) or of one
+    /// sink's, all ops merged; computed on first use and kept (every
+    /// histogram of the second decoded once).
+    pub fn lane(&self, sink: Option<Sink>) -> LatencySummary {
+        let all = self.lanes.0.get_or_init(|| {
+            let mut out = [LatencySummary::default(); Sink::ALL.len() + 1];
+            out[0] = LatencySummary::from_option(
+                self.histograms.merged_cow(Series::client_ops()).as_deref(),
+            );
+            for s in Sink::ALL {
+                out[s.index() + 1] = LatencySummary::from_option(
+                    self.histograms.merged_cow(Series::sink_ops(s)).as_deref(),
+                );
+            }
+            out
+        });
+        all[sink.map_or(0, |s| s.index() + 1)]
+    }
+
+    /// Merges another part of this second; the cached summaries are dropped.
+    fn merge_part(&mut self, histograms: &SeriesHistograms, counters: &IntervalCounters) {
+        self.histograms.merge(histograms);
+        self.counters.merge(counters);
+        self.lanes = LaneCache::default();
+    }
 }
 
 /// Everything the collector accumulated: what reports are made of.
@@ -131,8 +176,7 @@ impl RunStats {
     pub fn merge(&mut self, snapshot: &IntervalSnapshot) {
         for part in &snapshot.parts {
             let interval = self.intervals.entry(part.second).or_default();
-            interval.histograms.merge(&part.histograms);
-            interval.counters.merge(&part.counters);
+            interval.merge_part(&part.histograms, &part.counters);
             if part.second >= self.warmup_intervals {
                 self.totals.merge(&part.histograms);
             }
