@@ -82,7 +82,7 @@ impl WarehouseConfig {
             overlap: Duration::from_millis(100),
             max_lookback: Duration::from_secs(60),
             lookup_batch: 1000,
-            present_cap: 1_000_000,
+            present_cap: 200_000,
             watch: None,
             connect_timeout: Duration::from_secs(10),
         }
