@@ -87,7 +87,13 @@ pub struct SinkRecovery {
 
 /// The in-flight count at or under which a backlog counts as drained.
 pub fn drain_level(pre_in_flight: u64) -> u64 {
-    ((pre_in_flight as f64 * TOLERANCE) as u64).max(pre_in_flight + DRAIN_FLOOR)
+    tolerated(pre_in_flight, DRAIN_FLOOR)
+}
+
+/// `base` × [`TOLERANCE`], and at least `base + floor`: the one rule both the
+/// latency threshold and the drain level follow.
+fn tolerated(base: u64, floor: u64) -> u64 {
+    ((base as f64 * TOLERANCE) as u64).max(base + floor)
 }
 
 /// The first of `after`'s seconds from which `ok` holds for [`HOLD_S`]
@@ -106,7 +112,7 @@ fn first_lasting(after: &[&Second], ok: impl Fn(&Second) -> bool) -> Option<u32>
 
 /// Thresholds of one sink for one fault: (pre-fault p99 µs, threshold µs).
 pub fn threshold(pre_p99_us: u64) -> u64 {
-    ((pre_p99_us as f64 * TOLERANCE) as u64).max(pre_p99_us + TOLERANCE_FLOOR_US)
+    tolerated(pre_p99_us, TOLERANCE_FLOOR_US)
 }
 
 /// Analyses one sink's `series` (ascending seconds, gaps allowed) for a fault
