@@ -125,7 +125,8 @@ async fn count_rows(pg: &tokio_postgres::Client, schema: &str, lo: i64, hi: i64)
 /// Runs the shortened scenario with one fault at 8 s for 3 s and checks the
 /// report against the sink tables. `duration` must leave the load running
 /// past the pipeline's recovery (recovery is read from rows written after the
-/// fault): a TaskManager comes back in ~35 s here, Kafka in ~15 s.
+/// fault): a TaskManager comes back in 35-60 s here (a CI run measured path 1
+/// still above its threshold 72 s after the kill with an 80 s load), Kafka in ~15 s.
 fn fault_run(action: &str, target: &str, duration: &str) {
     let _serial = support::serial();
     let _healthy = Healthy;
@@ -156,6 +157,10 @@ fn fault_run(action: &str, target: &str, duration: &str) {
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     let stdout = String::from_utf8_lossy(&o.stdout);
+    // What the observers said about the outage (reconnects, a stalled consumer).
+    for line in stderr.lines().filter(|l| l.contains("observer")) {
+        eprintln!("  | {line}");
+    }
     // 0, or 1 when rows were lost (max_missing = 0): the accounting below says which.
     assert!(
         matches!(o.status.code(), Some(0) | Some(1)),
@@ -258,7 +263,7 @@ fn kafka_restart() {
 
 #[test]
 fn taskmanager_kill() {
-    fault_run("kill", "flink-taskmanager", "80s");
+    fault_run("kill", "flink-taskmanager", "120s");
 }
 
 #[test]

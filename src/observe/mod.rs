@@ -97,6 +97,11 @@ pub struct ObserverStats {
     pub poll_errors: u64,
     /// Times the observer opened a new connection after a failure.
     pub reconnects: u64,
+    /// Kafka: times the consumer had stopped fetching while messages waited
+    /// and a replacement read on from the same offsets.
+    pub stalls: u64,
+    /// Kafka: the longest time nothing was delivered before such a replacement, ms.
+    pub longest_stall_ms: u64,
 }
 
 impl ObserverStats {
@@ -121,6 +126,8 @@ impl ObserverStats {
             updates_pending: 0,
             poll_errors: 0,
             reconnects: 0,
+            stalls: 0,
+            longest_stall_ms: 0,
         }
     }
 

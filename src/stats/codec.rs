@@ -1,18 +1,42 @@
 //! Histogram text encoding: HdrHistogram V2 deflate, base64 (standard alphabet),
 //! the same form interval logs and other HdrHistogram tools use.
 
+use std::io::Write;
+
 use base64::Engine;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
 use super::StatsError;
 
+/// HdrHistogram's cookie for a deflated V2 histogram: the compressed base
+/// `0x1c849304` with `0x10`, as the Java and Rust implementations write it.
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
+
 /// Encodes `h` as base64 of its V2-deflate serialization.
 pub fn encode_histogram(h: &Histogram<u64>) -> Result<String, StatsError> {
-    let mut buf = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut buf)
+    let mut v2 = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut v2)
         .map_err(|e| StatsError::Encode(e.to_string()))?;
+    encode_v2(&v2)
+}
+
+/// Encodes an already V2-serialized histogram the way [`encode_histogram`]
+/// does (cookie, length, zlib at the default level, base64): packed
+/// histograms are written out without being decoded first.
+pub fn encode_v2(v2: &[u8]) -> Result<String, StatsError> {
+    let encode = |e: std::io::Error| StatsError::Encode(e.to_string());
+    let mut buf = Vec::with_capacity(8 + v2.len() / 2);
+    buf.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
+    buf.extend_from_slice(&[0; 4]);
+    let mut z = ZlibEncoder::new(&mut buf, Compression::default());
+    z.write_all(v2).map_err(encode)?;
+    z.finish().map_err(encode)?;
+    let len = u32::try_from(buf.len() - 8).map_err(|e| StatsError::Encode(e.to_string()))?;
+    buf[4..8].copy_from_slice(&len.to_be_bytes());
     Ok(base64::engine::general_purpose::STANDARD.encode(buf))
 }
 
@@ -47,6 +71,21 @@ mod tests {
         // Still mergeable past its old range.
         let mut back = back;
         back.record(u64::MAX / 4).unwrap();
+    }
+
+    #[test]
+    fn v2_bytes_encode_as_the_deflate_serializer_does() {
+        use hdrhistogram::serialization::V2DeflateSerializer;
+        let mut h = new_histogram();
+        for v in [3u64, 250, 250, 48_000, 9_000_000] {
+            h.record(v).unwrap();
+        }
+        let mut theirs = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&h, &mut theirs)
+            .unwrap();
+        let theirs = base64::engine::general_purpose::STANDARD.encode(theirs);
+        assert_eq!(encode_histogram(&h).unwrap(), theirs);
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod recorder;
 mod series;
 mod summary;
 
-pub use codec::{decode_histogram, encode_histogram};
+pub use codec::{decode_histogram, encode_histogram, encode_v2};
 pub use collector::{warmup_intervals, Collector, IntervalStats, RunStats, PROGRESS_LAG_SECONDS};
 pub use progress::{format_ms, Progress, SinkProgress};
 pub use recorder::{

@@ -165,39 +165,55 @@ impl fmt::Display for Series {
 /// load, the harness's main memory growth (an hour: several GB). Seconds the
 /// collector has moved past are packed into HdrHistogram's V2 encoding (only
 /// the non-empty buckets; typically a few hundred bytes) and decoded when read.
+/// The max is kept beside the bytes (V2 does not carry it), so an interval
+/// log line can be written from them without decoding.
 #[derive(Debug, Clone)]
 enum Slot {
     Live(Histogram<u64>),
-    Packed(Box<[u8]>),
+    Packed { bytes: Box<[u8]>, max: u64 },
 }
 
 impl Slot {
     fn histogram(&self) -> Cow<'_, Histogram<u64>> {
         match self {
             Slot::Live(h) => Cow::Borrowed(h),
-            Slot::Packed(bytes) => Cow::Owned(unpack(bytes)),
+            Slot::Packed { bytes, .. } => Cow::Owned(unpack(bytes)),
+        }
+    }
+
+    fn v2(&self) -> (Cow<'_, [u8]>, u64) {
+        match self {
+            Slot::Live(h) => (Cow::Owned(serialize_v2(h)), h.max()),
+            Slot::Packed { bytes, max } => (Cow::Borrowed(&bytes[..]), *max),
         }
     }
 
     fn live(&mut self) -> &mut Histogram<u64> {
-        if let Slot::Packed(bytes) = self {
+        if let Slot::Packed { bytes, .. } = self {
             *self = Slot::Live(unpack(bytes));
         }
         match self {
             Slot::Live(h) => h,
-            Slot::Packed(_) => unreachable!("just unpacked"),
+            Slot::Packed { .. } => unreachable!("just unpacked"),
         }
     }
 
     fn pack(&mut self) {
         if let Slot::Live(h) = self {
-            let mut buf = Vec::new();
-            V2Serializer::new()
-                .serialize(h, &mut buf)
-                .expect("a histogram serializes into memory");
-            *self = Slot::Packed(buf.into_boxed_slice());
+            *self = Slot::Packed {
+                max: h.max(),
+                bytes: serialize_v2(h).into_boxed_slice(),
+            };
         }
     }
+}
+
+fn serialize_v2(h: &Histogram<u64>) -> Vec<u8> {
+    let mut buf = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut buf)
+        .expect("a histogram serializes into memory");
+    buf
 }
 
 fn unpack(bytes: &[u8]) -> Histogram<u64> {
@@ -309,7 +325,13 @@ impl SeriesHistograms {
         self.slots
             .iter()
             .flatten()
-            .all(|s| matches!(s, Slot::Packed(_)))
+            .all(|s| matches!(s, Slot::Packed { .. }))
+    }
+
+    /// The HdrHistogram V2 encoding of `series` and its max, without decoding
+    /// a packed histogram (what an interval log line needs).
+    pub fn v2(&self, series: Series) -> Option<(Cow<'_, [u8]>, u64)> {
+        self.slots[series.index()].as_ref().map(Slot::v2)
     }
 
     /// The series present, with their histograms, in [`Series::ALL`] order.

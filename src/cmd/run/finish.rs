@@ -152,6 +152,15 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
                         st.poll_errors, st.reconnects
                     ));
                 }
+                if st.stalls > 0 {
+                    caveats.push(format!(
+                        "{sink} observer: its consumer stopped fetching {} times while messages waited (librdkafka \
+                         after a broker restart) and was replaced at the same offsets; nothing was skipped, but rows \
+                         waiting then were seen up to {:.1} s late",
+                        st.stalls,
+                        st.longest_stall_ms as f64 / 1000.0
+                    ));
+                }
                 if st.malformed > 0 {
                     caveats.push(format!(
                         "{sink}: {} malformed messages (first: {:?})",

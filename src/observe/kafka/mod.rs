@@ -8,17 +8,23 @@
 //! [`KafkaObserver::start`], before the load starts, so no message of the run can
 //! be skipped by `auto.offset.reset=latest` or by rebalance timing.
 //!
+//! A consumer that stops fetching while its partitions grow (a librdkafka
+//! failure mode after a broker restart) is replaced at its own offsets: see
+//! [`stall`].
+//!
 //! A message's Kafka timestamp is reported as `server_arrival` only when the
 //! topic uses LogAppendTime (the broker's clock); CreateTime is the producer's
 //! (Flink's) clock and is only counted.
 
 mod setup;
+mod stall;
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, Timestamp};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
 use super::decode::{decode, Format};
@@ -50,13 +56,17 @@ pub struct KafkaConfig {
     /// After this long with only consumer errors and no message, a warning is
     /// printed (librdkafka keeps reconnecting with backoff; the run goes on).
     pub fault_after: Duration,
+    /// After this long without a message while a partition has unread
+    /// offsets, the consumer is replaced at its own offsets (see [`stall`]).
+    pub stall_after: Duration,
     /// Extra librdkafka properties, applied last (override the defaults).
     pub extra: Vec<(String, String)>,
 }
 
 impl KafkaConfig {
     /// Defaults: prefix `tpcds.`, `debezium-json`, batches of 512, 10 s connect
-    /// timeout, 30 s of persistent errors before giving up.
+    /// timeout, a warning after 30 s of persistent errors, a stalled consumer
+    /// replaced after 3 s.
     pub fn new(brokers: impl Into<String>, tickets: Range<u64>) -> Self {
         KafkaConfig {
             brokers: brokers.into(),
@@ -66,6 +76,7 @@ impl KafkaConfig {
             batch_max: 512,
             connect_timeout: Duration::from_secs(10),
             fault_after: Duration::from_secs(30),
+            stall_after: Duration::from_secs(3),
             extra: Vec::new(),
         }
     }
@@ -140,7 +151,7 @@ impl KafkaObserver {
     }
 
     fn run_blocking(
-        self,
+        mut self,
         tx: &mpsc::Sender<Vec<Observation>>,
         stop: &watch::Receiver<bool>,
     ) -> Result<ObserverStats, ObserveError> {
@@ -151,6 +162,7 @@ impl KafkaObserver {
         let mut erroring: Option<(Instant, Instant)> = None;
         let mut warned = false;
         let target = setup::target_name(&self.cfg.brokers);
+        let mut watch = stall::StallWatch::new(&self.starts, self.cfg.stall_after, Instant::now());
         while !*stop.borrow() {
             // Block briefly for the first message, then drain what is already
             // there without waiting, so a batch never holds a message back.
@@ -189,6 +201,20 @@ impl KafkaObserver {
                             stats.reconnects += 1;
                         }
                         warned = false;
+                        let offset = msg.offset();
+                        if let Some(s) =
+                            watch.delivered(msg.topic(), msg.partition(), offset, seen_at)
+                        {
+                            stats.stalls += 1;
+                            stats.longest_stall_ms =
+                                stats.longest_stall_ms.max(s.quiet.as_millis() as u64);
+                            eprintln!(
+                                "kafka observer: the consumer had stopped fetching ({} offsets waited, nothing \
+                                 delivered for {:.1} s); its replacement read on from the same offsets",
+                                s.waiting,
+                                s.quiet.as_secs_f64()
+                            );
+                        }
                         let table = topics
                             .iter()
                             .find(|(t, _)| t == msg.topic())
@@ -209,8 +235,47 @@ impl KafkaObserver {
                     break;
                 }
             }
+            if watch.due(Instant::now()) {
+                self.replace_if_stalled(&mut watch, &mut stats);
+            }
         }
         Ok(stats)
+    }
+
+    /// Reads the high watermarks; when a partition has offsets this consumer
+    /// has not delivered, assigns a new consumer at the observer's own next
+    /// offsets. A broker that does not answer is not a stall (librdkafka is
+    /// reconnecting): nothing is done then.
+    fn replace_if_stalled(&mut self, watch: &mut stall::StallWatch, stats: &mut ObserverStats) {
+        let timeout = Duration::from_secs(1);
+        let mut highs = Vec::new();
+        for ((topic, p), _) in watch.positions() {
+            match self.consumer.fetch_watermarks(&topic, p, timeout) {
+                Ok((_, high)) => highs.push(((topic, p), high)),
+                Err(_) => return,
+            }
+        }
+        let Some(positions) = watch.behind(&highs, Instant::now()) else {
+            return;
+        };
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, p), next) in &positions {
+            if tpl
+                .add_partition_offset(topic, *p, Offset::Offset(*next))
+                .is_err()
+            {
+                return;
+            }
+        }
+        let fresh: Result<BaseConsumer, _> = client_config(&self.cfg, &self.group_id).create();
+        match fresh.and_then(|c| c.assign(&tpl).map(|()| c)) {
+            Ok(c) => self.consumer = c,
+            Err(e) => {
+                // Keep the old one; the next check tries again.
+                stats.poll_errors += 1;
+                eprintln!("kafka observer: cannot create a replacement consumer: {e}");
+            }
+        }
     }
 
     fn handle<M: Message>(

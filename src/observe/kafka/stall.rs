@@ -1,0 +1,238 @@
+//! The stall watch: notices a consumer that stopped fetching while its
+//! partitions grow, so it can be replaced at its own offsets.
+//!
+//! librdkafka can leave an explicitly assigned partition unfetched after the
+//! broker restarts (fede1024/rust-rdkafka#597, confluentinc/librdkafka#5153):
+//! no error, no message, forever. The rows are in Kafka, but the run would
+//! report every later one missing at the Kafka sink. When nothing has been
+//! delivered for a while and a high watermark is past the next offset this
+//! observer would read, a new consumer is assigned at exactly those offsets:
+//! nothing is skipped or read twice.
+//!
+//! Offsets without a message (a transaction marker under exactly-once, aborted
+//! records under `read_committed`) also leave the high watermark ahead. So a
+//! replacement counts as a stall only when the new consumer then delivers a
+//! message that was already below that watermark; one that does not makes the
+//! watch wait twice as long before it tries again.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::StartOffset;
+
+/// Checks are at most this often while nothing is delivered.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// The longest wait after replacements that proved nothing.
+const MAX_QUIET: Duration = Duration::from_secs(60);
+
+/// A (topic, partition) pair.
+pub type Partition = (String, i32);
+
+/// A replacement proved to be a stall: its first message was already waiting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stall {
+    /// How long nothing had been delivered when the consumer was replaced.
+    pub quiet: Duration,
+    /// Messages (offsets) that were waiting in the lagging partitions.
+    pub waiting: i64,
+}
+
+/// Where the observer is in each partition, and when it last got a message.
+#[derive(Debug)]
+pub struct StallWatch {
+    next: HashMap<Partition, i64>,
+    base_quiet: Duration,
+    quiet: Duration,
+    last_message: Instant,
+    last_check: Instant,
+    /// Set by a replacement: the high watermarks it saw, and the quiet time then.
+    proving: Option<(HashMap<Partition, i64>, Duration)>,
+}
+
+impl StallWatch {
+    /// Starts at the assigned offsets; a replacement is considered after
+    /// `quiet` without a message.
+    pub fn new(starts: &[StartOffset], quiet: Duration, now: Instant) -> Self {
+        StallWatch {
+            next: starts
+                .iter()
+                .map(|s| ((s.topic.clone(), s.partition), s.offset))
+                .collect(),
+            base_quiet: quiet,
+            quiet,
+            last_message: now,
+            last_check: now,
+            proving: None,
+        }
+    }
+
+    /// A message was delivered. Returns the stall it proves, if it is the
+    /// first message after a replacement and was already waiting then.
+    pub fn delivered(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        now: Instant,
+    ) -> Option<Stall> {
+        self.last_message = now;
+        if let Some(next) = self.next.get_mut(&(topic.to_string(), partition)) {
+            *next = (*next).max(offset + 1);
+        }
+        let (highs, quiet) = self.proving.take()?;
+        let waited = highs
+            .get(&(topic.to_string(), partition))
+            .is_some_and(|&high| offset < high);
+        if waited {
+            self.quiet = self.base_quiet;
+            let waiting = highs
+                .iter()
+                .map(|(p, &high)| (high - self.next.get(p).copied().unwrap_or(high)).max(0))
+                .sum::<i64>()
+                + 1;
+            Some(Stall { quiet, waiting })
+        } else {
+            self.quiet = (self.quiet * 2).min(MAX_QUIET);
+            None
+        }
+    }
+
+    /// Whether the watermarks should be read now: nothing delivered for the
+    /// quiet time, and no check in the last second.
+    pub fn due(&self, now: Instant) -> bool {
+        now.duration_since(self.last_message) >= self.quiet
+            && now.duration_since(self.last_check) >= CHECK_EVERY
+    }
+
+    /// Given the high watermarks read now, the offsets to assign a new consumer
+    /// at, when some partition is behind; `None` when the consumer has read
+    /// everything there is.
+    pub fn behind(
+        &mut self,
+        highs: &[(Partition, i64)],
+        now: Instant,
+    ) -> Option<Vec<(Partition, i64)>> {
+        self.last_check = now;
+        let lagging = highs
+            .iter()
+            .any(|(p, high)| self.next.get(p).is_some_and(|next| high > next));
+        if !lagging {
+            return None;
+        }
+        if let Some((before, _)) = &self.proving {
+            // The last replacement delivered nothing yet: only offsets that
+            // came since are worth another one, and after a longer wait.
+            let grew = highs
+                .iter()
+                .any(|(p, high)| before.get(p).is_none_or(|b| high > b));
+            if !grew {
+                return None;
+            }
+            self.quiet = (self.quiet * 2).min(MAX_QUIET);
+        }
+        self.proving = Some((
+            highs.iter().cloned().collect(),
+            now.duration_since(self.last_message),
+        ));
+        // The new consumer gets the same quiet time before it is judged.
+        self.last_message = now;
+        Some(self.positions())
+    }
+
+    /// The next offset of every partition.
+    pub fn positions(&self) -> Vec<(Partition, i64)> {
+        let mut v: Vec<_> = self.next.iter().map(|(p, &o)| (p.clone(), o)).collect();
+        v.sort();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(at: i64, t0: Instant) -> StallWatch {
+        let starts = [StartOffset {
+            topic: "t".into(),
+            partition: 0,
+            offset: at,
+        }];
+        StallWatch::new(&starts, Duration::from_secs(3), t0)
+    }
+
+    fn high(h: i64) -> Vec<(Partition, i64)> {
+        vec![(("t".to_string(), 0), h)]
+    }
+
+    #[test]
+    fn a_consumer_that_read_everything_is_not_behind() {
+        let t0 = Instant::now();
+        let mut w = watch(10, t0);
+        w.delivered("t", 0, 10, t0);
+        w.delivered("t", 0, 11, t0);
+        let later = t0 + Duration::from_secs(4);
+        assert!(w.due(later));
+        assert_eq!(w.behind(&high(12), later), None);
+        assert!(
+            !w.due(later + Duration::from_millis(500)),
+            "checks at most once a second"
+        );
+    }
+
+    #[test]
+    fn messages_waiting_past_the_quiet_time_get_a_new_consumer_at_the_next_offset() {
+        let t0 = Instant::now();
+        let mut w = watch(10, t0);
+        w.delivered("t", 0, 10, t0);
+        assert!(!w.due(t0 + Duration::from_secs(2)));
+        let later = t0 + Duration::from_secs(5);
+        assert_eq!(w.behind(&high(40), later), Some(high(11)));
+        // The new consumer delivers offset 11, which was waiting: a stall.
+        let stall = w.delivered("t", 0, 11, later + Duration::from_millis(50));
+        assert_eq!(
+            stall,
+            Some(Stall {
+                quiet: Duration::from_secs(5),
+                waiting: 29
+            })
+        );
+        assert_eq!(w.positions(), high(12));
+    }
+
+    #[test]
+    fn a_marker_offset_is_not_a_stall_and_the_watch_backs_off() {
+        let t0 = Instant::now();
+        let mut w = watch(10, t0);
+        w.delivered("t", 0, 10, t0);
+        // Offset 11 is a transaction marker: never delivered.
+        let t1 = t0 + Duration::from_secs(3);
+        assert!(w.behind(&high(12), t1).is_some());
+        // The next message is new data at 12, not something that was waiting.
+        assert_eq!(w.delivered("t", 0, 12, t1 + Duration::from_secs(1)), None);
+        let t2 = t1 + Duration::from_secs(1);
+        assert!(!w.due(t2 + Duration::from_secs(5)), "waits 6 s now");
+        assert!(w.due(t2 + Duration::from_secs(6)));
+    }
+
+    #[test]
+    fn a_replacement_that_delivers_nothing_is_not_repeated_until_offsets_grow() {
+        let t0 = Instant::now();
+        let mut w = watch(10, t0);
+        w.delivered("t", 0, 10, t0);
+        let t1 = t0 + Duration::from_secs(3);
+        assert!(w.behind(&high(12), t1).is_some());
+        let t2 = t1 + Duration::from_secs(3);
+        assert!(w.due(t2));
+        assert_eq!(
+            w.behind(&high(12), t2),
+            None,
+            "nothing new since the replacement"
+        );
+        let t3 = t2 + Duration::from_secs(1);
+        assert!(
+            w.behind(&high(13), t3).is_some(),
+            "new offsets, still nothing delivered"
+        );
+        assert!(!w.due(t3 + Duration::from_secs(5)), "and the wait doubled");
+    }
+}
