@@ -1,14 +1,21 @@
-//! Turns a batch of generated writes into one round trip of SQL text.
+//! Turns a batch of generated writes into one round trip of SQL.
 //!
-//! Text protocol on purpose: one multi-row `INSERT` per table is the cheapest way
-//! to push many rows through MySQL, and the decimal values are exact strings.
+//! Batches go as text: one multi-row `INSERT` per table is the cheapest way to
+//! push many rows through MySQL, and the decimal values are exact strings. A
+//! single-row insert or upsert goes as a prepared statement instead (what
+//! sysbench does): the server parses the 24-column statement once per
+//! connection rather than once per row, and mysql_async keeps it prepared.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use mysql_async::Value;
 
 use crate::model::{StampMicros, Table};
-use crate::tpcds::{push_sql_key_predicate, Write, RETURNS_COLUMNS, SALES_COLUMNS};
+use crate::tpcds::{
+    format_cents, push_sql_key_predicate, SqlValue, Write, RETURNS_COLUMNS, SALES_COLUMNS,
+};
 
 /// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) for a `DATETIME(6)` literal.
 pub fn format_stamp(stamp: StampMicros) -> String {
@@ -81,6 +88,26 @@ impl BatchSql {
         &self.text
     }
 
+    /// The prepared statement and its parameters when `writes` is one insert
+    /// or upsert; `None` otherwise (send [`BatchSql::build`]'s text).
+    pub fn prepared(writes: &[Write], stamp: StampMicros) -> Option<(&'static str, Vec<Value>)> {
+        let [w] = writes else {
+            return None;
+        };
+        let params = |values: &[SqlValue]| -> Vec<Value> {
+            let mut p: Vec<Value> = values.iter().map(|&v| param(v)).collect();
+            p.push(stamp_param(stamp));
+            p
+        };
+        let (text, params) = match w {
+            Write::InsertSale(r) => (statement(Table::StoreSales, false), params(&r.values())),
+            Write::UpdateSale(r) => (statement(Table::StoreSales, true), params(&r.values())),
+            Write::InsertReturn(r) => (statement(Table::StoreReturns, false), params(&r.values())),
+            Write::DeleteSale(_) => return None,
+        };
+        Some((text, params))
+    }
+
     /// True when the batch is more than one statement (sent as one transaction).
     pub fn is_transaction(&self) -> bool {
         self.statements > 1
@@ -105,16 +132,7 @@ impl BatchSql {
         for w in writes.iter().filter(|w| pick(w)) {
             if first {
                 self.begin_stmt();
-                let cols: &[&str] = match table {
-                    Table::StoreSales => &SALES_COLUMNS,
-                    Table::StoreReturns => &RETURNS_COLUMNS,
-                };
-                let _ = write!(self.text, "INSERT INTO {} (", table.name());
-                for c in cols {
-                    self.text.push_str(c);
-                    self.text.push(',');
-                }
-                self.text.push_str("bench_ts) VALUES ");
+                push_insert_head(table, &mut self.text);
                 first = false;
             } else {
                 self.text.push(',');
@@ -122,16 +140,84 @@ impl BatchSql {
             push_row(w, ts, &mut self.text);
         }
         if upsert && !first {
-            self.text.push_str(" ON DUPLICATE KEY UPDATE ");
-            for c in SALES_COLUMNS
-                .iter()
-                .filter(|c| !c.ends_with("item_sk") && !c.ends_with("ticket_number"))
-            {
-                let _ = write!(self.text, "{c}=VALUES({c}),");
-            }
-            self.text.push_str("bench_ts=VALUES(bench_ts)");
+            push_upsert_clause(&mut self.text);
         }
     }
+}
+
+/// The one-row `INSERT` (or upsert) of `table` with `?` placeholders, built once.
+fn statement(table: Table, upsert: bool) -> &'static str {
+    static TEXTS: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match (table, upsert) {
+        (Table::StoreSales, false) => 0,
+        (Table::StoreSales, true) => 1,
+        (Table::StoreReturns, _) => 2,
+    };
+    TEXTS[slot].get_or_init(|| {
+        let mut text = String::new();
+        push_insert_head(table, &mut text);
+        let cols = match table {
+            Table::StoreSales => SALES_COLUMNS.len(),
+            Table::StoreReturns => RETURNS_COLUMNS.len(),
+        };
+        text.push('(');
+        text.push_str(&vec!["?"; cols + 1].join(","));
+        text.push(')');
+        if upsert {
+            push_upsert_clause(&mut text);
+        }
+        text
+    })
+}
+
+/// `INSERT INTO t (c1,...,cN,bench_ts) VALUES `: the same columns for text and
+/// prepared statements.
+fn push_insert_head(table: Table, out: &mut String) {
+    let cols: &[&str] = match table {
+        Table::StoreSales => &SALES_COLUMNS,
+        Table::StoreReturns => &RETURNS_COLUMNS,
+    };
+    let _ = write!(out, "INSERT INTO {} (", table.name());
+    for c in cols {
+        out.push_str(c);
+        out.push(',');
+    }
+    out.push_str("bench_ts) VALUES ");
+}
+
+/// ` ON DUPLICATE KEY UPDATE c=VALUES(c),...`: every non-key column and the stamp.
+fn push_upsert_clause(out: &mut String) {
+    out.push_str(" ON DUPLICATE KEY UPDATE ");
+    for c in SALES_COLUMNS
+        .iter()
+        .filter(|c| !c.ends_with("item_sk") && !c.ends_with("ticket_number"))
+    {
+        let _ = write!(out, "{c}=VALUES({c}),");
+    }
+    out.push_str("bench_ts=VALUES(bench_ts)");
+}
+
+fn param(v: SqlValue) -> Value {
+    match v {
+        SqlValue::Null => Value::NULL,
+        SqlValue::Int(i) => Value::UInt(i),
+        // Exact: the server converts the decimal string, as it parses the literal.
+        SqlValue::Money(c) => Value::Bytes(format_cents(c).into_bytes()),
+    }
+}
+
+/// `bench_ts` as a binary DATETIME(6): the same value as [`format_stamp`]'s text.
+fn stamp_param(stamp: StampMicros) -> Value {
+    let dt = DateTime::<Utc>::from_timestamp_micros(stamp).unwrap_or_default();
+    Value::Date(
+        dt.year() as u16,
+        dt.month() as u8,
+        dt.day() as u8,
+        dt.hour() as u8,
+        dt.minute() as u8,
+        dt.second() as u8,
+        dt.timestamp_subsec_micros(),
+    )
 }
 
 /// Appends `(v1,...,vN,'stamp')`: the generator's tuple with `bench_ts` added.
@@ -160,6 +246,53 @@ mod tests {
         assert_eq!(
             format_stamp(1_700_000_000_000_001),
             "2023-11-14 22:13:20.000001"
+        );
+    }
+
+    #[test]
+    fn one_insert_is_prepared_with_the_text_paths_columns_and_values() {
+        use crate::tpcds::{GenConfig, Generator};
+        let mut g = Generator::new(GenConfig::default(), 7, 1_000..2_000);
+        let w = g.next_write(0);
+        let stamp = 1_700_000_000_123_456;
+        let (stmt, params) =
+            BatchSql::prepared(std::slice::from_ref(&w), stamp).expect("one insert");
+        let mut text = BatchSql::default();
+        let text = text.build(std::slice::from_ref(&w), stamp).to_string();
+        // Same statement head; the tuple's literals are the parameters, in order.
+        let head = &text[..text.find("VALUES ").unwrap() + 7];
+        assert!(stmt.starts_with(head), "{stmt}");
+        assert_eq!(stmt.matches('?').count(), SALES_COLUMNS.len() + 1);
+        let literals: Vec<&str> = text[head.len() + 1..text.len() - 1].split(',').collect();
+        assert_eq!(literals.len(), params.len());
+        for (lit, p) in literals.iter().zip(&params) {
+            let shown = match p {
+                Value::NULL => "NULL".to_string(),
+                Value::UInt(u) => u.to_string(),
+                Value::Bytes(b) => String::from_utf8(b.clone()).unwrap(),
+                Value::Date(..) => format!("'{}'", format_stamp(stamp)),
+                other => panic!("unexpected parameter {other:?}"),
+            };
+            assert_eq!(*lit, shown);
+        }
+        assert_eq!(
+            params.last(),
+            Some(&Value::Date(2023, 11, 14, 22, 13, 20, 123_456))
+        );
+    }
+
+    #[test]
+    fn batches_and_deletes_stay_text() {
+        use crate::tpcds::{GenConfig, Generator};
+        let mut g = Generator::new(GenConfig::default(), 7, 1_000..2_000);
+        let two = [g.next_write(0), g.next_write(0)];
+        assert!(BatchSql::prepared(&two, 0).is_none());
+        let key = two[0].key();
+        assert!(BatchSql::prepared(&[Write::DeleteSale(key)], 0).is_none());
+        assert!(statement(Table::StoreSales, true).contains("ON DUPLICATE KEY UPDATE"));
+        assert_eq!(
+            statement(Table::StoreReturns, false).matches('?').count(),
+            RETURNS_COLUMNS.len() + 1
         );
     }
 }

@@ -214,8 +214,14 @@ pub async fn run_worker(
         }
         let rows = writes.len() as u64;
         let stamp = cfg.wall_start_us + now_us as i64;
-        let text = sql.build(&writes, stamp);
-        match c.query_drop(text).await {
+        let (outcome, in_transaction) = match BatchSql::prepared(&writes, stamp) {
+            Some((stmt, params)) => (c.exec_drop(stmt, params).await, false),
+            None => {
+                let r = c.query_drop(sql.build(&writes, stamp)).await;
+                (r, sql.is_transaction())
+            }
+        };
+        match outcome {
             Ok(()) => {
                 let acked = Instant::now();
                 prev_ack = acked;
@@ -269,7 +275,7 @@ pub async fn run_worker(
                 if fatal {
                     conn = None;
                     next_connect = Instant::now();
-                } else if sql.is_transaction() {
+                } else if in_transaction {
                     let _ = c.query_drop("ROLLBACK").await;
                 }
                 fault(format!(
