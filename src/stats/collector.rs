@@ -66,6 +66,11 @@ impl IntervalStats {
         all[sink.map_or(0, |s| s.index() + 1)]
     }
 
+    #[cfg(test)]
+    fn lanes_cached(&self) -> bool {
+        self.lanes.0.get().is_some()
+    }
+
     /// Merges another part of this second; the cached summaries are dropped.
     fn merge_part(&mut self, histograms: &SeriesHistograms, counters: &IntervalCounters) {
         self.histograms.merge(histograms);
@@ -192,6 +197,9 @@ impl RunStats {
             if interval.histograms.is_packed() {
                 break;
             }
+            // Summaries now, from the live histograms: a report at the end
+            // (a SIGTERM's partial one, due in 5 s) then decodes no packed second.
+            interval.lane(None);
             interval.histograms.pack();
         }
     }
@@ -323,6 +331,10 @@ mod tests {
         let stats = c.stats();
         assert!(stats.interval(0).unwrap().histograms.is_packed());
         assert!(!stats.interval(19).unwrap().histograms.is_packed());
+        // Summarised while still live, so a report decodes nothing.
+        assert!(stats.interval(3).unwrap().lanes_cached());
+        assert!(!stats.interval(19).unwrap().lanes_cached());
+        assert_eq!(stats.interval(3).unwrap().lane(Some(Sink::Kafka)).count, 50);
         let h = stats.interval(3).unwrap().histograms.get(INS).unwrap();
         assert_eq!(h.len(), 50);
         assert!(h.equivalent(h.max(), 31_049));
@@ -334,6 +346,11 @@ mod tests {
         assert!(iv.histograms.is_packed());
         assert_eq!(iv.histograms.get(INS).unwrap().len(), 51);
         assert_eq!(iv.histograms.get(INS).unwrap().min(), 7);
+        assert_eq!(
+            iv.lane(Some(Sink::Kafka)).count,
+            51,
+            "the late part is in the summary"
+        );
         assert_eq!(c.stats().summary(INS).count, 20 * 50 + 1);
     }
 
