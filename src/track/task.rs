@@ -26,6 +26,11 @@ pub struct TrackerStatus {
     pub all_seen: bool,
     /// False once both input channels closed and the ledger is final.
     pub open: bool,
+    /// Every commit batch is registered: the workers are done and the commit
+    /// channel is empty and closed. Until then `all_seen` speaks only of the
+    /// rows registered so far (a drain that trusted it could stop the
+    /// observers before the last rows' events were read).
+    pub commits_done: bool,
     /// Nothing new seen for a while, and all that is missing are rows a polled
     /// sink never showed between two polls before their delete: the drain can
     /// stop waiting and hand them to the end-of-run absence check.
@@ -76,7 +81,12 @@ pub async fn run_tracker(
                         record(&mut rec, &sampler, outcome);
                     }
                 }
-                None => commits_open = false,
+                None => {
+                    commits_open = false;
+                    // At once, not at the next tick: the drain waits for this.
+                    let only_deletes = stall.only_deletes_missing(&ledger, Instant::now());
+                    publish(&io.status, &ledger, batches, Status { open: true, commits_done: true }, only_deletes);
+                }
             },
             obs = io.observations.recv(), if obs_open => match obs {
                 Some(list) => {
@@ -94,7 +104,8 @@ pub async fn run_tracker(
                 }
                 let _ = io.stats.send(rec.take_interval()).await;
                 let only_deletes = stall.only_deletes_missing(&ledger, now);
-                publish(&io.status, &ledger, batches, true, only_deletes);
+                let open = Status { open: true, commits_done: !commits_open };
+                publish(&io.status, &ledger, batches, open, only_deletes);
             }
         }
     }
@@ -105,7 +116,11 @@ pub async fn run_tracker(
     }
     let _ = io.stats.send(rec.take_interval()).await;
     let only_deletes = !ledger.all_seen() && ledger.only_deletes_missing();
-    publish(&io.status, &ledger, batches, false, only_deletes);
+    let closed = Status {
+        open: false,
+        commits_done: true,
+    };
+    publish(&io.status, &ledger, batches, closed, only_deletes);
     ledger
 }
 
@@ -146,11 +161,18 @@ impl Stall {
     }
 }
 
+/// The tracker's phase, as published.
+#[derive(Debug, Clone, Copy)]
+struct Status {
+    open: bool,
+    commits_done: bool,
+}
+
 fn publish(
     tx: &watch::Sender<TrackerStatus>,
     ledger: &Ledger,
     batches: u64,
-    open: bool,
+    phase: Status,
     only_deletes_missing: bool,
 ) {
     let mut counts = [SinkCounts::default(); Sink::ALL.len()];
@@ -161,7 +183,8 @@ fn publish(
         counts,
         batches,
         all_seen: ledger.all_seen(),
-        open,
+        open: phase.open,
+        commits_done: phase.commits_done,
         only_deletes_missing,
     });
 }
@@ -170,6 +193,82 @@ fn publish(
 mod tests {
     use super::*;
     use crate::model::RowKey;
+    use crate::track::CommittedRow;
+
+    fn row(ticket: u64) -> CommittedRow {
+        CommittedRow {
+            key: RowKey {
+                table: Table::StoreSales,
+                ticket,
+                item: 1,
+            },
+            op: OpKind::Insert,
+            stamp: 100,
+            prev_stamp: None,
+        }
+    }
+
+    /// "All seen" of the rows registered so far is not the drain's signal
+    /// while a commit sender is alive: only once the channel is closed and
+    /// empty does the status say every commit is in.
+    #[tokio::test]
+    async fn all_seen_counts_for_the_drain_only_once_every_commit_is_registered() {
+        let (commit_tx, commits) = mpsc::channel(16);
+        let (obs_tx, observations) = mpsc::channel(16);
+        let (stats, mut stats_rx) = crate::stats::snapshot_channel(64);
+        tokio::spawn(async move { while stats_rx.recv().await.is_some() {} });
+        let (status, mut status_rx) = watch::channel(TrackerStatus::default());
+        let io = TrackerIo {
+            commits,
+            observations,
+            stats,
+            changes: None,
+            status,
+            sample_rate: 1.0,
+        };
+        let sinks = vec![Sink::Binlog];
+        let tracker = tokio::spawn(run_tracker(Ledger::new(&sinks), sinks, Instant::now(), io));
+        let acked = Instant::now();
+        commit_tx
+            .send(CommitBatch {
+                acked_at: acked,
+                rows: vec![row(1)],
+            })
+            .await
+            .unwrap();
+        let mut seen = Observation {
+            sink: Sink::Binlog,
+            key: row(1).key,
+            op: OpKind::Insert,
+            stamp: Some(100),
+            seen_at: acked,
+            server_arrival: None,
+        };
+        obs_tx.send(vec![seen]).await.unwrap();
+        let s = *status_rx
+            .wait_for(|s| s.all_seen && s.counts[Sink::Binlog.index()].seen == 1)
+            .await
+            .unwrap();
+        assert!(!s.commits_done, "a worker may still send: {s:?}");
+        // The last batch, then the workers end.
+        commit_tx
+            .send(CommitBatch {
+                acked_at: acked,
+                rows: vec![row(2)],
+            })
+            .await
+            .unwrap();
+        drop(commit_tx);
+        let s = *status_rx.wait_for(|s| s.commits_done).await.unwrap();
+        assert!(!s.all_seen, "row 2 is registered and not seen: {s:?}");
+        assert_eq!(s.counts[Sink::Binlog.index()].expected, 2);
+        seen.key = row(2).key;
+        obs_tx.send(vec![seen]).await.unwrap();
+        drop(obs_tx);
+        let ledger = tracker.await.unwrap();
+        assert!(ledger.all_seen());
+        assert!(!status_rx.borrow().open);
+    }
 
     #[test]
     fn sampling_keeps_about_the_asked_share_and_is_stable_per_row() {

@@ -208,7 +208,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         tokio::time::sleep(drain_limit).await;
     };
     let drained = tokio::select! {
-        r = status.wait_for(|s| s.all_seen || s.only_deletes_missing) => r.is_ok(),
+        // `commits_done` first: a status published before the last commit
+        // batches were registered says "all seen" of fewer rows (a capacity
+        // run lost its last rows at the binlog sink that way).
+        r = status.wait_for(|s| s.commits_done && (s.all_seen || s.only_deletes_missing)) => r.is_ok(),
         _ = deadline => false,
         _ = signals.next(), if !interrupted => { interrupted = true; false }
     };

@@ -183,6 +183,10 @@ impl KafkaObserver {
                             _ => now,
                         };
                         stats.poll_errors += 1;
+                        if first == now {
+                            // Once per outage: what librdkafka said when it began.
+                            eprintln!("kafka observer: {e} (librdkafka reconnects by itself)");
+                        }
                         if now - first >= self.cfg.fault_after && !warned {
                             // Keep reading: the broker may come back (a restart),
                             // and what never arrives is reported missing.
