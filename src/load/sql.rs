@@ -2,9 +2,11 @@
 //!
 //! Batches go as text: one multi-row `INSERT` per table is the cheapest way to
 //! push many rows through MySQL, and the decimal values are exact strings. A
-//! single-row insert or upsert goes as a prepared statement instead (what
-//! sysbench does): the server parses the 24-column statement once per
-//! connection rather than once per row, and mysql_async keeps it prepared.
+//! single-row insert or upsert goes as a prepared statement instead: the
+//! server parses the 24-column statement once per connection rather than once
+//! per row (mysql_async keeps it prepared), and the values travel binary.
+//! Measured flat out on 4 connections: 5,289 rows/s prepared against 4,271 and
+//! 5,025 as text (`scripts/capacity.sh`'s single-row run).
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;
