@@ -251,12 +251,17 @@ impl KafkaObserver {
     /// offsets. A broker that does not answer is not a stall (librdkafka is
     /// reconnecting): nothing is done then.
     fn replace_if_stalled(&mut self, watch: &mut stall::StallWatch, stats: &mut ObserverStats) {
-        let timeout = Duration::from_secs(1);
+        // Short: a healthy broker answers in a millisecond, and while this
+        // waits no message is polled (a broker coming back would be seen late).
+        let timeout = Duration::from_millis(250);
         let mut highs = Vec::new();
         for ((topic, p), _) in watch.positions() {
             match self.consumer.fetch_watermarks(&topic, p, timeout) {
                 Ok((_, high)) => highs.push(((topic, p), high)),
-                Err(_) => return,
+                Err(_) => {
+                    watch.checked(Instant::now());
+                    return;
+                }
             }
         }
         let Some(positions) = watch.behind(&highs, Instant::now()) else {

@@ -104,6 +104,12 @@ impl StallWatch {
             && now.duration_since(self.last_check) >= CHECK_EVERY
     }
 
+    /// A check that could not read the watermarks (the broker is not
+    /// answering): the next one waits its second like any other.
+    pub fn checked(&mut self, now: Instant) {
+        self.last_check = now;
+    }
+
     /// Given the high watermarks read now, the offsets to assign a new consumer
     /// at, when some partition is behind; `None` when the consumer has read
     /// everything there is.
@@ -176,6 +182,12 @@ mod tests {
         assert!(
             !w.due(later + Duration::from_millis(500)),
             "checks at most once a second"
+        );
+        let t = later + Duration::from_secs(1);
+        w.checked(t);
+        assert!(
+            !w.due(t + Duration::from_millis(900)),
+            "a failed check counts as a check"
         );
     }
 
