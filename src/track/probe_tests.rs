@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use super::{CommitBatch, CommittedRow, Ledger};
 use crate::model::{Observation, OpKind, RowKey, Sink, Table};
 
-fn row(ticket: u64) -> CommittedRow {
+/// An inserted sale line, stamped with its ticket (shared with the tracker's tests).
+pub(super) fn row(ticket: u64) -> CommittedRow {
     CommittedRow {
         key: RowKey {
             table: Table::StoreSales,
@@ -20,7 +21,8 @@ fn row(ticket: u64) -> CommittedRow {
     }
 }
 
-fn seen(sink: Sink, r: &CommittedRow, at: Instant) -> Observation {
+/// `r` seen at `sink` at `at`.
+pub(super) fn seen(sink: Sink, r: &CommittedRow, at: Instant) -> Observation {
     Observation {
         sink,
         key: r.key,

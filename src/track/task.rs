@@ -193,20 +193,7 @@ fn publish(
 mod tests {
     use super::*;
     use crate::model::RowKey;
-    use crate::track::CommittedRow;
-
-    fn row(ticket: u64) -> CommittedRow {
-        CommittedRow {
-            key: RowKey {
-                table: Table::StoreSales,
-                ticket,
-                item: 1,
-            },
-            op: OpKind::Insert,
-            stamp: 100,
-            prev_stamp: None,
-        }
-    }
+    use crate::track::probe_tests::{row, seen};
 
     /// "All seen" of the rows registered so far is not the drain's signal
     /// while a commit sender is alive: only once the channel is closed and
@@ -236,15 +223,10 @@ mod tests {
             })
             .await
             .unwrap();
-        let mut seen = Observation {
-            sink: Sink::Binlog,
-            key: row(1).key,
-            op: OpKind::Insert,
-            stamp: Some(100),
-            seen_at: acked,
-            server_arrival: None,
-        };
-        obs_tx.send(vec![seen]).await.unwrap();
+        obs_tx
+            .send(vec![seen(Sink::Binlog, &row(1), acked)])
+            .await
+            .unwrap();
         let s = *status_rx
             .wait_for(|s| s.all_seen && s.counts[Sink::Binlog.index()].seen == 1)
             .await
@@ -262,8 +244,10 @@ mod tests {
         let s = *status_rx.wait_for(|s| s.commits_done).await.unwrap();
         assert!(!s.all_seen, "row 2 is registered and not seen: {s:?}");
         assert_eq!(s.counts[Sink::Binlog.index()].expected, 2);
-        seen.key = row(2).key;
-        obs_tx.send(vec![seen]).await.unwrap();
+        obs_tx
+            .send(vec![seen(Sink::Binlog, &row(2), acked)])
+            .await
+            .unwrap();
         drop(obs_tx);
         let ledger = tracker.await.unwrap();
         assert!(ledger.all_seen());
