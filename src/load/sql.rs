@@ -158,12 +158,8 @@ fn statement(table: Table, upsert: bool) -> &'static str {
     TEXTS[slot].get_or_init(|| {
         let mut text = String::new();
         push_insert_head(table, &mut text);
-        let cols = match table {
-            Table::StoreSales => SALES_COLUMNS.len(),
-            Table::StoreReturns => RETURNS_COLUMNS.len(),
-        };
         text.push('(');
-        text.push_str(&vec!["?"; cols + 1].join(","));
+        text.push_str(&vec!["?"; columns(table).len() + 1].join(","));
         text.push(')');
         if upsert {
             push_upsert_clause(&mut text);
@@ -175,16 +171,20 @@ fn statement(table: Table, upsert: bool) -> &'static str {
 /// `INSERT INTO t (c1,...,cN,bench_ts) VALUES `: the same columns for text and
 /// prepared statements.
 fn push_insert_head(table: Table, out: &mut String) {
-    let cols: &[&str] = match table {
-        Table::StoreSales => &SALES_COLUMNS,
-        Table::StoreReturns => &RETURNS_COLUMNS,
-    };
     let _ = write!(out, "INSERT INTO {} (", table.name());
-    for c in cols {
+    for c in columns(table) {
         out.push_str(c);
         out.push(',');
     }
     out.push_str("bench_ts) VALUES ");
+}
+
+/// The generator's columns of `table`, in its tuple order (`bench_ts` not included).
+fn columns(table: Table) -> &'static [&'static str] {
+    match table {
+        Table::StoreSales => &SALES_COLUMNS,
+        Table::StoreReturns => &RETURNS_COLUMNS,
+    }
 }
 
 /// ` ON DUPLICATE KEY UPDATE c=VALUES(c),...`: every non-key column and the stamp.

@@ -85,7 +85,7 @@ pub async fn run_tracker(
                     commits_open = false;
                     // At once, not at the next tick: the drain waits for this.
                     let only_deletes = stall.only_deletes_missing(&ledger, Instant::now());
-                    publish(&io.status, &ledger, batches, Status { open: true, commits_done: true }, only_deletes);
+                    publish(&io.status, &ledger, batches, true, true, only_deletes);
                 }
             },
             obs = io.observations.recv(), if obs_open => match obs {
@@ -104,8 +104,7 @@ pub async fn run_tracker(
                 }
                 let _ = io.stats.send(rec.take_interval()).await;
                 let only_deletes = stall.only_deletes_missing(&ledger, now);
-                let open = Status { open: true, commits_done: !commits_open };
-                publish(&io.status, &ledger, batches, open, only_deletes);
+                publish(&io.status, &ledger, batches, true, !commits_open, only_deletes);
             }
         }
     }
@@ -116,11 +115,7 @@ pub async fn run_tracker(
     }
     let _ = io.stats.send(rec.take_interval()).await;
     let only_deletes = !ledger.all_seen() && ledger.only_deletes_missing();
-    let closed = Status {
-        open: false,
-        commits_done: true,
-    };
-    publish(&io.status, &ledger, batches, closed, only_deletes);
+    publish(&io.status, &ledger, batches, false, true, only_deletes);
     ledger
 }
 
@@ -161,18 +156,12 @@ impl Stall {
     }
 }
 
-/// The tracker's phase, as published.
-#[derive(Debug, Clone, Copy)]
-struct Status {
-    open: bool,
-    commits_done: bool,
-}
-
 fn publish(
     tx: &watch::Sender<TrackerStatus>,
     ledger: &Ledger,
     batches: u64,
-    phase: Status,
+    open: bool,
+    commits_done: bool,
     only_deletes_missing: bool,
 ) {
     let mut counts = [SinkCounts::default(); Sink::ALL.len()];
@@ -183,8 +172,8 @@ fn publish(
         counts,
         batches,
         all_seen: ledger.all_seen(),
-        open: phase.open,
-        commits_done: phase.commits_done,
+        open,
+        commits_done,
         only_deletes_missing,
     });
 }
