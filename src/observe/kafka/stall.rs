@@ -40,7 +40,9 @@ pub struct Stall {
 /// Where the observer is in each partition, and when it last got a message.
 #[derive(Debug)]
 pub struct StallWatch {
-    next: HashMap<Partition, i64>,
+    /// Next offset per partition, sorted: a handful of partitions, looked up
+    /// for every message without allocating a key.
+    next: Vec<(Partition, i64)>,
     base_quiet: Duration,
     quiet: Duration,
     last_message: Instant,
@@ -53,11 +55,13 @@ impl StallWatch {
     /// Starts at the assigned offsets; a replacement is considered after
     /// `quiet` without a message.
     pub fn new(starts: &[StartOffset], quiet: Duration, now: Instant) -> Self {
+        let mut next: Vec<_> = starts
+            .iter()
+            .map(|s| ((s.topic.clone(), s.partition), s.offset))
+            .collect();
+        next.sort();
         StallWatch {
-            next: starts
-                .iter()
-                .map(|s| ((s.topic.clone(), s.partition), s.offset))
-                .collect(),
+            next,
             base_quiet: quiet,
             quiet,
             last_message: now,
@@ -76,7 +80,11 @@ impl StallWatch {
         now: Instant,
     ) -> Option<Stall> {
         self.last_message = now;
-        if let Some(next) = self.next.get_mut(&(topic.to_string(), partition)) {
+        if let Some((_, next)) = self
+            .next
+            .iter_mut()
+            .find(|((t, p), _)| t == topic && *p == partition)
+        {
             *next = (*next).max(offset + 1);
         }
         let (highs, quiet) = self.proving.take()?;
@@ -87,7 +95,7 @@ impl StallWatch {
             self.quiet = self.base_quiet;
             let waiting = highs
                 .iter()
-                .map(|(p, &high)| (high - self.next.get(p).copied().unwrap_or(high)).max(0))
+                .map(|(p, &high)| (high - self.next_of(p).unwrap_or(high)).max(0))
                 .sum::<i64>()
                 + 1;
             Some(Stall { quiet, waiting })
@@ -121,7 +129,7 @@ impl StallWatch {
         self.last_check = now;
         let lagging = highs
             .iter()
-            .any(|(p, high)| self.next.get(p).is_some_and(|next| high > next));
+            .any(|(p, high)| self.next_of(p).is_some_and(|next| *high > next));
         if !lagging {
             return None;
         }
@@ -145,11 +153,16 @@ impl StallWatch {
         Some(self.positions())
     }
 
-    /// The next offset of every partition.
+    /// The next offset of every partition, in partition order.
     pub fn positions(&self) -> Vec<(Partition, i64)> {
-        let mut v: Vec<_> = self.next.iter().map(|(p, &o)| (p.clone(), o)).collect();
-        v.sort();
-        v
+        self.next.clone()
+    }
+
+    fn next_of(&self, partition: &Partition) -> Option<i64> {
+        self.next
+            .iter()
+            .find(|(p, _)| p == partition)
+            .map(|&(_, o)| o)
     }
 }
 
