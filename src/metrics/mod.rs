@@ -252,7 +252,7 @@ async fn kafka_lag(
 
 async fn binlog_position(url: &str, conn: &mut Option<mysql_async::Conn>) -> Option<(String, u64)> {
     if conn.is_none() {
-        let opts = mysql_async::Opts::from_url(url).ok()?;
+        let opts = crate::observe::mysql_opts(url).ok()?;
         *conn = tokio::time::timeout(REQUEST_TIMEOUT, mysql_async::Conn::new(opts))
             .await
             .ok()?

@@ -37,6 +37,7 @@ use serde::Serialize;
 use crate::model::Sink;
 
 pub use error::{BoxError, ObserveError};
+pub use preflight::mysql::opts as mysql_opts;
 
 /// How many malformed inputs an observer keeps verbatim for the report.
 pub const MAX_MALFORMED_SAMPLES: usize = 5;

@@ -114,7 +114,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let mut fault_run = controller.map(|c| FaultRun::start(c, scenario.faults.clone(), start));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (fault_tx, mut fault_rx) = mpsc::unbounded_channel::<WorkerFault>();
-    let mysql_opts = mysql_async::Opts::from_url(scenario.targets.mysql.expose())
+    let mysql_opts = crate::observe::mysql_opts(scenario.targets.mysql.expose())
         .context("the MySQL URL was validated but the driver rejects it")?;
     let gen_cfg = crate::plan::gen_config(&scenario, wall_start_us);
     // The top of the range is the probes' (see `derived::probe_tickets`).

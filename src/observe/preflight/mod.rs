@@ -8,7 +8,7 @@
 
 pub(crate) mod flink;
 mod kafka;
-pub(crate) mod mysql;
+pub mod mysql;
 mod warehouse;
 
 use std::time::Duration;
