@@ -81,7 +81,7 @@ per_krow() { python3 -c "import math; c, r = float('$1'), float('$2'); print('n/
 # --- 1. sysbench oltp_insert ---------------------------------------------------
 SB=(sysbench oltp_insert --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT"
   --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$SB_DB"
-  --tables=1 --table-size=10000 --threads="$CONNECTIONS")
+  --tables=1 --table-size=10000)
 mysql_q "DROP DATABASE IF EXISTS $SB_DB; CREATE DATABASE $SB_DB"
 cleanup_sb() {
   local rc=$?
@@ -91,35 +91,36 @@ cleanup_sb() {
   if [ "$rc" -eq 0 ]; then rm -rf "$OUT"; else echo "capacity: failed (exit $rc); output kept in $OUT" >&2; fi
 }
 trap cleanup_sb EXIT
+# sysbench_run NAME WHAT CMD...: runs one sysbench for SECONDS_EACH and sets
+# NAME_RATE, NAME_ROWS, NAME_P95, NAME_SERVER_CPU and NAME_CLIENT_CPU.
+sysbench_run() {
+  local name=$1 what=$2 s0 txt
+  shift 2
+  txt=$OUT/sysbench-$name.txt
+  echo "capacity: sysbench, $what, $CONNECTIONS threads, ${SECONDS_EACH}s" >&2
+  s0=$(server_cpu)
+  /usr/bin/time -f '%U %S' -o "$OUT/sysbench-$name.time" "$@" --threads="$CONNECTIONS" \
+    --time="$SECONDS_EACH" --report-interval=0 run >"$txt"
+  printf -v "${name}_SERVER_CPU" '%s' "$(python3 -c "print(float('$(server_cpu)') - float('$s0'))")"
+  printf -v "${name}_CLIENT_CPU" '%s' "$(awk '{ print $1 + $2 }' "$OUT/sysbench-$name.time")"
+  # "    transactions:                        74123  (3705.95 per sec.)": one INSERT per event.
+  printf -v "${name}_ROWS" '%s' "$(sed -n 's/^ *transactions: *\([0-9]*\) .*/\1/p' "$txt")"
+  printf -v "${name}_RATE" '%s' "$(sed -n 's/^ *transactions: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$txt")"
+  printf -v "${name}_P95" '%s' "$(sed -n 's/^ *95th percentile: *\([0-9.]*\)/\1/p' "$txt")"
+  local rate=${name}_RATE
+  [ -n "${!rate}" ] || { cat "$txt" >&2; echo "capacity: cannot read sysbench's rate ($what)" >&2; exit 4; }
+}
 "${SB[@]}" prepare >/dev/null
-echo "capacity: sysbench oltp_insert, $CONNECTIONS threads, ${SECONDS_EACH}s" >&2
-S0=$(server_cpu)
-/usr/bin/time -f '%U %S' -o "$OUT/sysbench.time" "${SB[@]}" --time="$SECONDS_EACH" --report-interval=0 run >"$OUT/sysbench.txt"
-SB_SERVER_CPU=$(python3 -c "print(float('$(server_cpu)') - float('$S0'))")
-SB_CLIENT_CPU=$(awk '{ print $1 + $2 }' "$OUT/sysbench.time")
-SB_ROWS=$(sed -n 's/^ *transactions: *\([0-9]*\) .*/\1/p' "$OUT/sysbench.txt")
-# "    transactions:                        74123  (3705.95 per sec.)": one INSERT per event.
-SB_RATE=$(sed -n 's/^ *transactions: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$OUT/sysbench.txt")
-SB_P95=$(sed -n 's/^ *95th percentile: *\([0-9.]*\)/\1/p' "$OUT/sysbench.txt")
-[ -n "$SB_RATE" ] || { cat "$OUT/sysbench.txt" >&2; echo "capacity: cannot read sysbench's rate" >&2; exit 4; }
+sysbench_run SB oltp_insert "${SB[@]}"
 "${SB[@]}" cleanup >/dev/null
 
-# --- 2./3. tpcds-bench flat out ---------------------------------------------------
+# --- 2. sysbench on the store_sales row; 3./4. tpcds-bench flat out ----------------
 mysql_q "DROP DATABASE IF EXISTS $TP_DB; CREATE DATABASE $TP_DB;
   CREATE TABLE $TP_DB.store_sales LIKE $MYSQL_DATABASE.store_sales;
   CREATE TABLE $TP_DB.store_returns LIKE $MYSQL_DATABASE.store_returns"
-echo "capacity: sysbench, a store_sales row per event, $CONNECTIONS threads, ${SECONDS_EACH}s" >&2
-S0=$(server_cpu)
-/usr/bin/time -f '%U %S' -o "$OUT/sysbench-ss.time" \
-  sysbench scripts/capacity-store-sales.lua --db-driver=mysql --mysql-host="$MYSQL_HOST" \
-  --mysql-port="$MYSQL_PORT" --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" \
-  --mysql-db="$TP_DB" --threads="$CONNECTIONS" --time="$SECONDS_EACH" --report-interval=0 run >"$OUT/sysbench-ss.txt"
-SS_SERVER_CPU=$(python3 -c "print(float('$(server_cpu)') - float('$S0'))")
-SS_CLIENT_CPU=$(awk '{ print $1 + $2 }' "$OUT/sysbench-ss.time")
-SS_ROWS=$(sed -n 's/^ *transactions: *\([0-9]*\) .*/\1/p' "$OUT/sysbench-ss.txt")
-SS_RATE=$(sed -n 's/^ *transactions: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$OUT/sysbench-ss.txt")
-SS_P95=$(sed -n 's/^ *95th percentile: *\([0-9.]*\)/\1/p' "$OUT/sysbench-ss.txt")
-[ -n "$SS_RATE" ] || { cat "$OUT/sysbench-ss.txt" >&2; echo "capacity: cannot read sysbench's store_sales rate" >&2; exit 4; }
+sysbench_run SS "a store_sales row per event" sysbench scripts/capacity-store-sales.lua \
+  --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT" \
+  --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$TP_DB"
 # The harness starts on an empty table, as sysbench did.
 mysql_q "TRUNCATE TABLE $TP_DB.store_sales"
 # tpcds_run BATCH MULTIPLE: ROWS = MULTIPLE × sysbench rate × SECONDS_EACH, all due at once.
@@ -156,6 +157,16 @@ EOF
     echo "capacity: tpcds-bench exited $rc" >&2
     exit 4
   fi
+  # Every committed row must have been seen once in the binlog: a rate with
+  # rows lost or doubled is not a capacity.
+  python3 - "$dir" >&2 <<'PY' || exit 4
+import glob, json, sys
+s = json.load(open(glob.glob(sys.argv[1] + "/*/summary.json")[0]))
+b = s["sinks"]["binlog"]
+if b["missing"] or b["duplicates"] or b["seen"] != s["achieved_rows"]:
+    sys.exit(f"capacity: binlog saw {b['seen']} of {s['achieved_rows']} rows "
+             f"({b['missing']} missing, {b['duplicates']} duplicated); see {sys.argv[1]}")
+PY
   # Mean committed rows/s over the run's full seconds (client rows of timeseries.csv).
   awk -F, 'NR > 1 && $2 == "client" && $4 > 0 { r[n++] = $4 }
     END { if (n < 3) { print "nan"; exit } s = 0; for (i = 1; i < n - 1; i++) s += r[i]; printf "%.0f\n", s / (n - 2) }' \
@@ -181,6 +192,7 @@ printf '| sysbench, store_sales row | 1 | %.0f (p95 %s ms) | %s | | 1.00x | %s |
   "$(per_krow "$SS_SERVER_CPU" "$SS_ROWS")" "$(per_krow "$SS_CLIENT_CPU" "$SS_ROWS")"
 printf '| tpcds-bench | 1 | %s | %s | >= 1.0x | %s | %s |\n' "$T1_RATE" "$(ratio "$T1_RATE")" "$(ratio "$T1_RATE" "$SS_RATE")" "$(cpu_cols 1)"
 printf '| tpcds-bench | %s | %s | %s | >= 4x | %s | %s |\n' "$BATCH_ROWS" "$TB_RATE" "$(ratio "$TB_RATE")" "$(ratio "$TB_RATE" "$SS_RATE")" "$(cpu_cols "$BATCH_ROWS")"
+printf '\nEvery committed tpcds-bench row was seen once in the binlog (checked per run).\n'
 printf '\n(CPU: user + system seconds of the MariaDB server process and of the writing client during each run, per 1000 rows; the tpcds-bench column includes its binlog observer, tracker and report.)\n'
 
 printf '\nMariaDB: %s. Machine: %s cores, load average at the end %s.\n' "$SETTINGS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"

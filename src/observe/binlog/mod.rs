@@ -9,6 +9,7 @@
 //! `Insert`, UPDATE an `Update` (after image), DELETE a `Delete` (before image).
 //! Row events of other tables count as `ignored` (one per event, undecoded).
 
+mod image;
 pub mod rows;
 
 use std::collections::HashMap;
@@ -25,8 +26,12 @@ use tokio::sync::{mpsc, watch};
 use super::preflight::{mysql as my, TargetReport};
 use super::{in_range, redact_url, ObserveError, ObserverStats};
 use crate::model::{Observation, Sink, Table};
+use crate::observe::decode::Change;
 
 pub use rows::{Layout, RowsKind};
+
+/// table_id → our table and its fast-path columns (None: a table we do not track).
+type TableMaps = HashMap<u64, Option<(Table, Option<image::Columns>)>>;
 
 /// First wait before reopening a broken binlog stream.
 const RECONNECT_MIN: Duration = Duration::from_millis(100);
@@ -262,7 +267,7 @@ impl BinlogObserver {
     ) -> Result<ObserverStats, ObserveError> {
         let mut stats = ObserverStats::new(Sink::Binlog);
         // table_id → our table (None: a table we do not track).
-        let mut tables: HashMap<u64, Option<Table>> = HashMap::new();
+        let mut tables: TableMaps = HashMap::new();
         let mut batch = Vec::new();
         let mut resume = Resume::new(self.position.clone());
         // Grows while reconnects keep failing; back to the minimum once an
@@ -377,7 +382,7 @@ impl BinlogObserver {
         &self,
         event: &Event,
         seen_at: Instant,
-        tables: &mut HashMap<u64, Option<Table>>,
+        tables: &mut TableMaps,
         batch: &mut Vec<Observation>,
         stats: &mut ObserverStats,
     ) {
@@ -391,8 +396,13 @@ impl BinlogObserver {
             }
         };
         match data {
-            EventData::TableMapEvent(tme) => {
-                tables.insert(tme.table_id(), self.our_table(&tme));
+            // A table map comes before every transaction's rows; its columns
+            // are read once per table id (a table altered gets a new id).
+            EventData::TableMapEvent(tme) if !tables.contains_key(&tme.table_id()) => {
+                let ours = self
+                    .our_table(&tme)
+                    .map(|t| (t, image::Columns::from_tme(&tme)));
+                tables.insert(tme.table_id(), ours);
             }
             EventData::RowsEvent(rows) => {
                 let kind = match rows {
@@ -406,11 +416,12 @@ impl BinlogObserver {
                         RowsKind::Delete
                     }
                 };
-                let Some(table) = tables.get(&rows.table_id()).copied().flatten() else {
+                let Some((table, fast)) = tables.get(&rows.table_id()).and_then(Option::as_ref)
+                else {
                     stats.ignored += 1;
                     return;
                 };
-                let layout = &self.layouts[&table];
+                let layout = &self.layouts[table];
                 let Some(tme) = self.stream.get_tme(rows.table_id()) else {
                     stats.record_malformed(location(), "rows event without its table map", b"");
                     return;
@@ -427,11 +438,39 @@ impl BinlogObserver {
                     );
                     return;
                 }
-                for row in rows.rows(tme) {
+                // The fast path when it can (every column in every image, not
+                // a partial update); the driver's decoder otherwise, and for an
+                // event the fast path cannot read (it then speaks for itself).
+                let n = layout.columns;
+                let full = !matches!(rows, RowsEventData::PartialUpdateRowsEvent(_))
+                    && rows
+                        .columns_before_image()
+                        .is_none_or(|b| b.iter().take(n).all(|bit| *bit))
+                    && rows
+                        .columns_after_image()
+                        .is_none_or(|b| b.iter().take(n).all(|bit| *bit));
+                let quick = fast
+                    .as_ref()
+                    .filter(|_| full)
+                    .and_then(|cols| image::changes(cols, layout, kind, rows.rows_data()).ok());
+                let changes: Vec<Result<Change, String>> = match quick {
+                    Some(list) => list.into_iter().map(Ok).collect(),
+                    None => rows
+                        .rows(tme)
+                        .map(|row| {
+                            row.map_err(|e| e.to_string()).and_then(|(before, after)| {
+                                rows::change_from_images(
+                                    layout,
+                                    kind,
+                                    before.as_ref(),
+                                    after.as_ref(),
+                                )
+                            })
+                        })
+                        .collect(),
+                };
+                for change in changes {
                     stats.received += 1;
-                    let change = row.map_err(|e| e.to_string()).and_then(|(before, after)| {
-                        rows::change_from_images(layout, kind, before.as_ref(), after.as_ref())
-                    });
                     match change {
                         Ok(c) if in_range(&self.cfg.tickets, c.key.ticket) => {
                             stats.observed += 1;

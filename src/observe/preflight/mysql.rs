@@ -22,7 +22,10 @@ const START_MYSQL: &str = "start MySQL/MariaDB (scripts/stack.sh up) or fix the 
 /// comparison of `scripts/capacity.sh`, connects over TCP too.
 pub fn opts(url: &str) -> Result<Opts, mysql_async::UrlError> {
     let opts = Opts::from_url(url)?;
-    if url.contains("prefer_socket=") {
+    if url
+        .split_once('?')
+        .is_some_and(|(_, q)| q.contains("prefer_socket="))
+    {
         return Ok(opts);
     }
     Ok(mysql_async::OptsBuilder::from_opts(opts)
