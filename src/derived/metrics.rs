@@ -16,6 +16,10 @@
 //!
 //! Results whose window ended before the observer started are ignored (they
 //! cannot hold this run's probes).
+//!
+//! Its consumer is assigned explicitly, like the Kafka observer's, so it can
+//! hit the same librdkafka stall after a broker restart; the same stall watch
+//! replaces it at its own offsets.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -28,8 +32,10 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Probe, ProbeBoard, PROBE_STORE};
 use crate::model::{Observation, OpKind, Sink};
+use crate::observe::kafka::stall::{self, StallWatch};
 use crate::observe::kafka::{
     assign_topics_at_high_watermarks, client_config, target_name, unique_group_id, KafkaConfig,
+    StartOffset,
 };
 use crate::observe::{ObserveError, ObserverStats};
 use crate::stats::{Recorder, Series, SnapshotSender};
@@ -57,7 +63,9 @@ fn parse_window_time(s: &str) -> Option<i64> {
 /// A metrics observer assigned at the topic's high watermarks.
 pub struct MetricsObserver {
     consumer: BaseConsumer,
-    brokers: String,
+    cfg: KafkaConfig,
+    group_id: String,
+    starts: Vec<StartOffset>,
     board: ProbeBoard,
     started_wall_us: i64,
 }
@@ -71,14 +79,17 @@ impl MetricsObserver {
     ) -> Result<Self, ObserveError> {
         tokio::task::spawn_blocking(move || {
             let cfg = KafkaConfig::new(brokers.clone(), 0..0);
-            let consumer: BaseConsumer = client_config(&cfg, &unique_group_id())
+            let group_id = unique_group_id();
+            let consumer: BaseConsumer = client_config(&cfg, &group_id)
                 .create()
                 .map_err(|e| ObserveError::unreachable(target_name(&brokers), e))?;
             let topic = format!("{topic_prefix}{METRICS_TOPIC}");
-            assign_topics_at_high_watermarks(&consumer, &cfg, &[topic])?;
+            let starts = assign_topics_at_high_watermarks(&consumer, &cfg, &[topic])?;
             Ok(MetricsObserver {
                 consumer,
-                brokers,
+                cfg,
+                group_id,
+                starts,
                 board,
                 started_wall_us: chrono::Utc::now().timestamp_micros(),
             })
@@ -101,7 +112,7 @@ impl MetricsObserver {
     }
 
     fn run_blocking(
-        self,
+        mut self,
         tx: &mpsc::Sender<Vec<Observation>>,
         stats_tx: &SnapshotSender,
         run_start: Instant,
@@ -112,19 +123,29 @@ impl MetricsObserver {
         let mut queue: VecDeque<Probe> = VecDeque::new();
         let mut taken = 0;
         let mut last_flush = Instant::now();
+        let mut watch = StallWatch::new(&self.starts, self.cfg.stall_after, Instant::now());
         while !*stop.borrow() {
             let msg = match self.consumer.poll(Duration::from_millis(100)) {
                 None => None,
                 Some(Err(e)) => {
                     if let Some((code, reason)) = self.consumer.client().fatal_error() {
                         return Err(ObserveError::fault(
-                            target_name(&self.brokers),
+                            target_name(&self.cfg.brokers),
                             format!("{code:?}: {reason}; {e}"),
                         ));
                     }
+                    // librdkafka reconnects by itself; the report counts the retries.
+                    stats.poll_errors += 1;
                     None
                 }
-                Some(Ok(m)) => Some((Instant::now(), m.payload().map(<[u8]>::to_vec))),
+                Some(Ok(m)) => {
+                    let seen_at = Instant::now();
+                    if let Some(s) = watch.delivered(m.topic(), m.partition(), m.offset(), seen_at)
+                    {
+                        stall::record(&mut stats, "metrics observer", &s);
+                    }
+                    Some((seen_at, m.payload().map(<[u8]>::to_vec)))
+                }
             };
             if let Some((seen_at, payload)) = msg {
                 stats.received += 1;
@@ -178,6 +199,14 @@ impl MetricsObserver {
                         payload.as_deref().unwrap_or_default(),
                     ),
                     None => stats.ignored += 1,
+                }
+            }
+            if watch.due(Instant::now()) {
+                let (cfg, group_id) = (&self.cfg, &self.group_id);
+                let fresh = || client_config(cfg, group_id).create();
+                if let Err(e) = stall::replace_if_stalled(&mut self.consumer, &mut watch, fresh) {
+                    stats.poll_errors += 1;
+                    eprintln!("metrics observer: cannot create a replacement consumer: {e}");
                 }
             }
             if last_flush.elapsed() >= Duration::from_millis(500) {

@@ -232,7 +232,7 @@ fn sink_of(name: &str) -> Sink {
 
 fn observe(t: &Tbl) -> Result<Observe> {
     t.allow(
-        &["sinks", "poll_interval", "arrival_overlap", "binlog", "sample_rate"],
+        &["sinks", "poll_interval", "arrival_overlap", "binlog", "sample_rate", "duplicate_window"],
         &[
             ("kafka_format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
             ("format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
@@ -290,11 +290,21 @@ fn observe(t: &Tbl) -> Result<Observe> {
         )?,
         None => 1.0,
     };
+    // The upper bound keeps a mistyped "10h" from holding hours of rows in memory.
+    let duplicate_window = opt_duration(
+        t,
+        "duplicate_window",
+        crate::track::DEFAULT_DUP_WINDOW,
+        Duration::from_secs(1),
+        Duration::from_secs(3600),
+        "how long seen rows are kept to recognise duplicates, from 1s to 1h (e.g. \"60s\")",
+    )?;
     Ok(Observe {
         sinks,
         poll_interval,
         arrival_overlap,
         sample_rate,
+        duplicate_window,
     })
 }
 

@@ -296,3 +296,23 @@ fn binlog_flag_and_sinks_list_must_agree() {
         "{err}"
     );
 }
+
+#[test]
+fn the_duplicate_window_defaults_to_a_minute_and_is_bounded() {
+    assert_eq!(base().observe.duplicate_window, Duration::from_secs(60));
+    let mut s = base();
+    s.apply_overrides(&set(&[("observe.duplicate_window", "10s")]))
+        .unwrap();
+    assert_eq!(s.observe.duplicate_window, Duration::from_secs(10));
+    let err = s
+        .apply_overrides(&set(&[("observe.duplicate_window", "2h")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("observe.duplicate_window"), "{err}");
+    assert!(err.contains("from 1s to 1h"), "{err}");
+    assert_eq!(
+        s.observe.duplicate_window,
+        Duration::from_secs(10),
+        "unchanged"
+    );
+}

@@ -269,6 +269,10 @@ pub struct Observe {
     pub arrival_overlap: Duration,
     /// Fraction of rows whose latency is recorded (loss accounting always covers all rows).
     pub sample_rate: f64,
+    /// How long a row seen at every sink is remembered to count repeats as
+    /// duplicates; later repeats count as unexpected. Bounds the tracker's memory.
+    #[serde(with = "dur")]
+    pub duplicate_window: Duration,
 }
 
 impl Observe {

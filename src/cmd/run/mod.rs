@@ -82,7 +82,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let (status_tx, status_rx) = watch::channel(TrackerStatus::default());
     let (commit_tx, commit_rx) = mpsc::channel(4096);
     let tracker = tokio::spawn(run_tracker(
-        Ledger::new(&sinks).with_probes(derived::probe_tickets(&tickets)),
+        Ledger::new(&sinks)
+            .with_probes(derived::probe_tickets(&tickets))
+            .with_dup_window(scenario.observe.duplicate_window),
         sinks.clone(),
         start,
         TrackerIo {

@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
-use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
+use mysql_async::binlog::events::{Event, EventData, TableMapEvent};
 use mysql_async::binlog::EventType;
 use mysql_async::{BinlogStream, BinlogStreamRequest};
 use serde::Serialize;
@@ -26,8 +26,8 @@ use tokio::sync::{mpsc, watch};
 use super::preflight::{mysql as my, TargetReport};
 use super::{in_range, redact_url, ObserveError, ObserverStats};
 use crate::model::{Observation, Sink, Table};
-use crate::observe::decode::Change;
 
+pub use image::Columns;
 pub use rows::{Layout, RowsKind};
 
 /// table_id → our table and its fast-path columns (None: a table we do not track).
@@ -405,17 +405,6 @@ impl BinlogObserver {
                 tables.insert(tme.table_id(), ours);
             }
             EventData::RowsEvent(rows) => {
-                let kind = match rows {
-                    RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => {
-                        RowsKind::Write
-                    }
-                    RowsEventData::UpdateRowsEventV1(_)
-                    | RowsEventData::UpdateRowsEvent(_)
-                    | RowsEventData::PartialUpdateRowsEvent(_) => RowsKind::Update,
-                    RowsEventData::DeleteRowsEventV1(_) | RowsEventData::DeleteRowsEvent(_) => {
-                        RowsKind::Delete
-                    }
-                };
                 let Some((table, fast)) = tables.get(&rows.table_id()).and_then(Option::as_ref)
                 else {
                     stats.ignored += 1;
@@ -438,37 +427,7 @@ impl BinlogObserver {
                     );
                     return;
                 }
-                // The fast path when it can (every column in every image, not
-                // a partial update); the driver's decoder otherwise, and for an
-                // event the fast path cannot read (it then speaks for itself).
-                let n = layout.columns;
-                let full = !matches!(rows, RowsEventData::PartialUpdateRowsEvent(_))
-                    && rows
-                        .columns_before_image()
-                        .is_none_or(|b| b.iter().take(n).all(|bit| *bit))
-                    && rows
-                        .columns_after_image()
-                        .is_none_or(|b| b.iter().take(n).all(|bit| *bit));
-                let quick = fast
-                    .as_ref()
-                    .filter(|_| full)
-                    .and_then(|cols| image::changes(cols, layout, kind, rows.rows_data()).ok());
-                let changes: Vec<Result<Change, String>> = match quick {
-                    Some(list) => list.into_iter().map(Ok).collect(),
-                    None => rows
-                        .rows(tme)
-                        .map(|row| {
-                            row.map_err(|e| e.to_string()).and_then(|(before, after)| {
-                                rows::change_from_images(
-                                    layout,
-                                    kind,
-                                    before.as_ref(),
-                                    after.as_ref(),
-                                )
-                            })
-                        })
-                        .collect(),
-                };
+                let changes = rows::decode(layout, tme, &rows, fast.as_ref());
                 for change in changes {
                     stats.received += 1;
                     match change {

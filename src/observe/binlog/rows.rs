@@ -2,9 +2,12 @@
 //! `bench_ts` sit in a table's column order, and how their binlog values read.
 
 use chrono::NaiveDate;
+use mysql_async::binlog::events::{RowsEventData, TableMapEvent};
 use mysql_async::binlog::row::BinlogRow;
 use mysql_async::binlog::value::BinlogValue;
 use mysql_async::Value;
+
+use super::image::{self, Columns};
 
 use crate::model::{OpKind, RowKey, StampMicros, Table};
 use crate::observe::decode::{key_columns, Change, STAMP_COLUMN};
@@ -51,6 +54,68 @@ pub enum RowsKind {
     Update,
     /// DELETE_ROWS (V1 or V2): before image only.
     Delete,
+}
+
+impl RowsKind {
+    /// The kind of a rows event.
+    pub fn of(rows: &RowsEventData<'_>) -> RowsKind {
+        match rows {
+            RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => {
+                RowsKind::Write
+            }
+            RowsEventData::UpdateRowsEventV1(_)
+            | RowsEventData::UpdateRowsEvent(_)
+            | RowsEventData::PartialUpdateRowsEvent(_) => RowsKind::Update,
+            RowsEventData::DeleteRowsEventV1(_) | RowsEventData::DeleteRowsEvent(_) => {
+                RowsKind::Delete
+            }
+        }
+    }
+}
+
+/// The row changes of one rows event of a table laid out as `layout`: read
+/// by the fast path when it can (`fast`, the table map's sized columns; every
+/// column in every image; not a partial update), by the driver's decoder
+/// otherwise, and for an event the fast path cannot read (the driver then
+/// says what is wrong with it).
+pub fn decode(
+    layout: &Layout,
+    tme: &TableMapEvent<'_>,
+    rows: &RowsEventData<'_>,
+    fast: Option<&Columns>,
+) -> Vec<Result<Change, String>> {
+    let n = layout.columns;
+    let full = !matches!(rows, RowsEventData::PartialUpdateRowsEvent(_))
+        && rows
+            .columns_before_image()
+            .is_none_or(|b| b.iter().take(n).all(|bit| *bit))
+        && rows
+            .columns_after_image()
+            .is_none_or(|b| b.iter().take(n).all(|bit| *bit));
+    let quick = fast
+        .filter(|_| full)
+        .and_then(|cols| image::changes(cols, layout, RowsKind::of(rows), rows.rows_data()).ok());
+    match quick {
+        Some(list) => list.into_iter().map(Ok).collect(),
+        None => decode_with_driver(layout, tme, rows),
+    }
+}
+
+/// [`decode`] by the driver's decoder only, which builds every value of
+/// every row.
+pub fn decode_with_driver(
+    layout: &Layout,
+    tme: &TableMapEvent<'_>,
+    rows: &RowsEventData<'_>,
+) -> Vec<Result<Change, String>> {
+    let kind = RowsKind::of(rows);
+    rows.rows(tme)
+        .map(|row| {
+            row.map_err(|e| e.to_string()).and_then(|(before, after)| {
+                change_from_images(layout, kind, before.as_ref(), after.as_ref())
+            })
+        })
+        .collect()
 }
 
 /// One row change from a (before, after) image pair: inserts and updates are

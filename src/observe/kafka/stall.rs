@@ -9,6 +9,11 @@
 //! observer would read, a new consumer is assigned at exactly those offsets:
 //! nothing is skipped or read twice.
 //!
+//! A partition must be seen behind at two checks in a row, with nothing
+//! delivered in between: a message produced just before a check is behind at
+//! that check for the few milliseconds its fetch takes, which on a quiet topic
+//! (the analytics topic between windows) would otherwise pass for a stall.
+//!
 //! Offsets without a message (a transaction marker under exactly-once, aborted
 //! records under `read_committed`) also leave the high watermark ahead. So a
 //! replacement counts as a stall only when the new consumer then delivers a
@@ -18,7 +23,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaResult;
+use rdkafka::{Offset, TopicPartitionList};
+
 use super::StartOffset;
+use crate::observe::ObserverStats;
 
 /// Checks are at most this often while nothing is delivered.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -47,6 +57,8 @@ pub struct StallWatch {
     quiet: Duration,
     last_message: Instant,
     last_check: Instant,
+    /// The last check found a partition behind, and nothing was delivered since.
+    suspect: bool,
     /// Set by a replacement: the high watermarks it saw, and the quiet time then.
     proving: Option<(HashMap<Partition, i64>, Duration)>,
 }
@@ -66,6 +78,7 @@ impl StallWatch {
             quiet,
             last_message: now,
             last_check: now,
+            suspect: false,
             proving: None,
         }
     }
@@ -80,6 +93,7 @@ impl StallWatch {
         now: Instant,
     ) -> Option<Stall> {
         self.last_message = now;
+        self.suspect = false;
         if let Some((_, next)) = self
             .next
             .iter_mut()
@@ -119,8 +133,9 @@ impl StallWatch {
     }
 
     /// Given the high watermarks read now, the offsets to assign a new consumer
-    /// at, when some partition is behind; `None` when the consumer has read
-    /// everything there is.
+    /// at, when some partition is behind for the second check in a row; `None`
+    /// when the consumer has read everything there is, or is behind for the
+    /// first time.
     pub fn behind(
         &mut self,
         highs: &[(Partition, i64)],
@@ -131,6 +146,10 @@ impl StallWatch {
             .iter()
             .any(|(p, high)| self.next_of(p).is_some_and(|next| *high > next));
         if !lagging {
+            self.suspect = false;
+            return None;
+        }
+        if !std::mem::replace(&mut self.suspect, true) {
             return None;
         }
         if let Some((before, _)) = &self.proving {
@@ -144,6 +163,7 @@ impl StallWatch {
             }
             self.quiet = (self.quiet * 2).min(MAX_QUIET);
         }
+        self.suspect = false;
         self.proving = Some((
             highs.iter().cloned().collect(),
             now.duration_since(self.last_message),
@@ -164,6 +184,55 @@ impl StallWatch {
             .find(|(p, _)| p == partition)
             .map(|&(_, o)| o)
     }
+}
+
+/// Reads the high watermarks of the partitions `watch` follows; when one has
+/// offsets `consumer` has not delivered, replaces `consumer` with `fresh()`
+/// assigned at the watch's next offsets. A broker that does not answer is not
+/// a stall (librdkafka is reconnecting): nothing is done then. `Err` only when
+/// a replacement was due but could not be made (the old consumer is kept and
+/// the next check tries again).
+pub fn replace_if_stalled(
+    consumer: &mut BaseConsumer,
+    watch: &mut StallWatch,
+    fresh: impl FnOnce() -> KafkaResult<BaseConsumer>,
+) -> KafkaResult<()> {
+    // Short: a healthy broker answers in a millisecond, and while this
+    // waits no message is polled (a broker coming back would be seen late).
+    let timeout = Duration::from_millis(250);
+    let mut highs = Vec::new();
+    for ((topic, p), _) in watch.positions() {
+        match consumer.fetch_watermarks(&topic, p, timeout) {
+            Ok((_, high)) => highs.push(((topic, p), high)),
+            Err(_) => {
+                watch.checked(Instant::now());
+                return Ok(());
+            }
+        }
+    }
+    let Some(positions) = watch.behind(&highs, Instant::now()) else {
+        return Ok(());
+    };
+    let mut tpl = TopicPartitionList::new();
+    for ((topic, p), next) in &positions {
+        tpl.add_partition_offset(topic, *p, Offset::Offset(*next))?;
+    }
+    let c = fresh()?;
+    c.assign(&tpl)?;
+    *consumer = c;
+    Ok(())
+}
+
+/// Counts a proven stall in `stats` and says so on stderr, naming `observer`.
+pub fn record(stats: &mut ObserverStats, observer: &str, s: &Stall) {
+    stats.stalls += 1;
+    stats.longest_stall_ms = stats.longest_stall_ms.max(s.quiet.as_millis() as u64);
+    eprintln!(
+        "{observer}: the consumer had stopped fetching ({} offsets waited, nothing delivered for {:.1} s); \
+         its replacement read on from the same offsets",
+        s.waiting,
+        s.quiet.as_secs_f64()
+    );
 }
 
 #[cfg(test)]
@@ -211,6 +280,11 @@ mod tests {
         w.delivered("t", 0, 10, t0);
         assert!(!w.due(t0 + Duration::from_secs(2)));
         let later = t0 + Duration::from_secs(5);
+        assert_eq!(
+            w.behind(&high(40), later - Duration::from_secs(1)),
+            None,
+            "first sight"
+        );
         assert_eq!(w.behind(&high(40), later), Some(high(11)));
         // The new consumer delivers offset 11, which was waiting: a stall.
         let stall = w.delivered("t", 0, 11, later + Duration::from_millis(50));
@@ -231,6 +305,7 @@ mod tests {
         w.delivered("t", 0, 10, t0);
         // Offset 11 is a transaction marker: never delivered.
         let t1 = t0 + Duration::from_secs(3);
+        assert!(w.behind(&high(12), t1 - Duration::from_secs(1)).is_none());
         assert!(w.behind(&high(12), t1).is_some());
         // The next message is new data at 12, not something that was waiting.
         assert_eq!(w.delivered("t", 0, 12, t1 + Duration::from_secs(1)), None);
@@ -245,19 +320,45 @@ mod tests {
         let mut w = watch(10, t0);
         w.delivered("t", 0, 10, t0);
         let t1 = t0 + Duration::from_secs(3);
+        assert!(w.behind(&high(12), t1 - Duration::from_secs(1)).is_none());
         assert!(w.behind(&high(12), t1).is_some());
         let t2 = t1 + Duration::from_secs(3);
         assert!(w.due(t2));
-        assert_eq!(
-            w.behind(&high(12), t2),
-            None,
-            "nothing new since the replacement"
-        );
+        for t in [t2, t2 + Duration::from_millis(500)] {
+            assert_eq!(
+                w.behind(&high(12), t),
+                None,
+                "nothing new since the replacement"
+            );
+        }
         let t3 = t2 + Duration::from_secs(1);
         assert!(
             w.behind(&high(13), t3).is_some(),
             "new offsets, still nothing delivered"
         );
         assert!(!w.due(t3 + Duration::from_secs(5)), "and the wait doubled");
+    }
+
+    #[test]
+    fn a_message_fetched_just_after_a_check_is_not_a_stall() {
+        let t0 = Instant::now();
+        let mut w = watch(10, t0);
+        w.delivered("t", 0, 10, t0);
+        // A quiet topic: a result lands just before the check and is
+        // delivered a few milliseconds after it.
+        let t1 = t0 + Duration::from_secs(4);
+        assert_eq!(w.behind(&high(12), t1), None);
+        w.delivered("t", 0, 11, t1 + Duration::from_millis(5));
+        let t2 = t1 + Duration::from_secs(4);
+        assert_eq!(
+            w.behind(&high(13), t2),
+            None,
+            "behind once more, but a message came between"
+        );
+        // Behind twice with nothing delivered in between: replaced.
+        assert_eq!(
+            w.behind(&high(13), t2 + Duration::from_secs(1)),
+            Some(high(12))
+        );
     }
 }
