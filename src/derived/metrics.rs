@@ -201,14 +201,14 @@ impl MetricsObserver {
                     None => stats.ignored += 1,
                 }
             }
-            if watch.due(Instant::now()) {
-                let (cfg, group_id) = (&self.cfg, &self.group_id);
-                let fresh = || client_config(cfg, group_id).create();
-                if let Err(e) = stall::replace_if_stalled(&mut self.consumer, &mut watch, fresh) {
-                    stats.poll_errors += 1;
-                    eprintln!("metrics observer: cannot create a replacement consumer: {e}");
-                }
-            }
+            let group = (&self.cfg, self.group_id.as_str());
+            stall::check(
+                &mut self.consumer,
+                &mut watch,
+                group,
+                &mut stats,
+                "metrics observer",
+            );
             if last_flush.elapsed() >= Duration::from_millis(500) {
                 last_flush = Instant::now();
                 let _ = stats_tx.blocking_send(rec.take_interval());

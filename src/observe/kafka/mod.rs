@@ -231,15 +231,14 @@ impl KafkaObserver {
                     break;
                 }
             }
-            if watch.due(Instant::now()) {
-                let (cfg, group_id) = (&self.cfg, &self.group_id);
-                let fresh = || client_config(cfg, group_id).create();
-                if let Err(e) = stall::replace_if_stalled(&mut self.consumer, &mut watch, fresh) {
-                    // Keep the old one; the next check tries again.
-                    stats.poll_errors += 1;
-                    eprintln!("kafka observer: cannot create a replacement consumer: {e}");
-                }
-            }
+            let group = (&self.cfg, self.group_id.as_str());
+            stall::check(
+                &mut self.consumer,
+                &mut watch,
+                group,
+                &mut stats,
+                "kafka observer",
+            );
         }
         Ok(stats)
     }

@@ -27,7 +27,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::StartOffset;
+use super::{client_config, KafkaConfig, StartOffset};
 use crate::observe::ObserverStats;
 
 /// Checks are at most this often while nothing is delivered.
@@ -221,6 +221,27 @@ pub fn replace_if_stalled(
     c.assign(&tpl)?;
     *consumer = c;
     Ok(())
+}
+
+/// Once the watch is due: [`replace_if_stalled`] with a consumer built from
+/// `cfg` in the same group, counting a failed replacement in `stats` and
+/// saying so on stderr, naming `observer` (the old consumer is kept then and
+/// the next check tries again).
+pub fn check(
+    consumer: &mut BaseConsumer,
+    watch: &mut StallWatch,
+    (cfg, group_id): (&KafkaConfig, &str),
+    stats: &mut ObserverStats,
+    observer: &str,
+) {
+    if !watch.due(Instant::now()) {
+        return;
+    }
+    let fresh = || client_config(cfg, group_id).create();
+    if let Err(e) = replace_if_stalled(consumer, watch, fresh) {
+        stats.poll_errors += 1;
+        eprintln!("{observer}: cannot create a replacement consumer: {e}");
+    }
 }
 
 /// Counts a proven stall in `stats` and says so on stderr, naming `observer`.
