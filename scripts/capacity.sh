@@ -3,10 +3,11 @@
 # the running stack's MariaDB, next to Debian's `sysbench oltp_insert` on the
 # same server, at the same number of connections, in one go.
 #
-#   scripts/capacity.sh                  # 4 connections, 20 s per tool, batched = 50 rows/txn
-#   CONNECTIONS=8 SECONDS_EACH=30 BATCH_ROWS=100 scripts/capacity.sh
+#   scripts/capacity.sh                  # 3 rounds, 4 connections, 15 s per writer, batched = 50 rows/txn
+#   ROUNDS=5 CONNECTIONS=8 SECONDS_EACH=30 BATCH_ROWS=100 scripts/capacity.sh
 #
-# What runs, in order, on the MariaDB at $MYSQL_HOST:$MYSQL_PORT:
+# What runs in each of ROUNDS rounds, in order, on the MariaDB at $MYSQL_HOST:$MYSQL_PORT
+# (the ratios are taken within a round; the summary is their median over the rounds):
 #   1. sysbench oltp_insert (one autocommit INSERT per event) in its own database
 #      `capacity_sbtest` (prepare 10,000 rows, as sysbench needs a key range for its
 #      random `k`; run for SECONDS_EACH; cleanup: user data untouched);
@@ -50,7 +51,8 @@ cd "$(dirname "$0")/.."
 : "${MYSQL_PASSWORD:=root123}"
 : "${MYSQL_DATABASE:=business_db}"
 : "${CONNECTIONS:=4}"
-: "${SECONDS_EACH:=20}"
+: "${SECONDS_EACH:=15}"
+: "${ROUNDS:=3}"
 : "${BATCH_ROWS:=50}"
 SB_DB=capacity_sbtest
 TP_DB=capacity_tpcds
@@ -75,14 +77,16 @@ server_cpu() {
   [ -n "$MYSQLD_PID" ] || { echo nan; return; }
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$MYSQLD_PID/stat"
 }
-# per_krow CPU_S ROWS: milliseconds of CPU per 1000 rows.
-per_krow() { python3 -c "import math; c, r = float('$1'), float('$2'); print('n/a' if math.isnan(c) or r == 0 else f'{c * 1e6 / r:.0f}')"; }
 
-# --- 1. sysbench oltp_insert ---------------------------------------------------
+# --- the rounds ----------------------------------------------------------------
+# Each round runs the four writers one right after the other; every ratio is
+# taken within its round, and the summary gives the median over the rounds.
+# Why rounds: on these machines the disk's fsync speed (every commit waits for
+# one) moves sysbench by tens of percent between runs a minute apart, so one
+# pair of runs can land on either side of a target by luck.
 SB=(sysbench oltp_insert --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT"
   --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$SB_DB"
   --tables=1 --table-size=10000)
-mysql_q "DROP DATABASE IF EXISTS $SB_DB; CREATE DATABASE $SB_DB"
 cleanup_sb() {
   local rc=$?
   "${SB[@]}" cleanup >/dev/null 2>&1 || true
@@ -91,45 +95,41 @@ cleanup_sb() {
   if [ "$rc" -eq 0 ]; then rm -rf "$OUT"; else echo "capacity: failed (exit $rc); output kept in $OUT" >&2; fi
 }
 trap cleanup_sb EXIT
-# sysbench_run NAME WHAT CMD...: runs one sysbench for SECONDS_EACH and sets
-# NAME_RATE, NAME_ROWS, NAME_P95, NAME_SERVER_CPU and NAME_CLIENT_CPU.
-sysbench_run() {
-  local name=$1 what=$2 s0 txt
-  shift 2
-  txt=$OUT/sysbench-$name.txt
-  echo "capacity: sysbench, $what, $CONNECTIONS threads, ${SECONDS_EACH}s" >&2
-  s0=$(server_cpu)
-  /usr/bin/time -f '%U %S' -o "$OUT/sysbench-$name.time" "$@" --threads="$CONNECTIONS" \
-    --time="$SECONDS_EACH" --report-interval=0 run >"$txt"
-  printf -v "${name}_SERVER_CPU" '%s' "$(python3 -c "print(float('$(server_cpu)') - float('$s0'))")"
-  printf -v "${name}_CLIENT_CPU" '%s' "$(awk '{ print $1 + $2 }' "$OUT/sysbench-$name.time")"
-  # "    transactions:                        74123  (3705.95 per sec.)": one INSERT per event.
-  printf -v "${name}_ROWS" '%s' "$(sed -n 's/^ *transactions: *\([0-9]*\) .*/\1/p' "$txt")"
-  printf -v "${name}_RATE" '%s' "$(sed -n 's/^ *transactions: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$txt")"
-  printf -v "${name}_P95" '%s' "$(sed -n 's/^ *95th percentile: *\([0-9.]*\)/\1/p' "$txt")"
-  local rate=${name}_RATE
-  [ -n "${!rate}" ] || { cat "$txt" >&2; echo "capacity: cannot read sysbench's rate ($what)" >&2; exit 4; }
-}
-"${SB[@]}" prepare >/dev/null
-sysbench_run SB oltp_insert "${SB[@]}"
-"${SB[@]}" cleanup >/dev/null
+# One line per writer and round: round, writer, rows/s, rows, p95 ms, server CPU s, client CPU s.
+ROUNDS_TSV=$OUT/rounds.tsv
+: >"$ROUNDS_TSV"
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROUNDS_TSV"; }
 
-# --- 2. sysbench on the store_sales row; 3./4. tpcds-bench flat out ----------------
-mysql_q "DROP DATABASE IF EXISTS $TP_DB; CREATE DATABASE $TP_DB;
-  CREATE TABLE $TP_DB.store_sales LIKE $MYSQL_DATABASE.store_sales;
-  CREATE TABLE $TP_DB.store_returns LIKE $MYSQL_DATABASE.store_returns"
-sysbench_run SS "a store_sales row per event" sysbench scripts/capacity-store-sales.lua \
-  --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT" \
-  --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$TP_DB"
-# The harness starts on an empty table, as sysbench did.
-mysql_q "TRUNCATE TABLE $TP_DB.store_sales"
-# tpcds_run BATCH MULTIPLE: ROWS = MULTIPLE × sysbench rate × SECONDS_EACH, all due at once.
+# sysbench_run ROUND NAME WHAT CMD...: runs one sysbench for SECONDS_EACH,
+# records it, and sets NAME_RATE.
+sysbench_run() {
+  local round=$1 name=$2 what=$3 s0 txt rate rows p95 cpu
+  shift 3
+  txt=$OUT/sysbench-$name-$round.txt
+  echo "capacity: round $round/$ROUNDS, sysbench, $what, $CONNECTIONS threads, ${SECONDS_EACH}s" >&2
+  s0=$(server_cpu)
+  /usr/bin/time -f '%U %S' -o "$txt.time" "$@" --threads="$CONNECTIONS" \
+    --time="$SECONDS_EACH" --report-interval=0 run >"$txt"
+  cpu=$(python3 -c "print(float('$(server_cpu)') - float('$s0'))")
+  # "    transactions:                        74123  (3705.95 per sec.)": one INSERT per event.
+  rows=$(sed -n 's/^ *transactions: *\([0-9]*\) .*/\1/p' "$txt")
+  rate=$(sed -n 's/^ *transactions: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$txt")
+  p95=$(sed -n 's/^ *95th percentile: *\([0-9.]*\)/\1/p' "$txt")
+  [ -n "$rate" ] || { cat "$txt" >&2; echo "capacity: cannot read sysbench's rate ($what)" >&2; exit 4; }
+  record "$round" "$name" "$rate" "$rows" "$p95" "$cpu" "$(awk '{ print $1 + $2 }' "$txt.time")"
+  printf -v "${name}_RATE" '%s' "$rate"
+}
+
+# tpcds_run ROUND BATCH MULTIPLE: ROWS = MULTIPLE × this round's oltp_insert
+# rate × SECONDS_EACH, all due at once; records the run.
 tpcds_run() {
-  local batch=$1 multiple=$2 rows dir
+  local round=$1 batch=$2 multiple=$3 rows dir rc=0 s0 cpu rate committed
   rows=$(python3 -c "print(min(1000000, int($multiple * $SB_RATE * $SECONDS_EACH)))")
-  dir=$OUT/tpcds-$batch
+  dir=$OUT/tpcds-$batch-$round
   mkdir -p "$dir"
-  cat >"$dir/capacity.toml" <<EOF
+  # The harness starts on an empty table, as sysbench did.
+  mysql_q "TRUNCATE TABLE $TP_DB.store_sales"
+  cat >"$dir/capacity.toml" <<TOML
 name = "capacity-$batch"
 description = "flat out: $rows rows due in the first second, $CONNECTIONS connections, $batch rows/txn"
 duration = "1s"
@@ -143,14 +143,13 @@ max_lag = "1h"
 return_probability = 0.0
 [observe]
 sinks = ["binlog"]
-EOF
-  echo "capacity: tpcds-bench, $CONNECTIONS connections, $batch rows/txn, $rows rows" >&2
-  local rc=0 s0
+TOML
+  echo "capacity: round $round/$ROUNDS, tpcds-bench, $CONNECTIONS connections, $batch rows/txn, $rows rows" >&2
   s0=$(server_cpu)
   TPCDS_MYSQL_URL=mysql://$MYSQL_USER:$MYSQL_PASSWORD@$MYSQL_HOST:$MYSQL_PORT/$TP_DB \
     /usr/bin/time -f '%U %S' -o "$dir/time.txt" \
     "$BIN" run "$dir/capacity.toml" --quiet --out "$dir" >"$dir/stdout.txt" 2>"$dir/stderr.txt" || rc=$?
-  python3 -c "print(float('$(server_cpu)') - float('$s0'))" >"$dir/server_cpu.txt"
+  cpu=$(python3 -c "print(float('$(server_cpu)') - float('$s0'))")
   # Exit 1 (an SLO breach) cannot happen without SLOs; anything but 0 is a failure here.
   if [ "$rc" -ne 0 ]; then
     cat "$dir/stderr.txt" "$dir/stdout.txt" >&2
@@ -168,31 +167,34 @@ if b["missing"] or b["duplicates"] or b["seen"] != s["achieved_rows"]:
              f"({b['missing']} missing, {b['duplicates']} duplicated); see {sys.argv[1]}")
 PY
   # Mean committed rows/s over the run's full seconds (client rows of timeseries.csv).
-  awk -F, 'NR > 1 && $2 == "client" && $4 > 0 { r[n++] = $4 }
+  rate=$(awk -F, 'NR > 1 && $2 == "client" && $4 > 0 { r[n++] = $4 }
     END { if (n < 3) { print "nan"; exit } s = 0; for (i = 1; i < n - 1; i++) s += r[i]; printf "%.0f\n", s / (n - 2) }' \
-    "$dir"/*/timeseries.csv
-}
-T1_RATE=$(tpcds_run 1 1.5)
-TB_RATE=$(tpcds_run "$BATCH_ROWS" 6)
-# cpu_cols BATCH: "server ms | client ms" per 1000 rows of that tpcds-bench run.
-cpu_cols() {
-  local dir=$OUT/tpcds-$1 rows
-  rows=$(python3 -c "import glob, json; print(json.load(open(glob.glob('$dir/*/summary.json')[0]))['achieved_rows'])")
-  printf '%s | %s' "$(per_krow "$(cat "$dir/server_cpu.txt")" "$rows")" "$(per_krow "$(awk '{ print $1 + $2 }' "$dir/time.txt")" "$rows")"
+    "$dir"/*/timeseries.csv)
+  committed=$(python3 -c "import glob, json; print(json.load(open(glob.glob('$dir/*/summary.json')[0]))['achieved_rows'])")
+  record "$round" "T$batch" "$rate" "$committed" "" "$cpu" "$(awk '{ print $1 + $2 }' "$dir/time.txt")"
 }
 
-# --- the table ---------------------------------------------------------------------
+mysql_q "DROP DATABASE IF EXISTS $TP_DB; CREATE DATABASE $TP_DB;
+  CREATE TABLE $TP_DB.store_sales LIKE $MYSQL_DATABASE.store_sales;
+  CREATE TABLE $TP_DB.store_returns LIKE $MYSQL_DATABASE.store_returns"
+for round in $(seq 1 "$ROUNDS"); do
+  # 1. sysbench oltp_insert, on a freshly prepared table each round.
+  mysql_q "DROP DATABASE IF EXISTS $SB_DB; CREATE DATABASE $SB_DB"
+  "${SB[@]}" prepare >/dev/null
+  sysbench_run "$round" SB oltp_insert "${SB[@]}"
+  "${SB[@]}" cleanup >/dev/null
+  # 2. sysbench on the store_sales row; 3./4. tpcds-bench flat out.
+  mysql_q "TRUNCATE TABLE $TP_DB.store_sales"
+  sysbench_run "$round" SS "a store_sales row per event" sysbench scripts/capacity-store-sales.lua \
+    --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT" \
+    --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$TP_DB"
+  tpcds_run "$round" 1 1.5
+  tpcds_run "$round" "$BATCH_ROWS" 6
+done
+
+# --- the tables --------------------------------------------------------------------
 SETTINGS=$(mysql_q "SELECT CONCAT(@@version, ', innodb_flush_log_at_trx_commit=', @@innodb_flush_log_at_trx_commit, ', sync_binlog=', @@sync_binlog, ', binlog_format=', @@binlog_format)")
-ratio() { python3 -c "r = $1 / ${2:-$SB_RATE}; print(f'{r:.2f}x')"; }
-printf '\n## Capacity on one MariaDB (%s connections each, %s s each)\n\n' "$CONNECTIONS" "$SECONDS_EACH"
-printf '| writer | rows/txn | rows/s | vs oltp_insert | target | vs sysbench, same row | MariaDB CPU ms / 1000 rows | client CPU ms / 1000 rows |\n|---|---|---|---|---|---|---|---|\n'
-printf '| sysbench oltp_insert | 1 | %.0f (p95 %s ms) | 1.00x | | | %s | %s |\n' "$SB_RATE" "$SB_P95" \
-  "$(per_krow "$SB_SERVER_CPU" "$SB_ROWS")" "$(per_krow "$SB_CLIENT_CPU" "$SB_ROWS")"
-printf '| sysbench, store_sales row | 1 | %.0f (p95 %s ms) | %s | | 1.00x | %s | %s |\n' "$SS_RATE" "$SS_P95" "$(ratio "$SS_RATE")" \
-  "$(per_krow "$SS_SERVER_CPU" "$SS_ROWS")" "$(per_krow "$SS_CLIENT_CPU" "$SS_ROWS")"
-printf '| tpcds-bench | 1 | %s | %s | >= 1.0x | %s | %s |\n' "$T1_RATE" "$(ratio "$T1_RATE")" "$(ratio "$T1_RATE" "$SS_RATE")" "$(cpu_cols 1)"
-printf '| tpcds-bench | %s | %s | %s | >= 4x | %s | %s |\n' "$BATCH_ROWS" "$TB_RATE" "$(ratio "$TB_RATE")" "$(ratio "$TB_RATE" "$SS_RATE")" "$(cpu_cols "$BATCH_ROWS")"
+python3 scripts/capacity-table.py "$ROUNDS_TSV" "$CONNECTIONS" "$SECONDS_EACH" "$BATCH_ROWS"
 printf '\nEvery committed tpcds-bench row was seen once in the binlog (checked per run).\n'
-printf '\n(CPU: user + system seconds of the MariaDB server process and of the writing client during each run, per 1000 rows; the tpcds-bench column includes its binlog observer, tracker and report.)\n'
-
+printf '\n(CPU: user + system seconds of the MariaDB server process and of the writing client during each run, per 1000 rows; the tpcds-bench figure includes its binlog observer, tracker and report.)\n'
 printf '\nMariaDB: %s. Machine: %s cores, load average at the end %s.\n' "$SETTINGS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
