@@ -97,6 +97,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<Exit> {
                 &QUANTILES,
                 &changes,
                 rows.as_ref(),
+                args.bootstrap.confidence,
             )
         }
         Some(b_dir) => {
@@ -117,6 +118,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<Exit> {
                 &rows,
                 &QUANTILES,
                 &differences(&a.run, &b.run),
+                args.bootstrap.confidence,
             )
         }
     };

@@ -108,6 +108,7 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
         floors,
         forced: &diffs,
         notes: &notes,
+        confidence: opts.confidence,
     };
     print!("{}", render_gate(&report));
     if let Some(path) = &args.junit {

@@ -57,11 +57,11 @@ fn method<'a>(changes: impl IntoIterator<Item = &'a Change>, paired: bool) -> St
     };
     let o = first.options;
     format!(
-        "Intervals: {:.0} % circular block bootstrap over the 1 s interval histograms after warmup{} \
+        "Intervals: {} % circular block bootstrap over the 1 s interval histograms after warmup{} \
          ({} replicates, blocks of {blocks}: twice the autocorrelation time of per-second p99 and counts, \
          at least √n; seed {:#x}); percentiles recomputed from the merged resampled histograms; \
          interval = estimate ± t(blocks − 1) × the replicates' standard deviation.",
-        o.confidence * 100.0,
+        quantile_label(o.confidence),
         if paired {
             ", both paths resampled by the same seconds (paired: noise shared by a second cancels)"
         } else {
@@ -72,10 +72,16 @@ fn method<'a>(changes: impl IntoIterator<Item = &'a Change>, paired: bool) -> St
     )
 }
 
-fn header(out: &mut String, first: &str, a: &str, b: &str) {
+/// `95 % CI` for a confidence of 0.95: the intervals' level as the user set it.
+fn ci_label(confidence: f64) -> String {
+    format!("{} % CI", quantile_label(confidence))
+}
+
+fn header(out: &mut String, first: &str, a: &str, b: &str, confidence: f64) {
+    let ci = ci_label(confidence);
     let _ = writeln!(
         out,
-        "| {first} | pct | {a} | {b} | Δ | 95 % CI of Δ | ratio (CI) | seconds |"
+        "| {first} | pct | {a} | {b} | Δ | {ci} of Δ | ratio (CI) | seconds |"
     );
     out.push_str("|---|---|---:|---:|---:|---|---|---|\n");
 }
@@ -117,9 +123,10 @@ pub fn compare_runs(
     rows: &[SinkRow],
     quantiles: &[f64],
     diffs: &[Difference],
+    confidence: f64,
 ) -> String {
     let mut out = format!("## tpcds-bench compare · `{a}` → `{b}`\n\n");
-    header(&mut out, "sink", "A", "B");
+    header(&mut out, "sink", "A", "B", confidence);
     for r in rows {
         for (q, c) in quantiles.iter().zip(&r.changes) {
             row(&mut out, r.sink.name(), *q, c);
@@ -141,9 +148,10 @@ pub fn compare_paths(
     quantiles: &[f64],
     changes: &[Option<Change>],
     rows: Option<&RowDeltas>,
+    confidence: f64,
 ) -> String {
     let mut out = format!("## tpcds-bench compare · path 1 vs path 2 in `{run}`\n\n");
-    header(&mut out, "run", "path1", "path2");
+    header(&mut out, "run", "path1", "path2", confidence);
     for (q, c) in quantiles.iter().zip(changes) {
         row(&mut out, run, *q, c);
     }
@@ -156,7 +164,11 @@ pub fn compare_paths(
              latency sampling left none seen on both paths).\n",
         ),
         Some(d) => {
-            out.push_str("| pct | path 2 − path 1 | 95 % CI |\n|---|---:|---|\n");
+            let _ = writeln!(
+                out,
+                "| pct | path 2 − path 1 | {} |\n|---|---:|---|",
+                ci_label(confidence)
+            );
             for p in &d.percentiles {
                 let _ = writeln!(
                     out,
@@ -199,6 +211,8 @@ pub struct GateReport<'a> {
     pub forced: &'a [Difference],
     /// Warnings (an interrupted run, ...).
     pub notes: &'a [String],
+    /// The intervals' two-sided confidence level (0.95).
+    pub confidence: f64,
 }
 
 impl GateReport<'_> {
@@ -224,8 +238,10 @@ pub fn gate(r: &GateReport) -> String {
         r.floors.relative * 100.0,
         fmt_latency(r.floors.absolute_us)
     );
-    out.push_str(
-        "| sink | baseline p99 | current p99 | Δ | 95 % CI of Δ | ratio (CI) | floor | verdict |\n",
+    let _ = writeln!(
+        out,
+        "| sink | baseline p99 | current p99 | Δ | {} of Δ | ratio (CI) | floor | verdict |",
+        ci_label(r.confidence)
     );
     out.push_str("|---|---:|---:|---:|---|---|---:|---|\n");
     for v in r.sinks {
@@ -272,4 +288,32 @@ pub fn gate(r: &GateReport) -> String {
         let _ = writeln!(out, "\n⚠️ {n}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_headers_name_the_confidence_level_asked_for() {
+        let runs = compare_runs("a", "b", &[], &[0.5, 0.99], &[], 0.9);
+        assert!(runs.contains("| 90 % CI of Δ |"), "{runs}");
+        let paths = compare_paths("r", &[0.99], &[None], None, 0.975);
+        assert!(paths.contains("| 97.5 % CI of Δ |"), "{paths}");
+        let gate = gate(&GateReport {
+            baseline: "a",
+            current: "b",
+            sinks: &[],
+            slos: &[],
+            floors: Floors {
+                relative: 0.25,
+                absolute_us: 20_000,
+            },
+            forced: &[],
+            notes: &[],
+            confidence: 0.95,
+        });
+        assert!(gate.contains("| 95 % CI of Δ |"), "{gate}");
+        assert!(!runs.contains("95 %") && !paths.contains("95 %"));
+    }
 }
