@@ -73,7 +73,8 @@ pub struct ReportArgs {
 /// How confidence intervals are computed (shared by `compare` and `gate`).
 #[derive(Debug, Clone, Args)]
 pub struct BootstrapArgs {
-    /// Two-sided confidence level of the intervals, in (0, 1).
+    /// Two-sided confidence level of the intervals, in (0, 1). For `gate`, the
+    /// level of the whole verdict: each of its k sinks is judged at 1 − (1 − LEVEL)/k.
     #[arg(long, default_value_t = 0.95, value_name = "LEVEL")]
     pub confidence: f64,
 

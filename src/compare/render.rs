@@ -211,8 +211,10 @@ pub struct GateReport<'a> {
     pub forced: &'a [Difference],
     /// Warnings (an interrupted run, ...).
     pub notes: &'a [String],
-    /// The intervals' two-sided confidence level (0.95).
+    /// Each sink's intervals' two-sided confidence level (0.9875).
     pub confidence: f64,
+    /// The level asked for the whole gate (`--confidence`, 0.95).
+    pub family_confidence: f64,
 }
 
 impl GateReport<'_> {
@@ -232,11 +234,15 @@ pub fn gate(r: &GateReport) -> String {
     let mut out = format!(
         "## tpcds-bench gate · {verdict}\n\nBaseline `{}` → current `{}`. A sink fails when the \
          interval of its p99 change excludes zero **and** the change exceeds {:.0} % and the \
-         absolute floor (max of {} and the sink's resolution).\n\n",
+         absolute floor (max of {} and the sink's resolution). Each sink's interval is at {} %, \
+         so that the chance of a false alarm at any of the {} sinks is at most {} % overall.\n\n",
         r.baseline,
         r.current,
         r.floors.relative * 100.0,
-        fmt_latency(r.floors.absolute_us)
+        fmt_latency(r.floors.absolute_us),
+        quantile_label(r.confidence),
+        r.sinks.len(),
+        quantile_label(1.0 - r.family_confidence),
     );
     let _ = writeln!(
         out,
@@ -312,6 +318,7 @@ mod tests {
             forced: &[],
             notes: &[],
             confidence: 0.95,
+            family_confidence: 0.95,
         });
         assert!(gate.contains("| 95 % CI of Δ |"), "{gate}");
         assert!(!runs.contains("95 %") && !paths.contains("95 %"));
