@@ -26,7 +26,7 @@ fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// The confidence of each of `sinks` intervals that keeps the chance of any
-/// false alarm among them at `1 − family` (Bonferroni: a gate over four sinks
+/// false alarm among them at most `1 − family` (Bonferroni: a gate over four sinks
 /// at 0.95 judges each at 0.9875). Without it, four sinks at 95 % cry wolf in
 /// up to one gate of ten between two runs of the same build.
 pub fn per_sink_confidence(family: f64, sinks: usize) -> f64 {
@@ -80,7 +80,7 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     let common = common_sinks(&base, &cur);
     let family_confidence = opts.confidence;
     // The gate fails when any sink regresses: each sink's interval is made at
-    // the level that keeps the whole gate's false-alarm chance at --confidence.
+    // the level that keeps the whole gate's false-alarm chance within --confidence.
     let opts = BootstrapOptions {
         confidence: per_sink_confidence(opts.confidence, common.len()),
         ..opts
