@@ -13,7 +13,7 @@ use crate::compare::fingerprint::differences;
 use crate::compare::render::{gate as render_gate, GateReport};
 use crate::compare::slo::objectives;
 use crate::compare::stats::BootstrapOptions;
-use crate::compare::verdict::{judge, Floors};
+use crate::compare::verdict::{judge, per_sink_confidence, Floors};
 use crate::compare::{junit, run_change};
 use crate::exit::{fail, Exit};
 use crate::scenario::Slo;
@@ -23,14 +23,6 @@ fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
     let tmp = path.with_extension("xml.partial");
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// The confidence of each of `sinks` intervals that keeps the chance of any
-/// false alarm among them at most `1 − family` (Bonferroni: a gate over four sinks
-/// at 0.95 judges each at 0.9875). Without it, four sinks at 95 % cry wolf in
-/// up to one gate of ten between two runs of the same build.
-pub fn per_sink_confidence(family: f64, sinks: usize) -> f64 {
-    1.0 - (1.0 - family) / sinks.max(1) as f64
 }
 
 /// Runs the gate and prints its Markdown verdict.
@@ -78,7 +70,6 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
         absolute_us: (args.min_absolute_ms * 1000.0).round() as u64,
     };
     let common = common_sinks(&base, &cur);
-    let family_confidence = opts.confidence;
     // The gate fails when any sink regresses: each sink's interval is made at
     // the level that keeps the whole gate's false-alarm chance within --confidence.
     let opts = BootstrapOptions {
@@ -125,8 +116,7 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
         floors,
         forced: &diffs,
         notes: &notes,
-        confidence: opts.confidence,
-        family_confidence,
+        confidence: args.bootstrap.confidence,
     };
     print!("{}", render_gate(&report));
     if let Some(path) = &args.junit {
@@ -137,16 +127,4 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Ok
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::per_sink_confidence;
-
-    #[test]
-    fn each_sink_is_judged_at_the_family_level_split_among_the_sinks() {
-        assert!((per_sink_confidence(0.95, 4) - 0.9875).abs() < 1e-12);
-        assert!((per_sink_confidence(0.95, 1) - 0.95).abs() < 1e-12);
-        assert!((per_sink_confidence(0.9, 0) - 0.9).abs() < 1e-12);
-    }
 }
