@@ -109,9 +109,13 @@ pub struct CompareArgs {
 /// Flags of `tpcds-bench gate`.
 #[derive(Debug, Args)]
 pub struct GateArgs {
-    /// The baseline run directory (e.g. stored in the repository or a CI artifact).
-    #[arg(long)]
-    pub baseline: PathBuf,
+    /// The baseline run directory (e.g. stored in the repository or a CI
+    /// artifact). Several (`--baseline a b c` or repeated): their seconds are
+    /// pooled, and each sink's interval is at least as wide as the prediction
+    /// interval of one more baseline run from their per-run p99s, so the
+    /// machine's run-to-run swings are not called a regression.
+    #[arg(long, required = true, num_args = 1.., value_name = "RUN_DIR")]
+    pub baseline: Vec<PathBuf>,
 
     /// The run directory to judge.
     #[arg(long)]

@@ -1,7 +1,9 @@
 //! The gate on the real stack. A/A: five short runs of one scenario, gated
-//! pairwise against each other at a +75 % floor (see [`FLOOR`]), never fail. A/B: with path 2's JDBC flush
+//! pairwise against each other at a +75 % floor (see [`FLOOR`]), and the last
+//! two against the first three pooled, never fail. A/B: with path 2's JDBC flush
 //! interval raised from 100 ms to 1 s the gate refuses without `--force`
-//! (the fingerprint names the setting) and fails every time with it. The
+//! (the fingerprint names the setting) and fails every time with it, against
+//! one baseline and against all five A runs. The
 //! stack is restored to its default settings at the end, even on failure.
 
 mod support;
@@ -65,10 +67,15 @@ fn warm(out: &Path, name: &str) {
 }
 
 fn gate(baseline: &Path, current: &Path, extra: &[&str]) -> Output {
+    gate_many(&[baseline], current, extra)
+}
+
+/// The gate with every one of `baselines` after one `--baseline`.
+fn gate_many(baselines: &[&Path], current: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))
         .arg("gate")
         .arg("--baseline")
-        .arg(baseline)
+        .args(baselines)
         .arg("--current")
         .arg(current)
         .args(extra)
@@ -95,6 +102,20 @@ fn aa_never_fails_and_a_slower_path2_flush_always_fails() {
             assert_exit(&o, 0);
             eprintln!("A/A a{i} → a{j}:\n{}", stdout(&o));
         }
+    }
+
+    // Three baselines pooled: the later A runs pass, and the verdict shows the
+    // spread between the baseline runs.
+    let three: Vec<&Path> = a[..3].iter().map(PathBuf::as_path).collect();
+    for (i, cur) in a.iter().enumerate().skip(3) {
+        let o = gate_many(&three, cur, &FLOOR);
+        assert_exit(&o, 0);
+        let md = stdout(&o);
+        eprintln!("A/A a0 a1 a2 → a{i}:\n{md}");
+        assert!(
+            md.contains("(3 runs, pooled)") && md.contains("Between the 3 baseline runs"),
+            "{md}"
+        );
     }
 
     // The A/B baseline: the A run with the median path 2 p99, as one would
@@ -142,6 +163,16 @@ fn aa_never_fails_and_a_slower_path2_flush_always_fails() {
         assert!(md.contains("sink.buffer-flush.interval"), "{md}");
         let xml = std::fs::read_to_string(&junit).unwrap();
         assert!(xml.contains("name=\"path2 p99\"><failure"), "{xml}");
+        // All five A runs as the baseline: their spread does not hide it.
+        let all: Vec<&Path> = a.iter().map(PathBuf::as_path).collect();
+        let mut args = FLOOR.to_vec();
+        args.push("--force");
+        let o = gate_many(&all, bi, &args);
+        assert_exit(&o, 1);
+        let md = stdout(&o);
+        eprintln!("A/B a0 … a4 → b{i}:\n{md}");
+        let path2 = md.lines().find(|l| l.starts_with("| path2 ")).unwrap();
+        assert!(path2.contains('❌'), "{md}");
     }
     drop(restore);
     eprintln!("gate_stack took {:.0} s", t0.elapsed().as_secs_f64());

@@ -1,4 +1,4 @@
-//! `tpcds-bench gate --baseline A --current B`: the CI regression gate. Fails
+//! `tpcds-bench gate --baseline A [B …] --current C`: the CI regression gate. Fails
 //! (exit 1) when a sink's p99 got worse beyond noise and the practical floors,
 //! or an SLO of the current run failed; refuses (exit 2) to compare runs whose
 //! fingerprints differ unless `--force`.
@@ -11,18 +11,43 @@ use crate::cli::GateArgs;
 use crate::cmd::compare::{common_sinks, load, options};
 use crate::compare::fingerprint::differences;
 use crate::compare::render::{gate as render_gate, GateReport};
+use crate::compare::runs::widen;
 use crate::compare::slo::objectives;
-use crate::compare::stats::BootstrapOptions;
+use crate::compare::stats::{self, BootstrapOptions, Change};
 use crate::compare::verdict::{judge, per_sink_confidence, Floors};
-use crate::compare::{junit, run_change};
+use crate::compare::{junit, run_change, sink_seconds};
 use crate::exit::{fail, Exit};
+use crate::model::Sink;
+use crate::report::LoadedRun;
 use crate::scenario::Slo;
+use crate::stats::Hist;
 
 /// Writes `text` to `path` through a temporary sibling, so a reader never sees half a file.
 fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
     let tmp = path.with_extension("xml.partial");
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The change of `sink`'s p99 from the baseline runs (their seconds pooled)
+/// to `cur`; with several baselines its interval is widened to their spread.
+fn sink_change(
+    bases: &[LoadedRun],
+    cur: &LoadedRun,
+    sink: Sink,
+    opts: &BootstrapOptions,
+) -> Option<Change> {
+    if let [base] = bases {
+        return run_change(&base.run, &cur.run, sink, opts);
+    }
+    let per_run: Vec<Vec<Hist>> = bases.iter().map(|b| sink_seconds(&b.run, sink)).collect();
+    let pooled: Vec<Hist> = per_run.iter().flatten().cloned().collect();
+    let change = stats::change(&pooled, &sink_seconds(&cur.run, sink), opts)?;
+    let p99s: Vec<u64> = per_run
+        .iter()
+        .filter_map(|s| stats::percentile(s, opts.quantile))
+        .collect();
+    Some(widen(change, &p99s))
 }
 
 /// Runs the gate and prints its Markdown verdict.
@@ -46,30 +71,44 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
             ),
         );
     }
-    let base = load(&args.baseline)?;
+    let bases = args
+        .baseline
+        .iter()
+        .map(|d| load(d))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let cur = load(&args.current)?;
-    let diffs = differences(&base.run, &cur.run);
-    if !diffs.is_empty() && !args.force {
-        let list: Vec<String> = diffs.iter().map(|d| format!("  {d}")).collect();
-        return fail(
-            Exit::BadInput,
-            anyhow::anyhow!(
-                "refusing to compare {} with {}: their fingerprints differ in {} entr{}:\n{}\n\
-                 latencies of differently configured runs are not comparable; rerun the baseline \
-                 with the same settings, or pass --force to compare anyway",
-                args.baseline.display(),
-                args.current.display(),
-                diffs.len(),
-                if diffs.len() == 1 { "y" } else { "ies" },
-                list.join("\n")
-            ),
-        );
+    let mut diffs = Vec::new();
+    for (dir, base) in args.baseline.iter().zip(&bases) {
+        let these = differences(&base.run, &cur.run);
+        if !these.is_empty() && !args.force {
+            let list: Vec<String> = these.iter().map(|d| format!("  {d}")).collect();
+            return fail(
+                Exit::BadInput,
+                anyhow::anyhow!(
+                    "refusing to compare {} with {}: their fingerprints differ in {} entr{}:\n{}\n\
+                     latencies of differently configured runs are not comparable; rerun the baseline \
+                     with the same settings, or pass --force to compare anyway",
+                    dir.display(),
+                    args.current.display(),
+                    these.len(),
+                    if these.len() == 1 { "y" } else { "ies" },
+                    list.join("\n")
+                ),
+            );
+        }
+        for d in these {
+            if !diffs.contains(&d) {
+                diffs.push(d);
+            }
+        }
     }
     let floors = Floors {
         relative: args.min_relative,
         absolute_us: (args.min_absolute_ms * 1000.0).round() as u64,
     };
-    let common = common_sinks(&base, &cur);
+    // Sinks every baseline and the current run measured.
+    let mut common = common_sinks(&bases[0], &cur);
+    common.retain(|s| bases.iter().all(|b| b.run.sinks.contains_key(s)));
     // The gate fails when any sink regresses: each sink's interval is made at
     // the level that keeps the whole gate's false-alarm chance within --confidence.
     let opts = BootstrapOptions {
@@ -79,7 +118,7 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     let sinks: Vec<_> = common
         .into_iter()
         .map(|sink| {
-            let change = run_change(&base.run, &cur.run, sink, &opts);
+            let change = sink_change(&bases, &cur, sink, &opts);
             judge(sink, change, &floors, cur.run.sinks[&sink].resolution_us)
         })
         .collect();
@@ -97,19 +136,27 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     let ratio = cur.run.achieved_rate / cur.run.target_rate.max(f64::MIN_POSITIVE);
     let slos = objectives(&slo, &cur.run.stats, &cur.run.sinks, ratio);
     let mut notes = Vec::new();
-    for (what, r) in [("baseline", &base), ("current", &cur)] {
+    let runs = args
+        .baseline
+        .iter()
+        .zip(&bases)
+        .map(|(d, r)| ("baseline", d, r));
+    for (what, dir, r) in runs.chain([("current", &args.current, &cur)]) {
         if r.run.interrupted {
             notes.push(format!(
-                "the {what} run was interrupted: it measured a shorter time"
+                "the {what} run {} was interrupted: it measured a shorter time",
+                dir.display()
             ));
         }
     }
-    let (b, c) = (
-        args.baseline.display().to_string(),
-        args.current.display().to_string(),
-    );
+    let b: Vec<String> = args
+        .baseline
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    let c = args.current.display().to_string();
     let report = GateReport {
-        baseline: &b,
+        baselines: &b,
         current: &c,
         sinks: &sinks,
         slos: &slos,

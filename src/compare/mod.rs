@@ -4,12 +4,14 @@
 //! Everything works from saved run directories ([`crate::report::load_run`]):
 //! the per-second interval histograms after warmup are the unit of
 //! resampling ([`stats`]), the fingerprint says whether two runs are
-//! comparable at all ([`fingerprint`]), [`verdict`] decides, [`slo`] lists the
+//! comparable at all ([`fingerprint`]), [`runs`] widens
+//! intervals by the spread of several baseline runs, [`verdict`] decides, [`slo`] lists the
 //! scenario's objectives, [`render`] writes Markdown and [`junit`] JUnit XML.
 
 pub mod fingerprint;
 pub mod junit;
 pub mod render;
+pub mod runs;
 pub mod slo;
 pub mod stats;
 pub mod verdict;

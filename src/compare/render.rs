@@ -197,8 +197,8 @@ pub fn compare_paths(
 /// Everything the gate decided.
 #[derive(Debug, Clone)]
 pub struct GateReport<'a> {
-    /// Baseline run directory (as given).
-    pub baseline: &'a str,
+    /// Baseline run directories (as given; several are pooled).
+    pub baselines: &'a [String],
     /// Current run directory (as given).
     pub current: &'a str,
     /// Per sink.
@@ -231,12 +231,16 @@ pub fn gate(r: &GateReport) -> String {
         "✅ passed"
     };
     let per_sink = per_sink_confidence(r.confidence, r.sinks.len());
+    let names: Vec<String> = r.baselines.iter().map(|b| format!("`{b}`")).collect();
+    let baseline = match names.len() {
+        1 => format!("Baseline {}", names[0]),
+        n => format!("Baselines {} ({n} runs, pooled)", names.join(", ")),
+    };
     let mut out = format!(
-        "## tpcds-bench gate · {verdict}\n\nBaseline `{}` → current `{}`. A sink fails when the \
+        "## tpcds-bench gate · {verdict}\n\n{baseline} → current `{}`. A sink fails when the \
          interval of its p99 change excludes zero **and** the change exceeds {:.0} % and the \
          absolute floor (max of {} and the sink's resolution). Each sink's interval is at {} %, \
          so that the chance of a false alarm at any of the {} sinks is at most {} % overall.\n\n",
-        r.baseline,
         r.current,
         r.floors.relative * 100.0,
         fmt_latency(r.floors.absolute_us),
@@ -279,6 +283,7 @@ pub fn gate(r: &GateReport) -> String {
         "\n{}",
         method(r.sinks.iter().filter_map(|v| v.change.as_ref()), false)
     );
+    between_runs(&mut out, r.sinks);
     if !r.slos.is_empty() {
         out.push_str("\nSLOs of the current run:\n\n");
         for o in r.slos {
@@ -296,6 +301,41 @@ pub fn gate(r: &GateReport) -> String {
     out
 }
 
+/// With several baselines: each sink's per-run p99 spread and whether its
+/// prediction interval for one more run widened the sink's interval.
+fn between_runs(out: &mut String, sinks: &[SinkVerdict]) {
+    let spreads: Vec<_> = sinks
+        .iter()
+        .filter_map(|v| Some((v.sink, v.change.as_ref()?.between_runs?)))
+        .collect();
+    let Some((_, first)) = spreads.first() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\nBetween the {} baseline runs (each run's p99; the interval is at least ± t({}) · SD · √(1 + 1/{}), \
+         the prediction interval of one more baseline run):\n",
+        first.runs,
+        first.runs - 1,
+        first.runs
+    );
+    for (sink, b) in spreads {
+        let _ = writeln!(
+            out,
+            "- {sink}: {} … {}, SD {}: ± {}{}",
+            fmt_latency(b.range_us.0),
+            fmt_latency(b.range_us.1),
+            fmt_latency(b.sd_us.round() as u64),
+            fmt_latency(b.half_width_us.round() as u64),
+            if b.widened {
+                ", wider than the bootstrap's: it set the interval"
+            } else {
+                ", within the bootstrap's"
+            }
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +347,7 @@ mod tests {
         let paths = compare_paths("r", &[0.99], &[None], None, 0.975);
         assert!(paths.contains("| 97.5 % CI of Δ |"), "{paths}");
         let gate = gate(&GateReport {
-            baseline: "a",
+            baselines: &["a".to_string()],
             current: "b",
             sinks: &[],
             slos: &[],
@@ -321,5 +361,51 @@ mod tests {
         });
         assert!(gate.contains("| 95 % CI of Δ |"), "{gate}");
         assert!(!runs.contains("95 %") && !paths.contains("95 %"));
+    }
+
+    #[test]
+    fn several_baselines_are_named_with_their_spread_per_sink() {
+        use crate::compare::runs::widen;
+        use crate::compare::stats::BootstrapOptions;
+        use crate::compare::verdict::judge;
+        let change = Change {
+            baseline_us: 240_000,
+            current_us: 330_000,
+            diff_us: 90_000.0,
+            diff_ci: (60_000.0, 120_000.0),
+            ratio: 1.375,
+            ratio_ci: (1.25, 1.5),
+            block_len: 3,
+            seconds: (30, 10),
+            samples: (3000, 1000),
+            options: BootstrapOptions::default(),
+            between_runs: None,
+        };
+        let change = widen(change, &[200_000, 240_000, 280_000]);
+        let floors = Floors {
+            relative: 0.25,
+            absolute_us: 20_000,
+        };
+        let sinks = [judge(Sink::Path2, Some(change), &floors, Some(100_000))];
+        let md = gate(&GateReport {
+            baselines: &["a".to_string(), "b".to_string(), "c".to_string()],
+            current: "d",
+            sinks: &sinks,
+            slos: &[],
+            floors,
+            forced: &[],
+            notes: &[],
+            confidence: 0.95,
+        });
+        assert!(
+            md.contains("Baselines `a`, `b`, `c` (3 runs, pooled) → current `d`"),
+            "{md}"
+        );
+        assert!(md.contains("Between the 3 baseline runs"), "{md}");
+        assert!(
+            md.contains("- path2: 200 ms … 280 ms, SD 40 ms: ± 199 ms, wider than the bootstrap's"),
+            "{md}"
+        );
+        assert!(md.contains("✅ passed"), "{md}");
     }
 }

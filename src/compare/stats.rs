@@ -71,6 +71,9 @@ pub struct Change {
     pub samples: (u64, u64),
     /// The settings used.
     pub options: BootstrapOptions,
+    /// Set when the baseline was several runs: their spread, and whether it
+    /// widened [`Change::diff_ci`] ([`super::runs::widen`]).
+    pub between_runs: Option<super::runs::BetweenRuns>,
 }
 
 impl Change {
@@ -354,6 +357,14 @@ enum Pairing {
     BySecond,
 }
 
+/// The percentile of all `seconds` merged, computed as [`change`] computes
+/// its headline figures (`None` without samples).
+pub fn percentile(seconds: &[Hist], q: f64) -> Option<u64> {
+    let compact = Compact::new(&[seconds]);
+    let mut counts = vec![0u64; compact.values.len()];
+    compact.quantile(0, &(0..seconds.len()).collect::<Vec<_>>(), q, &mut counts)
+}
+
 /// The change of the percentile from `baseline` to `current`, two
 /// independent runs (each a list of 1-second histograms, warmup excluded).
 /// `None` when either side has no sample.
@@ -433,6 +444,7 @@ fn bootstrap(
         seconds: (base.len(), cur.len()),
         samples: (samples(base), samples(cur)),
         options: *opts,
+        between_runs: None,
     })
 }
 

@@ -140,6 +140,7 @@ mod tests {
             seconds: (10, 10),
             samples: (1000, 1000),
             options: BootstrapOptions::default(),
+            between_runs: None,
         }
     }
 
