@@ -366,21 +366,8 @@ mod tests {
     #[test]
     fn several_baselines_are_named_with_their_spread_per_sink() {
         use crate::compare::runs::widen;
-        use crate::compare::stats::BootstrapOptions;
         use crate::compare::verdict::judge;
-        let change = Change {
-            baseline_us: 240_000,
-            current_us: 330_000,
-            diff_us: 90_000.0,
-            diff_ci: (60_000.0, 120_000.0),
-            ratio: 1.375,
-            ratio_ci: (1.25, 1.5),
-            block_len: 3,
-            seconds: (30, 10),
-            samples: (3000, 1000),
-            options: BootstrapOptions::default(),
-            between_runs: None,
-        };
+        let change = Change::fixture(240_000, 330_000, (60_000.0, 120_000.0));
         let change = widen(change, &[200_000, 240_000, 280_000]);
         let floors = Floors {
             relative: 0.25,

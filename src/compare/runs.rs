@@ -115,7 +115,6 @@ fn t_central(t: f64, df: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::stats::BootstrapOptions;
 
     #[test]
     fn t_quantiles_match_the_tables() {
@@ -137,19 +136,7 @@ mod tests {
     }
 
     fn change(base: u64, cur: u64, ci: (f64, f64)) -> Change {
-        Change {
-            baseline_us: base,
-            current_us: cur,
-            diff_us: cur as f64 - base as f64,
-            diff_ci: ci,
-            ratio: cur as f64 / base as f64,
-            ratio_ci: (1.0 + ci.0 / base as f64, 1.0 + ci.1 / base as f64),
-            block_len: 3,
-            seconds: (30, 10),
-            samples: (3000, 1000),
-            options: BootstrapOptions::default(),
-            between_runs: None,
-        }
+        Change::fixture(base, cur, ci)
     }
 
     #[test]

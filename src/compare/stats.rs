@@ -77,6 +77,25 @@ pub struct Change {
 }
 
 impl Change {
+    /// A change from `base` to `cur` µs with the difference's interval `ci`
+    /// (the ratio's follows it), for the tests of the modules that read one.
+    #[cfg(test)]
+    pub(crate) fn fixture(base: u64, cur: u64, ci: (f64, f64)) -> Change {
+        Change {
+            baseline_us: base,
+            current_us: cur,
+            diff_us: cur as f64 - base as f64,
+            diff_ci: ci,
+            ratio: cur as f64 / base as f64,
+            ratio_ci: (1.0 + ci.0 / base as f64, 1.0 + ci.1 / base as f64),
+            block_len: 3,
+            seconds: (30, 10),
+            samples: (3000, 1000),
+            options: BootstrapOptions::default(),
+            between_runs: None,
+        }
+    }
+
     /// True when the difference's interval excludes zero on the side of a slowdown.
     pub fn significantly_slower(&self) -> bool {
         self.diff_ci.0 > 0.0

@@ -126,22 +126,9 @@ pub fn quantile_label(q: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::stats::BootstrapOptions;
 
     fn change(base: u64, cur: u64, ci: (f64, f64)) -> Change {
-        Change {
-            baseline_us: base,
-            current_us: cur,
-            diff_us: cur as f64 - base as f64,
-            diff_ci: ci,
-            ratio: cur as f64 / base as f64,
-            ratio_ci: (0.0, 0.0),
-            block_len: 3,
-            seconds: (10, 10),
-            samples: (1000, 1000),
-            options: BootstrapOptions::default(),
-            between_runs: None,
-        }
+        Change::fixture(base, cur, ci)
     }
 
     const FLOORS: Floors = Floors {
