@@ -89,6 +89,14 @@ def main():
         print(f"- {label}: median {med:.2f}x of oltp_insert against a target of ≥ {goal:g}x: "
               f"**{verdict}** (at or above it in {hit} of {len(rs)} rounds)")
 
+    if all((r, "T1B") in runs for r in rounds):
+        # BIN_B: the second build, single-row, beside the first in every round.
+        ab = [ratio("T1B", "T1", r) for r in rounds]
+        vs_ss = [ratio("T1B", "SS", r) for r in rounds]
+        print(f"- BIN_B single-row: {spread(ab, x)} of this build's in the same round "
+              f"(faster in {sum(v > 1 for v in ab)} of {len(ab)} rounds); "
+              f"{spread(vs_ss, x)} of sysbench on the same row, against {spread([ratio('T1', 'SS', r) for r in rounds], x)} for this build")
+
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,9 @@
 #
 #   scripts/capacity.sh                  # 3 rounds, 4 connections, 15 s per writer, batched = 50 rows/txn
 #   ROUNDS=5 CONNECTIONS=8 SECONDS_EACH=30 BATCH_ROWS=100 scripts/capacity.sh
+#   BIN_B=/path/to/other/tpcds-bench ROUNDS=8 scripts/capacity.sh
+#                                        # also that build single-row in every round, right
+#                                        # beside this one (order alternating): an A/B of builds
 #
 # What runs in each of ROUNDS rounds, in order, on the MariaDB at $MYSQL_HOST:$MYSQL_PORT
 # (the ratios are taken within a round; the summary is their median over the rounds):
@@ -120,12 +123,13 @@ sysbench_run() {
   printf -v "${name}_RATE" '%s' "$rate"
 }
 
-# tpcds_run ROUND BATCH MULTIPLE: ROWS = MULTIPLE × this round's oltp_insert
-# rate × SECONDS_EACH, all due at once; records the run.
+# tpcds_run ROUND BATCH MULTIPLE [BINARY WRITER]: ROWS = MULTIPLE × this round's
+# oltp_insert rate × SECONDS_EACH, all due at once; records the run as WRITER
+# (default T<BATCH>), written by BINARY (default $BIN).
 tpcds_run() {
-  local round=$1 batch=$2 multiple=$3 rows dir rc=0 s0 cpu rate committed
+  local round=$1 batch=$2 multiple=$3 bin=${4:-$BIN} writer=${5:-T$2} rows dir rc=0 s0 cpu rate committed
   rows=$(python3 -c "print(min(1000000, int($multiple * $SB_RATE * $SECONDS_EACH)))")
-  dir=$OUT/tpcds-$batch-$round
+  dir=$OUT/tpcds-$writer-$round
   mkdir -p "$dir"
   # The harness starts on an empty table, as sysbench did.
   mysql_q "TRUNCATE TABLE $TP_DB.store_sales"
@@ -144,11 +148,11 @@ return_probability = 0.0
 [observe]
 sinks = ["binlog"]
 TOML
-  echo "capacity: round $round/$ROUNDS, tpcds-bench, $CONNECTIONS connections, $batch rows/txn, $rows rows" >&2
+  echo "capacity: round $round/$ROUNDS, tpcds-bench ($bin), $CONNECTIONS connections, $batch rows/txn, $rows rows" >&2
   s0=$(server_cpu)
   TPCDS_MYSQL_URL=mysql://$MYSQL_USER:$MYSQL_PASSWORD@$MYSQL_HOST:$MYSQL_PORT/$TP_DB \
     /usr/bin/time -f '%U %S' -o "$dir/time.txt" \
-    "$BIN" run "$dir/capacity.toml" --quiet --out "$dir" >"$dir/stdout.txt" 2>"$dir/stderr.txt" || rc=$?
+    "$bin" run "$dir/capacity.toml" --quiet --out "$dir" >"$dir/stdout.txt" 2>"$dir/stderr.txt" || rc=$?
   cpu=$(python3 -c "print(float('$(server_cpu)') - float('$s0'))")
   # Exit 1 (an SLO breach) cannot happen without SLOs; anything but 0 is a failure here.
   if [ "$rc" -ne 0 ]; then
@@ -171,7 +175,7 @@ PY
     END { if (n < 3) { print "nan"; exit } s = 0; for (i = 1; i < n - 1; i++) s += r[i]; printf "%.0f\n", s / (n - 2) }' \
     "$dir"/*/timeseries.csv)
   committed=$(python3 -c "import glob, json; print(json.load(open(glob.glob('$dir/*/summary.json')[0]))['achieved_rows'])")
-  record "$round" "T$batch" "$rate" "$committed" "" "$cpu" "$(awk '{ print $1 + $2 }' "$dir/time.txt")"
+  record "$round" "$writer" "$rate" "$committed" "" "$cpu" "$(awk '{ print $1 + $2 }' "$dir/time.txt")"
 }
 
 mysql_q "DROP DATABASE IF EXISTS $TP_DB; CREATE DATABASE $TP_DB;
@@ -188,7 +192,15 @@ for round in $(seq 1 "$ROUNDS"); do
   sysbench_run "$round" SS "a store_sales row per event" sysbench scripts/capacity-store-sales.lua \
     --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT" \
     --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$TP_DB"
-  tpcds_run "$round" 1 1.5
+  if [ -z "${BIN_B:-}" ]; then
+    tpcds_run "$round" 1 1.5
+  elif [ $((round % 2)) -eq 1 ]; then
+    # Alternating which build goes first, so neither always gets the later,
+    # warmer (or busier) slot.
+    tpcds_run "$round" 1 1.5 && tpcds_run "$round" 1 1.5 "$BIN_B" T1B
+  else
+    tpcds_run "$round" 1 1.5 "$BIN_B" T1B && tpcds_run "$round" 1 1.5
+  fi
   tpcds_run "$round" "$BATCH_ROWS" 6
 done
 
@@ -197,4 +209,7 @@ SETTINGS=$(mysql_q "SELECT CONCAT(@@version, ', innodb_flush_log_at_trx_commit='
 python3 scripts/capacity-table.py "$ROUNDS_TSV" "$CONNECTIONS" "$SECONDS_EACH" "$BATCH_ROWS"
 printf '\nEvery committed tpcds-bench row was seen once in the binlog (checked per run).\n'
 printf '\n(CPU: user + system seconds of the MariaDB server process and of the writing client during each run, per 1000 rows; the tpcds-bench figure includes its binlog observer, tracker and report.)\n'
+if [ -n "${BIN_B:-}" ]; then
+  printf '\n(BIN_B = %s; the other tpcds-bench rows: %s.)\n' "$BIN_B" "$BIN"
+fi
 printf '\nMariaDB: %s. Machine: %s cores, load average at the end %s.\n' "$SETTINGS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
