@@ -201,13 +201,11 @@ control_resume() {
   local file name state sp sql log=$LOG_DIR/flink-submit.log
   read -r file name <<<"$(control_job "$1")"
   read -r state _ <<<"$(flink_jobs | job_line "$name")"
-  case "$state" in
-    RUNNING | CREATED | INITIALIZING | RESTARTING | RECONCILING)
-      log "job $1: already $state"
-      control_log "resume $1: already $state"
-      return 0
-      ;;
-  esac
+  if job_active "$state"; then
+    log "job $1: already $state"
+    control_log "resume $1: already $state"
+    return 0
+  fi
   [ -s "$FLINK_DIR/savepoints/$1.last" ] ||
     die "job $1: no savepoint to resume from ($FLINK_DIR/savepoints/$1.last)" "pause it first, or run scripts/stack.sh up (a fresh start)"
   sp=$(cat "$FLINK_DIR/savepoints/$1.last")

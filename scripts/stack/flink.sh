@@ -131,6 +131,13 @@ print("\n".join(lines[:12]))
 '
 }
 
+# job_active STATE: true while a job in STATE holds its slot (running or on
+# its way there), so it must not be submitted a second time.
+job_active() {
+  case "$1" in RUNNING | CREATED | INITIALIZING | RESTARTING | RECONCILING) return 0 ;; esac
+  return 1
+}
+
 # flink_submit_jobs: render every job that is not already running and
 # submit them all from one SQL client session (a JVM that loads the planner
 # once: ~25 s of CPU per client on 2 cores, so one client, not four).
@@ -143,12 +150,10 @@ flink_submit_jobs() {
   for entry in "${FLINK_JOBS[@]}"; do
     file=${entry%%:*} name=${entry#*:}
     read -r state _ <<<"$(job_line "$name" <<<"$jobs")"
-    case "$state" in
-      RUNNING | CREATED | INITIALIZING | RESTARTING | RECONCILING)
-        log "flink: job $name already $state"
-        continue
-        ;;
-    esac
+    if job_active "$state"; then
+      log "flink: job $name already $state"
+      continue
+    fi
     "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" >"$FLINK_DIR/sql/$file" ||
       die "rendering flink-sql/$file failed"
     cat "$FLINK_DIR/sql/$file" >>"$FLINK_DIR/sql/submit.sql"
@@ -172,10 +177,7 @@ flink_cancel_jobs() {
   for entry in "${FLINK_JOBS[@]}"; do
     name=${entry#*:}
     read -r state jid _ <<<"$(flink_jobs | job_line "$name")"
-    case "$state" in
-      RUNNING | CREATED | INITIALIZING | RESTARTING | RECONCILING | FAILING) ;;
-      *) continue ;;
-    esac
+    job_active "$state" || [ "$state" = FAILING ] || continue
     log "flink: cancelling $name ($jid)"
     curl -fsS -m 10 -X PATCH "$FLINK_REST/jobs/$jid?mode=cancel" >/dev/null || die "cancelling $name failed"
     for ((i = 0; i < 120; i++)); do
