@@ -120,3 +120,73 @@ pub fn classify(err: &anyhow::Error) -> Exit {
     }
     Exit::Fault
 }
+
+/// An error's text with its causes, as `error: …` prints it. A cause whose
+/// text the message before it already ends with is left out: errors that
+/// carry their source in their own message (thiserror's `{source}`, the MySQL
+/// driver's I/O errors) would otherwise print it twice.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    collapse_repeats(&text)
+}
+
+/// `text` with each `": "`-separated segment that repeats the one right
+/// before it left out ("I/O error: I/O error: refused" → "I/O error: refused").
+pub fn collapse_repeats(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if out.last() != Some(&part) {
+            out.push(part);
+        }
+    }
+    out.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // What `tpcds-bench run /nonexist.toml` printed before: the io error twice.
+    #[test]
+    fn a_cause_already_in_its_message_is_printed_once() {
+        let read = crate::scenario::ScenarioError::Read {
+            path: "/nonexist.toml".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let err = anyhow::Error::from(Classified::new(Exit::BadInput, read));
+        assert_eq!(
+            error_text(&err),
+            "/nonexist.toml: cannot read the scenario file: entity not found"
+        );
+        assert_eq!(classify(&err), Exit::BadInput);
+    }
+
+    #[test]
+    fn causes_not_in_the_message_are_kept_in_order() {
+        let err = anyhow::anyhow!("connection refused")
+            .context("cannot reach MySQL")
+            .context("preflight");
+        assert_eq!(
+            error_text(&err),
+            "preflight: cannot reach MySQL: connection refused"
+        );
+    }
+
+    #[test]
+    fn only_a_segment_repeating_the_one_before_is_dropped() {
+        assert_eq!(
+            collapse_repeats("cannot reach it: Input/output error: Input/output error: refused"),
+            "cannot reach it: Input/output error: refused"
+        );
+        assert_eq!(collapse_repeats("a: b: a: b"), "a: b: a: b");
+    }
+}

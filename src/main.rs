@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use tpcds_bench::cli::{Cli, Command};
-use tpcds_bench::exit::{classify, Exit};
+use tpcds_bench::exit::{classify, error_text, Exit};
 
 fn main() {
     let cli = Cli::parse();
@@ -29,7 +29,7 @@ fn main() {
     let exit = match result {
         Ok(exit) => exit,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_text(&err));
             classify(&err)
         }
     };

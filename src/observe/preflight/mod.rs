@@ -51,7 +51,7 @@ impl Diagnosis {
     ) -> Self {
         Diagnosis {
             target: target.into(),
-            problem: problem.into(),
+            problem: crate::exit::collapse_repeats(&problem.into()),
             what_to_do: what_to_do.into(),
         }
     }
