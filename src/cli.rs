@@ -83,7 +83,7 @@ pub struct BootstrapArgs {
     pub replicates: usize,
 
     /// Block length in seconds; default: estimated from the autocorrelation of
-    /// the per-second p99 and counts (at least n^(1/3)).
+    /// the per-second p99 and counts (at least √n).
     #[arg(long, value_name = "SECONDS")]
     pub block_seconds: Option<usize>,
 

@@ -1,5 +1,5 @@
 //! The process exit codes: part of the interface (CI steps branch on them), so
-//! they live in one place and the README's table is generated from the same list.
+//! they live in one place, and a unit test holds the README's table to the same list.
 
 use std::fmt;
 
@@ -188,5 +188,22 @@ mod tests {
             "cannot reach it: Input/output error: refused"
         );
         assert_eq!(collapse_repeats("a: b: a: b"), "a: b: a: b");
+    }
+
+    // CI steps branch on these codes; the README's table must list exactly them, in order.
+    #[test]
+    fn the_readme_lists_every_exit_code_in_order() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let section = readme
+            .split("## Exit codes")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("the README has an Exit codes section");
+        let listed: Vec<i32> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| ")?.split(" |").next()?.parse().ok())
+            .collect();
+        let codes: Vec<i32> = Exit::ALL.iter().map(|e| e.code()).collect();
+        assert_eq!(listed, codes);
     }
 }
