@@ -188,28 +188,37 @@ impl StallWatch {
 
 /// Reads the high watermarks of the partitions `watch` follows; when one has
 /// offsets `consumer` has not delivered, replaces `consumer` with `fresh()`
-/// assigned at the watch's next offsets. A broker that does not answer is not
-/// a stall (librdkafka is reconnecting): nothing is done then. `Err` only when
-/// a replacement was due but could not be made (the old consumer is kept and
-/// the next check tries again).
+/// assigned at the watch's next offsets. When `consumer` cannot read the
+/// watermarks, a fresh client asks instead: a client stuck after a broker
+/// restart may fail its watermark requests as well as its fetches (a CI run
+/// saw the Kafka sink lose 5,531 rows that path 1 had read from the same
+/// topic, with no replacement made), and only a second client tells a broker
+/// that is down from a client that is stuck. When neither can read them the
+/// broker is not answering (librdkafka is reconnecting): nothing is done then.
+/// `Err` only when a replacement was due but could not be made (the old
+/// consumer is kept and the next check tries again).
 pub fn replace_if_stalled(
     consumer: &mut BaseConsumer,
     watch: &mut StallWatch,
-    fresh: impl FnOnce() -> KafkaResult<BaseConsumer>,
+    fresh: impl Fn() -> KafkaResult<BaseConsumer>,
 ) -> KafkaResult<()> {
     // Short: a healthy broker answers in a millisecond, and while this
     // waits no message is polled (a broker coming back would be seen late).
     let timeout = Duration::from_millis(250);
-    let mut highs = Vec::new();
-    for ((topic, p), _) in watch.positions() {
-        match consumer.fetch_watermarks(&topic, p, timeout) {
-            Ok((_, high)) => highs.push(((topic, p), high)),
-            Err(_) => {
-                watch.checked(Instant::now());
-                return Ok(());
+    let (highs, spare) = match watermarks(consumer, watch, timeout) {
+        Some(highs) => (highs, None),
+        None => {
+            let c = fresh()?;
+            // A new client first connects: give it a little longer.
+            match watermarks(&c, watch, Duration::from_secs(1)) {
+                Some(highs) => (highs, Some(c)),
+                None => {
+                    watch.checked(Instant::now());
+                    return Ok(());
+                }
             }
         }
-    }
+    };
     let Some(positions) = watch.behind(&highs, Instant::now()) else {
         return Ok(());
     };
@@ -217,10 +226,30 @@ pub fn replace_if_stalled(
     for ((topic, p), next) in &positions {
         tpl.add_partition_offset(topic, *p, Offset::Offset(*next))?;
     }
-    let c = fresh()?;
+    let c = match spare {
+        Some(c) => c,
+        None => fresh()?,
+    };
     c.assign(&tpl)?;
     *consumer = c;
     Ok(())
+}
+
+/// The high watermark of every partition `watch` follows, as `consumer` reads
+/// them; `None` when any request fails or times out.
+fn watermarks(
+    consumer: &BaseConsumer,
+    watch: &StallWatch,
+    timeout: Duration,
+) -> Option<Vec<(Partition, i64)>> {
+    watch
+        .positions()
+        .into_iter()
+        .map(|((topic, p), _)| {
+            let (_, high) = consumer.fetch_watermarks(&topic, p, timeout).ok()?;
+            Some(((topic, p), high))
+        })
+        .collect()
 }
 
 /// Once the watch is due: [`replace_if_stalled`] with a consumer built from
