@@ -195,8 +195,9 @@ impl StallWatch {
 /// topic, with no replacement made), and only a second client tells a broker
 /// that is down from a client that is stuck. When neither can read them the
 /// broker is not answering (librdkafka is reconnecting): nothing is done then.
-/// `Err` only when a replacement was due but could not be made (the old
-/// consumer is kept and the next check tries again).
+/// `Err` only when a fresh client could not be made, for the watermarks or
+/// for a replacement that was due (the old consumer is kept and the next
+/// check, a second later at the earliest, tries again).
 pub fn replace_if_stalled(
     consumer: &mut BaseConsumer,
     watch: &mut StallWatch,
@@ -208,7 +209,7 @@ pub fn replace_if_stalled(
     let (highs, spare) = match watermarks(consumer, watch, timeout) {
         Some(highs) => (highs, None),
         None => {
-            let c = fresh()?;
+            let c = fresh().inspect_err(|_| watch.checked(Instant::now()))?;
             // A new client first connects: give it a little longer.
             match watermarks(&c, watch, Duration::from_secs(1)) {
                 Some(highs) => (highs, Some(c)),
