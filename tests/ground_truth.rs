@@ -10,11 +10,15 @@
 //! `ack − arrived_at` is the INSERT's own round trip (arrived_at is stamped
 //! inside the statement, before the commit): it lies in [D − rtt, D]. The harness
 //! then sees a visible row at its next poll, so what it reports is the truth plus
-//! a detection delay in [0, resolution], resolution = poll interval + the longest
-//! poll (what `summary.md` prints as the sink's resolution).
+//! a detection delay in [0, window], where window is the observer's own
+//! measurement of the longest time from one poll's start to the next poll's
+//! answer (`max_window_micros`: the poll interval, the poll's duration, and any
+//! time the observer's task waited for a core on a busy machine).
 //!
 //! Asserted, for two delays: p50 and p99 of the harness's latencies lie within
-//! ±(resolution + 1 ms) of D, every row is seen once, none is early.
+//! ±(window + 1 ms) of D, every row is seen once, none is early. (The bound was
+//! poll interval + longest poll until a CI run on a busy machine measured p99
+//! 1.35 ms beyond it: ticks that fire late were not in that bound.)
 
 mod observe_support;
 
@@ -81,7 +85,8 @@ async fn create_delayed_schema(pg: &tokio_postgres::Client, schema: &str, delay:
 }
 
 /// Writes `ROWS` rows one by one, registers each at its ack, runs the observer
-/// and the ledger over them; returns the latency summary and the resolution.
+/// and the ledger over them; returns the latency summary and the observer's
+/// longest detection window.
 async fn measure(delay: Duration) -> (LatencySummary, Duration) {
     let tickets = unique_tickets();
     let schema = format!("ground_truth_{}", tickets.start % 1_000_000_000_000);
@@ -164,7 +169,11 @@ async fn measure(delay: Duration) -> (LatencySummary, Duration) {
         "no row may be visible before D: {counts:?}"
     );
     assert_eq!(hist.len(), ROWS);
-    let resolution = POLL + Duration::from_micros(stats.max_poll_micros);
+    assert!(
+        stats.max_window_micros >= POLL.as_micros() as u64,
+        "a window spans at least one poll interval: {stats:?}"
+    );
+    let resolution = Duration::from_micros(stats.max_window_micros);
     (LatencySummary::from_histogram(&hist), resolution)
 }
 
@@ -176,7 +185,7 @@ async fn warehouse_latency_matches_a_known_delay() {
         let d = delay.as_micros() as i64;
         let m = margin.as_micros() as i64;
         eprintln!(
-            "delay {delay:?}: p50 {} µs, p99 {} µs, max {} µs, resolution {resolution:?}",
+            "delay {delay:?}: p50 {} µs, p99 {} µs, max {} µs, longest detection window {resolution:?}",
             s.p50, s.p99, s.max
         );
         for (name, v) in [("p50", s.p50), ("p99", s.p99)] {
@@ -184,7 +193,7 @@ async fn warehouse_latency_matches_a_known_delay() {
             assert!(
                 off.abs() <= m,
                 "{name} = {v} µs is {off} µs from the true {d} µs; allowed ±{m} µs \
-                 (resolution {resolution:?} + 1 ms)"
+                 (longest detection window {resolution:?} + 1 ms)"
             );
         }
     }

@@ -80,6 +80,14 @@ pub struct ObserverStats {
     /// Longest warehouse poll (queries + decoding), µs: adds to the poll interval
     /// as the detection resolution.
     pub max_poll_micros: u64,
+    /// Longest time from a warehouse poll's start to the end of the next one, µs:
+    /// a row that became visible between the two was seen at most this late, so
+    /// this bounds every row's detection delay, scheduling delays included.
+    /// Pairs around a failed read are not counted (that is an outage).
+    pub max_window_micros: u64,
+    /// Poll pairs whose window exceeded twice the poll interval (the observer
+    /// ran late: a busy machine, a slow poll), out of `polls`.
+    pub late_windows: u64,
     /// Kafka messages stamped with LogAppendTime (their stamp is reported as `server_arrival`).
     pub log_append_time: u64,
     /// Kafka messages stamped with CreateTime (the producer's clock: not reported).
@@ -119,6 +127,8 @@ impl ObserverStats {
             batches: 0,
             polls: 0,
             max_poll_micros: 0,
+            max_window_micros: 0,
+            late_windows: 0,
             log_append_time: 0,
             create_time: 0,
             deletes_confirmed: 0,

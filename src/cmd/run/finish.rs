@@ -152,6 +152,17 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
                         st.poll_errors, st.reconnects
                     ));
                 }
+                if st.late_windows > 0 {
+                    caveats.push(format!(
+                        "{sink} observer: {} of {} polls answered more than twice the poll interval ({}) after the \
+                         previous poll began (longest {}: a slow poll, or a busy machine); a row that became visible \
+                         then was seen up to that late, beyond the printed resolution",
+                        st.late_windows,
+                        st.polls,
+                        humantime::format_duration(s.observe.poll_interval),
+                        crate::report::fmt_latency(st.max_window_micros),
+                    ));
+                }
                 if st.stalls > 0 {
                     caveats.push(format!(
                         "{sink} observer: its consumer stopped fetching {} times while messages waited (librdkafka \

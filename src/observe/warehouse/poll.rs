@@ -2,7 +2,7 @@
 //! turning rows into observations.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::future::try_join4;
@@ -68,6 +68,8 @@ pub(super) struct Poller {
     present: Present,
     pending: Pending,
     tickets: (i64, i64),
+    /// When the last successful poll started (`None` after a failed one).
+    last_start: Option<Instant>,
 }
 
 impl std::fmt::Debug for Poller {
@@ -114,6 +116,7 @@ impl Poller {
             present: Present::new(cfg.present_cap),
             pending: Pending::default(),
             tickets,
+            last_start: None,
             conn,
             cfg,
         })
@@ -139,6 +142,9 @@ impl Poller {
     /// One poll; returns the observations it produced.
     pub(super) async fn poll_once(&mut self) -> Result<Vec<Observation>, ObserveError> {
         let started = Instant::now();
+        // Taken now so a failed poll (any `?` below) leaves it unset: the
+        // window around an outage is not a detection window.
+        let previous_start = self.last_start.take();
         let fault = |e: tokio_postgres::Error| ObserveError::fault(self.conn.target(), e);
         let (stmt_ts, oldest_open) = read_bound(&self.conn, &self.bound_stmt)
             .await
@@ -204,6 +210,10 @@ impl Poller {
             .stats
             .max_poll_micros
             .max(started.elapsed().as_micros() as u64);
+        if let Some(prev) = previous_start {
+            record_window(&mut self.stats, seen_at - prev, self.cfg.poll_interval);
+        }
+        self.last_start = Some(started);
         Ok(out)
     }
 
@@ -328,6 +338,15 @@ impl Poller {
     }
 }
 
+/// Counts one detection window (the previous poll's start → this poll's
+/// answer): the longest, and whether it ran over twice the poll interval.
+fn record_window(stats: &mut ObserverStats, window: Duration, poll_interval: Duration) {
+    stats.max_window_micros = stats.max_window_micros.max(window.as_micros() as u64);
+    if window > 2 * poll_interval {
+        stats.late_windows += 1;
+    }
+}
+
 type Prepared = (Statement, [Statement; 2], [Statement; 2]);
 
 /// The bound query and, per table, the arrival and lookup queries.
@@ -361,6 +380,17 @@ async fn read_bound(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_window_is_kept_and_windows_over_twice_the_interval_count_as_late() {
+        let mut st = ObserverStats::new(crate::model::Sink::Path2);
+        let ms = Duration::from_millis;
+        for w in [104, 230, 150, 201] {
+            record_window(&mut st, ms(w), ms(100));
+        }
+        assert_eq!(st.max_window_micros, 230_000);
+        assert_eq!(st.late_windows, 2, "230 and 201 ms are over 200 ms");
+    }
 
     #[test]
     fn sql_uses_table_prefix_and_quoted_schema() {
