@@ -71,6 +71,7 @@ fn ledger(c: &mut Criterion) {
                         stamp: Some(r.stamp),
                         seen_at: t0 + Duration::from_millis(5),
                         server_arrival: None,
+                        visible: None,
                     }));
                 }
             }

@@ -114,6 +114,7 @@ fn main() {
                     stamp: Some(t as i64),
                     seen_at: t0 + Duration::from_millis(5),
                     server_arrival: None,
+                    visible: None,
                 });
             }
         }

@@ -187,6 +187,10 @@ class Checker:
         profiles = shell_defaults(envfile).get("COMPOSE_PROFILES", "") if envfile.exists() else ""
         self.check(".env selects one warehouse profile by default", profiles in ("cloudberry", "postgres"), profiles)
 
+        pg_cmd = " ".join(self.svc("postgres").get("command") or [])
+        self.check("postgres keeps commit timestamps (as natively)", "track_commit_timestamp=on" in pg_cmd
+                   and "track_commit_timestamp=on" in (self.root / "scripts/stack/warehouse.sh").read_text(), pg_cmd)
+
         # Topics: created by kafka-init = created natively = used by the SQL.
         init_cmd = " ".join(self.svc("kafka-init").get("command") or [])
         compose_topics = set(re.findall(r"\btpcds\.\w+", init_cmd))

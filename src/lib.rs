@@ -7,9 +7,11 @@
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
 //! accounting) → `stats` (HDR histograms) → `report` (run directory).
 //! `faults` carries out
-//! a scenario's `[[faults]]` and analyses recovery. `cmd` holds one function per command; `cli` the flags; `exit` the exit codes.
+//! a scenario's `[[faults]]` and analyses recovery. `cmd` holds one function per command; `cli` the flags; `exit` the exit codes; `clock` the run's one clock and the
+//! servers' offsets from it.
 
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod compare;
 pub mod derived;

@@ -181,6 +181,16 @@ impl Sink {
         Sink::QUERIES.contains(&self)
     }
 
+    /// True for sinks the harness polls (the warehouse schemas and derived
+    /// relations): a poll tells *that* a row is visible; *when* comes from the
+    /// sink's own [`Visible`] stamp where it has one.
+    pub fn is_polled(self) -> bool {
+        matches!(
+            self,
+            Sink::Path1 | Sink::Path2 | Sink::Path1View | Sink::Path2View
+        )
+    }
+
     /// Index into fixed-size per-sink arrays (`[T; Sink::ALL.len()]`), matching [`Sink::ALL`].
     pub fn index(self) -> usize {
         self as usize
@@ -216,4 +226,134 @@ pub struct Observation {
     /// The sink's own arrival stamp on the sink server's clock, when it has one
     /// (warehouse `arrived_at`, Kafka LogAppendTime), wall-clock µs.
     pub server_arrival: Option<StampMicros>,
+    /// When the sink itself says the change became visible, already moved onto
+    /// the harness's clock; `None` when the sink cannot say (the poll's
+    /// `seen_at` is then all there is).
+    pub visible: Option<Visible>,
+}
+
+/// Where a sink's "became visible" moment comes from, best first.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum VisibleSource {
+    /// The warehouse's commit timestamp of the row version
+    /// (`pg_xact_commit_timestamp(xmin)`): the moment it became visible.
+    CommitTs,
+    /// The row's `arrived_at` stamp: taken inside the sink's transaction, so it
+    /// precedes the commit by up to that transaction's length.
+    ArrivedAt,
+    /// Kafka's LogAppendTime: the broker's append, in whole milliseconds.
+    LogAppendTime,
+    /// The harness's own sighting (a poll's answer): visible at most one
+    /// detection window earlier.
+    #[default]
+    Detected,
+}
+
+impl VisibleSource {
+    /// Every source, best first.
+    pub const ALL: [VisibleSource; 4] = [
+        VisibleSource::CommitTs,
+        VisibleSource::ArrivedAt,
+        VisibleSource::LogAppendTime,
+        VisibleSource::Detected,
+    ];
+
+    /// The key in `summary.json` and fingerprints.
+    pub fn name(self) -> &'static str {
+        match self {
+            VisibleSource::CommitTs => "commit_ts",
+            VisibleSource::ArrivedAt => "arrived_at",
+            VisibleSource::LogAppendTime => "log_append_time",
+            VisibleSource::Detected => "detected",
+        }
+    }
+}
+
+impl fmt::Display for VisibleSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A sink's own "became visible" moment on the harness's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visible {
+    /// The moment (server reading − measured clock offset).
+    pub at: Instant,
+    /// What the server read.
+    pub source: VisibleSource,
+    /// Error bound of `at` (µs): the clock offset's uncertainty, plus a coarse
+    /// clock's own.
+    pub uncertainty_us: u32,
+}
+
+/// A stretch of a row's way through the pipeline, between two moments on the
+/// harness's clock: the commit ack, the binlog event read, the Kafka broker's
+/// append, and each path's warehouse commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hop {
+    /// MySQL commit ack → the binlog event read by the harness (both paths).
+    AckToBinlog,
+    /// Binlog event → Kafka broker append (path 1: Flink CDC and the Kafka sink).
+    BinlogToKafka,
+    /// Kafka broker append → path 1 warehouse commit (Flink's Kafka source and JDBC sink).
+    KafkaToPath1,
+    /// Binlog event → path 2 warehouse commit (Flink CDC and the JDBC sink).
+    BinlogToPath2,
+}
+
+impl Hop {
+    /// Every hop, in report order.
+    pub const ALL: [Hop; 4] = [
+        Hop::AckToBinlog,
+        Hop::BinlogToKafka,
+        Hop::KafkaToPath1,
+        Hop::BinlogToPath2,
+    ];
+
+    /// The hops of path 1, in order (they add up to its warehouse latency).
+    pub const PATH1: [Hop; 3] = [Hop::AckToBinlog, Hop::BinlogToKafka, Hop::KafkaToPath1];
+
+    /// The hops of path 2, in order.
+    pub const PATH2: [Hop; 2] = [Hop::AckToBinlog, Hop::BinlogToPath2];
+
+    /// The key in `summary.json` and files (`ack_to_binlog`, `binlog_to_kafka`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            Hop::AckToBinlog => "ack_to_binlog",
+            Hop::BinlogToKafka => "binlog_to_kafka",
+            Hop::KafkaToPath1 => "kafka_to_path1",
+            Hop::BinlogToPath2 => "binlog_to_path2",
+        }
+    }
+
+    /// How a report labels it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Hop::AckToBinlog => "commit ack → binlog",
+            Hop::BinlogToKafka => "binlog → Kafka append",
+            Hop::KafkaToPath1 => "Kafka append → path1 commit",
+            Hop::BinlogToPath2 => "binlog → path2 commit",
+        }
+    }
+
+    /// The sinks at its two ends (`None`: the commit ack).
+    pub fn ends(self) -> (Option<Sink>, Sink) {
+        match self {
+            Hop::AckToBinlog => (None, Sink::Binlog),
+            Hop::BinlogToKafka => (Some(Sink::Binlog), Sink::Kafka),
+            Hop::KafkaToPath1 => (Some(Sink::Kafka), Sink::Path1),
+            Hop::BinlogToPath2 => (Some(Sink::Binlog), Sink::Path2),
+        }
+    }
+}
+
+impl fmt::Display for Hop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
 }

@@ -6,7 +6,7 @@ KAFKA_DIR=$TPCDS_STACK_DIR/kafka
 # The pipeline's topics. One partition each keeps every key's changes in one
 # ordered log; LogAppendTime makes the record timestamp the broker's arrival
 # time, which the harness reports beside its own observation time.
-KAFKA_TOPICS=(tpcds.store_sales tpcds.store_returns tpcds.sales_metrics tpcds.alerts)
+KAFKA_TOPICS=(tpcds.store_sales tpcds.store_returns tpcds.sales_metrics tpcds.alerts tpcds.clock_probe)
 
 # kafka_java CLASS ARGS...: a short-lived Kafka tool (storage format, topic
 # admin); the quick JIT tier and serial GC halve its start-up on 2 cores.

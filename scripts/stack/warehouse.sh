@@ -17,9 +17,14 @@ as_pg() { "${AS_PG[@]}" "$@"; }
 warehouse_up() {
   if is_external warehouse; then
     log "warehouse: external (TPCDS_EXTERNAL), expecting it at $WAREHOUSE_HOST:$WAREHOUSE_PORT"
-  elif is_running warehouse; then
+  elif is_running warehouse && ! warehouse_commit_ts_off; then
     log "warehouse: already running (pid $(pid_of warehouse))"
   else
+    if is_running warehouse; then
+      # Started by an older stack script: commit timestamps need a restart.
+      log "warehouse: restarting to turn on track_commit_timestamp (when each row became visible)"
+      stop_component warehouse 60 INT
+    fi
     require_free_port PostgreSQL "$WAREHOUSE_PORT" WAREHOUSE_PORT
     mkdir -p "$PG_DIR"
     if [ ! -f "$PG_DIR/.initialised" ]; then
@@ -44,7 +49,10 @@ host all all ::1/128 scram-sha-256
 EOF
     fi
     # The port lives on the command line so an overridden WAREHOUSE_PORT needs no re-init.
-    spawn warehouse "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$WAREHOUSE_PORT" -k "$PG_DIR/run"
+    # track_commit_timestamp: the harness reads when each row version became
+    # visible (pg_xact_commit_timestamp) instead of when its poll saw it.
+    spawn warehouse "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$WAREHOUSE_PORT" -k "$PG_DIR/run" \
+      -c track_commit_timestamp=on
     wait_for warehouse 60 as_pg "$PG_BIN/pg_isready" -q -h "$PG_DIR/run" -p "$WAREHOUSE_PORT"
     if [ ! -f "$PG_DIR/.initialised" ]; then
       as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/run" -p "$WAREHOUSE_PORT" -U postgres -d postgres \
@@ -61,6 +69,15 @@ EOF
     die "creating the database and the path1/path2 tables in the warehouse failed: $out" \
       "check WAREHOUSE_HOST/WAREHOUSE_PORT/WAREHOUSE_USER/WAREHOUSE_PASSWORD/WAREHOUSE_DATABASE"
   log "warehouse: ${out##*$'\n'}; database $WAREHOUSE_DATABASE, schemas path1 and path2 ready"
+}
+
+# warehouse_commit_ts_off: true when the running warehouse does not keep
+# commit timestamps (a server started before the setting was added).
+warehouse_commit_ts_off() {
+  local v
+  v=$(as_pg psql -X -At -h "$PG_DIR/run" -p "$WAREHOUSE_PORT" -U postgres -d postgres \
+    -c "SHOW track_commit_timestamp" 2>/dev/null) || return 1
+  [ "$v" = "off" ]
 }
 
 # refresher_up: the materialized views' scheduler (warehouse-init/refresh.sh),

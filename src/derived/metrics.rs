@@ -175,6 +175,7 @@ impl MetricsObserver {
                                         stamp: Some(p.stamp),
                                         seen_at,
                                         server_arrival: None,
+                                        visible: None,
                                     })
                                     .collect();
                                 stats.observed += out.len() as u64;

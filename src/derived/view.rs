@@ -125,6 +125,7 @@ impl ViewObserver {
                         stamp: Some(p.stamp),
                         seen_at,
                         server_arrival: None,
+                        visible: None,
                     });
                 }
             }

@@ -88,6 +88,12 @@ pub struct ObserverStats {
     /// Poll pairs whose window exceeded twice the poll interval (the observer
     /// ran late: a busy machine, a slow poll), out of `polls`.
     pub late_windows: u64,
+    /// Warehouse: whether the poll read each version's commit timestamp
+    /// (`track_commit_timestamp = on`) to time its visibility.
+    pub commit_ts: bool,
+    /// The server clock's offset from the harness's (server − harness), when
+    /// measured (warehouse: probed every second; Kafka: at start).
+    pub clock_offset: Option<crate::clock::ClockOffset>,
     /// Kafka messages stamped with LogAppendTime (their stamp is reported as `server_arrival`).
     pub log_append_time: u64,
     /// Kafka messages stamped with CreateTime (the producer's clock: not reported).
@@ -129,6 +135,8 @@ impl ObserverStats {
             max_poll_micros: 0,
             max_window_micros: 0,
             late_windows: 0,
+            commit_ts: false,
+            clock_offset: None,
             log_append_time: 0,
             create_time: 0,
             deletes_confirmed: 0,

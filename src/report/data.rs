@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{RowKey, Sink};
+use crate::clock::ClockOffset;
+use crate::model::{RowKey, Sink, VisibleSource};
 use crate::stats::RunStats;
 
 /// Row accounting of one sink at the end of the run (after drain).
@@ -25,17 +26,42 @@ pub struct SinkAccounting {
     pub missing_keys: Vec<RowKey>,
 }
 
+/// Where a polled sink's latencies end: the sink's own visible moment (and
+/// from which source), or the harness's sighting.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SinkVisibility {
+    /// The source most latencies came from (`commit_ts`, `arrived_at`, `detected`).
+    pub source: VisibleSource,
+    /// Latencies recorded per source (sources with none are left out).
+    pub by_source: BTreeMap<VisibleSource, u64>,
+    /// Largest error bound of a visible moment used (µs): the clock offset's
+    /// uncertainty.
+    pub uncertainty_us: u64,
+    /// Sightings whose visible moment came before the commit ack by more than
+    /// its uncertainty (a clock problem; recorded as 0).
+    pub before_ack: u64,
+    /// Sightings whose visible moment came after the harness saw the row, by
+    /// more than its uncertainty (a clock problem; recorded as the sighting).
+    pub after_detection: u64,
+}
+
 /// What the run knows about one sink beyond its latency histograms.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SinkRun {
     /// Seen / missing / duplicates / unexpected.
     pub accounting: SinkAccounting,
-    /// Detection resolution (µs): the poll interval of a polled sink, `None` when
-    /// the sink pushes changes (Kafka, binlog).
+    /// What bounds the headline percentiles (µs): the visible moments'
+    /// uncertainty where the sink stamped them, else the detection window;
+    /// `None` when the sink pushes changes (Kafka, binlog).
     pub resolution_us: Option<u64>,
-    /// Estimated offset of the sink server's clock from the harness clock (µs,
-    /// server − harness), when measured; qualifies the `SinkServer` series.
-    pub clock_offset_us: Option<i64>,
+    /// A polled sink's longest measured detection window (one poll's start to
+    /// the next one's answer, µs): what bounds the `detected` figures.
+    pub detection_window_us: Option<u64>,
+    /// The sink server's clock offset from the harness's (server − harness),
+    /// when measured.
+    pub clock_offset_us: Option<ClockOffset>,
+    /// Where the latencies end (polled sinks).
+    pub visibility: Option<SinkVisibility>,
 }
 
 /// The SLO verdict of a run.
@@ -95,6 +121,9 @@ pub struct RunData {
     pub faults: Vec<crate::faults::recovery::FaultRecovery>,
     /// The pipeline's own metrics, one sample per second (empty when not sampled).
     pub metrics: Vec<crate::metrics::MetricsSample>,
+    /// Each server's clock offset from the harness's (`mysql`, `kafka`,
+    /// `warehouse`), where measured.
+    pub clock_offsets: BTreeMap<String, ClockOffset>,
 }
 
 impl RunData {

@@ -107,7 +107,9 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
                 SinkRun {
                     accounting: s.accounting.clone(),
                     resolution_us: s.resolution_us,
+                    detection_window_us: s.detection_window_us,
                     clock_offset_us: s.clock_offset_us,
+                    visibility: s.visibility.clone(),
                 },
             )
         })
@@ -135,6 +137,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
         stats: RunStats::from_parts(summary.warmup_intervals, totals, intervals),
         faults: summary.faults.clone(),
         metrics: summary.pipeline_metrics.clone(),
+        clock_offsets: summary.clock_offsets.clone(),
     };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),

@@ -199,7 +199,7 @@ Load: target 2.0 rows/s, achieved 1.5 rows/s (5 of 6 rows committed); late 1, dr
 |:--|--:|--:|--:|--:|--:|:--|
 | all | 2 | 150 ms | 250 ms | 250 ms | 250 ms | ≤ 100 ms (poll) |
 | insert | 2 | 150 ms | 250 ms | 250 ms | 250 ms | ≤ 100 ms (poll) |
-| sink-stamped arrival − bench_ts | 1 | 140 ms | 140 ms | 140 ms | 140 ms | server clock -1.5 ms vs harness |
+| sink-stamped arrival − bench_ts | 1 | 140 ms | 140 ms | 140 ms | 140 ms | server clock −1.5 ms ± 0.20 ms vs harness |
 
 First missing: store_sales(ticket=7, item=42), …
 

@@ -19,10 +19,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{OpKind, Sink};
+use crate::model::{Hop, OpKind, Sink};
 use crate::stats::{encode_histogram, IntervalCounters, LatencySummary, Series};
 
-use super::data::{RunData, SinkAccounting, SloVerdict};
+use super::data::{RunData, SinkAccounting, SinkVisibility, SloVerdict};
+use crate::clock::ClockOffset;
 use super::redact::{redact_json, redact_text};
 use super::{write_file, Exporter, ReportError};
 
@@ -39,12 +40,27 @@ pub struct SinkSummary {
     /// Row accounting (flattened: `seen`, `missing`, `duplicates`, `unexpected`, `missing_keys`).
     #[serde(flatten)]
     pub accounting: SinkAccounting,
-    /// End-to-end latency, all ops (µs, after warmup).
+    /// End-to-end latency, all ops (µs, after warmup): commit ack → the
+    /// sink's own visible moment at a polled sink that has one (see
+    /// `visibility`), else → the harness's sighting.
     pub latency_us: LatencySummary,
-    /// Detection resolution (µs); null when the sink pushes changes.
+    /// What bounds the headline percentiles (µs): the visible moments'
+    /// uncertainty, else the measured detection window; null for push sinks.
     pub resolution_us: Option<u64>,
-    /// Sink-server clock minus harness clock (µs), when estimated.
-    pub clock_offset_us: Option<i64>,
+    /// A polled sink: commit ack → the harness's sighting (what the poll
+    /// alone says), all ops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_us: Option<LatencySummary>,
+    /// A polled sink's longest measured detection window (µs): bounds `detected_us`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_window_us: Option<u64>,
+    /// Sink-server clock minus harness clock, when measured: `offset_us`,
+    /// `uncertainty_us`, `probes`, `min_offset_us`, `max_offset_us`.
+    pub clock_offset_us: Option<ClockOffset>,
+    /// A polled sink: where its latencies end (`source`, `by_source`,
+    /// `uncertainty_us`, clock problems `before_ack` / `after_detection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<SinkVisibility>,
     /// Sink's own arrival stamp − `bench_ts` (µs), when the sink stamps arrival.
     pub server_latency_us: Option<LatencySummary>,
     /// End-to-end latency per op.
@@ -164,6 +180,14 @@ pub struct Summary {
     pub failed: u64,
     /// Per sink, keyed `binlog`, `kafka`, `path1`, `path2`.
     pub sinks: BTreeMap<Sink, SinkSummary>,
+    /// Per hop of a row's way (`ack_to_binlog`, `binlog_to_kafka`,
+    /// `kafka_to_path1`, `binlog_to_path2`): µs between the two moments, on the harness's clock.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hops: BTreeMap<Hop, LatencySummary>,
+    /// Each server's clock offset from the harness's (`mysql`, `kafka`,
+    /// `warehouse`), where measured.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub clock_offsets: BTreeMap<String, ClockOffset>,
     /// Client-side latency.
     pub client: ClientSummary,
     /// SLO verdict.
@@ -208,7 +232,13 @@ impl Summary {
                     accounting: sr.accounting.clone(),
                     latency_us: LatencySummary::from_option(stats.sink_total(sink).as_ref()),
                     resolution_us: sr.resolution_us,
+                    detected_us: stats
+                        .total(Series::Detected(sink))
+                        .as_deref()
+                        .map(LatencySummary::from_histogram),
+                    detection_window_us: sr.detection_window_us,
                     clock_offset_us: sr.clock_offset_us,
+                    visibility: sr.visibility.clone(),
                     server_latency_us: server.as_deref().map(LatencySummary::from_histogram),
                     ops: op_map(run, |op| Series::Sink(sink, op)),
                 };
@@ -251,6 +281,14 @@ impl Summary {
             dropped: run.dropped,
             failed: run.failed,
             sinks,
+            hops: Hop::ALL
+                .into_iter()
+                .filter_map(|h| {
+                    let t = stats.total(Series::Hop(h))?;
+                    Some((h, LatencySummary::from_histogram(&t)))
+                })
+                .collect(),
+            clock_offsets: run.clock_offsets.clone(),
             client,
             slo: SloVerdict {
                 passed: run.slo.passed,

@@ -1,10 +1,10 @@
 //! The latency tables shared by `summary.md` and `report.html`: which rows a sink
 //! and the client get, and how resolution and clock offsets are worded.
 
-use crate::model::{OpKind, Sink};
+use crate::model::{OpKind, Sink, VisibleSource};
 use crate::stats::{LatencySummary, Series};
 
-use super::data::RunData;
+use super::data::{RunData, SinkRun};
 
 /// One row of a latency table.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +37,35 @@ pub(crate) fn resolution(us: Option<u64>) -> String {
     }
 }
 
-/// Rows of a sink's table: all ops, each op seen, then the sink-stamped figure.
+/// The note beside a polled sink's headline rows: where the latencies end and
+/// what bounds them.
+fn headline_note(sr: &SinkRun) -> String {
+    match &sr.visibility {
+        Some(v) if v.source != VisibleSource::Detected => {
+            let what = match v.source {
+                VisibleSource::CommitTs => "commit ts",
+                VisibleSource::ArrivedAt => "arrived_at (≤ commit)",
+                VisibleSource::LogAppendTime => "broker append",
+                VisibleSource::Detected => unreachable!("matched above"),
+            };
+            let polled = v
+                .by_source
+                .get(&VisibleSource::Detected)
+                .map(|n| {
+                    format!(
+                        "; {n} by poll {}",
+                        resolution(sr.detection_window_us.or(sr.resolution_us))
+                    )
+                })
+                .unwrap_or_default();
+            format!("{what} ± {}{polled}", fmt_latency(v.uncertainty_us))
+        }
+        _ => resolution(sr.resolution_us),
+    }
+}
+
+/// Rows of a sink's table: all ops, each op seen, the harness's own
+/// detection (polled sinks), then the sink-stamped figure.
 pub(crate) fn sink_rows(run: &RunData, sink: Sink) -> Vec<TableRow> {
     let stats = &run.stats;
     let sr = &run.sinks[&sink];
@@ -45,7 +73,7 @@ pub(crate) fn sink_rows(run: &RunData, sink: Sink) -> Vec<TableRow> {
         // A query's latency is its own duration, counted from its intended start.
         "from intended start".to_string()
     } else {
-        resolution(sr.resolution_us)
+        headline_note(sr)
     };
     let mut rows = vec![TableRow {
         label: "all".into(),
@@ -62,14 +90,22 @@ pub(crate) fn sink_rows(run: &RunData, sink: Sink) -> Vec<TableRow> {
             });
         }
     }
+    let detected = stats.summary(Series::Detected(sink));
+    let stamped = sr
+        .visibility
+        .as_ref()
+        .is_some_and(|v| v.source != VisibleSource::Detected);
+    if stamped && !detected.is_empty() {
+        rows.push(TableRow {
+            label: "detected (the poll's sighting)".into(),
+            summary: detected,
+            note: resolution(sr.detection_window_us),
+        });
+    }
     let server = stats.summary(Series::SinkServer(sink));
     if !server.is_empty() {
-        let note = match sr.clock_offset_us {
-            Some(o) => format!(
-                "server clock {}{} vs harness",
-                if o < 0 { "-" } else { "+" },
-                fmt_latency(o.unsigned_abs())
-            ),
+        let note = match &sr.clock_offset_us {
+            Some(o) => format!("server clock {} vs harness", o.describe()),
             None => "server clock offset unknown".to_string(),
         };
         let label = if sink == Sink::Metrics {

@@ -61,7 +61,7 @@ pub fn tiny_run() -> RunData {
                 missing_keys: vec![],
             },
             resolution_us: None,
-            clock_offset_us: None,
+            ..SinkRun::default()
         },
     );
     sinks.insert(
@@ -79,7 +79,15 @@ pub fn tiny_run() -> RunData {
                 }],
             },
             resolution_us: Some(100_000),
-            clock_offset_us: Some(-1_500),
+            detection_window_us: Some(100_000),
+            clock_offset_us: Some(crate::clock::ClockOffset {
+                offset_us: -1_500,
+                uncertainty_us: 200,
+                probes: 12,
+                min_offset_us: -1_520,
+                max_offset_us: -1_480,
+            }),
+            ..SinkRun::default()
         },
     );
     RunData {
@@ -111,6 +119,7 @@ pub fn tiny_run() -> RunData {
         stats: c.into_stats(),
         faults: Vec::new(),
         metrics: Vec::new(),
+        clock_offsets: BTreeMap::new(),
     }
 }
 
@@ -213,7 +222,7 @@ pub fn realistic_run() -> RunData {
             SinkRun {
                 accounting: accounting(totals.1),
                 resolution_us: None,
-                clock_offset_us: None,
+                ..SinkRun::default()
             },
         ),
         (
@@ -221,7 +230,7 @@ pub fn realistic_run() -> RunData {
             SinkRun {
                 accounting: accounting(totals.1),
                 resolution_us: None,
-                clock_offset_us: None,
+                ..SinkRun::default()
             },
         ),
         (
@@ -229,7 +238,8 @@ pub fn realistic_run() -> RunData {
             SinkRun {
                 accounting: accounting(totals.1),
                 resolution_us: Some(100_000),
-                clock_offset_us: Some(850),
+                detection_window_us: Some(100_000),
+                ..SinkRun::default()
             },
         ),
         (
@@ -237,7 +247,8 @@ pub fn realistic_run() -> RunData {
             SinkRun {
                 accounting: accounting(totals.1),
                 resolution_us: Some(100_000),
-                clock_offset_us: Some(850),
+                detection_window_us: Some(100_000),
+                ..SinkRun::default()
             },
         ),
     ]);
@@ -275,5 +286,6 @@ pub fn realistic_run() -> RunData {
         stats: c.into_stats(),
         faults: Vec::new(),
         metrics: Vec::new(),
+        clock_offsets: BTreeMap::new(),
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
-use crate::model::{OpKind, Sink};
+use crate::model::{Hop, OpKind, Sink};
 
 /// Significant decimal digits every histogram keeps (0.1 % value resolution).
 pub const SIGFIGS: u8 = 3;
@@ -36,6 +36,12 @@ pub enum Series {
     /// both, so noise the paths share (MySQL, the binlog, the harness) cancels.
     /// HdrHistogram holds no negative values, so the sign picks the series.
     PathsDelta(DeltaSign),
+    /// At a polled sink: the harness's sighting − commit ack (what the poll
+    /// alone says), beside the headline [`Series::Sink`], which ends at the
+    /// sink's own visible moment when it has one.
+    Detected(Sink),
+    /// One stretch of a row's way, between two moments on the harness's clock.
+    Hop(Hop),
 }
 
 /// Which side of zero a [`Series::PathsDelta`] sample lies on.
@@ -64,13 +70,14 @@ impl DeltaSign {
 
 const OPS: usize = OpKind::ALL.len();
 const SINKS: usize = Sink::ALL.len();
+const HOPS: usize = Hop::ALL.len();
 
 impl Series {
     /// Number of distinct series; the length of [`Series::ALL`].
-    pub const COUNT: usize = OPS + 1 + SINKS * OPS + SINKS + 2;
+    pub const COUNT: usize = OPS + 1 + SINKS * OPS + SINKS + 2 + SINKS + HOPS;
 
     /// Every series, in index order (client ops, lateness, sink ops, sink
-    /// server, paths delta).
+    /// server, paths delta, detected, hops).
     pub const ALL: [Series; Series::COUNT] = {
         let mut all = [Series::Lateness; Series::COUNT];
         let mut o = 0;
@@ -88,8 +95,19 @@ impl Series {
             all[OPS + 1 + SINKS * OPS + s] = Series::SinkServer(Sink::ALL[s]);
             s += 1;
         }
-        all[Series::COUNT - 2] = Series::PathsDelta(DeltaSign::Path2Later);
-        all[Series::COUNT - 1] = Series::PathsDelta(DeltaSign::Path2Earlier);
+        let delta = OPS + 1 + SINKS * OPS + SINKS;
+        all[delta] = Series::PathsDelta(DeltaSign::Path2Later);
+        all[delta + 1] = Series::PathsDelta(DeltaSign::Path2Earlier);
+        let mut s = 0;
+        while s < SINKS {
+            all[delta + 2 + s] = Series::Detected(Sink::ALL[s]);
+            s += 1;
+        }
+        let mut h = 0;
+        while h < HOPS {
+            all[delta + 2 + SINKS + h] = Series::Hop(Hop::ALL[h]);
+            h += 1;
+        }
         all
     };
 
@@ -101,6 +119,8 @@ impl Series {
             Series::Sink(sink, op) => OPS + 1 + sink.index() * OPS + op as usize,
             Series::SinkServer(sink) => OPS + 1 + SINKS * OPS + sink.index(),
             Series::PathsDelta(sign) => OPS + 1 + SINKS * OPS + SINKS + sign as usize,
+            Series::Detected(sink) => OPS + 1 + SINKS * OPS + SINKS + 2 + sink.index(),
+            Series::Hop(hop) => OPS + 1 + SINKS * OPS + SINKS + 2 + SINKS + hop as usize,
         }
     }
 
@@ -124,8 +144,11 @@ impl Series {
     pub fn group(self) -> &'static str {
         match self {
             Series::Client(_) | Series::Lateness => "client",
-            Series::Sink(sink, _) | Series::SinkServer(sink) => sink.name(),
+            Series::Sink(sink, _) | Series::SinkServer(sink) | Series::Detected(sink) => {
+                sink.name()
+            }
             Series::PathsDelta(_) => Sink::Path2.name(),
+            Series::Hop(_) => "hops",
         }
     }
 
@@ -137,6 +160,8 @@ impl Series {
             Series::SinkServer(_) => "server",
             Series::PathsDelta(DeltaSign::Path2Later) => "vs_path1_later",
             Series::PathsDelta(DeltaSign::Path2Earlier) => "vs_path1_earlier",
+            Series::Detected(_) => "detected",
+            Series::Hop(hop) => hop.key(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use super::{CommitBatch, CommittedRow};
-use crate::model::{Observation, OpKind, RowKey, Sink, StampMicros};
+use crate::model::{Hop, Observation, OpKind, RowKey, Sink, StampMicros, VisibleSource};
 
 /// How long a fully observed version is remembered to recognise duplicates.
 /// Beyond it a repeat shows up as `unexpected` instead of `duplicates` (still
@@ -41,6 +41,38 @@ impl SinkCounts {
     }
 }
 
+/// Where a sink's latencies came from, and the sightings whose visible
+/// moment did not lie between the commit ack and the sighting (beyond its
+/// uncertainty): a clock problem, counted and reported, never hidden.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VisibilityCounts {
+    /// Latencies recorded per source, indexed like [`VisibleSource::ALL`].
+    pub by_source: [u64; VisibleSource::ALL.len()],
+    /// Visible before the commit ack by more than its uncertainty (clamped to 0).
+    pub before_ack: u64,
+    /// Visible after the harness had already seen it, by more than its
+    /// uncertainty (clamped to the detection).
+    pub after_detection: u64,
+    /// The largest uncertainty of a visible moment used (µs).
+    pub max_uncertainty_us: u64,
+}
+
+impl VisibilityCounts {
+    /// Count for one source.
+    pub fn count(&self, source: VisibleSource) -> u64 {
+        self.by_source[source as usize]
+    }
+
+    /// The source most latencies came from (`Detected` when none were recorded).
+    pub fn main_source(&self) -> VisibleSource {
+        VisibleSource::ALL
+            .into_iter()
+            .max_by_key(|s| (self.count(*s), std::cmp::Reverse(*s as usize)))
+            .filter(|s| self.count(*s) > 0)
+            .unwrap_or(VisibleSource::Detected)
+    }
+}
+
 /// What became of one observation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MatchOutcome {
@@ -52,8 +84,15 @@ pub enum MatchOutcome {
         sink: Sink,
         /// The registered operation.
         op: OpKind,
-        /// Observed − acked; zero when the observation beat the ack.
+        /// Visible − acked: the sink's own moment where the sink is polled and
+        /// has one ([`Sink::is_polled`]), else the sighting; zero when it beat the ack.
         latency: Duration,
+        /// The harness's sighting − acked (what a poll alone would report).
+        detected: Duration,
+        /// Where `latency`'s end came from.
+        source: VisibleSource,
+        /// Hops this sighting completes (µs, clamped at 0), see [`Hop`].
+        hops: [Option<(Hop, u64)>; 3],
         /// The version's stamp (for the sink-server-clock cross-check).
         stamp: StampMicros,
         /// When the sink itself says the row arrived (its clock), if it says.
@@ -84,21 +123,49 @@ struct Version {
     expect: u16,
     /// When every enabled sink had seen it (for pruning).
     done_at: Option<Instant>,
-    /// Latency (µs, saturating) at path 1 and path 2 once seen there;
-    /// [`UNSEEN`] before. Kept for the per-row path 2 − path 1 difference.
-    path_us: [u32; 2],
+    /// Time since the ack (µs, saturating) at the binlog, the Kafka append,
+    /// path 1 and path 2 once known; [`UNSEEN`] before. Kept for the hops and
+    /// the per-row path 2 − path 1 difference.
+    at_us: [u32; 4],
 }
 
-/// [`Version::path_us`] of a path that has not seen the version.
+/// [`Version::at_us`] of a point the version has not reached yet.
 const UNSEEN: u32 = u32::MAX;
 
-/// The slot of a path in [`Version::path_us`].
-fn path_slot(sink: Sink) -> Option<usize> {
+/// The slot of a sink in [`Version::at_us`].
+fn point_slot(sink: Sink) -> Option<usize> {
     match sink {
-        Sink::Path1 => Some(0),
-        Sink::Path2 => Some(1),
+        Sink::Binlog => Some(0),
+        Sink::Kafka => Some(1),
+        Sink::Path1 => Some(2),
+        Sink::Path2 => Some(3),
         _ => None,
     }
+}
+
+/// The hops `at_us` completes now that `slot` is known (at most three).
+fn completed_hops(at_us: &[u32; 4], slot: usize) -> [Option<(Hop, u64)>; 3] {
+    let mut out = [None; 3];
+    let mut n = 0;
+    for hop in Hop::ALL {
+        let (from, to) = hop.ends();
+        let to = point_slot(to).expect("hop ends are points");
+        let from = from.map(|f| point_slot(f).expect("hop ends are points"));
+        if to != slot && from != Some(slot) {
+            continue;
+        }
+        let start = match from {
+            None => 0,
+            Some(f) if at_us[f] == UNSEEN => continue,
+            Some(f) => at_us[f],
+        };
+        if at_us[to] == UNSEEN {
+            continue;
+        }
+        out[n] = Some((hop, u64::from(at_us[to].saturating_sub(start))));
+        n += 1;
+    }
+    out
 }
 
 #[derive(Debug, Default)]
@@ -113,6 +180,9 @@ pub struct Ledger {
     probes: Range<u64>,
     entries: HashMap<RowKey, Entry>,
     counts: [SinkCounts; Sink::ALL.len()],
+    visibility: [VisibilityCounts; Sink::ALL.len()],
+    /// Hops whose end came before their start (recorded as 0), per [`Hop::ALL`].
+    hop_negative: [u64; Hop::ALL.len()],
     early: HashMap<RowKey, Vec<Observation>>,
     early_count: usize,
     done: VecDeque<(Instant, RowKey)>,
@@ -130,6 +200,8 @@ impl Ledger {
             probes: 0..0,
             entries: HashMap::new(),
             counts: [SinkCounts::default(); Sink::ALL.len()],
+            visibility: [VisibilityCounts::default(); Sink::ALL.len()],
+            hop_negative: [0; Hop::ALL.len()],
             early: HashMap::new(),
             early_count: 0,
             done: VecDeque::new(),
@@ -185,7 +257,7 @@ impl Ledger {
             seen: 0,
             expect,
             done_at: None,
-            path_us: [UNSEEN; 2],
+            at_us: [UNSEEN; 4],
         };
         let entry = self.entries.entry(row.key).or_default();
         match entry.versions.iter_mut().find(|slot| slot.is_none()) {
@@ -250,23 +322,68 @@ impl Ledger {
         v.seen |= bit;
         let counts = &mut self.counts[obs.sink.index()];
         counts.seen += 1;
-        let latency = obs
+        let detected = obs
             .seen_at
             .checked_duration_since(v.acked_at)
             .unwrap_or_else(|| {
                 counts.before_ack += 1;
                 Duration::ZERO
             });
-        let paths_delta_us = path_slot(obs.sink).and_then(|slot| {
-            v.path_us[slot] = u32::try_from(latency.as_micros()).unwrap_or(UNSEEN - 1);
-            let other = v.path_us[1 - slot];
-            (other != UNSEEN).then(|| i64::from(v.path_us[1]) - i64::from(v.path_us[0]))
+        let vis = &mut self.visibility[obs.sink.index()];
+        // The sink's own moment, kept between the ack and the sighting; one
+        // outside by more than its uncertainty is a clock problem, counted.
+        let own = obs.visible.map(|seen| {
+            let unc = Duration::from_micros(seen.uncertainty_us.into());
+            vis.max_uncertainty_us = vis.max_uncertainty_us.max(seen.uncertainty_us.into());
+            let since_ack = match seen.at.checked_duration_since(v.acked_at) {
+                Some(d) => d,
+                None => {
+                    if v.acked_at.duration_since(seen.at) > unc {
+                        vis.before_ack += 1;
+                    }
+                    Duration::ZERO
+                }
+            };
+            if since_ack > detected + unc {
+                vis.after_detection += 1;
+            }
+            (since_ack.min(detected), seen.source)
         });
+        // A polled sink's headline is its own moment; Kafka (a push) keeps
+        // the consumer's sighting, and its broker append only times the hops.
+        let (latency, source) = match own {
+            Some(o) if obs.sink.is_polled() => o,
+            _ => (detected, VisibleSource::Detected),
+        };
+        vis.by_source[source as usize] += 1;
+        let slot = point_slot(obs.sink);
+        if let Some(slot) = slot {
+            let point = own.map_or(detected, |(t, _)| t);
+            v.at_us[slot] = u32::try_from(point.as_micros()).unwrap_or(UNSEEN - 1);
+        }
+        let hops = match slot {
+            Some(slot) => completed_hops(&v.at_us, slot),
+            None => [None; 3],
+        };
+        for (hop, _) in hops.iter().flatten() {
+            let (from, to) = hop.ends();
+            let start = from.map_or(0, |f| v.at_us[point_slot(f).expect("a point")]);
+            if v.at_us[point_slot(to).expect("a point")] < start {
+                self.hop_negative[*hop as usize] += 1;
+            }
+        }
+        let paths_delta_us = matches!(obs.sink, Sink::Path1 | Sink::Path2)
+            .then(|| (v.at_us[2], v.at_us[3]))
+            .filter(|(p1, p2)| *p1 != UNSEEN && *p2 != UNSEEN)
+            .map(|(p1, p2)| i64::from(p2) - i64::from(p1));
         let outcome = MatchOutcome::Seen {
             key: obs.key,
             sink: obs.sink,
             op: v.op,
             latency,
+            detected,
+            source,
+            hops,
             stamp: v.stamp,
             server_arrival: obs.server_arrival,
             seen_at: obs.seen_at,
@@ -349,6 +466,16 @@ impl Ledger {
     /// Counts for one sink.
     pub fn counts(&self, sink: Sink) -> SinkCounts {
         self.counts[sink.index()]
+    }
+
+    /// Where one sink's latencies came from.
+    pub fn visibility(&self, sink: Sink) -> VisibilityCounts {
+        self.visibility[sink.index()]
+    }
+
+    /// Per hop: how many times its end came before its start (recorded as 0).
+    pub fn hop_negative(&self, hop: Hop) -> u64 {
+        self.hop_negative[hop as usize]
     }
 
     /// Versions committed but not yet seen at `sink`.
@@ -497,6 +624,7 @@ mod tests {
             stamp,
             seen_at: at,
             server_arrival: None,
+            visible: None,
         }
     }
 
@@ -637,6 +765,7 @@ mod tests {
             stamp: Some(100),
             seen_at: t0,
             server_arrival: None,
+            visible: None,
         });
         assert!(l.only_deletes_missing());
         l.confirm_deleted(Sink::Path2, &key(1));

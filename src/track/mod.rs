@@ -17,7 +17,7 @@ mod task;
 #[cfg(test)]
 mod probe_tests;
 
-pub use ledger::{Ledger, MatchOutcome, SinkCounts, DEFAULT_DUP_WINDOW};
+pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts, DEFAULT_DUP_WINDOW};
 pub use task::{run_tracker, TrackerIo, TrackerStatus, EARLY_GRACE};
 
 use std::time::Instant;

@@ -30,6 +30,7 @@ pub(super) fn seen(sink: Sink, r: &CommittedRow, at: Instant) -> Observation {
         stamp: Some(r.stamp),
         seen_at: at,
         server_arrival: None,
+        visible: None,
     }
 }
 

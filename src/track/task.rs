@@ -308,10 +308,13 @@ fn record(rec: &mut Recorder, sampler: &Sampler, outcome: MatchOutcome) {
         sink,
         op,
         latency,
+        detected,
+        hops,
         stamp,
         server_arrival,
         seen_at,
         paths_delta_us,
+        ..
     } = outcome
     {
         rec.add_at(Counter::Seen(sink), seen_at, 1);
@@ -319,6 +322,12 @@ fn record(rec: &mut Recorder, sampler: &Sampler, outcome: MatchOutcome) {
             return;
         }
         rec.record_at(Series::Sink(sink, op), seen_at, latency.as_micros() as u64);
+        if sink.is_polled() {
+            rec.record_at(Series::Detected(sink), seen_at, detected.as_micros() as u64);
+        }
+        for (hop, us) in hops.into_iter().flatten() {
+            rec.record_at(Series::Hop(hop), seen_at, us);
+        }
         if let Some(arrived) = server_arrival {
             if arrived >= stamp && op != OpKind::Delete {
                 rec.record_at(Series::SinkServer(sink), seen_at, (arrived - stamp) as u64);

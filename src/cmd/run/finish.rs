@@ -11,14 +11,16 @@ use chrono::{DateTime, Utc};
 use crate::exit::{Classified, Exit};
 use crate::faults::{recovery, FaultEvent};
 use crate::load::{WorkerReport, LATE_THRESHOLD};
-use crate::model::Sink;
+use crate::model::{Sink, VisibleSource};
 use crate::observe::preflight::PreflightReport;
 use crate::observe::ObserverStats;
 use crate::plan::Plan;
-use crate::report::{write_run_dir, RunData, SinkAccounting, SinkRun, SloVerdict};
+use crate::report::{
+    write_run_dir, RunData, SinkAccounting, SinkRun, SinkVisibility, SloVerdict,
+};
 use crate::scenario::Scenario;
 use crate::stats::RunStats;
-use crate::track::Ledger;
+use crate::track::{Ledger, VisibilityCounts};
 
 /// How many missing keys a report lists per sink.
 const MISSING_KEYS_LISTED: usize = 100;
@@ -50,6 +52,23 @@ pub struct Outcome<'a> {
     pub metric_errors: Option<u64>,
     /// Probes written and queries run (derived and query sinks).
     pub derived: super::derived::Report,
+    /// Each server's clock offset from the harness's, where measured.
+    pub clock_offsets: BTreeMap<String, crate::clock::ClockOffset>,
+}
+
+/// A polled sink's visibility counts as the report carries them.
+fn sink_visibility(c: VisibilityCounts) -> SinkVisibility {
+    SinkVisibility {
+        source: c.main_source(),
+        by_source: VisibleSource::ALL
+            .into_iter()
+            .filter(|src| c.count(*src) > 0)
+            .map(|src| (src, c.count(src)))
+            .collect(),
+        uncertainty_us: c.max_uncertainty_us,
+        before_ack: c.before_ack,
+        after_detection: c.after_detection,
+    }
 }
 
 /// Builds the run data, writes the run directory, prints the verdict.
@@ -83,10 +102,29 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
             .into_iter()
             .map(|(k, _, _)| k)
             .collect();
-        let resolution_us = match sink {
-            Sink::Path1 | Sink::Path2 => Some(s.observe.poll_interval.as_micros() as u64),
-            Sink::Path1View | Sink::Path2View => Some(s.derived.poll_interval.as_micros() as u64),
+        let observer = o
+            .observers
+            .iter()
+            .find(|(k, _)| *k == sink)
+            .and_then(|(_, r)| r.as_ref().ok());
+        let poll_interval = match sink {
+            Sink::Path1 | Sink::Path2 => Some(s.observe.poll_interval),
+            Sink::Path1View | Sink::Path2View => Some(s.derived.poll_interval),
             _ => None,
+        };
+        // The measured window where the observer measured one, else the interval.
+        let detection_window_us = poll_interval.map(|p| {
+            observer
+                .map(|st| st.max_window_micros)
+                .filter(|w| *w > 0)
+                .unwrap_or(p.as_micros() as u64)
+        });
+        let visibility = sink
+            .is_polled()
+            .then(|| sink_visibility(o.ledger.visibility(sink)));
+        let resolution_us = match &visibility {
+            Some(v) if v.source != VisibleSource::Detected => Some(v.uncertainty_us),
+            _ => detection_window_us,
         };
         sinks.insert(
             sink,
@@ -99,7 +137,9 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
                     missing_keys,
                 },
                 resolution_us,
-                clock_offset_us: None,
+                detection_window_us,
+                clock_offset_us: observer.and_then(|st| st.clock_offset),
+                visibility,
             },
         );
     }
@@ -318,6 +358,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         stats: o.stats,
         faults: fault_recovery,
         metrics: o.metrics,
+        clock_offsets: o.clock_offsets,
     };
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);

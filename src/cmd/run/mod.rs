@@ -75,6 +75,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         .await
         .map_err(|e| Classified::new(Exit::from_code(e.exit_code()), e))?;
     let mut observer_tasks = ready.spawn(obs_tx.clone(), stop_obs_rx.clone());
+    // MySQL's clock, before the load and after the drain (their spread is drift).
+    let mysql_url = scenario.targets.mysql.expose().to_string();
+    let mysql_clock =
+        crate::observe::preflight::mysql::clock(&mysql_url, Duration::from_secs(5)).await;
 
     let start = Instant::now() + Duration::from_millis(200);
     let wall_start_us = chrono::Utc::now().timestamp_micros() + 200_000;
@@ -234,6 +238,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let drain_took = load_ended.elapsed();
     let _ = stop_obs_tx.send(true);
     let observer_results = observers::join(observer_tasks).await;
+    let mut clock_offsets = observers::clock_offsets(&observer_results);
+    match mysql_clock {
+        Ok(mut t) => {
+            if let Ok(end) =
+                crate::observe::preflight::mysql::clock(&mysql_url, Duration::from_secs(5)).await
+            {
+                t.absorb(&end);
+            }
+            clock_offsets.extend(t.summary().map(|o| ("mysql".to_string(), o)));
+        }
+        Err(e) => eprintln!("MySQL's clock offset is unknown: {e}"),
+    }
     let mut ledger = tracker.await.context("the tracker task panicked")?;
     let mut faults = Vec::new();
     if let Err(e) = observers::confirm_absent_deletes(&scenario, &mut ledger).await {
@@ -275,6 +291,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         metrics,
         metric_errors,
         derived: derived_report,
+        clock_offsets,
     };
     let exit = finish::write(outcome, &args.out);
     if let Some(mut f) = fault_run {

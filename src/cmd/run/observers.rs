@@ -164,6 +164,31 @@ pub async fn join(tasks: Vec<ObserverTask>) -> Vec<(Sink, Result<ObserverStats, 
     out
 }
 
+/// Each server's clock offset as the observers measured it: `warehouse` from
+/// whichever path's poller had the tighter bound, `kafka` from its observer.
+pub fn clock_offsets(
+    results: &[(Sink, Result<ObserverStats, String>)],
+) -> BTreeMap<String, crate::clock::ClockOffset> {
+    let mut out: BTreeMap<String, crate::clock::ClockOffset> = BTreeMap::new();
+    for (sink, r) in results {
+        let Some(offset) = r.as_ref().ok().and_then(|st| st.clock_offset) else {
+            continue;
+        };
+        let server = match sink {
+            Sink::Path1 | Sink::Path2 => "warehouse",
+            Sink::Kafka => "kafka",
+            _ => continue,
+        };
+        let better = out
+            .get(server)
+            .is_none_or(|o| offset.uncertainty_us < o.uncertainty_us);
+        if better {
+            out.insert(server.to_string(), offset);
+        }
+    }
+    out
+}
+
 /// After the drain, checks the warehouse for rows whose delete no poll could
 /// confirm (the sink never showed the row between two polls): a row that is
 /// absent now counts its delete as seen, without a latency. Returns how many

@@ -440,6 +440,7 @@ impl BinlogObserver {
                                 stamp: c.stamp,
                                 seen_at,
                                 server_arrival: None,
+                                visible: None,
                             });
                         }
                         Ok(_) => stats.ignored += 1,

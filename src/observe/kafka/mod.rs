@@ -14,8 +14,12 @@
 //!
 //! A message's Kafka timestamp is reported as `server_arrival` only when the
 //! topic uses LogAppendTime (the broker's clock); CreateTime is the producer's
-//! (Flink's) clock and is only counted.
+//! (Flink's) clock and is only counted. The broker's clock offset is measured
+//! at start and at the end ([`clock`]), so a LogAppendTime is also reported as
+//! the moment of the append on the harness's clock (`visible`), which times the
+//! hops binlog → Kafka → path 1.
 
+pub mod clock;
 mod setup;
 pub(crate) mod stall;
 
@@ -28,7 +32,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::decode::{decode, Format};
 use super::{in_range, ObserveError, ObserverStats};
-use crate::model::{Observation, Sink, Table};
+use crate::clock::OffsetTracker;
+use crate::model::{Observation, Sink, Table, Visible, VisibleSource};
 
 pub use setup::{
     assign_topics_at_high_watermarks, client_config, target_name, unique_group_id, StartOffset,
@@ -88,6 +93,8 @@ pub struct KafkaObserver {
     consumer: BaseConsumer,
     group_id: String,
     starts: Vec<StartOffset>,
+    /// The broker clock's offset (`Err`: why it could not be measured).
+    clock: Result<OffsetTracker, String>,
 }
 
 impl std::fmt::Debug for KafkaObserver {
@@ -105,7 +112,7 @@ impl KafkaObserver {
     /// current high watermark. When this returns, the observer is ready: any
     /// message produced from now on will be read.
     pub async fn start(cfg: KafkaConfig) -> Result<Self, ObserveError> {
-        tokio::task::spawn_blocking(move || {
+        let (cfg, consumer, group_id, starts) = tokio::task::spawn_blocking(move || {
             let group_id = unique_group_id();
             let consumer: BaseConsumer = client_config(&cfg, &group_id).create().map_err(|e| {
                 ObserveError::misconfigured(
@@ -115,15 +122,22 @@ impl KafkaObserver {
                 )
             })?;
             let starts = setup::assign_at_high_watermarks(&consumer, &cfg)?;
-            Ok(KafkaObserver {
-                cfg,
-                consumer,
-                group_id,
-                starts,
-            })
+            Ok((cfg, consumer, group_id, starts))
         })
         .await
-        .map_err(|e| ObserveError::fault("kafka observer", e))?
+        .map_err(|e| ObserveError::fault("kafka observer", e))??;
+        let clock =
+            clock::measure(&cfg.brokers, &cfg.topic_prefix, &cfg.extra, cfg.connect_timeout).await;
+        if let Err(e) = &clock {
+            eprintln!("kafka observer: the broker's clock offset is unknown ({e})");
+        }
+        Ok(KafkaObserver {
+            cfg,
+            consumer,
+            group_id,
+            starts,
+            clock,
+        })
     }
 
     /// The consumer group id used (unique per run, never committed).
@@ -145,16 +159,31 @@ impl KafkaObserver {
         tx: mpsc::Sender<Vec<Observation>>,
         stop: watch::Receiver<bool>,
     ) -> Result<ObserverStats, ObserveError> {
-        tokio::task::spawn_blocking(move || self.run_blocking(&tx, &stop))
-            .await
-            .map_err(|e| ObserveError::fault("kafka observer", e))?
+        let (brokers, prefix, extra, timeout) = (
+            self.cfg.brokers.clone(),
+            self.cfg.topic_prefix.clone(),
+            self.cfg.extra.clone(),
+            self.cfg.connect_timeout,
+        );
+        let (mut stats, start_clock) =
+            tokio::task::spawn_blocking(move || self.run_blocking(&tx, &stop))
+                .await
+                .map_err(|e| ObserveError::fault("kafka observer", e))??;
+        // Measured again at the end: the two estimates' spread is drift.
+        if let Ok(mut tracker) = start_clock {
+            if let Ok(end) = clock::measure(&brokers, &prefix, &extra, timeout).await {
+                tracker.absorb(&end);
+            }
+            stats.clock_offset = tracker.summary();
+        }
+        Ok(stats)
     }
 
     fn run_blocking(
         mut self,
         tx: &mpsc::Sender<Vec<Observation>>,
         stop: &watch::Receiver<bool>,
-    ) -> Result<ObserverStats, ObserveError> {
+    ) -> Result<(ObserverStats, Result<OffsetTracker, String>), ObserveError> {
         let topics = setup::topics(&self.cfg);
         let mut stats = ObserverStats::new(Sink::Kafka);
         let mut batch = Vec::with_capacity(self.cfg.batch_max);
@@ -240,7 +269,7 @@ impl KafkaObserver {
                 "kafka observer",
             );
         }
-        Ok(stats)
+        Ok((stats, self.clock))
     }
 
     fn handle<M: Message>(
@@ -252,9 +281,19 @@ impl KafkaObserver {
         stats: &mut ObserverStats,
     ) {
         stats.received += 1;
+        let mut visible = None;
         let server_arrival = match msg.timestamp() {
             Timestamp::LogAppendTime(ms) => {
                 stats.log_append_time += 1;
+                // The append happened within this millisecond: its middle, ±0.5 ms.
+                let mid = ms.saturating_mul(1000).saturating_add(500);
+                if let Ok(Some((at, unc))) = self.clock.as_ref().map(|c| c.to_instant(mid)) {
+                    visible = Some(Visible {
+                        at,
+                        source: VisibleSource::LogAppendTime,
+                        uncertainty_us: u32::try_from(unc + 500).unwrap_or(u32::MAX),
+                    });
+                }
                 Some(ms.saturating_mul(1000))
             }
             Timestamp::CreateTime(_) => {
@@ -279,6 +318,7 @@ impl KafkaObserver {
                         stamp: c.stamp,
                         seen_at,
                         server_arrival,
+                        visible,
                     });
                 }
             }

@@ -224,3 +224,63 @@ mod tests {
         assert!(opts("postgres://x").is_err());
     }
 }
+
+/// Probes per clock estimate.
+const CLOCK_PROBES: usize = 8;
+
+/// The MySQL server clock's offset from the harness's: the best of
+/// [`CLOCK_PROBES`] round trips of `SELECT UNIX_TIMESTAMP(NOW(6))`. MySQL's
+/// clock stamps nothing the latency figures use (the commit ack is the
+/// harness's own); it is reported so a skewed source server is visible.
+pub async fn clock(url: &str, timeout: Duration) -> Result<crate::clock::OffsetTracker, String> {
+    let mut conn = connect(url, timeout).await.map_err(|e| e.to_string())?;
+    let mut tracker = crate::clock::OffsetTracker::new(CLOCK_PROBES);
+    // A first query settles the connection: not a probe.
+    let _: Option<String> = conn
+        .query_first("SELECT 1")
+        .await
+        .map_err(|e| e.to_string())?;
+    for _ in 0..CLOCK_PROBES {
+        let sent = std::time::Instant::now();
+        let now: Option<String> = conn
+            .query_first("SELECT CAST(UNIX_TIMESTAMP(NOW(6)) AS CHAR)")
+            .await
+            .map_err(|e| e.to_string())?;
+        let received = std::time::Instant::now();
+        let server = now
+            .as_deref()
+            .and_then(parse_unix_micros)
+            .ok_or_else(|| format!("UNIX_TIMESTAMP(NOW(6)) answered {now:?}"))?;
+        tracker.add(crate::clock::Probe {
+            sent,
+            server,
+            received,
+            reading_us: 0,
+        });
+    }
+    let _ = conn.disconnect().await;
+    Ok(tracker)
+}
+
+/// `1796478555.200841` → µs since the epoch.
+fn parse_unix_micros(s: &str) -> Option<i64> {
+    let (secs, frac) = s.trim().split_once('.').unwrap_or((s.trim(), "0"));
+    let secs: i64 = secs.parse().ok()?;
+    let mut digits: String = frac.chars().take(6).collect();
+    while digits.len() < 6 {
+        digits.push('0');
+    }
+    Some(secs * 1_000_000 + digits.parse::<i64>().ok()?)
+}
+
+#[cfg(test)]
+mod clock_tests {
+    #[test]
+    fn unix_timestamps_with_any_fraction_parse_to_micros() {
+        use super::parse_unix_micros as p;
+        assert_eq!(p("1796478555.200841"), Some(1_796_478_555_200_841));
+        assert_eq!(p("1796478555.2"), Some(1_796_478_555_200_000));
+        assert_eq!(p("1796478555"), Some(1_796_478_555_000_000));
+        assert_eq!(p("x"), None);
+    }
+}

@@ -62,6 +62,11 @@ pub struct WarehouseInfo {
     /// (superuser or `pg_read_all_stats`). Without it the poll overlap is only
     /// the configured margin; see [`crate::observe::warehouse`].
     pub activity_visible: bool,
+    /// `track_commit_timestamp`: `Some(true)` when the server keeps commit
+    /// timestamps (the poller then reads when each row version became
+    /// visible), `Some(false)` when off, `None` when the server has no such
+    /// setting.
+    pub track_commit_timestamp: Option<bool>,
 }
 
 /// `application_name` of the sessions that poll a derived relation. The
@@ -155,12 +160,22 @@ impl WarehouseConn {
             .await
             .map(|row| row.get(0))
             .unwrap_or(false);
+        let track_commit_timestamp = client
+            .query_one(
+                "SELECT current_setting('track_commit_timestamp', true)",
+                &[],
+            )
+            .await
+            .ok()
+            .and_then(|row| row.get::<_, Option<String>>(0))
+            .map(|v| v == "on");
         Ok(WarehouseConn {
             client,
             info: WarehouseInfo {
                 kind: WarehouseKind::from_version(&version),
                 version,
                 activity_visible,
+                track_commit_timestamp,
             },
             target,
         })

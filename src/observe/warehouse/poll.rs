@@ -13,7 +13,8 @@ use super::conn::{ticket_bounds, WarehouseConn};
 use super::present::Present;
 use super::window::{next_lower_bound, SeenWindow};
 use super::WarehouseConfig;
-use crate::model::{Observation, OpKind, RowKey, StampMicros, Table};
+use crate::clock::{OffsetTracker, Probe};
+use crate::model::{Observation, OpKind, RowKey, StampMicros, Table, Visible, VisibleSource};
 use crate::observe::{in_range, ObserveError, ObserverStats};
 
 /// Most row versions the de-duplication window holds, whatever the bound does.
@@ -31,24 +32,45 @@ const BOUND_SQL_OLD: &str = "SELECT statement_timestamp(), \
      (SELECT min(xact_start) FROM pg_stat_activity \
       WHERE pid <> pg_backend_pid() AND datname = current_database() AND xact_start IS NOT NULL)";
 
-fn arrivals_sql(schema: &str, table: Table) -> String {
+/// The clock probe: the server's clock now (not the statement's start).
+const CLOCK_SQL: &str = "SELECT clock_timestamp()";
+
+/// The commit timestamp of a row version: when it became visible
+/// (`track_commit_timestamp = on`), else NULL.
+const COMMIT_TS: &str = "pg_xact_commit_timestamp(xmin)";
+
+/// Clock probes at start (the best of them is the first offset).
+const START_PROBES: usize = 8;
+/// Time between clock probes during the run.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// The arrival query. With `commit_ts`, the fifth column is the version's
+/// commit timestamp; without, it is NULL (a server without the setting, or a
+/// relation without `xmin` such as a view).
+fn arrivals_sql(schema: &str, table: Table, commit_ts: bool) -> String {
     format!(
-        "SELECT {p}item_sk::bigint, {p}ticket_number::bigint, bench_ts, arrived_at \
+        "SELECT {p}item_sk::bigint, {p}ticket_number::bigint, bench_ts, arrived_at, {c} \
          FROM \"{schema}\".{t} \
          WHERE arrived_at > $1 AND {p}ticket_number >= $2 AND {p}ticket_number < $3 \
          ORDER BY arrived_at",
         p = table.prefix(),
-        t = table.name()
+        t = table.name(),
+        c = if commit_ts { COMMIT_TS } else { "NULL::timestamptz" },
     )
 }
 
-fn lookup_sql(schema: &str, table: Table) -> String {
+fn lookup_sql(schema: &str, table: Table, commit_ts: bool) -> String {
     format!(
-        "SELECT s.{p}item_sk::bigint, s.{p}ticket_number::bigint, s.bench_ts \
+        "SELECT s.{p}item_sk::bigint, s.{p}ticket_number::bigint, s.bench_ts, {c} \
          FROM unnest($1::bigint[], $2::bigint[]) AS k(item, ticket) \
          JOIN \"{schema}\".{t} s ON s.{p}item_sk = k.item AND s.{p}ticket_number = k.ticket",
         p = table.prefix(),
-        t = table.name()
+        t = table.name(),
+        c = if commit_ts {
+            format!("pg_xact_commit_timestamp(s.xmin)")
+        } else {
+            "NULL::timestamptz".to_string()
+        },
     )
 }
 
@@ -58,8 +80,15 @@ pub(super) struct Poller {
     pub(super) cfg: WarehouseConfig,
     pub(super) stats: ObserverStats,
     bound_stmt: Statement,
+    clock_stmt: Statement,
     arrivals: [Statement; 2],
     lookups: [Statement; 2],
+    /// Whether the queries read each version's commit timestamp.
+    commit_ts: bool,
+    /// The warehouse clock's offset from the harness's.
+    clock: OffsetTracker,
+    /// When the last clock probe was taken.
+    last_probe: Instant,
     /// Exclusive lower bound on `arrived_at` for the next poll (µs, server clock).
     lower: StampMicros,
     window: SeenWindow,
@@ -98,19 +127,34 @@ impl Poller {
                 "check the warehouse schema matches the stack's DDL",
             )
         };
-        let (bound_stmt, arrivals, lookups) =
-            prepare(&conn, &cfg.schema).await.map_err(prep_err)?;
-        let (stmt_ts, _) = read_bound(&conn, &bound_stmt)
+        let want_commit_ts = conn.info.track_commit_timestamp == Some(true);
+        let q = prepare(&conn, &cfg.schema, want_commit_ts)
+            .await
+            .map_err(prep_err)?;
+        let mut clock = OffsetTracker::default();
+        for _ in 0..START_PROBES {
+            let p = probe(&conn, &q.clock)
+                .await
+                .map_err(|e| ObserveError::unreachable(&target, e))?;
+            clock.add(p);
+        }
+        let (stmt_ts, _) = read_bound(&conn, &q.bound)
             .await
             .map_err(|e| ObserveError::unreachable(&target, e))?;
         // No row of the run exists yet: the statement time is a safe start.
         let lower = stmt_ts - cfg.overlap.as_micros() as i64;
         let tickets = ticket_bounds(&cfg.tickets);
+        let mut stats = ObserverStats::new(cfg.sink);
+        stats.commit_ts = q.commit_ts;
         Ok(Poller {
-            stats: ObserverStats::new(cfg.sink),
-            arrivals,
-            lookups,
-            bound_stmt,
+            stats,
+            arrivals: q.arrivals,
+            lookups: q.lookups,
+            bound_stmt: q.bound,
+            clock_stmt: q.clock,
+            commit_ts: q.commit_ts,
+            clock,
+            last_probe: Instant::now(),
             lower,
             window: SeenWindow::new(WINDOW_CAP),
             present: Present::new(cfg.present_cap),
@@ -128,13 +172,17 @@ impl Poller {
     /// good one ended and nothing in between is missed.
     pub(super) async fn reconnect(&mut self) -> Result<(), ObserveError> {
         let conn = WarehouseConn::connect(&self.cfg.url, self.cfg.connect_timeout).await?;
-        let (bound, arrivals, lookups) = prepare(&conn, &self.cfg.schema)
+        let q = prepare(&conn, &self.cfg.schema, self.commit_ts)
             .await
             .map_err(|e| ObserveError::fault(conn.target(), e))?;
         self.conn = conn;
-        self.bound_stmt = bound;
-        self.arrivals = arrivals;
-        self.lookups = lookups;
+        self.bound_stmt = q.bound;
+        self.clock_stmt = q.clock;
+        self.arrivals = q.arrivals;
+        self.lookups = q.lookups;
+        // A restarted server keeps commit timestamps only if still configured.
+        self.commit_ts = q.commit_ts;
+        self.stats.commit_ts &= q.commit_ts;
         self.stats.reconnects += 1;
         Ok(())
     }
@@ -146,6 +194,11 @@ impl Poller {
         // window around an outage is not a detection window.
         let previous_start = self.last_start.take();
         let fault = |e: tokio_postgres::Error| ObserveError::fault(self.conn.target(), e);
+        if started.duration_since(self.last_probe) >= PROBE_EVERY {
+            let p = probe(&self.conn, &self.clock_stmt).await.map_err(fault)?;
+            self.clock.add(p);
+            self.last_probe = started;
+        }
         let (stmt_ts, oldest_open) = read_bound(&self.conn, &self.bound_stmt)
             .await
             .map_err(fault)?;
@@ -219,23 +272,25 @@ impl Poller {
 
     fn arrival(&mut self, table: Table, row: &Row, seen_at: Instant, out: &mut Vec<Observation>) {
         self.stats.received += 1;
-        let decoded =
-            (|| -> Result<(RowKey, Option<StampMicros>, StampMicros), tokio_postgres::Error> {
-                let item: i64 = row.try_get(0)?;
-                let ticket: i64 = row.try_get(1)?;
-                let bench_ts: Option<NaiveDateTime> = row.try_get(2)?;
-                let arrived: DateTime<Utc> = row.try_get(3)?;
-                Ok((
-                    RowKey {
-                        table,
-                        ticket: ticket as u64,
-                        item: item as u32,
-                    },
-                    bench_ts.map(|t| t.and_utc().timestamp_micros()),
-                    arrived.timestamp_micros(),
-                ))
-            })();
-        let (key, stamp, arrived) = match decoded {
+        type Decoded = (RowKey, Option<StampMicros>, StampMicros, Option<StampMicros>);
+        let decoded = (|| -> Result<Decoded, tokio_postgres::Error> {
+            let item: i64 = row.try_get(0)?;
+            let ticket: i64 = row.try_get(1)?;
+            let bench_ts: Option<NaiveDateTime> = row.try_get(2)?;
+            let arrived: DateTime<Utc> = row.try_get(3)?;
+            let committed: Option<DateTime<Utc>> = row.try_get(4)?;
+            Ok((
+                RowKey {
+                    table,
+                    ticket: ticket as u64,
+                    item: item as u32,
+                },
+                bench_ts.map(|t| t.and_utc().timestamp_micros()),
+                arrived.timestamp_micros(),
+                committed.map(|t| t.timestamp_micros()),
+            ))
+        })();
+        let (key, stamp, arrived, committed) = match decoded {
             Ok(v) => v,
             Err(e) => {
                 let location = format!("{}.{}", self.cfg.schema, table);
@@ -262,6 +317,10 @@ impl Poller {
             }
         };
         self.stats.observed += 1;
+        let visible = match committed {
+            Some(c) => self.visible(c, VisibleSource::CommitTs),
+            None => self.visible(arrived, VisibleSource::ArrivedAt),
+        };
         out.push(Observation {
             sink: self.cfg.sink,
             key,
@@ -269,7 +328,18 @@ impl Poller {
             stamp,
             seen_at,
             server_arrival: Some(arrived),
+            visible,
         });
+    }
+
+    /// A server-clock reading moved onto the harness's clock.
+    fn visible(&self, server: StampMicros, source: VisibleSource) -> Option<Visible> {
+        let (at, unc) = self.clock.to_instant(server)?;
+        Some(Visible {
+            at,
+            source,
+            uncertainty_us: u32::try_from(unc).unwrap_or(u32::MAX),
+        })
     }
 
     /// Settles looked-up changes: a delete whose row is gone, an update whose
@@ -284,29 +354,40 @@ impl Poller {
         if checked.is_empty() {
             return;
         }
-        let found: HashMap<(i64, i64), Option<StampMicros>> = found
+        type Found = (Option<StampMicros>, Option<StampMicros>);
+        let found: HashMap<(i64, i64), Found> = found
             .iter()
             .map(|r| {
                 let ts: Option<NaiveDateTime> = r.get(2);
+                let committed: Option<DateTime<Utc>> = r.get(3);
                 (
                     (r.get(0), r.get(1)),
-                    ts.map(|t| t.and_utc().timestamp_micros()),
+                    (
+                        ts.map(|t| t.and_utc().timestamp_micros()),
+                        committed.map(|t| t.timestamp_micros()),
+                    ),
                 )
             })
             .collect();
         let mut done = Vec::new();
         for e in checked {
             let now = found.get(&(i64::from(e.key.item), e.key.ticket as i64));
-            let (op, stamp) = match (e.update_to, now) {
+            // A delete leaves no row to carry a commit timestamp: detected only.
+            let (op, stamp, visible) = match (e.update_to, now) {
                 // The version removed is the last one seen here.
-                (None, None) => (OpKind::Delete, self.present.remove(&e.key).flatten()),
-                (Some(want), Some(&have)) if have == Some(want) => {
+                (None, None) => (
+                    OpKind::Delete,
+                    self.present.remove(&e.key).flatten(),
+                    None,
+                ),
+                (Some(want), Some(&(have, committed))) if have == Some(want) => {
                     if self.present.insert(e.key, have) == Some(have) {
                         // Arrival polling reported it in this same poll.
                         done.push(*e);
                         continue;
                     }
-                    (OpKind::Update, have)
+                    let visible = committed.and_then(|c| self.visible(c, VisibleSource::CommitTs));
+                    (OpKind::Update, have, visible)
                 }
                 _ => continue,
             };
@@ -323,6 +404,7 @@ impl Poller {
                 stamp,
                 seen_at,
                 server_arrival: None,
+                visible,
             });
         }
         self.pending.confirm(&done);
@@ -334,6 +416,7 @@ impl Poller {
             self.pending.refresh(watch);
         }
         (self.stats.deletes_pending, self.stats.updates_pending) = self.pending.counts();
+        self.stats.clock_offset = self.clock.summary();
         self.stats
     }
 }
@@ -347,24 +430,69 @@ fn record_window(stats: &mut ObserverStats, window: Duration, poll_interval: Dur
     }
 }
 
-type Prepared = (Statement, [Statement; 2], [Statement; 2]);
+/// The poller's prepared statements.
+struct Prepared {
+    bound: Statement,
+    clock: Statement,
+    arrivals: [Statement; 2],
+    lookups: [Statement; 2],
+    /// Whether `arrivals` and `lookups` read commit timestamps.
+    commit_ts: bool,
+}
 
-/// The bound query and, per table, the arrival and lookup queries.
-async fn prepare(conn: &WarehouseConn, schema: &str) -> Result<Prepared, tokio_postgres::Error> {
+/// The bound and clock queries and, per table, the arrival and lookup
+/// queries; with commit timestamps when `commit_ts` and the relations have
+/// `xmin` (a view has none: then without).
+async fn prepare(
+    conn: &WarehouseConn,
+    schema: &str,
+    commit_ts: bool,
+) -> Result<Prepared, tokio_postgres::Error> {
     let bound = match conn.client.prepare(BOUND_SQL).await {
         Ok(s) => s,
         Err(_) => conn.client.prepare(BOUND_SQL_OLD).await?,
     };
-    let [ss, sr] = Table::ALL;
-    let arrivals = [
-        conn.client.prepare(&arrivals_sql(schema, ss)).await?,
-        conn.client.prepare(&arrivals_sql(schema, sr)).await?,
-    ];
-    let lookups = [
-        conn.client.prepare(&lookup_sql(schema, ss)).await?,
-        conn.client.prepare(&lookup_sql(schema, sr)).await?,
-    ];
-    Ok((bound, arrivals, lookups))
+    let clock = conn.client.prepare(CLOCK_SQL).await?;
+    let per_table = |with: bool| async move {
+        let [ss, sr] = Table::ALL;
+        let arrivals = [
+            conn.client.prepare(&arrivals_sql(schema, ss, with)).await?,
+            conn.client.prepare(&arrivals_sql(schema, sr, with)).await?,
+        ];
+        let lookups = [
+            conn.client.prepare(&lookup_sql(schema, ss, with)).await?,
+            conn.client.prepare(&lookup_sql(schema, sr, with)).await?,
+        ];
+        Ok::<_, tokio_postgres::Error>((arrivals, lookups))
+    };
+    let (with, (arrivals, lookups)) = match commit_ts {
+        true => match per_table(true).await {
+            Ok(q) => (true, q),
+            Err(_) => (false, per_table(false).await?),
+        },
+        false => (false, per_table(false).await?),
+    };
+    Ok(Prepared {
+        bound,
+        clock,
+        arrivals,
+        lookups,
+        commit_ts: with,
+    })
+}
+
+/// One clock probe: the server's `clock_timestamp()` between two instants.
+async fn probe(conn: &WarehouseConn, stmt: &Statement) -> Result<Probe, tokio_postgres::Error> {
+    let sent = Instant::now();
+    let row = conn.client.query_one(stmt, &[]).await?;
+    let received = Instant::now();
+    let server: DateTime<Utc> = row.try_get(0)?;
+    Ok(Probe {
+        sent,
+        server: server.timestamp_micros(),
+        received,
+        reading_us: 0,
+    })
 }
 
 async fn read_bound(
@@ -394,14 +522,17 @@ mod tests {
 
     #[test]
     fn sql_uses_table_prefix_and_quoted_schema() {
-        let s = arrivals_sql("path1", Table::StoreReturns);
+        let s = arrivals_sql("path1", Table::StoreReturns, true);
+        assert!(s.contains("arrived_at, pg_xact_commit_timestamp(xmin) FROM"), "{s}");
+        assert!(arrivals_sql("v", Table::StoreSales, false).contains("arrived_at, NULL::timestamptz FROM"));
         assert!(s.contains("FROM \"path1\".store_returns"), "{s}");
         assert!(
             s.contains("sr_ticket_number >= $2 AND sr_ticket_number < $3"),
             "{s}"
         );
         assert!(s.contains("ORDER BY arrived_at"));
-        let d = lookup_sql("path2", Table::StoreSales);
+        let d = lookup_sql("path2", Table::StoreSales, true);
+        assert!(d.contains("pg_xact_commit_timestamp(s.xmin)"), "{d}");
         assert!(
             d.contains("\"path2\".store_sales s ON s.ss_item_sk = k.item"),
             "{d}"
