@@ -14,6 +14,8 @@ PACKAGES=(
   sysbench python3-yaml
   # fetching jars and Python sdists
   curl ca-certificates
+  # the clock-skew test: a second PostgreSQL whose clock reads 250 ms ahead
+  libfaketime
 )
 
 missing=()

@@ -23,9 +23,9 @@ use crate::model::{Hop, OpKind, Sink};
 use crate::stats::{encode_histogram, IntervalCounters, LatencySummary, Series};
 
 use super::data::{RunData, SinkAccounting, SinkVisibility, SloVerdict};
-use crate::clock::ClockOffset;
 use super::redact::{redact_json, redact_text};
 use super::{write_file, Exporter, ReportError};
+use crate::clock::ClockOffset;
 
 /// Identifies the file type in `format`.
 pub const SUMMARY_FORMAT: &str = "tpcds-bench/summary";

@@ -15,9 +15,7 @@ use crate::model::{Sink, VisibleSource};
 use crate::observe::preflight::PreflightReport;
 use crate::observe::ObserverStats;
 use crate::plan::Plan;
-use crate::report::{
-    write_run_dir, RunData, SinkAccounting, SinkRun, SinkVisibility, SloVerdict,
-};
+use crate::report::{write_run_dir, RunData, SinkAccounting, SinkRun, SinkVisibility, SloVerdict};
 use crate::scenario::Scenario;
 use crate::stats::RunStats;
 use crate::track::{Ledger, VisibilityCounts};

@@ -126,8 +126,13 @@ impl KafkaObserver {
         })
         .await
         .map_err(|e| ObserveError::fault("kafka observer", e))??;
-        let clock =
-            clock::measure(&cfg.brokers, &cfg.topic_prefix, &cfg.extra, cfg.connect_timeout).await;
+        let clock = clock::measure(
+            &cfg.brokers,
+            &cfg.topic_prefix,
+            &cfg.extra,
+            cfg.connect_timeout,
+        )
+        .await;
         if let Err(e) = &clock {
             eprintln!("kafka observer: the broker's clock offset is unknown ({e})");
         }

@@ -55,7 +55,11 @@ fn arrivals_sql(schema: &str, table: Table, commit_ts: bool) -> String {
          ORDER BY arrived_at",
         p = table.prefix(),
         t = table.name(),
-        c = if commit_ts { COMMIT_TS } else { "NULL::timestamptz" },
+        c = if commit_ts {
+            COMMIT_TS
+        } else {
+            "NULL::timestamptz"
+        },
     )
 }
 
@@ -272,7 +276,12 @@ impl Poller {
 
     fn arrival(&mut self, table: Table, row: &Row, seen_at: Instant, out: &mut Vec<Observation>) {
         self.stats.received += 1;
-        type Decoded = (RowKey, Option<StampMicros>, StampMicros, Option<StampMicros>);
+        type Decoded = (
+            RowKey,
+            Option<StampMicros>,
+            StampMicros,
+            Option<StampMicros>,
+        );
         let decoded = (|| -> Result<Decoded, tokio_postgres::Error> {
             let item: i64 = row.try_get(0)?;
             let ticket: i64 = row.try_get(1)?;
@@ -375,11 +384,7 @@ impl Poller {
             // A delete leaves no row to carry a commit timestamp: detected only.
             let (op, stamp, visible) = match (e.update_to, now) {
                 // The version removed is the last one seen here.
-                (None, None) => (
-                    OpKind::Delete,
-                    self.present.remove(&e.key).flatten(),
-                    None,
-                ),
+                (None, None) => (OpKind::Delete, self.present.remove(&e.key).flatten(), None),
                 (Some(want), Some(&(have, committed))) if have == Some(want) => {
                     if self.present.insert(e.key, have) == Some(have) {
                         // Arrival polling reported it in this same poll.
@@ -523,8 +528,12 @@ mod tests {
     #[test]
     fn sql_uses_table_prefix_and_quoted_schema() {
         let s = arrivals_sql("path1", Table::StoreReturns, true);
-        assert!(s.contains("arrived_at, pg_xact_commit_timestamp(xmin) FROM"), "{s}");
-        assert!(arrivals_sql("v", Table::StoreSales, false).contains("arrived_at, NULL::timestamptz FROM"));
+        assert!(
+            s.contains("arrived_at, pg_xact_commit_timestamp(xmin) FROM"),
+            "{s}"
+        );
+        assert!(arrivals_sql("v", Table::StoreSales, false)
+            .contains("arrived_at, NULL::timestamptz FROM"));
         assert!(s.contains("FROM \"path1\".store_returns"), "{s}");
         assert!(
             s.contains("sr_ticket_number >= $2 AND sr_ticket_number < $3"),
