@@ -211,7 +211,7 @@ async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
     };
     let deadline = start + SPACING * ROWS as u32 + delay + poll * 3 + Duration::from_secs(10);
     let mut acks_open = true;
-    while !(ledger.all_seen() && !acks_open) && Instant::now() < deadline {
+    while (acks_open || !ledger.all_seen()) && Instant::now() < deadline {
         tokio::select! {
             a = ack_rx.recv(), if acks_open => match a {
                 Some((row, acked_at)) => {

@@ -10,7 +10,7 @@ use crate::stats::LatencySummary;
 use super::charts::Chart;
 use super::data::RunData;
 use super::redact::redact_text;
-use super::tables::{client_rows, fmt_latency, sink_rows, TableRow};
+use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows, TableRow};
 use super::{hlog, write_file, Exporter, ReportError};
 
 /// File name in the run directory.
@@ -92,6 +92,11 @@ fn caption(chart: Chart) -> &'static str {
         Chart::Paths => {
             "Path 1 goes MySQL → CDC → Kafka → Flink → warehouse, path 2 MySQL → CDC → warehouse: \
              the gap is the cost of the Kafka hop."
+        }
+        Chart::Hops => {
+            "Where a row's time goes, per hop, on the harness's clock: commit ack → binlog event \
+             read → Kafka broker append → path 1 commit, and binlog → path 2 commit. Each segment is \
+             that hop's own p50 or p99; the diamond is the path's end-to-end figure."
         }
     }
 }
@@ -188,6 +193,12 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
                 .collect();
             let _ = writeln!(h, "<p>First missing: {}</p>", keys.join(", "));
         }
+    }
+
+    let hops = hop_rows(run);
+    if !hops.is_empty() {
+        h.push_str("<h2>Where the time goes (per hop, one clock)</h2>\n");
+        latency_table(&mut h, &hops, Some("bounded by"));
     }
 
     h.push_str("<h2>Client write latency (commit ack − intended time)</h2>\n");

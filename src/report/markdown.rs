@@ -10,7 +10,7 @@ use crate::stats::LatencySummary;
 
 use super::data::RunData;
 use super::redact::redact_text;
-use super::tables::{client_rows, fmt_latency, sink_rows};
+use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows};
 use super::{write_file, Exporter, ReportError};
 
 /// File name in the run directory.
@@ -110,6 +110,24 @@ pub fn render(run: &RunData) -> String {
                 ""
             };
             let _ = writeln!(md, "\nFirst missing: {}{more}", keys.join(", "));
+        }
+        md.push('\n');
+    }
+
+    let hops = hop_rows(run);
+    if !hops.is_empty() {
+        md.push_str("### Where the time goes (per hop, one clock)\n\n");
+        md.push_str("| hop | count | p50 | p90 | p99 | max | bounded by |\n");
+        md.push_str("|:--|--:|--:|--:|--:|--:|:--|\n");
+        for row in hops {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                row.label,
+                row.summary.count,
+                cells(&row.summary),
+                row.note
+            );
         }
         md.push('\n');
     }

@@ -1,7 +1,7 @@
 //! The latency tables shared by `summary.md` and `report.html`: which rows a sink
 //! and the client get, and how resolution and clock offsets are worded.
 
-use crate::model::{OpKind, Sink, VisibleSource};
+use crate::model::{Hop, OpKind, Sink, VisibleSource};
 use crate::stats::{LatencySummary, Series};
 
 use super::data::{RunData, SinkRun};
@@ -48,16 +48,15 @@ fn headline_note(sr: &SinkRun) -> String {
                 VisibleSource::LogAppendTime => "broker append",
                 VisibleSource::Detected => unreachable!("matched above"),
             };
-            let polled = v
-                .by_source
-                .get(&VisibleSource::Detected)
-                .map(|n| {
-                    format!(
-                        "; {n} by poll {}",
-                        resolution(sr.detection_window_us.or(sr.resolution_us))
-                    )
-                })
-                .unwrap_or_default();
+            // A delete leaves no row to carry a commit time: the poll times it.
+            let polled = if v.by_source.contains_key(&VisibleSource::Detected) {
+                format!(
+                    "; deletes by poll {}",
+                    resolution(sr.detection_window_us.or(sr.resolution_us))
+                )
+            } else {
+                String::new()
+            };
             format!("{what} ± {}{polled}", fmt_latency(v.uncertainty_us))
         }
         _ => resolution(sr.resolution_us),
@@ -80,21 +79,26 @@ pub(crate) fn sink_rows(run: &RunData, sink: Sink) -> Vec<TableRow> {
         summary: LatencySummary::from_option(stats.sink_total(sink).as_ref()),
         note: res.clone(),
     }];
-    for op in OpKind::ALL {
-        let s = stats.summary(Series::Sink(sink, op));
-        if !s.is_empty() {
-            rows.push(TableRow {
-                label: op.to_string(),
-                summary: s,
-                note: res.clone(),
-            });
-        }
-    }
-    let detected = stats.summary(Series::Detected(sink));
     let stamped = sr
         .visibility
         .as_ref()
         .is_some_and(|v| v.source != VisibleSource::Detected);
+    for op in OpKind::ALL {
+        let s = stats.summary(Series::Sink(sink, op));
+        if !s.is_empty() {
+            let note = if stamped && op == OpKind::Delete {
+                resolution(sr.detection_window_us)
+            } else {
+                res.clone()
+            };
+            rows.push(TableRow {
+                label: op.to_string(),
+                summary: s,
+                note,
+            });
+        }
+    }
+    let detected = stats.summary(Series::Detected(sink));
     if stamped && !detected.is_empty() {
         rows.push(TableRow {
             label: "detected (the poll's sighting)".into(),
@@ -120,6 +124,44 @@ pub(crate) fn sink_rows(run: &RunData, sink: Sink) -> Vec<TableRow> {
         });
     }
     rows
+}
+
+/// Rows of the hop table: each hop timed on the harness's clock, with what
+/// bounds its ends (a push sighting, a Kafka stamp's millisecond and the
+/// broker clock's offset, a warehouse commit's offset uncertainty).
+pub(crate) fn hop_rows(run: &RunData) -> Vec<TableRow> {
+    let end_note = |sink: Sink| -> String {
+        match sink {
+            Sink::Binlog => "binlog: push".to_string(),
+            Sink::Kafka => match run.clock_offsets.get("kafka") {
+                Some(o) => format!("Kafka ms stamp ± {}", fmt_latency(o.uncertainty_us + 500)),
+                None => "Kafka: sighting (broker clock unknown)".to_string(),
+            },
+            _ => match run.sinks.get(&sink).map(headline_note) {
+                Some(n) => format!("{sink}: {n}"),
+                None => String::new(),
+            },
+        }
+    };
+    Hop::ALL
+        .into_iter()
+        .filter_map(|hop| {
+            let summary = run.stats.summary(Series::Hop(hop));
+            if summary.is_empty() {
+                return None;
+            }
+            let (from, to) = hop.ends();
+            let note = match from {
+                Some(f) => format!("{}; {}", end_note(f), end_note(to)),
+                None => end_note(to),
+            };
+            Some(TableRow {
+                label: hop.label().to_string(),
+                summary,
+                note,
+            })
+        })
+        .collect()
 }
 
 /// Rows of the client table: all ops, each op, then schedule lateness.

@@ -71,7 +71,7 @@ fn lookup_sql(schema: &str, table: Table, commit_ts: bool) -> String {
         p = table.prefix(),
         t = table.name(),
         c = if commit_ts {
-            format!("pg_xact_commit_timestamp(s.xmin)")
+            "pg_xact_commit_timestamp(s.xmin)".to_string()
         } else {
             "NULL::timestamptz".to_string()
         },

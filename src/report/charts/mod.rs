@@ -7,6 +7,7 @@
 //! Text is rendered with system fonts through fontconfig (a sans-serif face such
 //! as DejaVu Sans must be installed: Debian `fonts-dejavu-core`).
 
+pub mod hops;
 pub mod over_time;
 pub mod paths;
 pub mod percentiles;
@@ -88,6 +89,8 @@ pub const PERCENTILES_SIZE: (u32, u32) = (1100, 650);
 pub const OVER_TIME_SIZE: (u32, u32) = (1200, 820);
 /// Size of the path 1 vs path 2 chart (px).
 pub const PATHS_SIZE: (u32, u32) = (1300, 600);
+/// Size of the where-time-goes chart (px).
+pub const HOPS_SIZE: (u32, u32) = (1200, 480);
 
 /// The charts a run directory gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,11 +101,18 @@ pub enum Chart {
     OverTime,
     /// Path 1 against path 2 (only when both were measured).
     Paths,
+    /// Each path's hops stacked at p50 and p99 (only when hops were timed).
+    Hops,
 }
 
 impl Chart {
     /// Every chart, in page order.
-    pub const ALL: [Chart; 3] = [Chart::Percentiles, Chart::OverTime, Chart::Paths];
+    pub const ALL: [Chart; 4] = [
+        Chart::Percentiles,
+        Chart::OverTime,
+        Chart::Paths,
+        Chart::Hops,
+    ];
 
     /// File stem (`latency-percentiles` → `.png` / `.svg`).
     pub fn stem(self) -> &'static str {
@@ -110,6 +120,7 @@ impl Chart {
             Chart::Percentiles => "latency-percentiles",
             Chart::OverTime => "latency-over-time",
             Chart::Paths => "path1-vs-path2",
+            Chart::Hops => "where-time-goes",
         }
     }
 
@@ -119,6 +130,7 @@ impl Chart {
             Chart::Percentiles => PERCENTILES_SIZE,
             Chart::OverTime => OVER_TIME_SIZE,
             Chart::Paths => PATHS_SIZE,
+            Chart::Hops => HOPS_SIZE,
         }
     }
 
@@ -128,6 +140,7 @@ impl Chart {
             Chart::Paths => {
                 run.sinks.contains_key(&Sink::Path1) && run.sinks.contains_key(&Sink::Path2)
             }
+            Chart::Hops => hops::applies(run),
             _ => true,
         }
     }
@@ -142,6 +155,7 @@ impl Chart {
             Chart::Percentiles => percentiles::draw(root, run),
             Chart::OverTime => over_time::draw(root, run),
             Chart::Paths => paths::draw(root, run),
+            Chart::Hops => hops::draw(root, run),
         }?;
         root.present()
     }
