@@ -289,7 +289,8 @@ mod tests {
     #[test]
     fn realistic_page_has_every_chart() {
         let page = render(&realistic_run()).unwrap();
-        assert_eq!(page.matches("<svg").count(), 3);
+        assert_eq!(page.matches("<svg").count(), Chart::ALL.len());
+        assert!(page.contains("Where the time goes"));
         if let Some(dir) = std::env::var_os("TPCDS_REPORT_SAMPLE_DIR") {
             std::fs::write(std::path::Path::new(&dir).join(HTML_FILE), &page).unwrap();
         }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 
-use crate::model::{OpKind, RowKey, Sink, Table};
+use crate::model::{Hop, OpKind, RowKey, Sink, Table};
 use crate::stats::{Collector, Counter, Gauge, Recorder, Series};
 
 use super::data::{RunData, SinkAccounting, SinkRun, SloVerdict};
@@ -184,16 +184,12 @@ pub fn realistic_run() -> RunData {
             let poll = |rng: &mut rand_chacha::ChaCha8Rng| rng.random_range(0..100_000u64);
             r.record_at(Series::Client(op), at, client.sample(&mut rng) as u64);
             r.record_at(Series::Lateness, at, rng.random_range(0..300));
-            r.record_at(
-                Series::Sink(Sink::Binlog, op),
-                at,
-                binlog.sample(&mut rng) as u64,
-            );
-            r.record_at(
-                Series::Sink(Sink::Kafka, op),
-                at,
-                kafka.sample(&mut rng) as u64,
-            );
+            let b = binlog.sample(&mut rng) as u64;
+            r.record_at(Series::Sink(Sink::Binlog, op), at, b);
+            let k = kafka.sample(&mut rng) as u64;
+            r.record_at(Series::Sink(Sink::Kafka, op), at, k);
+            r.record_at(Series::Hop(Hop::AckToBinlog), at, b);
+            r.record_at(Series::Hop(Hop::BinlogToKafka), at, k.saturating_sub(b));
             let p1 = (path1.sample(&mut rng) * slow) as u64 + poll(&mut rng);
             r.record_at(Series::Sink(Sink::Path1, op), at, p1);
             r.record_at(
@@ -201,7 +197,9 @@ pub fn realistic_run() -> RunData {
                 at,
                 p1.saturating_sub(60_000),
             );
+            r.record_at(Series::Hop(Hop::KafkaToPath1), at, p1.saturating_sub(k));
             let p2 = path2.sample(&mut rng) as u64 + poll(&mut rng);
+            r.record_at(Series::Hop(Hop::BinlogToPath2), at, p2.saturating_sub(b));
             r.record_at(Series::Sink(Sink::Path2, op), at, p2);
             r.record_at(
                 Series::SinkServer(Sink::Path2),

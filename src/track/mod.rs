@@ -16,6 +16,8 @@ mod task;
 
 #[cfg(test)]
 mod probe_tests;
+#[cfg(test)]
+mod visible_tests;
 
 pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts, DEFAULT_DUP_WINDOW};
 pub use task::{run_tracker, TrackerIo, TrackerStatus, EARLY_GRACE};
