@@ -50,7 +50,7 @@ fn a_polled_sink_ends_at_its_commit_and_kafka_at_its_sighting() {
     let mut l = Ledger::new(&[Sink::Kafka, Sink::Path2]);
     l.commit(&CommitBatch {
         acked_at: t0,
-        rows: vec![r.clone()],
+        rows: vec![r],
     });
     let k = at(
         seen(Sink::Kafka, &r, t0 + 40 * MS),
@@ -87,7 +87,7 @@ fn a_visible_moment_outside_ack_and_sighting_is_clamped_and_counted() {
     let mut l = Ledger::new(&[Sink::Path1]);
     l.commit(&CommitBatch {
         acked_at: t0,
-        rows: vec![r1.clone(), r2.clone(), r3.clone()],
+        rows: vec![r1, r2, r3],
     });
     // 5 ms before the ack, beyond a 1 ms uncertainty: a clock problem.
     let early = at(
@@ -124,7 +124,7 @@ fn hops_are_timed_once_each_whatever_order_the_sinks_report_in() {
     let mut l = Ledger::new(&Sink::CDC);
     l.commit(&CommitBatch {
         acked_at: t0,
-        rows: vec![r.clone()],
+        rows: vec![r],
     });
     // Path 1 reports before Kafka and the binlog: its hop waits for them.
     let p1 = at(
@@ -169,7 +169,7 @@ fn a_hop_whose_end_came_first_is_recorded_as_zero_and_counted() {
     let mut l = Ledger::new(&[Sink::Binlog, Sink::Kafka]);
     l.commit(&CommitBatch {
         acked_at: t0,
-        rows: vec![r.clone()],
+        rows: vec![r],
     });
     let k = at(
         seen(Sink::Kafka, &r, t0 + 9 * MS),

@@ -179,6 +179,26 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     if o.faults.len() > 20 {
         caveats.push(format!("… and {} more faults", o.faults.len() - 20));
     }
+    for &sink in &s.observe.sinks {
+        let v = o.ledger.visibility(sink);
+        if v.before_ack > 0 || v.after_detection > 0 {
+            caveats.push(format!(
+                "{sink}: {} rows became visible before their commit ack and {} after the harness saw them, by more \
+                 than the clock offset's uncertainty (a server clock that moved during the run?); their latencies \
+                 were clamped to [0, detected]",
+                v.before_ack, v.after_detection
+            ));
+        }
+    }
+    for hop in crate::model::Hop::ALL {
+        let n = o.ledger.hop_negative(hop);
+        if n > 0 {
+            caveats.push(format!(
+                "hop {hop}: {n} rows reached its end before its start on the harness's clock (recorded as 0); \
+                 the ends' uncertainties overlap there"
+            ));
+        }
+    }
     for (sink, r) in &o.observers {
         match r {
             Err(e) => caveats.push(format!("{sink} observer failed: {e}")),
@@ -191,14 +211,27 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
                     ));
                 }
                 if st.late_windows > 0 {
+                    // With commit timestamps a late poll delays only the sighting.
+                    let hit = if st.commit_ts {
+                        "its `detected` figures (not the headline, which is the commit time) and its deletes"
+                    } else {
+                        "its latencies"
+                    };
                     caveats.push(format!(
                         "{sink} observer: {} of {} polls answered more than twice the poll interval ({}) after the \
                          previous poll began (longest {}: a slow poll, or a busy machine); a row that became visible \
-                         then was seen up to that late, beyond the printed resolution",
+                         then was seen up to that late, beyond the printed resolution: this bounds {hit}",
                         st.late_windows,
                         st.polls,
                         humantime::format_duration(s.observe.poll_interval),
                         crate::report::fmt_latency(st.max_window_micros),
+                    ));
+                }
+                if matches!(sink, Sink::Path1 | Sink::Path2) && !st.commit_ts {
+                    caveats.push(format!(
+                        "{sink}: the warehouse keeps no commit timestamps (track_commit_timestamp = off), so its \
+                         latency ends at the row's arrived_at stamp, which precedes the commit by up to the sink \
+                         transaction's length, or at the poll; `tpcds-bench check` says how to turn it on"
                     ));
                 }
                 if st.stalls > 0 {
