@@ -6,7 +6,7 @@
 //! schedule) → `tpcds` (row generator) → `load` (open-loop workers writing MySQL)
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
 //! accounting) → `stats` (HDR histograms) → `report` (run directory).
-//! `faults` carries out
+//! `redact` masks secrets in everything shown or written. `faults` carries out
 //! a scenario's `[[faults]]` and analyses recovery. `cmd` holds one function per command; `cli` the flags; `exit` the exit codes.
 
 pub mod cli;
@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model;
 pub mod observe;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod scenario;
 pub mod stats;

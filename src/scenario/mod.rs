@@ -25,6 +25,8 @@ use std::path::Path;
 
 use toml_edit::ImDocument;
 
+use crate::redact::redact_text;
+
 pub use build_targets::ENV_OVERRIDES;
 pub use error::{Location, ScenarioError};
 pub use types::*;
@@ -64,7 +66,7 @@ pub fn parse_with_env(
 /// Splits a `--set` argument `dotted.key=value` into key and value.
 pub fn parse_override(arg: &str) -> Result<(String, String), ScenarioError> {
     let bad = |message: String| ScenarioError::BadOverride {
-        flag: url::redact_text(arg),
+        flag: redact_text(arg).into_owned(),
         message,
     };
     let (key, value) = arg.split_once('=').ok_or_else(|| {
@@ -144,7 +146,7 @@ fn resolve(
         let message = if line.is_empty() {
             message
         } else {
-            let mut quoted = url::redact_text(line);
+            let mut quoted = redact_text(line).into_owned();
             if quoted.chars().count() > 80 {
                 quoted = quoted.chars().take(80).collect::<String>() + "…";
             }
@@ -167,7 +169,7 @@ fn resolve(
         let path: Vec<&str> = key.split('.').collect();
         let node = tree::from_flag_value(value, &flag);
         tree::set_path(&mut root, &path, node).map_err(|message| ScenarioError::BadOverride {
-            flag: url::redact_text(&format!("{key}={value}")),
+            flag: redact_text(&format!("{key}={value}")).into_owned(),
             message,
         })?;
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::error::{Location, ScenarioError};
 use super::tree::{Node, Origin, Table, Val};
-use super::url::redact_text;
+use crate::redact::redact_text;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -33,7 +33,7 @@ impl Cx<'_> {
                     column,
                 }
             }
-            Origin::Flag(f) => Location::Flag(redact_text(f)),
+            Origin::Flag(f) => Location::Flag(redact_text(f).into_owned()),
             Origin::Env(v) => Location::Env(v.clone()),
         }
     }
@@ -66,7 +66,7 @@ const MAX_VALUE_TEXT: usize = 80;
 impl<'a> Field<'a> {
     /// An error about this value; `message` says what would be valid.
     pub fn invalid(&self, message: impl Into<String>) -> ScenarioError {
-        let mut value = redact_text(self.node.text.trim());
+        let mut value = redact_text(self.node.text.trim()).into_owned();
         if value.chars().count() > MAX_VALUE_TEXT {
             value = value.chars().take(MAX_VALUE_TEXT).collect::<String>() + "…";
         }

@@ -24,8 +24,9 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::preflight::{mysql as my, TargetReport};
-use super::{in_range, redact_url, ObserveError, ObserverStats};
+use super::{in_range, ObserveError, ObserverStats};
 use crate::model::{Observation, Sink, Table};
+use crate::redact::redact_url;
 
 pub use image::Columns;
 pub use rows::{Layout, RowsKind};
