@@ -57,7 +57,9 @@ impl Exit {
         match self {
             Exit::Ok => "success: the run finished and every SLO held",
             Exit::Breach => "an SLO was breached, or `gate` found a regression",
-            Exit::BadInput => "bad input: scenario file, environment override or flag",
+            Exit::BadInput => {
+                "bad input: scenario file, environment override or flag (or faults without --allow-faults)"
+            }
             Exit::Unreachable => "a target is unreachable or misconfigured (e.g. binlog not ROW)",
             Exit::Fault => "a fault stopped the run, or an internal error",
             Exit::Interrupted => "interrupted by Ctrl-C or SIGTERM (a partial report was written)",
