@@ -104,6 +104,40 @@ fn unreachable_targets_exit_3_without_writing() {
     assert!(!reports.exists());
 }
 
+// Issue 22: only the first mistake of a file was reported.
+#[test]
+fn every_mistake_of_a_file_is_listed_with_its_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("many.toml");
+    std::fs::write(
+        &file,
+        "duration = \"1m\"\nseed = -1\n[load]\nworkers = 0\n\
+         rate = { kind = \"constant\", per_second = -5 }\n[mix]\nretrun_lag = \"3s\"\n",
+    )
+    .unwrap();
+    let reports = tmp.path().join("reports");
+    let o = bin()
+        .args(["run", file.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for (line, key) in [
+        (2, "seed"),
+        (4, "load.workers"),
+        (5, "load.rate.per_second"),
+        (7, "mix.retrun_lag"),
+    ] {
+        assert!(
+            stderr.contains(&format!("many.toml:{line}: ")) && stderr.contains(key),
+            "line {line} ({key}) not reported:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("4 problems in"), "{stderr}");
+    assert!(!reports.exists());
+}
+
 /// Targets nothing listens on (port 1), so a run that got past the
 /// refusal could not act on a real stack either.
 fn unreachable(cmd: &mut Command) -> &mut Command {

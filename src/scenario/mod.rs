@@ -125,10 +125,7 @@ fn resolve(
     env_values: &[(String, String)],
     overrides: &[(String, String)],
 ) -> Result<Scenario, ScenarioError> {
-    let cx = Cx {
-        origin,
-        source: text,
-    };
+    let cx = Cx::new(origin, text);
     let doc = ImDocument::parse(text).map_err(|e| {
         let message = e
             .message()
@@ -178,7 +175,16 @@ fn resolve(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut scenario = build::scenario(&root, &cx, &stem)?;
+    // Every error, recorded on the way or returned, goes through `cx`.
+    let built = match build::scenario(&root, &cx, &stem) {
+        Ok(s) => Some(s),
+        Err(e) => cx.keep(Err(e)),
+    };
+    let errors = cx.into_errors();
+    let mut scenario = match built {
+        Some(s) if errors.is_empty() => s,
+        _ => return Err(ScenarioError::from_many(origin, errors)),
+    };
     scenario.source = ScenarioSource {
         origin: origin.to_string(),
         text: text.to_string(),
@@ -191,3 +197,5 @@ fn resolve(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_many;
