@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use observe_support::*;
 use tokio::sync::{mpsc, watch};
-use tokio_postgres::NoTls;
 use tpcds_bench::model::{OpKind, RowKey, Sink, Table};
 use tpcds_bench::observe::warehouse::{WarehouseConfig, WarehouseObserver};
 use tpcds_bench::stats::{new_histogram, LatencySummary};
@@ -38,30 +37,6 @@ const ROWS: u64 = 400;
 const SPACING: Duration = Duration::from_millis(5);
 /// Poll interval of the observer: the detection resolution.
 const POLL: Duration = Duration::from_millis(10);
-
-/// Drops the private schema when the test ends, pass or fail.
-struct DropSchema(String);
-
-impl Drop for DropSchema {
-    fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
-        let url = warehouse_url();
-        // A fresh runtime on a plain thread: Drop may run inside the test's runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async move {
-                if let Ok((c, conn)) = tokio_postgres::connect(&url, NoTls).await {
-                    tokio::spawn(conn);
-                    let _ = c.batch_execute(&sql).await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 /// Creates `schema` with raw tables and the delaying views over them.
 async fn create_delayed_schema(pg: &tokio_postgres::Client, schema: &str, delay: Duration) {
