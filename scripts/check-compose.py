@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Check docker-compose.yml against the SQL files and the native stack, with
-no Docker engine: the file parses, and its service names, ports, credentials,
-versions, topics and job list agree with mysql-init/, warehouse-init/,
-flink-sql/ and the defaults of scripts/stack/ (lib.sh, flink-sql.env,
-kafka.sh, flink.sh, mysql.sh).
+no Docker engine: the file parses, every published port is bound to
+127.0.0.1 (unless TPCDS_PUBLISH_ADDRESS says otherwise), and its service
+names, ports, credentials, versions, topics and job list agree with
+mysql-init/, warehouse-init/, flink-sql/ and the defaults of scripts/stack/
+(lib.sh, flink-sql.env, kafka.sh, flink.sh, mysql.sh).
 
     python3 scripts/check-compose.py              # check the repository
     python3 scripts/check-compose.py --self-test  # also prove that broken copies fail
@@ -54,10 +55,26 @@ def env_default(value):
     return m.group(1) if m else str(value)
 
 
+def published(mapping):
+    """(host address, host port) of a compose port mapping: '127.0.0.1:3306:3306',
+    '${VAR:-127.0.0.1}:3306:3306' (the default counts), '3306:3306' and '3306'
+    (address None: every interface), or the long form {target, published, host_ip}.
+    The port is None when Docker picks it."""
+    if isinstance(mapping, dict):
+        ip = mapping.get("host_ip")
+        port = mapping.get("published")
+        return (env_default(ip) if ip else None,
+                int(str(port).split("-")[0]) if port not in (None, "") else None)
+    parts = str(mapping).split("/")[0].rsplit(":", 2)
+    if len(parts) == 1:
+        return None, None
+    ip = env_default(parts[0]) if len(parts) == 3 else None
+    return ip, int(parts[-2].split("-")[0])
+
+
 def host_port(mapping):
     """'3306:3306' or '127.0.0.1:3306:3306' -> 3306 (the host side)."""
-    parts = str(mapping).split(":")
-    return int(parts[-2] if len(parts) > 1 else parts[0])
+    return published(mapping)[1]
 
 
 class Checker:
@@ -103,6 +120,15 @@ class Checker:
             self.check(f"{service} publishes {var}={lib.get(var)}", int(lib[var]) in self.host_ports(service),
                        f"ports {self.svc(service).get('ports')}")
         self.check("akhq on 8080", 8080 in self.host_ports("akhq"), f"ports {self.svc('akhq').get('ports')}")
+        # Exposure: the stack has fixed passwords, and the Flink REST API and
+        # AKHQ act for whoever reaches them; other interfaces only on request.
+        for service in sorted(services):
+            spec = self.svc(service)
+            for p in spec.get("ports") or []:
+                ip, port = published(p)
+                self.check(f"{service} publishes {port} on 127.0.0.1 only", ip == "127.0.0.1",
+                           f"{p!r}: write \"${{TPCDS_PUBLISH_ADDRESS:-127.0.0.1}}:PORT:PORT\"")
+            self.check(f"{service} is not on the host network", spec.get("network_mode") != "host")
 
         # MySQL: credentials, database, binlog settings.
         me = self.env("mysql")
@@ -248,7 +274,14 @@ def self_test(compose):
         return [r[0] for r in Checker(c).run() if not r[1]]
 
     cases = {
-        "a moved MySQL port": lambda c: c["services"]["mysql"].__setitem__("ports", ["3307:3306"]),
+        "a moved MySQL port": lambda c: c["services"]["mysql"].__setitem__("ports", ["127.0.0.1:3307:3306"]),
+        "MySQL on every interface": lambda c: c["services"]["mysql"].__setitem__("ports", ["3306:3306"]),
+        "AKHQ on 0.0.0.0": lambda c: c["services"]["akhq"].__setitem__("ports", ["0.0.0.0:8080:8080"]),
+        "the Flink REST API exposed by default": lambda c: c["services"]["jobmanager"].__setitem__(
+            "ports", ["${TPCDS_PUBLISH_ADDRESS:-0.0.0.0}:8081:8081"]),
+        "the warehouse in long form without host_ip": lambda c: c["services"]["postgres"].__setitem__(
+            "ports", [{"target": 5432, "published": 5432}]),
+        "a service on the host network": lambda c: c["services"]["akhq"].__setitem__("network_mode", "host"),
         "a wrong root password": lambda c: c["services"]["mysql"]["environment"].__setitem__("MYSQL_ROOT_PASSWORD", "x"),
         "STATEMENT binlog": lambda c: c["services"]["mysql"].__setitem__(
             "command", [a.replace("ROW", "STATEMENT") for a in c["services"]["mysql"]["command"]]),

@@ -53,6 +53,13 @@ pub struct RunArgs {
     /// Print no live progress line (CI logs stay short).
     #[arg(long)]
     pub quiet: bool,
+
+    /// Carry out the scenario's `[[faults]]` and `[control] script`: they stop,
+    /// kill and restart services and run the program the file names, so such
+    /// a scenario is trusted code. Without this flag it is refused (exit 2),
+    /// listing what it would do.
+    #[arg(long)]
+    pub allow_faults: bool,
 }
 
 /// Flags of `tpcds-bench check`.

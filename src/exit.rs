@@ -57,7 +57,9 @@ impl Exit {
         match self {
             Exit::Ok => "success: the run finished and every SLO held",
             Exit::Breach => "an SLO was breached, or `gate` found a regression",
-            Exit::BadInput => "bad input: scenario file, environment override or flag",
+            Exit::BadInput => {
+                "bad input: scenario file, environment override or flag (or faults without --allow-faults)"
+            }
             Exit::Unreachable => "a target is unreachable or misconfigured (e.g. binlog not ROW)",
             Exit::Fault => "a fault stopped the run, or an internal error",
             Exit::Interrupted => "interrupted by Ctrl-C or SIGTERM (a partial report was written)",
@@ -121,7 +123,8 @@ pub fn classify(err: &anyhow::Error) -> Exit {
     Exit::Fault
 }
 
-/// An error's text with its causes, as `error: …` prints it. A cause whose
+/// An error's text with its causes, as `error: …` prints it, secrets masked
+/// ([`crate::redact`]: a driver may quote the URL it was given). A cause whose
 /// text the message before it already ends with is left out: errors that
 /// carry their source in their own message (thiserror's `{source}`, the MySQL
 /// driver's I/O errors) would otherwise print it twice.
@@ -136,7 +139,7 @@ pub fn error_text(err: &anyhow::Error) -> String {
             text.push_str(&part);
         }
     }
-    collapse_repeats(&text)
+    crate::redact::redact_text(&collapse_repeats(&text)).into_owned()
 }
 
 /// `text` with each `": "`-separated segment that repeats the one right
@@ -179,6 +182,15 @@ mod tests {
             error_text(&err),
             "preflight: cannot reach MySQL: connection refused"
         );
+    }
+
+    #[test]
+    fn secrets_in_an_error_are_masked() {
+        let err = anyhow::anyhow!("bad url mysql://root:hunter2@h/db (password=hunter2)")
+            .context("cannot connect");
+        let text = error_text(&err);
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("mysql://root:***@h/db"), "{text}");
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! schedule) → `tpcds` (row generator) → `load` (open-loop workers writing MySQL)
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
 //! accounting) → `stats` (HDR histograms) → `report` (run directory).
-//! `faults` carries out
-//! a scenario's `[[faults]]` and analyses recovery. `cmd` holds one function per command; `cli` the flags; `exit` the exit codes; `clock` the run's one clock and the
-//! servers' offsets from it.
+//! `redact` masks secrets in everything shown or written. `faults` carries out
+//! a scenario's `[[faults]]` and analyses recovery. `cmd` holds one function per
+//! command; `cli` the flags; `exit` the exit codes; `clock` the run's one clock
+//! and the servers' offsets from it.
 
 pub mod cli;
 pub mod clock;
@@ -23,6 +24,7 @@ pub mod metrics;
 pub mod model;
 pub mod observe;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod scenario;
 pub mod stats;

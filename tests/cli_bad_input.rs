@@ -103,3 +103,108 @@ fn unreachable_targets_exit_3_without_writing() {
     assert!(!stderr.contains("secretpw"), "password leaked: {stderr}");
     assert!(!reports.exists());
 }
+
+// Issue 22: only the first mistake of a file was reported.
+#[test]
+fn every_mistake_of_a_file_is_listed_with_its_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("many.toml");
+    std::fs::write(
+        &file,
+        "duration = \"1m\"\nseed = -1\n[load]\nworkers = 0\n\
+         rate = { kind = \"constant\", per_second = -5 }\n[mix]\nretrun_lag = \"3s\"\n",
+    )
+    .unwrap();
+    let reports = tmp.path().join("reports");
+    let o = bin()
+        .args(["run", file.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for (line, key) in [
+        (2, "seed"),
+        (4, "load.workers"),
+        (5, "load.rate.per_second"),
+        (7, "mix.retrun_lag"),
+    ] {
+        assert!(
+            stderr.contains(&format!("many.toml:{line}: ")) && stderr.contains(key),
+            "line {line} ({key}) not reported:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("4 problems in"), "{stderr}");
+    assert!(!reports.exists());
+}
+
+/// Targets nothing listens on (port 1), so a run that got past the
+/// refusal could not act on a real stack either.
+fn unreachable(cmd: &mut Command) -> &mut Command {
+    cmd.env("TPCDS_MYSQL_URL", "mysql://root:x@127.0.0.1:1/business_db")
+        .env("TPCDS_KAFKA_BROKERS", "127.0.0.1:1")
+        .env("TPCDS_WAREHOUSE_URL", "postgres://u:x@127.0.0.1:1/tpcds")
+        .env("TPCDS_FLINK_URL", "http://127.0.0.1:1")
+        .env("TPCDS_STACK_CONTROL", "/nonexistent/stack.sh")
+}
+
+// Issue 22: `[[faults]]` and `[control] script` act on the stack and run
+// programs the file names; without --allow-faults they are refused.
+#[test]
+fn a_scenario_that_acts_needs_allow_faults() {
+    let faults = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/faults.toml");
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let o = unreachable(&mut bin())
+        .args(["run", faults.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("acts on the stack"), "{stderr}");
+    assert!(
+        stderr.contains("restart kafka") || stderr.contains("stop kafka"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kill flink-taskmanager"), "{stderr}");
+    assert!(stderr.contains("--allow-faults"), "{stderr}");
+    assert!(!reports.exists(), "a reports directory was written");
+
+    // A control script alone (no faults) is refused too.
+    let script = tmp.path().join("only-script.toml");
+    std::fs::write(
+        &script,
+        "duration = \"10s\"\n[load]\nrate = { kind = \"constant\", per_second = 1 }\n\
+         [control]\nscript = \"/tmp/anything.sh\"\n",
+    )
+    .unwrap();
+    let o = unreachable(&mut bin())
+        .args(["run", script.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`/tmp/anything.sh`"), "{stderr}");
+    assert!(!reports.exists(), "a reports directory was written");
+
+    // With the flag it goes on to the targets (unreachable here: exit 3).
+    let o = unreachable(&mut bin())
+        .args([
+            "run",
+            faults.to_str().unwrap(),
+            "--quiet",
+            "--allow-faults",
+            "--out",
+        ])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

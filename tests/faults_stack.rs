@@ -137,8 +137,10 @@ fn fault_run(action: &str, target: &str, duration: &str) {
     let duration = format!("duration={duration}");
     let started = Instant::now();
     // Inserts only: every row seen at a warehouse sink is one row of its table.
-    let o = support::run_scenario(
+    // `--allow-faults`: the scenario stops and starts the stack's services.
+    let o = support::run_scenario_with(
         "faults.toml",
+        &["--allow-faults"],
         &[
             duration.as_str(),
             "warmup=0s",

@@ -15,6 +15,11 @@ use tokio::sync::{mpsc, watch};
 use tpcds_bench::model::{OpKind, Sink, StampMicros, Table};
 use tpcds_bench::observe::warehouse::{ChangeWatch, WarehouseConfig, WarehouseObserver};
 
+/// One test at a time: the poller holds its bound back for any open
+/// transaction on the server, so another test's DDL in parallel changes what
+/// it sees (an update found by a re-read instead of the key lookup).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn ts(us: StampMicros) -> chrono::NaiveDateTime {
     chrono::DateTime::from_timestamp_micros(us)
         .unwrap()
@@ -23,9 +28,13 @@ fn ts(us: StampMicros) -> chrono::NaiveDateTime {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poller_finds_late_commits_lookup_updates_and_deletes() {
+    let _serial = SERIAL.lock().await;
     let tickets = unique_tickets();
     let t0 = tickets.start as i64;
     let schema = format!("obs_test_{}", tickets.start % 1_000_000_000);
+    // Dropped at the end even when an assertion fails (IF EXISTS: also when
+    // creating it failed half-way).
+    let _drop_schema = DropSchema(schema.clone());
     let admin = warehouse_client().await;
     admin
         .batch_execute(&format!(
@@ -119,10 +128,6 @@ async fn poller_finds_late_commits_lookup_updates_and_deletes() {
 
     stop_tx.send(true).unwrap();
     let stats = task.await.unwrap().expect("poller failed");
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .unwrap();
     assert_eq!(got.seen.len(), 4, "{:#?}", got.seen);
     assert_eq!(
         (stats.updates_looked_up, stats.deletes_confirmed),
@@ -139,4 +144,33 @@ async fn poller_finds_late_commits_lookup_updates_and_deletes() {
         .iter()
         .filter(|o| o.op != OpKind::Insert)
         .all(|o| o.server_arrival.is_none()));
+}
+
+// Issue 22: the poller test dropped its schema only at its end, so a failed
+// assertion left it on the shared warehouse. The guard drops it on a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_test_leaves_no_schema_behind() {
+    let _serial = SERIAL.lock().await;
+    let schema = format!("obs_guard_{}", unique_tickets().start % 1_000_000_000);
+    let admin = warehouse_client().await;
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create test schema");
+    let guarded = schema.clone();
+    let failed = std::thread::spawn(move || {
+        let _drop_schema = DropSchema(guarded);
+        panic!("an assertion of a test failed (expected by this test)");
+    })
+    .join();
+    assert!(failed.is_err());
+    let left: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "schema {schema} is still there");
 }

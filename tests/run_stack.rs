@@ -138,3 +138,32 @@ fn sigterm_writes_a_partial_report_within_five_seconds_and_exits_130() {
     assert!(run.achieved_rows > 0);
     assert!(run.caveats.iter().any(|c| c.starts_with("interrupted")));
 }
+
+// Issue 22: without a terminal the live line wrote `\r` and `ESC[K` into CI
+// logs once a second; now a plain line every 10 s.
+#[test]
+fn progress_without_a_terminal_is_plain_lines_every_ten_seconds() {
+    let _serial = support::serial();
+    let out = tempfile::tempdir().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    // stderr is a pipe here: not a terminal.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))
+        .arg("run")
+        .arg(path)
+        .args(["--set", "duration=21s", "--set", "warmup=0s", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_exit(&o, 0);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\x1b'),
+        "control characters in {stderr:?}"
+    );
+    let progress: Vec<&str> = stderr.lines().filter(|l| l.contains("inflight")).collect();
+    assert!(
+        (2..=3).contains(&progress.len()),
+        "one line per 10 s: {progress:?}"
+    );
+    assert!(progress[0].trim_start().starts_with("10s"), "{progress:?}");
+}

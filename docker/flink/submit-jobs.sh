@@ -4,6 +4,8 @@
 # (render-sql.sh, with the service names from the compose environment) and
 # submits, in one SQL client session, the jobs that are not running yet.
 set -euo pipefail
+# The rendered SQL (/tmp/submit.sql) holds the MySQL and warehouse passwords.
+umask 077
 REST=http://${FLINK_JOBMANAGER:-jobmanager}:${FLINK_REST_PORT:-8081}
 JOBS=(
   "mysql-cdc-to-kafka.sql:tpcds-mysql-cdc-to-kafka"

@@ -210,12 +210,13 @@ control_resume() {
     die "job $1: no savepoint to resume from ($FLINK_DIR/savepoints/$1.last)" "pause it first, or run scripts/stack.sh up (a fresh start)"
   sp=$(cat "$FLINK_DIR/savepoints/$1.last")
   control_log "resume $1 from $sp"
-  mkdir -p "$FLINK_DIR/sql"
+  private_dir "$FLINK_DIR/sql" || die "cannot make $FLINK_DIR/sql private"
   export KAFKA_BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
   sql=$FLINK_DIR/sql/resume-$file
   # Every job file starts with RESET; the savepoint path goes right after it.
-  "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" |
-    awk -v sp="$sp" '{ print } !done && /^RESET;/ { print "SET '"'"'execution.savepoint.path'"'"' = '"'"'" sp "'"'"';"; done = 1 }' >"$sql" ||
+  # Owner-only (umask 077): the rendered SQL holds passwords.
+  (umask 077 && "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" |
+    awk -v sp="$sp" '{ print } !done && /^RESET;/ { print "SET '"'"'execution.savepoint.path'"'"' = '"'"'" sp "'"'"';"; done = 1 }' >"$sql") ||
     die "rendering flink-sql/$file failed"
   grep -q "execution.savepoint.path" "$sql" || die "flink-sql/$file has no RESET; line to put the savepoint path after"
   "$FLINK_HOME/bin/sql-client.sh" -f "$sql" >"$log" 2>&1

@@ -143,9 +143,9 @@ job_active() {
 # once: ~25 s of CPU per client on 2 cores, so one client, not four).
 flink_submit_jobs() {
   local entry file name state files=() log=$LOG_DIR/flink-submit.log submitted jobs
-  mkdir -p "$FLINK_DIR/sql"
+  private_dir "$FLINK_DIR/sql" || die "cannot make $FLINK_DIR/sql private"
   export KAFKA_BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
-  : >"$FLINK_DIR/sql/submit.sql"
+  (umask 077 && : >"$FLINK_DIR/sql/submit.sql")
   jobs=$(flink_jobs)
   for entry in "${FLINK_JOBS[@]}"; do
     file=${entry%%:*} name=${entry#*:}
@@ -154,7 +154,7 @@ flink_submit_jobs() {
       log "flink: job $name already $state"
       continue
     fi
-    "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" >"$FLINK_DIR/sql/$file" ||
+    (umask 077 && "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" >"$FLINK_DIR/sql/$file") ||
       die "rendering flink-sql/$file failed"
     cat "$FLINK_DIR/sql/$file" >>"$FLINK_DIR/sql/submit.sql"
     files+=("$file")

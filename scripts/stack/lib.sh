@@ -74,6 +74,14 @@ die() {
   exit 1
 }
 
+# private_dir DIR: DIR exists and only its owner can read it or what is in
+# it (700/600), files an older stack wrote with the default umask included:
+# for the rendered Flink SQL, which holds the MySQL and warehouse passwords.
+# Write new files there with `(umask 077; …)`.
+private_dir() {
+  mkdir -p "$1" && chmod 700 "$1" && find "$1" -type f ! -perm 600 -exec chmod 600 {} +
+}
+
 is_external() { case ",$TPCDS_EXTERNAL," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 # --- Debian packages -----------------------------------------------------------

@@ -12,6 +12,22 @@ mysql_cli() {
     --batch --skip-column-names "$@"
 }
 
+# sql_quote VALUE: VALUE as a MariaDB string literal, so a password is data,
+# never SQL: single quotes and backslashes doubled (the server's default
+# sql_mode treats a backslash as an escape), the whole in single quotes.
+sql_quote() {
+  local v=${1//\\/\\\\}
+  v=${v//\'/\'\'}
+  printf "'%s'" "$v"
+}
+
+# sql_identifier NAME WHAT: NAME when it is a plain identifier (it is
+# spliced into SQL unquoted), else die.
+sql_identifier() {
+  [[ $1 =~ ^[A-Za-z0-9_]+$ ]] || die "$2 '$1' is not a plain identifier" "use letters, digits and _ only"
+  printf '%s' "$1"
+}
+
 mysql_write_config() {
   mkdir -p "$MYSQL_DIR/data"
   {
@@ -61,9 +77,11 @@ mysql_up() {
     if [ ! -f "$MYSQL_DIR/.initialised" ]; then
       # Fresh datadir: root gets its password, for local and TCP clients; the
       # password-less root@127.0.0.1/::1/hostname accounts install-db made go.
+      local pw
+      pw=$(sql_quote "$MYSQL_PASSWORD")
       env -u MYSQL_HOST mariadb --protocol=SOCKET -h localhost --socket="$MYSQL_DIR/mysqld.sock" -u root <<EOF || die "setting the MySQL root password failed"
-ALTER USER 'root'@'localhost' IDENTIFIED BY '$MYSQL_PASSWORD';
-CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$MYSQL_PASSWORD';
+ALTER USER 'root'@'localhost' IDENTIFIED BY $pw;
+CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY $pw;
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
 SELECT IFNULL(CONCAT('DROP USER ', GROUP_CONCAT(CONCAT('root@', QUOTE(host)))), 'DO 0') INTO @drop_extra_roots
   FROM mysql.user WHERE user = 'root' AND host NOT IN ('localhost', '%');
@@ -94,13 +112,38 @@ mysql_check() {
     "set binlog_row_image=FULL in the server config and restart it"
 }
 
-# mysql_init_schema: mysql-init/*.sql with the database name and CDC account
-# from the environment (the files carry the defaults).
+# mysql_init_sql FILE: a mysql-init/ file with the database name and CDC
+# account from the environment (the files carry the defaults). The account's
+# name and password go in as quoted literals (sql_quote), replaced literally
+# in one pass, so no value is read as SQL, sed or awk syntax.
+mysql_init_sql() {
+  local db user pw
+  db=$(sql_identifier "$MYSQL_DATABASE" MYSQL_DATABASE) || return 1
+  user=$(sql_quote "$MYSQL_CDC_USER")
+  pw=$(sql_quote "$MYSQL_CDC_PASSWORD")
+  SUB_DB=$db SUB_USER=$user SUB_PW=$pw awk '
+    BEGIN { n = split("business_db|'"'"'flink_cdc'"'"'|'"'"'flink_cdc123'"'"'", from, "|")
+            to[1] = ENVIRON["SUB_DB"]; to[2] = ENVIRON["SUB_USER"]; to[3] = ENVIRON["SUB_PW"] }
+    {
+      line = $0; out = ""
+      for (;;) {
+        best = 0; at = 0
+        for (k = 1; k <= n; k++) {
+          i = index(line, from[k])
+          if (i > 0 && (at == 0 || i < at)) { at = i; best = k }
+        }
+        if (!best) break
+        out = out substr(line, 1, at - 1) to[best]
+        line = substr(line, at + length(from[best]))
+      }
+      print out line
+    }' "$1"
+}
+
 mysql_init_schema() {
   local f
   for f in "$STACK_ROOT"/mysql-init/*.sql; do
-    sed -e "s/business_db/$MYSQL_DATABASE/g" -e "s/'flink_cdc123'/'$MYSQL_CDC_PASSWORD'/g" \
-      -e "s/'flink_cdc'/'$MYSQL_CDC_USER'/g" "$f" | mysql_cli >"$LOG_DIR/mysql-init.log" 2>&1 ||
+    { mysql_init_sql "$f" | mysql_cli; } >"$LOG_DIR/mysql-init.log" 2>&1 ||
       die "applying $f failed" "read $LOG_DIR/mysql-init.log"
   done
 }

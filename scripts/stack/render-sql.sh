@@ -5,6 +5,8 @@
 # variable, when a placeholder has no value. Whole-line -- comments are
 # left as they are. POSIX sh + awk, so the same
 # script renders the jobs natively and inside the Flink container.
+# The output holds passwords: callers write it readable by its owner only
+# (scripts/stack/lib.sh private_dir, umask 077).
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 FILE.sql" >&2; exit 2; }
 . "$(dirname "$0")/flink-sql.env"

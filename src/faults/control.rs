@@ -206,7 +206,7 @@ pub async fn run(mut cmd: Command, line: &str) -> Result<String, ControlError> {
     })?;
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
-    let text = crate::report::redact::redact_text(&tail(&text, OUTPUT_TAIL)).into_owned();
+    let text = crate::redact::redact_text(&tail(&text, OUTPUT_TAIL)).into_owned();
     if out.status.success() {
         Ok(text)
     } else {

@@ -9,8 +9,10 @@
 //! the run (the load's zero), so they sit on the same axis as the per-second
 //! latency series. On a stop (Ctrl-C, SIGTERM) a fault not yet started is
 //! skipped and a target that is down is brought back at once: the harness
-//! never leaves the stack broken.
+//! never leaves the stack broken. A scenario that acts on the stack runs only
+//! with the user's consent ([`consent`]).
 
+pub mod consent;
 pub mod control;
 pub mod recovery;
 

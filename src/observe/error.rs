@@ -8,7 +8,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// Why an observer could not start or had to stop.
 ///
 /// `target` strings are always redacted (no passwords): build them with
-/// [`crate::observe::redact_url`].
+/// [`crate::redact::redact_url`].
 #[derive(Debug, thiserror::Error)]
 pub enum ObserveError {
     /// The target could not be reached at startup (connection refused, DNS,

@@ -267,6 +267,12 @@ mod tests {
         run.environment.insert("dsn".into(), dsn.into());
         run.caveats.push(format!("could not reach {dsn}"));
         run.slo.breaches.push(format!("{dsn} too slow"));
+        // Issue 22: secrets that are no URL password, under secret-looking names.
+        run.scenario_source
+            .push_str("[control]\nenv = { KAFKA_PASSWORD = \"root123\" }\n");
+        run.environment
+            .insert("flink.setting.s3.secret-key".into(), "root123".into());
+        run.resolved_scenario["token"] = "root123".into();
         let dir = write_run_dir(tmp.path(), &run).unwrap();
         for name in entries(&dir) {
             let bytes = fs::read(dir.join(&name)).unwrap();

@@ -9,9 +9,9 @@ use crate::stats::LatencySummary;
 
 use super::charts::Chart;
 use super::data::RunData;
-use super::redact::redact_text;
 use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows, TableRow};
 use super::{hlog, write_file, Exporter, ReportError};
+use crate::redact::{redact_text, redact_value};
 
 /// File name in the run directory.
 pub const HTML_FILE: &str = "report.html";
@@ -218,7 +218,7 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
                 h,
                 "<tr><th>{}</th><td><code>{}</code></td></tr>",
                 escape(k),
-                escape(&redact_text(v))
+                escape(&redact_value(k, v))
             );
         }
         h.push_str("</table>\n");

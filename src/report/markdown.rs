@@ -9,9 +9,9 @@ use std::path::Path;
 use crate::stats::LatencySummary;
 
 use super::data::RunData;
-use super::redact::redact_text;
 use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows};
 use super::{write_file, Exporter, ReportError};
+use crate::redact::{redact_text, redact_value};
 
 /// File name in the run directory.
 pub const MARKDOWN_FILE: &str = "summary.md";
@@ -166,7 +166,7 @@ pub fn render(run: &RunData) -> String {
     if !run.environment.is_empty() {
         md.push_str("<details><summary>Environment</summary>\n\n");
         for (k, v) in &run.environment {
-            let _ = writeln!(md, "- {k}: `{}`", redact_text(v));
+            let _ = writeln!(md, "- {k}: `{}`", redact_value(k, v));
         }
         md.push_str("\n</details>\n");
     }

@@ -16,7 +16,8 @@ pub mod html;
 pub mod latency_csv;
 mod load;
 pub mod markdown;
-pub mod redact;
+/// The crate's one masker, under the name the report modules have always used.
+pub use crate::redact;
 pub mod summary_json;
 mod tables;
 #[cfg(test)]
@@ -136,7 +137,7 @@ pub trait Exporter {
     fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError>;
 }
 
-/// Copies the scenario source (URL passwords masked).
+/// Copies the scenario source (URL passwords and secret-looking values masked).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScenarioExporter;
 
@@ -146,7 +147,7 @@ impl Exporter for ScenarioExporter {
     }
 
     fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError> {
-        // Verbatim except URL passwords (a scenario may carry a full DSN).
+        // Verbatim except secrets (a scenario may carry a full DSN).
         let text = redact::redact_text(&run.scenario_source);
         write_file(dir, SCENARIO_FILE, text.as_bytes())
     }

@@ -302,7 +302,7 @@ impl Summary {
             environment: run
                 .environment
                 .iter()
-                .map(|(k, v)| (k.clone(), redact_text(v).into_owned()))
+                .map(|(k, v)| (k.clone(), super::redact::redact_value(k, v).into_owned()))
                 .collect(),
             caveats: run
                 .caveats

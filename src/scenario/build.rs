@@ -54,58 +54,112 @@ const TOP_MOVED: &[(&str, &str)] = &[
 ];
 
 /// Validates the whole tree. `default_name` is used when the file has no `name`.
+///
+/// Each key and section is validated even when another failed (errors are
+/// recorded in `cx`, see [`Cx::keep`]); what depends on a failed value gets
+/// the most permissive stand-in (a 7-day duration, every sink observed), so
+/// it adds no follow-on errors. Any recorded error fails the whole.
 pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scenario> {
     let top = cx.root(root);
-    top.allow(TOP_KEYS, TOP_MOVED)?;
+    top.allow(TOP_KEYS, TOP_MOVED);
 
     let name = match top.get("name") {
-        Some(f) => name(&f)?,
-        None => sanitize_name(default_name),
+        Some(f) => cx.keep(name(&f)),
+        None => Some(sanitize_name(default_name)),
     };
     let description = match top.get("description") {
-        Some(f) => Some(f.string("a string")?.to_string()),
-        None => None,
+        Some(f) => cx.keep(f.string("a string").map(|s| Some(s.to_string()))),
+        None => Some(None),
     };
-    let duration = top
-        .req(
+    let duration = cx.keep(
+        top.req(
             "duration",
             "every scenario needs a run length, e.g. duration = \"5m\"",
-        )?
-        .duration_in(SECOND, 7 * DAY, "a run length from 1s to 7 days")?;
+        )
+        .and_then(|f| f.duration_in(SECOND, 7 * DAY, "a run length from 1s to 7 days")),
+    );
     let warmup = match top.get("warmup") {
-        Some(f) => {
-            let w = f.duration("the part of the run left out of the headline numbers")?;
-            if w >= duration {
-                return Err(f.invalid(format!(
-                    "must be shorter than duration ({}); warmup is the first part of the run",
-                    fmt(duration)
-                )));
-            }
-            w
-        }
-        None => Duration::ZERO,
+        Some(f) => cx.keep(
+            f.duration("the part of the run left out of the headline numbers")
+                .and_then(|w| match duration {
+                    Some(d) if w >= d => Err(f.invalid(format!(
+                        "must be shorter than duration ({}); warmup is the first part of the run",
+                        fmt(d)
+                    ))),
+                    _ => Ok(w),
+                }),
+        ),
+        None => Some(Duration::ZERO),
     };
-    let drain_timeout = opt_duration(
+    let drain_timeout = cx.keep(opt_duration(
         &top,
         "drain_timeout",
         Duration::from_secs(60),
         Duration::ZERO,
         Duration::from_secs(3600),
         "how long to wait for missing rows after the load, from 0s to 1h (e.g. \"60s\")",
-    )?;
+    ));
     let seed = match top.get("seed") {
-        Some(f) => f.int_in(0, i64::MAX, "a non-negative integer (e.g. 42)")? as u64,
-        None => DEFAULT_SEED,
+        Some(f) => cx.keep(f.int_in(0, i64::MAX, "a non-negative integer (e.g. 42)")),
+        None => Some(DEFAULT_SEED as i64),
     };
 
-    let load = load(&section(&top, "load")?, duration)?;
-    let mix = mix(&section(&top, "mix")?)?;
-    let targets = targets(&section(&top, "targets")?)?;
-    let observe = observe(&section(&top, "observe")?)?;
-    let slo = slo(&section(&top, "slo")?, &observe)?;
-    let faults = faults(&top, duration)?;
-    let control = control(&section(&top, "control")?)?;
-    let derived = super::build_derived::derived(&section(&top, "derived")?)?;
+    // Checks against the run length pass for any length when it is invalid.
+    let span = duration.unwrap_or(7 * DAY);
+    let load = cx.keep(section(&top, "load").and_then(|t| load(&t, span)));
+    let mix = cx.keep(section(&top, "mix").and_then(|t| mix(&t)));
+    let targets = cx.keep(section(&top, "targets").and_then(|t| targets(&t)));
+    let observe = cx.keep(section(&top, "observe").and_then(|t| observe(&t)));
+    // SLOs name sinks: with invalid [observe], any sink counts as observed.
+    let all_observed = Observe {
+        sinks: Sink::ALL.to_vec(),
+        poll_interval: Duration::from_millis(100),
+        arrival_overlap: Duration::ZERO,
+        sample_rate: 1.0,
+        duplicate_window: crate::track::DEFAULT_DUP_WINDOW,
+    };
+    let slo = cx.keep(
+        section(&top, "slo").and_then(|t| slo(&t, observe.as_ref().unwrap_or(&all_observed))),
+    );
+    let faults = cx.keep(faults(&top, span));
+    let control = cx.keep(section(&top, "control").and_then(|t| control(&t)));
+    let derived = cx.keep(section(&top, "derived").and_then(|t| super::build_derived::derived(&t)));
+
+    let (
+        Some(name),
+        Some(description),
+        Some(duration),
+        Some(warmup),
+        Some(drain_timeout),
+        Some(seed),
+        Some(load),
+        Some(mix),
+        Some(targets),
+        Some(observe),
+        Some(slo),
+        Some(faults),
+        Some(control),
+        Some(derived),
+    ) = (
+        name,
+        description,
+        duration,
+        warmup,
+        drain_timeout,
+        seed,
+        load,
+        mix,
+        targets,
+        observe,
+        slo,
+        faults,
+        control,
+        derived,
+    )
+    else {
+        return Err(cx.take_last());
+    };
+    let seed = seed as u64;
 
     Ok(Scenario {
         name,
@@ -237,7 +291,70 @@ fn observe(t: &Tbl) -> Result<Observe> {
             ("kafka_format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
             ("format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
         ],
-    )?;
+    );
+    let cx = t.cx;
+    let sinks = cx.keep(sinks(t));
+    let poll_interval = cx.keep(opt_duration(
+        t,
+        "poll_interval",
+        Duration::from_millis(100),
+        Duration::from_millis(1),
+        Duration::from_secs(60),
+        "the warehouse poll interval from 1ms to 60s (e.g. \"100ms\")",
+    ));
+    let arrival_overlap = cx.keep(opt_duration(
+        t,
+        "arrival_overlap",
+        Duration::from_secs(2),
+        Duration::ZERO,
+        Duration::from_secs(600),
+        "a re-read window from 0s to 10m (e.g. \"2s\")",
+    ));
+    let sample_rate = match t.get("sample_rate") {
+        Some(f) => cx.keep(f.number_in(
+            0.0,
+            true,
+            1.0,
+            "a fraction in (0, 1] of rows whose latency is recorded (e.g. 0.1)",
+        )),
+        None => Some(1.0),
+    };
+    // The upper bound keeps a mistyped "10h" from holding hours of rows in memory.
+    let duplicate_window = cx.keep(opt_duration(
+        t,
+        "duplicate_window",
+        crate::track::DEFAULT_DUP_WINDOW,
+        Duration::from_secs(1),
+        Duration::from_secs(3600),
+        "how long seen rows are kept to recognise duplicates, from 1s to 1h (e.g. \"60s\")",
+    ));
+    let (
+        Some(sinks),
+        Some(poll_interval),
+        Some(arrival_overlap),
+        Some(sample_rate),
+        Some(duplicate_window),
+    ) = (
+        sinks,
+        poll_interval,
+        arrival_overlap,
+        sample_rate,
+        duplicate_window,
+    )
+    else {
+        return Err(cx.take_last());
+    };
+    Ok(Observe {
+        sinks,
+        poll_interval,
+        arrival_overlap,
+        sample_rate,
+        duplicate_window,
+    })
+}
+
+/// `observe.sinks` and `observe.binlog`, which must agree.
+fn sinks(t: &Tbl) -> Result<Vec<Sink>> {
     let mut sinks = vec![Sink::Kafka, Sink::Path1, Sink::Path2];
     let sink_hint = "one of \"binlog\", \"kafka\", \"path1\", \"path2\", \"path1_view\", \"path2_view\", \"metrics\", \"q_store_returns\", \"q_top_items\"";
     if let Some(f) = t.get("sinks") {
@@ -265,54 +382,14 @@ fn observe(t: &Tbl) -> Result<Observe> {
         return Err(f.invalid(format!("must name at least one sink: {sink_hint}")));
     }
     sinks.sort();
-    let poll_interval = opt_duration(
-        t,
-        "poll_interval",
-        Duration::from_millis(100),
-        Duration::from_millis(1),
-        Duration::from_secs(60),
-        "the warehouse poll interval from 1ms to 60s (e.g. \"100ms\")",
-    )?;
-    let arrival_overlap = opt_duration(
-        t,
-        "arrival_overlap",
-        Duration::from_secs(2),
-        Duration::ZERO,
-        Duration::from_secs(600),
-        "a re-read window from 0s to 10m (e.g. \"2s\")",
-    )?;
-    let sample_rate = match t.get("sample_rate") {
-        Some(f) => f.number_in(
-            0.0,
-            true,
-            1.0,
-            "a fraction in (0, 1] of rows whose latency is recorded (e.g. 0.1)",
-        )?,
-        None => 1.0,
-    };
-    // The upper bound keeps a mistyped "10h" from holding hours of rows in memory.
-    let duplicate_window = opt_duration(
-        t,
-        "duplicate_window",
-        crate::track::DEFAULT_DUP_WINDOW,
-        Duration::from_secs(1),
-        Duration::from_secs(3600),
-        "how long seen rows are kept to recognise duplicates, from 1s to 1h (e.g. \"60s\")",
-    )?;
-    Ok(Observe {
-        sinks,
-        poll_interval,
-        arrival_overlap,
-        sample_rate,
-        duplicate_window,
-    })
+    Ok(sinks)
 }
 
 fn limits(f: Option<Field>, observe: &Observe) -> Result<SinkLimits> {
     let mut out = SinkLimits::default();
     let Some(f) = f else { return Ok(out) };
     let t = f.table("a table of milliseconds per sink, e.g. { kafka = 2000, path1 = 5000 }")?;
-    t.allow(&SINK_NAMES, &[])?;
+    t.allow(&SINK_NAMES, &[]);
     for name in SINK_NAMES {
         let Some(v) = t.get(name) else { continue };
         let sink = sink_of(name);
@@ -342,36 +419,59 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
             "min_achieved_ratio",
         ],
         &[],
-    )?;
-    let p99_ms = limits(t.get("p99_ms"), observe)?;
-    let p50_ms = limits(t.get("p50_ms"), observe)?;
-    for (sink, p50) in p50_ms.iter() {
-        if let Some(p99) = p99_ms.get(sink).filter(|p99| p50 > *p99) {
-            let t50 = t.get("p50_ms").expect("has values").table("")?;
-            return Err(t50.get(sink.name()).expect("has value").invalid(format!(
-                "must not exceed slo.p99_ms.{sink} ({p99}): a median above the p99 can never pass"
-            )));
+    );
+    let cx = t.cx;
+    let p99_ms = cx.keep(limits(t.get("p99_ms"), observe));
+    let p50_ms = cx.keep(limits(t.get("p50_ms"), observe));
+    if let (Some(p99_ms), Some(p50_ms)) = (&p99_ms, &p50_ms) {
+        for (sink, p50) in p50_ms.iter() {
+            if let Some(p99) = p99_ms.get(sink).filter(|p99| p50 > *p99) {
+                let t50 = t.get("p50_ms").expect("has values").table("")?;
+                cx.keep::<()>(Err(t50.get(sink.name()).expect("has value").invalid(format!(
+                    "must not exceed slo.p99_ms.{sink} ({p99}): a median above the p99 can never pass"
+                ))));
+            }
         }
     }
-    let count = |key: &str| -> Result<Option<u64>> {
-        t.get(key)
-            .map(|f| f.int_in(0, i64::MAX, "a non-negative number of rows (e.g. 0)"))
-            .transpose()
-            .map(|o| o.map(|v| v as u64))
+    let count = |key: &str| -> Option<Option<u64>> {
+        cx.keep(
+            t.get(key)
+                .map(|f| f.int_in(0, i64::MAX, "a non-negative number of rows (e.g. 0)"))
+                .transpose()
+                .map(|o| o.map(|v| v as u64)),
+        )
     };
-    let max_missing = count("max_missing")?.unwrap_or(0);
-    let max_duplicates = count("max_duplicates")?;
-    let min_achieved_ratio = t
-        .get("min_achieved_ratio")
-        .map(|f| {
-            f.number_in(
-                0.0,
-                true,
-                1.0,
-                "a fraction in (0, 1] of the target rows that must be written (e.g. 0.98)",
-            )
-        })
-        .transpose()?;
+    let max_missing = count("max_missing");
+    let max_duplicates = count("max_duplicates");
+    let min_achieved_ratio = cx.keep(
+        t.get("min_achieved_ratio")
+            .map(|f| {
+                f.number_in(
+                    0.0,
+                    true,
+                    1.0,
+                    "a fraction in (0, 1] of the target rows that must be written (e.g. 0.98)",
+                )
+            })
+            .transpose(),
+    );
+    let (
+        Some(p99_ms),
+        Some(p50_ms),
+        Some(max_missing),
+        Some(max_duplicates),
+        Some(min_achieved_ratio),
+    ) = (
+        p99_ms,
+        p50_ms,
+        max_missing,
+        max_duplicates,
+        min_achieved_ratio,
+    )
+    else {
+        return Err(cx.take_last());
+    };
+    let max_missing = max_missing.unwrap_or(0);
     Ok(Slo {
         p99_ms,
         p50_ms,

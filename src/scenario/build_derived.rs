@@ -20,38 +20,60 @@ const KEYS: &[&str] = &[
 ];
 
 pub(crate) fn derived(t: &Tbl) -> Result<Derived> {
-    t.allow(KEYS, &[("probes", "write derived.probes_per_second = 2")])?;
+    t.allow(KEYS, &[("probes", "write derived.probes_per_second = 2")]);
+    // Each key on its own: a bad one is recorded and the others still checked.
+    let cx = t.cx;
     let relation = match t.get("relation") {
-        Some(f) => match f.choice(
-            &["view", "matview"],
-            "\"view\" (plain view) or \"matview\" (materialized view)",
-        )? {
-            "matview" => DerivedRelation::MatView,
-            _ => DerivedRelation::View,
-        },
-        None => DerivedRelation::View,
+        Some(f) => cx.keep(
+            f.choice(
+                &["view", "matview"],
+                "\"view\" (plain view) or \"matview\" (materialized view)",
+            )
+            .map(|r| match r {
+                "matview" => DerivedRelation::MatView,
+                _ => DerivedRelation::View,
+            }),
+        ),
+        None => Some(DerivedRelation::View),
     };
-    let poll_interval = opt_duration(
+    let poll_interval = cx.keep(opt_duration(
         t,
         "poll_interval",
         Duration::from_millis(100),
         Duration::from_millis(1),
         Duration::from_secs(60),
         "the derived-result poll interval from 1ms to 60s (e.g. \"100ms\")",
-    )?;
-    let rate = |key: &str, default: f64| -> Result<f64> {
-        match t.get(key) {
+    ));
+    let rate = |key: &str, default: f64| -> Option<f64> {
+        cx.keep(match t.get(key) {
             Some(f) => f.number_in(0.0, true, 100.0, "a rate in (0, 100] per second (e.g. 2)"),
             None => Ok(default),
-        }
+        })
     };
-    let probes_per_second = rate("probes_per_second", 2.0)?;
-    let reads_per_second = rate("reads_per_second", 1.0)?;
+    let probes_per_second = rate("probes_per_second", 2.0);
+    let reads_per_second = rate("reads_per_second", 1.0);
     let reads_schema = match t.get("reads_schema") {
-        Some(f) => f
-            .choice(&["path1", "path2"], "\"path1\" or \"path2\"")?
-            .to_string(),
-        None => "path2".to_string(),
+        Some(f) => cx.keep(
+            f.choice(&["path1", "path2"], "\"path1\" or \"path2\"")
+                .map(str::to_string),
+        ),
+        None => Some("path2".to_string()),
+    };
+    let (
+        Some(relation),
+        Some(poll_interval),
+        Some(probes_per_second),
+        Some(reads_per_second),
+        Some(reads_schema),
+    ) = (
+        relation,
+        poll_interval,
+        probes_per_second,
+        reads_per_second,
+        reads_schema,
+    )
+    else {
+        return Err(cx.take_last());
     };
     Ok(Derived {
         relation,

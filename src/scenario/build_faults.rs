@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::build::{opt_duration, SECOND};
 use super::error::ScenarioError;
-use super::read::Tbl;
+use super::read::{Field, Tbl};
 use super::types::*;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -20,123 +20,159 @@ pub(crate) fn faults(top: &Tbl, duration: Duration) -> Result<Vec<FaultSpec>> {
         return Ok(Vec::new());
     };
     let hint = "an array of tables, e.g. [[faults]] at = \"10s\", action = \"restart\", target = \"kafka\", duration = \"5s\"";
+    let cx = top.cx;
     let mut out: Vec<FaultSpec> = Vec::new();
+    // Each fault on its own: a bad one is recorded and the others still checked.
     for item in f.array(hint)? {
-        let t = item.table(hint)?;
-        t.allow(
-            &["at", "action", "target", "duration"],
-            &[(
-                "job",
-                "name the job in target, e.g. action = \"pause\", target = \"mysql-cdc-to-cloudberry\"",
-            )],
-        )?;
-        let at_f = t.req(
-            "at",
-            "a fault needs a start time within the load, e.g. at = \"10s\"",
-        )?;
-        let at = at_f.duration("when the fault starts, from the start of the load")?;
-        if at >= duration {
-            return Err(at_f.invalid(format!(
-                "must be before the end of the load (duration = {}); a fault acts while the load runs",
-                super::build::fmt(duration)
-            )));
-        }
-        let action_f = t.req(
-            "action",
-            "a fault needs an action: \"restart\", \"kill\" or \"pause\"",
-        )?;
-        let action = match action_f.choice(
-            &FaultAction::NAMES,
-            "\"restart\" (graceful stop), \"kill\" (SIGKILL) or \"pause\" (a Flink job: stop with a savepoint, resume from it)",
-        )? {
-            "restart" => FaultAction::Restart,
-            "kill" => FaultAction::Kill,
-            _ => FaultAction::Pause,
+        let Some((spec, at_f)) = cx.keep(fault(&item, hint, duration)) else {
+            continue;
         };
-        let components = "one of \"mysql\", \"kafka\", \"warehouse\", \"flink-jobmanager\", \"flink-taskmanager\"";
-        let jobs = "one of \"mysql-cdc-to-kafka\", \"kafka-to-cloudberry\", \"mysql-cdc-to-cloudberry\", \"streaming-analytics\"";
-        let target_f = t.req(
-            "target",
-            "a fault needs a target: a component (restart, kill) or a Flink job (pause)",
-        )?;
-        let name = target_f.choice(
-            &FaultTarget::NAMES,
-            &format!("a component ({components}) or a Flink job ({jobs})"),
-        )?;
-        let target = FaultTarget::ALL[FaultTarget::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .expect("choice returned one of NAMES")];
-        match (action, target.is_job()) {
-            (FaultAction::Pause, false) => {
-                return Err(target_f.invalid(format!(
-                    "\"pause\" acts on a Flink job: {jobs} (restart or kill a component)"
-                )))
-            }
-            (FaultAction::Restart | FaultAction::Kill, true) => {
-                return Err(action_f.invalid(format!(
-                    "must be \"pause\" for a Flink job (target = \"{}\"); restart or kill a component: {components}",
-                    target.name()
-                )))
-            }
-            _ => {}
-        }
-        let duration = opt_duration(
-            &t,
-            "duration",
-            Duration::ZERO,
-            Duration::ZERO,
-            MAX_FAULT,
-            "how long the target stays down, from 0s to 1h (e.g. \"5s\")",
-        )?;
+        let FaultSpec {
+            at,
+            target,
+            duration,
+            ..
+        } = spec;
         if let Some(prev) = out.iter().find(|p| {
             p.target == target && at < p.at + p.duration && p.at < at + duration.max(SECOND)
         }) {
-            return Err(at_f.invalid(format!(
+            cx.keep::<()>(Err(at_f.invalid(format!(
                 "overlaps the earlier fault on {} at {} (lasting {}); start it after that one ends",
                 target.name(),
                 super::build::fmt(prev.at),
                 super::build::fmt(prev.duration)
-            )));
+            ))));
+            continue;
         }
-        out.push(FaultSpec {
-            at,
-            action,
-            target,
-            duration,
-        });
+        out.push(spec);
     }
     out.sort_by_key(|f| f.at);
     Ok(out)
 }
 
+/// One `[[faults]]` entry, and its `at` field (for errors about its timing).
+fn fault<'a>(item: &Field<'a>, hint: &str, duration: Duration) -> Result<(FaultSpec, Field<'a>)> {
+    let t = item.table(hint)?;
+    t.allow(
+        &["at", "action", "target", "duration"],
+        &[(
+            "job",
+            "name the job in target, e.g. action = \"pause\", target = \"mysql-cdc-to-cloudberry\"",
+        )],
+    );
+    let at_f = t.req(
+        "at",
+        "a fault needs a start time within the load, e.g. at = \"10s\"",
+    )?;
+    let at = at_f.duration("when the fault starts, from the start of the load")?;
+    if at >= duration {
+        return Err(at_f.invalid(format!(
+            "must be before the end of the load (duration = {}); a fault acts while the load runs",
+            super::build::fmt(duration)
+        )));
+    }
+    let action_f = t.req(
+        "action",
+        "a fault needs an action: \"restart\", \"kill\" or \"pause\"",
+    )?;
+    let action = match action_f.choice(
+        &FaultAction::NAMES,
+        "\"restart\" (graceful stop), \"kill\" (SIGKILL) or \"pause\" (a Flink job: stop with a savepoint, resume from it)",
+    )? {
+        "restart" => FaultAction::Restart,
+        "kill" => FaultAction::Kill,
+        _ => FaultAction::Pause,
+    };
+    let components =
+        "one of \"mysql\", \"kafka\", \"warehouse\", \"flink-jobmanager\", \"flink-taskmanager\"";
+    let jobs = "one of \"mysql-cdc-to-kafka\", \"kafka-to-cloudberry\", \"mysql-cdc-to-cloudberry\", \"streaming-analytics\"";
+    let target_f = t.req(
+        "target",
+        "a fault needs a target: a component (restart, kill) or a Flink job (pause)",
+    )?;
+    let name = target_f.choice(
+        &FaultTarget::NAMES,
+        &format!("a component ({components}) or a Flink job ({jobs})"),
+    )?;
+    let target = FaultTarget::ALL[FaultTarget::NAMES
+        .iter()
+        .position(|n| *n == name)
+        .expect("choice returned one of NAMES")];
+    match (action, target.is_job()) {
+        (FaultAction::Pause, false) => {
+            return Err(target_f.invalid(format!(
+                "\"pause\" acts on a Flink job: {jobs} (restart or kill a component)"
+            )))
+        }
+        (FaultAction::Restart | FaultAction::Kill, true) => {
+            return Err(action_f.invalid(format!(
+                "must be \"pause\" for a Flink job (target = \"{}\"); restart or kill a component: {components}",
+                target.name()
+            )))
+        }
+        _ => {}
+    }
+    let duration = opt_duration(
+        &t,
+        "duration",
+        Duration::ZERO,
+        Duration::ZERO,
+        MAX_FAULT,
+        "how long the target stays down, from 0s to 1h (e.g. \"5s\")",
+    )?;
+    Ok((
+        FaultSpec {
+            at,
+            action,
+            target,
+            duration,
+        },
+        at_f,
+    ))
+}
+
 /// The `[control]` table.
 pub(crate) fn control(t: &Tbl) -> Result<Control> {
-    t.allow(&["mode", "script", "compose_file"], &[])?;
+    t.allow(&["mode", "script", "compose_file"], &[]);
+    // Each key on its own: a bad one is recorded (and left at its default)
+    // while the others are still checked; the caller fails on any recorded error.
+    let cx = t.cx;
     let mut c = Control::default();
     if let Some(f) = t.get("mode") {
-        c.mode = match f.choice(
+        let mode = f.choice(
             &["auto", "native", "compose"],
             "\"auto\", \"native\" (scripts/stack.sh) or \"compose\" (docker compose)",
-        )? {
-            "native" => ControlMode::Native,
-            "compose" => ControlMode::Compose,
-            _ => ControlMode::Auto,
-        };
-    }
-    if let Some(f) = t.get("script") {
-        let s = f.string("the path of the native stack's scripts/stack.sh")?;
-        if s.trim().is_empty() {
-            return Err(f.invalid("must be a path, e.g. \"scripts/stack.sh\""));
+        );
+        if let Some(mode) = cx.keep(mode) {
+            c.mode = match mode {
+                "native" => ControlMode::Native,
+                "compose" => ControlMode::Compose,
+                _ => ControlMode::Auto,
+            };
         }
-        c.script = Some(s.to_string());
     }
-    if let Some(f) = t.get("compose_file") {
-        let s = f.string("the path of docker-compose.yml")?;
-        if s.trim().is_empty() {
-            return Err(f.invalid("must be a path, e.g. \"docker-compose.yml\""));
-        }
-        c.compose_file = s.to_string();
+    let path = |key: &str, what: &str, example: &str| {
+        t.get(key).and_then(|f| {
+            cx.keep(f.string(what).and_then(|s| {
+                if s.trim().is_empty() {
+                    Err(f.invalid(format!("must be a path, e.g. \"{example}\"")))
+                } else {
+                    Ok(s.to_string())
+                }
+            }))
+        })
+    };
+    c.script = path(
+        "script",
+        "the path of the native stack's scripts/stack.sh",
+        "scripts/stack.sh",
+    );
+    if let Some(file) = path(
+        "compose_file",
+        "the path of docker-compose.yml",
+        "docker-compose.yml",
+    ) {
+        c.compose_file = file;
     }
     Ok(c)
 }

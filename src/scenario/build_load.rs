@@ -22,41 +22,51 @@ pub(crate) fn load(t: &Tbl, duration: Duration) -> Result<Load> {
             ),
             ("poisson", "write arrivals = \"poisson\""),
         ],
-    )?;
+    );
+    // Each key on its own: a bad one is recorded and the others still checked.
+    let cx = t.cx;
     let workers = match t.get("workers") {
-        Some(f) => f.int_in(
+        Some(f) => cx.keep(f.int_in(
             1,
             256,
             "an integer number of MySQL writers from 1 to 256 (e.g. 4)",
-        )?,
-        None => 4,
-    } as u32;
+        )),
+        None => Some(4),
+    };
     let batch_rows = match t.get("batch_rows") {
-        Some(f) => f.int_in(
+        Some(f) => cx.keep(f.int_in(
             1,
             10_000,
             "an integer number of rows per transaction from 1 to 10000 (e.g. 10)",
-        )?,
-        None => 10,
-    } as u32;
-    let rate_field = t.req(
-        "rate",
-        "every scenario needs a target rate, e.g. rate = { kind = \"constant\", per_second = 500 }",
-    )?;
-    let rate = rate(&rate_field, duration)?;
-    let total = RateProfile::new(&rate, duration).total_rows();
-    if total < 1.0 {
-        return Err(rate_field.invalid(format!(
-            "schedules {total:.2} rows in {}: the profile must add up to at least one row",
-            fmt(duration)
-        )));
-    }
+        )),
+        None => Some(10),
+    };
+    let rate = cx.keep(
+        t.req(
+            "rate",
+            "every scenario needs a target rate, e.g. rate = { kind = \"constant\", per_second = 500 }",
+        )
+        .and_then(|rate_field| {
+            let rate = rate(&rate_field, duration)?;
+            let total = RateProfile::new(&rate, duration).total_rows();
+            if total < 1.0 {
+                return Err(rate_field.invalid(format!(
+                    "schedules {total:.2} rows in {}: the profile must add up to at least one row",
+                    fmt(duration)
+                )));
+            }
+            Ok(rate)
+        }),
+    );
     let arrivals = match t.get("arrivals") {
-        Some(f) => match f.choice(&["uniform", "poisson"], "\"uniform\" or \"poisson\"")? {
-            "poisson" => Arrivals::Poisson,
-            _ => Arrivals::Uniform,
-        },
-        None => Arrivals::Uniform,
+        Some(f) => cx.keep(
+            f.choice(&["uniform", "poisson"], "\"uniform\" or \"poisson\"")
+                .map(|a| match a {
+                    "poisson" => Arrivals::Poisson,
+                    _ => Arrivals::Uniform,
+                }),
+        ),
+        None => Some(Arrivals::Uniform),
     };
     let max_lag = opt_duration(
         t,
@@ -66,6 +76,12 @@ pub(crate) fn load(t: &Tbl, duration: Duration) -> Result<Load> {
         Duration::from_secs(3600),
         "how far a worker may fall behind before it drops rows, from 1ms to 1h (e.g. \"30s\")",
     )?;
+    let (Some(workers), Some(batch_rows), Some(rate), Some(arrivals)) =
+        (workers, batch_rows, rate, arrivals)
+    else {
+        return Err(cx.take_last());
+    };
+    let (workers, batch_rows) = (workers as u32, batch_rows as u32);
     Ok(Load {
         workers,
         batch_rows,
@@ -110,13 +126,13 @@ fn rate(f: &Field, duration: Duration) -> Result<RateSpec> {
     let positive = "a positive duration (e.g. \"30s\")";
     Ok(match kind {
         "constant" => {
-            t.allow(&["kind", "per_second"], &[])?;
+            t.allow(&["kind", "per_second"], &[]);
             RateSpec::Constant {
                 per_second: rate_value(&t, "per_second", true)?,
             }
         }
         "ramp" => {
-            t.allow(&["kind", "from", "to", "over"], &[])?;
+            t.allow(&["kind", "from", "to", "over"], &[]);
             let from = rate_value(&t, "from", false)?;
             let to = rate_value(&t, "to", false)?;
             let over = match t.get("over") {
@@ -127,7 +143,7 @@ fn rate(f: &Field, duration: Duration) -> Result<RateSpec> {
         }
         "step" => RateSpec::Step(step(&t, duration)?),
         "spike" => {
-            t.allow(&["kind", "base", "peak", "at", "length"], &[])?;
+            t.allow(&["kind", "base", "peak", "at", "length"], &[]);
             let base = rate_value(&t, "base", false)?;
             let peak = rate_value(&t, "peak", true)?;
             if peak < base {
@@ -157,7 +173,7 @@ fn rate(f: &Field, duration: Duration) -> Result<RateSpec> {
             }
         }
         _ => {
-            t.allow(&["kind", "mean", "amplitude", "period"], &[])?;
+            t.allow(&["kind", "mean", "amplitude", "period"], &[]);
             let mean = rate_value(&t, "mean", true)?;
             let amplitude = rate_value(&t, "amplitude", false)?;
             if amplitude > mean {
@@ -182,7 +198,7 @@ fn step(t: &Tbl, duration: Duration) -> Result<StepSpec> {
                 "give either steps = [{ at = \"0s\", per_second = … }, …] or start/step/every, not both",
             ));
         }
-        t.allow(&["kind", "steps"], &[])?;
+        t.allow(&["kind", "steps"], &[]);
         let list = t.get("steps").expect("checked");
         let items = list.array("an array of { at = \"30s\", per_second = 500 } tables")?;
         if items.is_empty() {
@@ -191,7 +207,7 @@ fn step(t: &Tbl, duration: Duration) -> Result<StepSpec> {
         let mut steps: Vec<RateStep> = Vec::with_capacity(items.len());
         for item in &items {
             let s = item.table("a table like { at = \"30s\", per_second = 500 }")?;
-            s.allow(&["at", "per_second"], &[])?;
+            s.allow(&["at", "per_second"], &[]);
             let at_f = s.req("at", "each step needs at, e.g. at = \"30s\"")?;
             let at = at_f.duration("when this step starts (e.g. \"30s\")")?;
             let per_second = rate_value(&s, "per_second", false)?;
@@ -223,7 +239,7 @@ fn step(t: &Tbl, duration: Duration) -> Result<StepSpec> {
             "at",
             "write explicit steps as steps = [{ at = \"0s\", per_second = 100 }, …]",
         )],
-    )?;
+    );
     let start = rate_value(t, "start", false)?;
     let step_f = t.req(
         "step",

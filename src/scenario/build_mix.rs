@@ -31,56 +31,88 @@ pub(crate) fn mix(t: &Tbl) -> Result<Mix> {
             "null_fraction",
         ],
         &[],
-    )?;
+    );
+    // Each key on its own: a bad one is recorded and the others still checked.
+    let cx = t.cx;
     let item = match t.get("item") {
-        Some(f) => key_dist(&f)?,
-        None => KeyDist::Uniform { n: SF1_ITEMS },
+        Some(f) => cx.keep(key_dist(&f)),
+        None => Some(KeyDist::Uniform { n: SF1_ITEMS }),
     };
     let customer = match t.get("customer") {
-        Some(f) => key_dist(&f)?,
-        None => KeyDist::Uniform { n: SF1_CUSTOMERS },
+        Some(f) => cx.keep(key_dist(&f)),
+        None => Some(KeyDist::Uniform { n: SF1_CUSTOMERS }),
     };
+    // With an invalid item distribution any count up to the largest key space passes.
+    let n_items = item.as_ref().map_or(MAX_KEYS as u64, KeyDist::n);
     let items_per_ticket = match t.get("items_per_ticket") {
-        Some(f) => count_range(&f, item.n())?,
+        Some(f) => cx.keep(count_range(&f, n_items)),
         // dsdgen's 8..=16, narrowed when there are fewer items than that.
-        None => CountRange {
-            min: 8.min(item.n()) as u32,
-            max: 16.min(item.n()) as u32,
-        },
+        None => Some(CountRange {
+            min: 8.min(n_items) as u32,
+            max: 16.min(n_items) as u32,
+        }),
     };
-    let prob = |key: &str, default: f64| -> Result<f64> {
-        t.get(key).map_or(Ok(default), |f| f.probability())
+    let prob = |key: &str, default: f64| -> Option<f64> {
+        cx.keep(t.get(key).map_or(Ok(default), |f| f.probability()))
     };
-    let return_probability = prob("return_probability", 0.10)?;
-    let update_probability = prob("update_probability", 0.0)?;
-    let delete_probability = prob("delete_probability", 0.0)?;
+    let return_probability = prob("return_probability", 0.10);
+    // An invalid one counts as 0 in their sum below.
+    let update_probability = prob("update_probability", 0.0);
+    let delete_probability = prob("delete_probability", 0.0);
+    let (update_probability, delete_probability) = (
+        update_probability.unwrap_or(0.0),
+        delete_probability.unwrap_or(0.0),
+    );
     if update_probability + delete_probability > 0.5 {
         // Point at whichever of the two the user wrote last in the file.
         let f = t
             .get("delete_probability")
             .or_else(|| t.get("update_probability"))
             .expect("one of them is non-zero");
-        return Err(f.invalid(format!(
+        cx.keep::<()>(Err(f.invalid(format!(
             "update_probability + delete_probability = {}: together they must be at most 0.5 \
              (each row is mutated at most once after insert)",
             update_probability + delete_probability
-        )));
+        ))));
     }
     let return_lag = match t.get("return_lag") {
-        Some(f) => lag_dist(&f)?,
-        None => LagDist::Lognormal {
+        Some(f) => cx.keep(lag_dist(&f)),
+        None => Some(LagDist::Lognormal {
             median: Duration::from_secs(2),
             sigma: 1.0,
-        },
+        }),
     };
     let dates = match t.get("dates") {
-        Some(f) => match f.choice(&["dsdgen", "wall_clock"], "\"dsdgen\" or \"wall_clock\"")? {
-            "wall_clock" => DateMode::WallClock,
-            _ => DateMode::Dsdgen,
-        },
-        None => DateMode::Dsdgen,
+        Some(f) => cx.keep(
+            f.choice(&["dsdgen", "wall_clock"], "\"dsdgen\" or \"wall_clock\"")
+                .map(|d| match d {
+                    "wall_clock" => DateMode::WallClock,
+                    _ => DateMode::Dsdgen,
+                }),
+        ),
+        None => Some(DateMode::Dsdgen),
     };
-    let null_fraction = prob("null_fraction", 0.0)?;
+    let null_fraction = prob("null_fraction", 0.0);
+    let (
+        Some(item),
+        Some(customer),
+        Some(items_per_ticket),
+        Some(return_probability),
+        Some(return_lag),
+        Some(dates),
+        Some(null_fraction),
+    ) = (
+        item,
+        customer,
+        items_per_ticket,
+        return_probability,
+        return_lag,
+        dates,
+        null_fraction,
+    )
+    else {
+        return Err(cx.take_last());
+    };
     Ok(Mix {
         items_per_ticket,
         return_probability,
@@ -110,14 +142,14 @@ fn key_dist(f: &Field) -> Result<KeyDist> {
     let n_hint = "an integer number of keys from 1 to 2147483647 (e.g. 18000)";
     match dist_kind(&t, &["uniform", "zipf"], example)? {
         "uniform" => {
-            t.allow(&["dist", "n"], &[])?;
+            t.allow(&["dist", "n"], &[]);
             let n = t.req("n", "the number of keys, e.g. n = 18000")?;
             Ok(KeyDist::Uniform {
                 n: n.int_in(1, MAX_KEYS, n_hint)? as u64,
             })
         }
         _ => {
-            t.allow(&["dist", "n", "s"], &[])?;
+            t.allow(&["dist", "n", "s"], &[]);
             let n = t.req("n", "the number of keys, e.g. n = 18000")?;
             let n = n.int_in(1, MAX_KEYS, n_hint)? as u64;
             let s = t.req("s", "the skew exponent, e.g. s = 1.1")?.number_in(
@@ -133,7 +165,7 @@ fn key_dist(f: &Field) -> Result<KeyDist> {
 
 fn count_range(f: &Field, items: u64) -> Result<CountRange> {
     let t = f.table("a table such as { dist = \"uniform\", min = 8, max = 16 }")?;
-    t.allow(&["dist", "min", "max"], &[])?;
+    t.allow(&["dist", "min", "max"], &[]);
     if let Some(d) = t.get("dist") {
         d.choice(&["uniform"], "\"uniform\" (the only count distribution)")?;
     }
@@ -166,13 +198,13 @@ fn lag_dist(f: &Field) -> Result<LagDist> {
     let tiny = Duration::from_micros(1);
     Ok(match dist_kind(&t, &kinds, example)? {
         "fixed" => {
-            t.allow(&["dist", "value"], &[])?;
+            t.allow(&["dist", "value"], &[]);
             LagDist::Fixed {
                 value: dur("value", Duration::ZERO, any)?,
             }
         }
         "uniform" => {
-            t.allow(&["dist", "min", "max"], &[])?;
+            t.allow(&["dist", "min", "max"], &[]);
             let min = dur("min", Duration::ZERO, any)?;
             let max = dur("max", Duration::ZERO, any)?;
             if min > max {
@@ -184,13 +216,13 @@ fn lag_dist(f: &Field) -> Result<LagDist> {
             LagDist::Uniform { min, max }
         }
         "exponential" => {
-            t.allow(&["dist", "mean"], &[])?;
+            t.allow(&["dist", "mean"], &[]);
             LagDist::Exponential {
                 mean: dur("mean", tiny, positive)?,
             }
         }
         _ => {
-            t.allow(&["dist", "median", "sigma"], &[])?;
+            t.allow(&["dist", "median", "sigma"], &[]);
             let median = dur("median", tiny, positive)?;
             let sigma = t
                 .req("sigma", "the lognormal shape, e.g. sigma = 1.0")?

@@ -29,37 +29,41 @@ pub(crate) fn targets(t: &Tbl) -> Result<Targets> {
             ),
             ("flink", "the Flink REST endpoint is targets.flink_rest"),
         ],
-    )?;
-    let mysql = url(
+    );
+    // Each target on its own: a bad one is recorded and the others still checked.
+    let cx = t.cx;
+    let mysql = cx.keep(url(
         t.get("mysql"),
         DEFAULT_MYSQL_URL,
         &["mysql"],
         true,
         "a MySQL URL like \"mysql://root:***@127.0.0.1:3306/business_db\"",
-    )?;
-    let warehouse_field = match (t.get("warehouse"), t.get("cloudberry")) {
-        (Some(_), Some(alias)) => {
-            return Err(alias.invalid(
-                "targets.cloudberry is an alias of targets.warehouse; give only one of them",
-            ))
-        }
-        (w, c) => w.or(c),
+    ));
+    let warehouse = match (t.get("warehouse"), t.get("cloudberry")) {
+        (Some(_), Some(alias)) => cx.keep(Err(alias.invalid(
+            "targets.cloudberry is an alias of targets.warehouse; give only one of them",
+        ))),
+        (w, c) => cx.keep(url(
+            w.or(c),
+            DEFAULT_WAREHOUSE_URL,
+            &["postgres", "postgresql"],
+            true,
+            "a PostgreSQL URL like \"postgres://gpadmin:***@127.0.0.1:5432/tpcds\"",
+        )),
     };
-    let warehouse = url(
-        warehouse_field,
-        DEFAULT_WAREHOUSE_URL,
-        &["postgres", "postgresql"],
-        true,
-        "a PostgreSQL URL like \"postgres://gpadmin:***@127.0.0.1:5432/tpcds\"",
-    )?;
-    let flink_rest = url(
+    let flink_rest = cx.keep(url(
         t.get("flink_rest"),
         DEFAULT_FLINK_URL,
         &["http", "https"],
         false,
         "an HTTP URL like \"http://127.0.0.1:8081\"",
-    )?;
-    let kafka = kafka(t.get("kafka"))?;
+    ));
+    let kafka = cx.keep(kafka(t.get("kafka")));
+    let (Some(mysql), Some(warehouse), Some(flink_rest), Some(kafka)) =
+        (mysql, warehouse, flink_rest, kafka)
+    else {
+        return Err(cx.take_last());
+    };
     Ok(Targets {
         mysql,
         kafka,
@@ -97,7 +101,7 @@ fn kafka(f: Option<Field>) -> Result<KafkaTarget> {
     let t = f.table(&format!(
         "{brokers_hint}, or a table like {{ brokers = \"127.0.0.1:9092\", format = \"debezium-json\" }}"
     ))?;
-    t.allow(&["brokers", "format", "topic_prefix"], &[])?;
+    t.allow(&["brokers", "format", "topic_prefix"], &[]);
     if let Some(b) = t.get("brokers") {
         out.brokers = brokers(&b, brokers_hint)?;
     }

@@ -95,6 +95,36 @@ pub enum ScenarioError {
         /// What is wrong and what would be valid.
         message: String,
     },
+    /// More than one of the above, in file order, at most [`MAX_ERRORS`].
+    #[error("{} problems in {origin}:\n{}{}", .errors.len() + .more, list(.errors), more_line(*.more))]
+    Several {
+        /// The scenario file (or origin label).
+        origin: String,
+        /// The first [`MAX_ERRORS`] errors, by line.
+        errors: Vec<ScenarioError>,
+        /// How many more there were.
+        more: usize,
+    },
+}
+
+/// Most errors one message lists: enough to fix a file in one go, few
+/// enough that a file of another format does not flood the terminal.
+pub const MAX_ERRORS: usize = 20;
+
+fn list(errors: &[ScenarioError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn more_line(more: usize) -> String {
+    if more == 0 {
+        String::new()
+    } else {
+        format!("\n  … and {more} more")
+    }
 }
 
 impl ScenarioError {
@@ -103,10 +133,34 @@ impl ScenarioError {
         2
     }
 
-    /// Where the bad input is, when it has one place.
+    /// One error for all of `errors` (not empty) of the file `origin`: the
+    /// error itself when there is one, else [`ScenarioError::Several`], in
+    /// file order, repeats left out.
+    pub(crate) fn from_many(origin: &str, mut errors: Vec<ScenarioError>) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert(e.to_string()));
+        // Stable: flags and variables keep their order, after the file's lines.
+        errors.sort_by_key(|e| match e.location() {
+            Some(Location::File { line, column, .. }) => (0, *line, *column),
+            _ => (1, 0, 0),
+        });
+        if errors.len() == 1 {
+            return errors.remove(0);
+        }
+        let more = errors.len().saturating_sub(MAX_ERRORS);
+        errors.truncate(MAX_ERRORS);
+        ScenarioError::Several {
+            origin: origin.to_string(),
+            errors,
+            more,
+        }
+    }
+
+    /// Where the bad input is, when it has one place (of several: the first).
     pub fn location(&self) -> Option<&Location> {
         match self {
             ScenarioError::Read { .. } | ScenarioError::BadOverride { .. } => None,
+            ScenarioError::Several { errors, .. } => errors.first()?.location(),
             ScenarioError::Syntax { location, .. }
             | ScenarioError::UnknownKey { location, .. }
             | ScenarioError::MissingKey { location, .. }
@@ -114,9 +168,10 @@ impl ScenarioError {
         }
     }
 
-    /// The dotted key at fault, when there is one.
+    /// The dotted key at fault, when there is one (of several: the first).
     pub fn key(&self) -> Option<&str> {
         match self {
+            ScenarioError::Several { errors, .. } => errors.first()?.key(),
             ScenarioError::UnknownKey { key, .. }
             | ScenarioError::MissingKey { key, .. }
             | ScenarioError::InvalidValue { key, .. } => Some(key),

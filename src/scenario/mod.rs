@@ -25,6 +25,8 @@ use std::path::Path;
 
 use toml_edit::ImDocument;
 
+use crate::redact::redact_text;
+
 pub use build_targets::ENV_OVERRIDES;
 pub use error::{Location, ScenarioError};
 pub use types::*;
@@ -64,7 +66,7 @@ pub fn parse_with_env(
 /// Splits a `--set` argument `dotted.key=value` into key and value.
 pub fn parse_override(arg: &str) -> Result<(String, String), ScenarioError> {
     let bad = |message: String| ScenarioError::BadOverride {
-        flag: url::redact_text(arg),
+        flag: redact_text(arg).into_owned(),
         message,
     };
     let (key, value) = arg.split_once('=').ok_or_else(|| {
@@ -123,10 +125,7 @@ fn resolve(
     env_values: &[(String, String)],
     overrides: &[(String, String)],
 ) -> Result<Scenario, ScenarioError> {
-    let cx = Cx {
-        origin,
-        source: text,
-    };
+    let cx = Cx::new(origin, text);
     let doc = ImDocument::parse(text).map_err(|e| {
         let message = e
             .message()
@@ -144,7 +143,7 @@ fn resolve(
         let message = if line.is_empty() {
             message
         } else {
-            let mut quoted = url::redact_text(line);
+            let mut quoted = redact_text(line).into_owned();
             if quoted.chars().count() > 80 {
                 quoted = quoted.chars().take(80).collect::<String>() + "…";
             }
@@ -167,7 +166,7 @@ fn resolve(
         let path: Vec<&str> = key.split('.').collect();
         let node = tree::from_flag_value(value, &flag);
         tree::set_path(&mut root, &path, node).map_err(|message| ScenarioError::BadOverride {
-            flag: url::redact_text(&format!("{key}={value}")),
+            flag: redact_text(&format!("{key}={value}")).into_owned(),
             message,
         })?;
     }
@@ -176,7 +175,16 @@ fn resolve(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut scenario = build::scenario(&root, &cx, &stem)?;
+    // Every error, recorded on the way or returned, goes through `cx`.
+    let built = match build::scenario(&root, &cx, &stem) {
+        Ok(s) => Some(s),
+        Err(e) => cx.keep(Err(e)),
+    };
+    let errors = cx.into_errors();
+    let mut scenario = match built {
+        Some(s) if errors.is_empty() => s,
+        _ => return Err(ScenarioError::from_many(origin, errors)),
+    };
     scenario.source = ScenarioSource {
         origin: origin.to_string(),
         text: text.to_string(),
@@ -189,3 +197,5 @@ fn resolve(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_many;

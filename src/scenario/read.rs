@@ -1,24 +1,77 @@
 //! Typed reading of the spanned tree: every getter turns a wrong type or an
 //! out-of-range value into a [`ScenarioError`] that names the place, the dotted
 //! key, the value as written and what would be valid.
+//!
+//! Validation goes on past a bad value ([`Cx::keep`]), so one run reports
+//! every problem of a file, not one per edit-and-retry.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use super::error::{Location, ScenarioError};
 use super::tree::{Node, Origin, Table, Val};
-use super::url::redact_text;
+use crate::redact::redact_text;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
-/// What every error needs to turn an [`Origin`] into a [`Location`].
+/// What every error needs to turn an [`Origin`] into a [`Location`], and the
+/// errors found so far.
 pub(crate) struct Cx<'a> {
     /// File name (or origin label) for messages.
     pub origin: &'a str,
     /// The scenario text the spans point into.
     pub source: &'a str,
+    /// Errors recorded by [`Cx::keep`] while validation went on.
+    pub errors: RefCell<Vec<ScenarioError>>,
+    /// Dotted keys an unknown key was taken for a typo of ("did you mean"):
+    /// that one being missing is the same mistake, not another.
+    pub suggested: RefCell<Vec<String>>,
 }
 
-impl Cx<'_> {
+impl<'s> Cx<'s> {
+    pub fn new(origin: &'s str, source: &'s str) -> Self {
+        Cx {
+            origin,
+            source,
+            errors: RefCell::new(Vec::new()),
+            suggested: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// `r`'s value, or `None` with its error recorded, so the caller can go
+    /// on validating the keys that do not depend on this one. Fallbacks for
+    /// a failed value should be the most permissive one, so checks that
+    /// depend on it stay quiet instead of adding follow-on errors.
+    pub fn keep<T>(&self, r: Result<T>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.borrow_mut().push(e);
+                None
+            }
+        }
+    }
+
+    /// Every error recorded, the "missing" ones of a key a typo was taken
+    /// for left out (the unknown-key error says it).
+    pub fn into_errors(self) -> Vec<ScenarioError> {
+        let suggested = self.suggested.into_inner();
+        let mut errors = self.errors.into_inner();
+        errors.retain(
+            |e| !matches!(e, ScenarioError::MissingKey { key, .. } if suggested.contains(key)),
+        );
+        errors
+    }
+
+    /// The last error [`Cx::keep`] recorded, taken back: what a table
+    /// returns when one of its values failed and it cannot be built.
+    pub fn take_last(&self) -> ScenarioError {
+        self.errors
+            .borrow_mut()
+            .pop()
+            .expect("a value is None only when keep recorded its error")
+    }
+
     pub fn locate(&self, o: &Origin) -> Location {
         match o {
             Origin::File(span) => {
@@ -33,7 +86,7 @@ impl Cx<'_> {
                     column,
                 }
             }
-            Origin::Flag(f) => Location::Flag(redact_text(f)),
+            Origin::Flag(f) => Location::Flag(redact_text(f).into_owned()),
             Origin::Env(v) => Location::Env(v.clone()),
         }
     }
@@ -66,7 +119,7 @@ const MAX_VALUE_TEXT: usize = 80;
 impl<'a> Field<'a> {
     /// An error about this value; `message` says what would be valid.
     pub fn invalid(&self, message: impl Into<String>) -> ScenarioError {
-        let mut value = redact_text(self.node.text.trim());
+        let mut value = redact_text(self.node.text.trim()).into_owned();
         if value.chars().count() > MAX_VALUE_TEXT {
             value = value.chars().take(MAX_VALUE_TEXT).collect::<String>() + "…";
         }
@@ -234,9 +287,10 @@ impl<'a> Tbl<'a> {
         }
     }
 
-    /// Fails on the first key not in `allowed`. `moved` maps keys that live
+    /// Records an error for every key not in `allowed` (see [`Cx::keep`]);
+    /// the table's other keys are still read. `moved` maps keys that live
     /// elsewhere to a hint ("set targets.kafka.format instead").
-    pub fn allow(&self, allowed: &[&str], moved: &[(&str, &str)]) -> Result<()> {
+    pub fn allow(&self, allowed: &[&str], moved: &[(&str, &str)]) {
         for e in &self.table.entries {
             if allowed.contains(&e.key.as_str()) {
                 continue;
@@ -249,18 +303,22 @@ impl<'a> Tbl<'a> {
             let hint = if let Some((_, m)) = moved.iter().find(|(k, _)| *k == e.key) {
                 format!(": {m}")
             } else {
-                let dym = closest(&e.key, allowed.iter().copied())
+                let best = closest(&e.key, allowed.iter().copied());
+                if let Some(b) = best {
+                    // Its "missing" error, if any, would say the same again.
+                    self.cx.suggested.borrow_mut().push(self.child_path(b));
+                }
+                let dym = best
                     .map(|b| format!(" (did you mean `{b}`?)"))
                     .unwrap_or_default();
                 format!("{dym}; valid keys {where_}: {}", allowed.join(", "))
             };
-            return Err(ScenarioError::UnknownKey {
+            self.cx.errors.borrow_mut().push(ScenarioError::UnknownKey {
                 location: self.cx.locate(&e.key_origin),
                 key: self.child_path(&e.key),
                 hint,
             });
         }
-        Ok(())
     }
 
     pub fn get(&self, key: &str) -> Option<Field<'a>> {
@@ -325,10 +383,7 @@ mod tests {
 
     #[test]
     fn locate_counts_lines_and_chars() {
-        let cx = Cx {
-            origin: "x.toml",
-            source: "a = 1\nbé = 2\n",
-        };
+        let cx = Cx::new("x.toml", "a = 1\nbé = 2\n");
         let loc = cx.locate(&Origin::File(10..11));
         assert_eq!(
             loc,

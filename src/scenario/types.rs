@@ -431,7 +431,7 @@ impl std::fmt::Debug for ScenarioSource {
         let overrides: Vec<String> = self
             .overrides
             .iter()
-            .map(|(k, v)| super::url::redact_text(&format!("{k}={v}")))
+            .map(|(k, v)| crate::redact::redact_text(&format!("{k}={v}")).into_owned())
             .collect();
         f.debug_struct("ScenarioSource")
             .field("origin", &self.origin)
@@ -445,7 +445,7 @@ impl std::fmt::Debug for ScenarioSource {
 fn ser_overrides<S: serde::Serializer>(v: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(
         v.iter()
-            .map(|(k, x)| super::url::redact_text(&format!("{k}={x}"))),
+            .map(|(k, x)| crate::redact::redact_text(&format!("{k}={x}")).into_owned()),
     )
 }
 

@@ -31,16 +31,10 @@ impl TargetUrl {
         self.0.path().strip_prefix('/').filter(|d| !d.is_empty())
     }
 
-    /// The URL with the password replaced by `***`.
+    /// The URL with the password replaced by `***` (the crate's one rule,
+    /// [`crate::redact::redact_url`]).
     pub fn redacted(&self) -> String {
-        if self.0.password().is_some() {
-            let mut u = self.0.clone();
-            // Cannot fail: the URL already has a password, hence a host.
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        } else {
-            self.0.to_string()
-        }
+        crate::redact::redact_url(self.0.as_str())
     }
 }
 
@@ -113,38 +107,6 @@ pub(crate) fn check_brokers(list: &[&str]) -> Result<String, String> {
     Ok(out.join(","))
 }
 
-/// Replaces the password of every `scheme://user:password@` in free text with
-/// `***`, so values quoted back in errors never leak one.
-pub(crate) fn redact_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let auth_end = tail
-            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | ',') || c.is_whitespace())
-            .unwrap_or(tail.len());
-        let authority = &tail[..auth_end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(c) => {
-                        out.push_str(&userinfo[..c]);
-                        out.push_str(":***");
-                    }
-                    None => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[auth_end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,14 +144,5 @@ mod tests {
         assert!(check_brokers(&["a:x"]).is_err());
         assert!(check_brokers(&["kafka://a:1"]).is_err());
         assert!(check_brokers(&[""]).is_err());
-    }
-
-    #[test]
-    fn free_text_is_redacted() {
-        assert_eq!(
-            redact_text("x = \"mysql://root:pw@h:1/db\", y = postgres://u@h/db"),
-            "x = \"mysql://root:***@h:1/db\", y = postgres://u@h/db"
-        );
-        assert_eq!(redact_text("no urls"), "no urls");
     }
 }

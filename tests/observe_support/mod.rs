@@ -60,6 +60,32 @@ pub fn flink_url() -> String {
     env("TPCDS_FLINK_URL", "http://127.0.0.1:8081")
 }
 
+/// Drops a test's private warehouse schema when the test ends, pass or fail
+/// (a failed assertion would otherwise leave it behind on the shared stack).
+/// Create it right after the schema is created.
+pub struct DropSchema(pub String);
+
+impl Drop for DropSchema {
+    fn drop(&mut self) {
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
+        let url = warehouse_url();
+        // A fresh runtime on a plain thread: Drop may run inside the test's runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async move {
+                if let Ok((c, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+                    tokio::spawn(conn);
+                    let _ = c.batch_execute(&sql).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// A ticket range no other run uses: derived from the current time in µs
 /// (tickets are BIGINT; 1000 tickets per test).
 pub fn unique_tickets() -> std::ops::Range<u64> {

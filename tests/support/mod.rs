@@ -20,6 +20,11 @@ pub fn mysql_url() -> String {
 
 /// Runs `tpcds-bench run` on a shipped scenario with `--set` overrides, into `out`.
 pub fn run_scenario(scenario: &str, sets: &[&str], out: &Path) -> Output {
+    run_scenario_with(scenario, &[], sets, out)
+}
+
+/// [`run_scenario`] with extra flags (e.g. `--allow-faults`).
+pub fn run_scenario_with(scenario: &str, flags: &[&str], sets: &[&str], out: &Path) -> Output {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(scenario);
@@ -27,6 +32,7 @@ pub fn run_scenario(scenario: &str, sets: &[&str], out: &Path) -> Output {
     cmd.arg("run")
         .arg(path)
         .arg("--quiet")
+        .args(flags)
         .arg("--out")
         .arg(out);
     for s in sets {

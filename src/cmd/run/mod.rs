@@ -32,6 +32,9 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(1);
 /// Runs a scenario end to end.
 pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let scenario = super::load_scenario(&args.scenario, &args.set)?;
+    // Before any connection: a scenario that acts on the stack is code.
+    faults::consent::check(&scenario, args.allow_faults)
+        .map_err(|e| Classified::new(Exit::BadInput, e))?;
     let plan = Plan::from_scenario(&scenario);
     let sinks = scenario.observe.sinks.clone();
 

@@ -24,8 +24,9 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::preflight::{mysql as my, TargetReport};
-use super::{in_range, redact_url, ObserveError, ObserverStats};
+use super::{in_range, ObserveError, ObserverStats};
 use crate::model::{Observation, Sink, Table};
+use crate::redact::{redact_text, redact_url};
 
 pub use image::Columns;
 pub use rows::{Layout, RowsKind};
@@ -318,8 +319,10 @@ impl BinlogObserver {
             if let Some(why) = broken {
                 stats.poll_errors += 1;
                 eprintln!(
-                    "binlog observer: {why}; reconnecting at {}:{}",
-                    resume.at.file, resume.at.pos
+                    "binlog observer: {}; reconnecting at {}:{}",
+                    redact_text(&why.to_string()),
+                    resume.at.file,
+                    resume.at.pos
                 );
                 if !self
                     .reconnect(&resume.at, &mut wait, &mut stop, &mut stats)

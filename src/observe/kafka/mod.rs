@@ -34,6 +34,7 @@ use super::decode::{decode, Format};
 use super::{in_range, ObserveError, ObserverStats};
 use crate::clock::OffsetTracker;
 use crate::model::{Observation, Sink, Table, Visible, VisibleSource};
+use crate::redact::redact_text;
 
 pub use setup::{
     assign_topics_at_high_watermarks, client_config, target_name, unique_group_id, StartOffset,
@@ -219,14 +220,18 @@ impl KafkaObserver {
                         stats.poll_errors += 1;
                         if first == now {
                             // Once per outage: what librdkafka said when it began.
-                            eprintln!("kafka observer: {e} (librdkafka reconnects by itself)");
+                            eprintln!(
+                                "kafka observer: {} (librdkafka reconnects by itself)",
+                                redact_text(&e.to_string())
+                            );
                         }
                         if now - first >= self.cfg.fault_after && !warned {
                             // Keep reading: the broker may come back (a restart),
                             // and what never arrives is reported missing.
                             eprintln!(
-                                "kafka observer: only errors for {} s ({e}); still retrying",
-                                (now - first).as_secs()
+                                "kafka observer: only errors for {} s ({}); still retrying",
+                                (now - first).as_secs(),
+                                redact_text(&e.to_string())
                             );
                             warned = true;
                         }

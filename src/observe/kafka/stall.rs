@@ -270,7 +270,10 @@ pub fn check(
     let fresh = || client_config(cfg, group_id).create();
     if let Err(e) = replace_if_stalled(consumer, watch, fresh) {
         stats.poll_errors += 1;
-        eprintln!("{observer}: cannot create a replacement consumer: {e}");
+        eprintln!(
+            "{observer}: cannot create a replacement consumer: {}",
+            crate::redact::redact_text(&e.to_string())
+        );
     }
 }
 

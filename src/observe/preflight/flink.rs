@@ -1,5 +1,10 @@
 //! Flink checks: the REST API answers and the pipeline's jobs are RUNNING.
 //!
+//! What it reports goes into every run's `environment` (summary.json, .md,
+//! report.html), so it reports the pipeline's jobs only, never other jobs on
+//! a shared cluster, and of their settings only the ones the fingerprint
+//! compares ([`FINGERPRINT_SETTINGS`]): a job's parameters may hold passwords.
+//!
 //! One plain HTTP/1.1 GET of `/jobs/overview` over a tokio `TcpStream`: the
 //! harness needs nothing else from Flink, so no HTTP client crate is pulled in.
 //! Only `http://` is supported (the REST endpoint of a local cluster).
@@ -16,6 +21,22 @@ use super::TargetReport;
 const START_FLINK: &str =
     "start Flink and submit the jobs (scripts/stack.sh up) or fix the Flink URL \
                            (TPCDS_FLINK_URL)";
+
+/// The job parameters reported as `setting.<name>`: the ones the stack's jobs
+/// declare as `pipeline.global-job-parameters` (flink-sql/*.sql) because they
+/// set a latency floor, and `compare`/`gate` fingerprint. Anything else a job
+/// carries is left out: it may be a password.
+pub const FINGERPRINT_SETTINGS: [&str; 9] = [
+    "checkpoint.interval",
+    "cdc.debezium.poll.interval.ms",
+    "cdc.debezium.connect.keep.alive.interval.ms",
+    "kafka.sink.delivery-guarantee",
+    "kafka.properties.linger.ms",
+    "path1.sink.buffer-flush.interval",
+    "path1.sink.buffer-flush.max-rows",
+    "path2.sink.buffer-flush.interval",
+    "path2.sink.buffer-flush.max-rows",
+];
 
 /// Most bytes read from the REST answer (the overview of a few jobs is a few KB).
 const MAX_RESPONSE: usize = 4 << 20;
@@ -42,7 +63,7 @@ struct Overview {
 /// Checks the Flink REST API at `base_url` and that each job in `expected` is
 /// RUNNING (when `expected` is empty: that at least one job is).
 pub async fn check_flink(base_url: &str, expected: &[String], timeout: Duration) -> TargetReport {
-    let mut report = TargetReport::new("flink", crate::observe::redact_url(base_url));
+    let mut report = TargetReport::new("flink", crate::redact::redact_url(base_url));
     let body = match get(base_url, "/jobs/overview", timeout).await {
         Ok((200, body)) => body,
         Ok((status, body)) => {
@@ -63,7 +84,12 @@ pub async fn check_flink(base_url: &str, expected: &[String], timeout: Duration)
     match serde_json::from_slice::<Overview>(&body) {
         Ok(o) => {
             evaluate_jobs(&o.jobs, expected, &mut report);
-            job_settings(base_url, &o.jobs, timeout, &mut report).await;
+            let pipeline: Vec<FlinkJob> = o
+                .jobs
+                .into_iter()
+                .filter(|j| expected.contains(&j.name))
+                .collect();
+            job_settings(base_url, &pipeline, timeout, &mut report).await;
         }
         Err(e) => report.problem(
             format!("/jobs/overview is not the expected JSON: {e}"),
@@ -85,11 +111,12 @@ struct ExecutionConfig {
     user: BTreeMap<String, String>,
 }
 
-/// Adds a `setting.<name>` fact per job parameter of the RUNNING jobs: the
-/// stack's jobs declare the settings that set their latency floor (JDBC flush
-/// interval and max rows, checkpoint interval, delivery guarantee, linger, CDC
-/// poll interval) as `pipeline.global-job-parameters`, which
-/// `GET /jobs/<id>/config` returns. Jobs that disagree on a name list every value.
+/// Adds a `setting.<name>` fact per [`FINGERPRINT_SETTINGS`] entry that one of
+/// the RUNNING `jobs` (the pipeline's) declares: the stack's jobs declare the
+/// settings that set their latency floor (JDBC flush interval and max rows,
+/// checkpoint interval, delivery guarantee, linger, CDC poll interval) as
+/// `pipeline.global-job-parameters`, which `GET /jobs/<id>/config` returns.
+/// Jobs that disagree on a name list every value.
 async fn job_settings(
     base_url: &str,
     jobs: &[FlinkJob],
@@ -104,7 +131,9 @@ async fn job_settings(
         };
         if let Ok(c) = serde_json::from_slice::<JobConfig>(&body) {
             for (k, v) in c.execution.user {
-                settings.entry(k).or_default().insert(v);
+                if FINGERPRINT_SETTINGS.contains(&k.as_str()) {
+                    settings.entry(k).or_default().insert(v);
+                }
             }
         }
     }
@@ -133,10 +162,15 @@ fn current<'a>(jobs: &'a [FlinkJob], name: &str) -> Option<&'a FlinkJob> {
         .or_else(|| mine().max_by_key(|j| j.start_time))
 }
 
-/// Adds one fact per job name (its current instance) and a problem per
-/// expected job that is not RUNNING.
+/// Adds one fact per expected job name (its current instance; other jobs on
+/// the cluster are none of the run's business) and a problem per expected job
+/// that is not RUNNING.
 fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetReport) {
-    let mut names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+    let mut names: Vec<&str> = jobs
+        .iter()
+        .map(|j| j.name.as_str())
+        .filter(|n| expected.iter().any(|e| e == n))
+        .collect();
     names.sort_unstable();
     names.dedup();
     for name in names {
@@ -357,5 +391,93 @@ mod tests {
         let mut r = report();
         evaluate_jobs(&[job("x", "FAILED")], &[], &mut r);
         assert!(!r.ok());
+    }
+
+    /// A Flink REST API on a local port that answers from `routes` (path →
+    /// JSON body), 404 otherwise; one connection per request.
+    async fn fake_flink(routes: Vec<(String, String)>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let mut n = 0;
+                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => n += k,
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let (status, body) = match routes.iter().find(|(p, _)| *p == path) {
+                    Some((_, b)) => ("200 OK", b.clone()),
+                    None => ("404 Not Found", "{}".to_string()),
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    fn config(user: serde_json::Value) -> String {
+        serde_json::json!({"execution-config": {"user-config": user}}).to_string()
+    }
+
+    // Issue 22: every job's every parameter on a shared cluster used to land
+    // in the run's environment (summary.json, .md, report.html).
+    #[tokio::test]
+    async fn only_the_pipelines_jobs_and_fingerprinted_settings_are_reported() {
+        let overview = serde_json::json!({"jobs": [
+            {"jid": "p1", "name": "tpcds-kafka-to-cloudberry", "state": "RUNNING", "start-time": 1},
+            {"jid": "o1", "name": "customer-etl", "state": "RUNNING", "start-time": 1},
+        ]});
+        let url = fake_flink(vec![
+            ("/jobs/overview".into(), overview.to_string()),
+            (
+                "/jobs/p1/config".into(),
+                config(serde_json::json!({
+                    "checkpoint.interval": "5s",
+                    "path1.sink.buffer-flush.interval": "100ms",
+                    "path1.sink.password": "hunter2",
+                    "debug.dump-url": "postgres://u:hunter2@h/db",
+                })),
+            ),
+            (
+                "/jobs/o1/config".into(),
+                config(serde_json::json!({
+                    "checkpoint.interval": "1min",
+                    "s3.secret-key": "hunter2",
+                })),
+            ),
+        ])
+        .await;
+        let r = check_flink(
+            &url,
+            &["tpcds-kafka-to-cloudberry".into()],
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(r.ok(), "{:?}", r.problems);
+        let facts: BTreeMap<&str, &str> = r
+            .facts
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            facts.keys().copied().collect::<Vec<_>>(),
+            [
+                "job tpcds-kafka-to-cloudberry",
+                "setting.checkpoint.interval",
+                "setting.path1.sink.buffer-flush.interval"
+            ],
+            "{facts:?}"
+        );
+        assert_eq!(facts["setting.checkpoint.interval"], "5s");
+        assert!(!format!("{r:?}").contains("hunter2"), "{r:?}");
     }
 }

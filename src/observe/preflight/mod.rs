@@ -51,7 +51,9 @@ impl Diagnosis {
     ) -> Self {
         Diagnosis {
             target: target.into(),
-            problem: crate::exit::collapse_repeats(&problem.into()),
+            // Problems are printed and reported: a driver may quote a secret.
+            problem: crate::redact::redact_text(&crate::exit::collapse_repeats(&problem.into()))
+                .into_owned(),
             what_to_do: what_to_do.into(),
         }
     }
@@ -125,8 +127,11 @@ impl TargetReport {
         }
     }
 
+    /// Records a fact. Facts go into every run's report, so a secret-looking
+    /// name's value is masked and URL passwords in any value too.
     fn fact(&mut self, name: &str, value: impl ToString) {
-        self.facts.push((name.to_string(), value.to_string()));
+        let value = crate::redact::redact_value(name, &value.to_string()).into_owned();
+        self.facts.push((name.to_string(), value));
     }
 
     fn problem(&mut self, problem: impl Into<String>, what_to_do: impl Into<String>) {
@@ -271,6 +276,17 @@ mod tests {
         let e = r.problems()[0].clone().into_error();
         assert_eq!(e.exit_code(), 3);
         assert!(e.to_string().contains("create it"));
+    }
+
+    #[test]
+    fn secret_looking_facts_are_masked() {
+        let mut t = TargetReport::new("flink", "http://h:8081");
+        t.fact("setting.ssl.key.password", "hunter2");
+        t.fact("setting.url", "jdbc:postgresql://h/db?password=hunter2");
+        t.fact("setting.checkpoint.interval", "5s");
+        assert_eq!(t.facts[0].1, "***");
+        assert_eq!(t.facts[1].1, "jdbc:postgresql://h/db?password=***");
+        assert_eq!(t.facts[2].1, "5s");
     }
 
     #[test]

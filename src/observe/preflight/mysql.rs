@@ -9,7 +9,8 @@ use mysql_async::{Conn, Opts, Row};
 use super::TargetReport;
 use crate::model::Table;
 use crate::observe::decode::{key_columns, STAMP_COLUMN};
-use crate::observe::{redact_url, ObserveError};
+use crate::observe::ObserveError;
+use crate::redact::redact_url;
 
 const START_MYSQL: &str = "start MySQL/MariaDB (scripts/stack.sh up) or fix the MySQL URL \
                            (scenario [targets] mysql, or TPCDS_MYSQL_URL)";

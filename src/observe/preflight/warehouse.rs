@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::{Diagnosis, TargetReport};
-use crate::observe::redact_url;
 use crate::observe::warehouse::WarehouseConn;
+use crate::redact::redact_url;
 
 const START_WAREHOUSE: &str = "start the warehouse (scripts/stack.sh up) or fix its URL \
                                (scenario [targets] cloudberry, or TPCDS_WAREHOUSE_URL)";

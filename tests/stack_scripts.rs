@@ -1,0 +1,114 @@
+//! The native stack's scripts (scripts/stack/*.sh) where they handle
+//! secrets: the rendered Flink SQL (it holds the MySQL and warehouse
+//! passwords) is readable by its owner only, and passwords reach MariaDB as
+//! quoted literals, never spliced into SQL.
+//!
+//! The scripts run in bash against a throw-away stack directory with a fake
+//! Flink SQL client; only the quoting round trip reads from the running
+//! MariaDB (a SELECT of a literal: nothing on the stack changes).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `script` in bash from the repository root with the stack's scripts
+/// sourced, the stack directories in `dir` (never the real stack's) and
+/// `$HOSTILE` holding [`HOSTILE`].
+fn bash(dir: &Path, script: &str) -> Output {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let full = format!(
+        "set -uo pipefail\n. scripts/stack/lib.sh\n. scripts/stack/mysql.sh\n. scripts/stack/flink.sh\n{script}"
+    );
+    Command::new("bash")
+        .arg("-c")
+        .arg(full)
+        .current_dir(root)
+        .env("TPCDS_STACK_DIR", dir.join("stack"))
+        .env("TPCDS_CACHE_DIR", dir.join("cache"))
+        .env("HOSTILE", HOSTILE)
+        .output()
+        .unwrap()
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+// Issue 22: `.stack/flink/sql/*.sql` were written 644 in a 755 directory.
+#[test]
+fn rendered_flink_sql_is_readable_by_its_owner_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bash(
+        tmp.path(),
+        r#"umask 022
+mkdir -p "$FLINK_HOME/bin" "$FLINK_DIR/sql"
+# A file an older stack wrote with the default umask.
+echo "'password' = 'x'" >"$FLINK_DIR/sql/old.sql"
+printf '#!/bin/sh\nfor i in 1 2 3 4; do echo "Job ID: $i"; done\n' >"$FLINK_HOME/bin/sql-client.sh"
+chmod +x "$FLINK_HOME/bin/sql-client.sh"
+flink_jobs() { :; }  # no cluster: every job is submitted
+flink_submit_jobs
+"#,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sql = tmp.path().join("stack/flink/sql");
+    assert_eq!(mode(&sql), 0o700, "{}", sql.display());
+    let mut files = 0;
+    for entry in std::fs::read_dir(&sql).unwrap() {
+        let p = entry.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+        files += 1;
+    }
+    // Four jobs, submit.sql and the old file.
+    assert_eq!(files, 6);
+    let submit = std::fs::read_to_string(sql.join("submit.sql")).unwrap();
+    assert!(submit.contains("'password'"), "the SQL was not rendered");
+}
+
+const HOSTILE: &str = r"it's a \' OR '1'='1 \\ pass&w/rd";
+
+// Issue 22: the root and CDC passwords were spliced into SQL text ('$PW').
+#[test]
+fn mysql_account_values_go_in_as_quoted_literals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bash(
+        tmp.path(),
+        r#"sql_quote "$HOSTILE"; echo
+MYSQL_CDC_USER="o'brien" MYSQL_CDC_PASSWORD=$HOSTILE mysql_init_sql mysql-init/01-init-tpcds-tables.sql |
+  grep -E "flink_cdc|IDENTIFIED BY"
+MYSQL_DATABASE='x; DROP DATABASE y' mysql_init_sql mysql-init/01-init-tpcds-tables.sql >/dev/null &&
+  echo "accepted a bad database name"
+true
+"#,
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let quoted = r"'it''s a \\'' OR ''1''=''1 \\\\ pass&w/rd'";
+    assert_eq!(lines[0], quoted, "{stdout}");
+    assert_eq!(
+        lines[1],
+        format!("CREATE USER IF NOT EXISTS 'o''brien'@'%' IDENTIFIED BY {quoted};"),
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), 2, "{stdout}");
+}
+
+// The literal sql_quote makes is read back by MariaDB as the exact value.
+#[test]
+fn mariadb_reads_a_quoted_password_back_verbatim() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bash(
+        tmp.path(),
+        r#"mysql_cli -e "SELECT $(sql_quote "$HOSTILE")""#,
+    );
+    assert!(
+        o.status.success(),
+        "MariaDB of the stack unreachable (scripts/stack.sh up): {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // --batch escapes a backslash in its output as \\.
+    let got = String::from_utf8_lossy(&o.stdout)
+        .trim_end()
+        .replace(r"\\", r"\");
+    assert_eq!(got, HOSTILE);
+}
