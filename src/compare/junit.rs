@@ -19,6 +19,8 @@ struct Case {
     class: &'static str,
     name: String,
     failure: Option<String>,
+    /// A case that could not be judged (runs too short): a JUnit error.
+    error: Option<String>,
     skipped: Option<String>,
     detail: String,
 }
@@ -33,6 +35,7 @@ pub fn render(suite: &str, sinks: &[SinkVerdict], slos: &[Objective]) -> String 
                 class: "regression",
                 name: format!("{} p99", v.sink),
                 failure: v.outcome.failed().then(|| reason.clone()),
+                error: v.outcome.refused().then(|| reason.clone()),
                 skipped: matches!(v.outcome, Outcome::Skipped(_)).then(|| reason.clone()),
                 detail: reason,
             }
@@ -42,15 +45,17 @@ pub fn render(suite: &str, sinks: &[SinkVerdict], slos: &[Objective]) -> String 
         class: "slo",
         name: o.name.clone(),
         failure: (!o.passed).then(|| o.detail.clone()),
+        error: None,
         skipped: None,
         detail: o.detail.clone(),
     }));
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();
+    let errors = cases.iter().filter(|c| c.error.is_some()).count();
     let skipped = cases.iter().filter(|c| c.skipped.is_some()).count();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
-        "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
+        "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
         esc(suite),
         cases.len()
     );
@@ -63,6 +68,8 @@ pub fn render(suite: &str, sinks: &[SinkVerdict], slos: &[Objective]) -> String 
         );
         if let Some(f) = &c.failure {
             let _ = write!(x, "<failure message=\"{}\">{}</failure>", esc(f), esc(f));
+        } else if let Some(e) = &c.error {
+            let _ = write!(x, "<error message=\"{}\">{}</error>", esc(e), esc(e));
         } else if let Some(s) = &c.skipped {
             let _ = write!(x, "<skipped message=\"{}\"/>", esc(s));
         } else {
@@ -85,12 +92,14 @@ mod tests {
             SinkVerdict {
                 sink: Sink::Path2,
                 change: None,
+                samples: (0, 0),
                 absolute_floor_us: 0,
                 outcome: Outcome::Regression("p99 +900 ms <worse>".into()),
             },
             SinkVerdict {
                 sink: Sink::Kafka,
                 change: None,
+                samples: (0, 0),
                 absolute_floor_us: 0,
                 outcome: Outcome::Skipped("no samples".into()),
             },
