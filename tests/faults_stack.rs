@@ -181,8 +181,8 @@ fn fault_run(action: &str, target: &str, duration: &str) {
     eprintln!("  fault window {start:.1} s .. {end:.1} s (target back)");
     for r in &f.sinks {
         eprintln!(
-            "  {}: pre-fault p99 {:?} ms, peak {:?} ms, recovered after {:?} s, drained after {:?} s, delayed {}, lost {}",
-            r.sink, r.pre_fault_p99_ms, r.peak_p99_ms, r.recovery_s, r.drain_s, r.rows_delayed, r.lost
+            "  {}: pre-fault p99 {:?} ms, peak {:?} ms, recovered after {:?} s, drained after {:?} s, delayed {}, run missing {}",
+            r.sink, r.pre_fault_p99_ms, r.peak_p99_ms, r.recovery_s, r.drain_s, r.rows_delayed, r.run_missing
         );
         assert!(
             r.recovery_s.is_some(),

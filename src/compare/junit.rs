@@ -6,8 +6,17 @@ use std::fmt::Write as _;
 use super::slo::Objective;
 use super::verdict::{Outcome, SinkVerdict};
 
-/// Escapes text for an XML attribute or element.
+/// True for the characters XML 1.0 allows in a document (§2.2); the rest
+/// (control characters other than tab, newline and carriage return, U+FFFE,
+/// U+FFFF) make the whole report unparseable, even escaped as `&#1;`.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escapes text for an XML attribute or element, dropping the characters XML
+/// 1.0 forbids (a sink's error text can carry them from a driver message).
 fn esc(s: &str) -> String {
+    let s: String = s.chars().filter(|&c| xml_char(c)).collect();
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -125,5 +134,21 @@ mod tests {
             "{x}"
         );
         assert_eq!(x.matches("<testcase ").count(), 3);
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_dropped() {
+        let slos = [Objective {
+            name: "kafka\u{1}\u{1b}[31m p99\u{fffe}".into(),
+            detail: "bell\u{7} nul\u{0} tab\tnewline\ncr\r é 🚀".into(),
+            passed: false,
+        }];
+        let x = render("suite\u{8}", &[], &slos);
+        for c in x.chars() {
+            assert!(xml_char(c), "{:?} in {x:?}", c);
+        }
+        assert!(x.contains("name=\"kafka[31m p99\""), "{x}");
+        assert!(x.contains("bell nul tab\tnewline\ncr\r é 🚀"), "{x}");
+        assert!(x.contains("name=\"suite\""), "{x}");
     }
 }
