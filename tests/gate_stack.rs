@@ -12,6 +12,7 @@
 //! workflow never runs, failed an A/A pair at the default floor in CI on
 //! 2026-12-03 (one whole 15 s run slower on a busy machine).
 
+mod stack_check;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -23,8 +24,10 @@ use support::{assert_exit, run_scenario};
 /// A short quickstart: 30 s of load, 5 s of warmup.
 const SHORT: [&str; 2] = ["duration=30s", "warmup=5s"];
 
+/// Resubmits the Flink jobs with path 2's flush interval `flush` (default
+/// when `None`).
 fn stack(flush: Option<&str>) {
-    let mut cmd = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stack.sh"));
+    let mut cmd = stack_check::stack_script();
     cmd.arg("restart-jobs");
     match flush {
         Some(v) => cmd.env("PATH2_JDBC_FLUSH_INTERVAL", v),
@@ -82,6 +85,14 @@ fn stdout(o: &Output) -> String {
 #[test]
 fn aa_never_fails_and_a_slower_path2_flush_always_fails() {
     let _serial = support::serial();
+    stack_check::require();
+    // The A/B half resubmits the jobs with this checkout's Flink client and
+    // settings: refuse now, before any run, when another checkout started
+    // the stack (restart-jobs from here cancelled its jobs and could not
+    // submit them again: 2026-12-05).
+    if let Err(e) = stack_check::controls("flink-jobmanager", stack_check::stack_script()) {
+        panic!("{e}");
+    }
     let t0 = Instant::now();
     let out = tempfile::tempdir().unwrap();
     warm(out.path(), "warm-a");

@@ -21,6 +21,7 @@
 //! 1.35 ms beyond it: ticks that fire late were not in that bound.)
 
 mod observe_support;
+mod stack_check;
 
 use std::time::{Duration, Instant};
 
@@ -179,6 +180,7 @@ async fn measure(delay: Duration) -> (LatencySummary, Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warehouse_latency_matches_a_known_delay() {
+    stack_check::require();
     for delay in [Duration::from_millis(200), Duration::from_millis(750)] {
         let (s, resolution) = measure(delay).await;
         let margin = resolution + Duration::from_millis(1);
