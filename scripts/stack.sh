@@ -9,6 +9,10 @@
 #   scripts/stack.sh status            each component, its pid, endpoint, memory; the jobs
 #   scripts/stack.sh refresher         (re)start the materialized views' refresher (after
 #                                      changing MATVIEW_REFRESH_INTERVAL)
+#   scripts/stack.sh heal              bring back what a test stopped in a stack this checkout
+#                                      started: start its stopped components, resubmit jobs
+#                                      that are not running; never installs or downloads
+#                                      (exit 3 when this checkout did not start the stack)
 #   scripts/stack.sh restart-jobs      cancel and resubmit the Flink jobs (after changing a
 #                                      setting of scripts/stack/flink-sql.env)
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
@@ -120,6 +124,27 @@ cmd_down() {
   ok "stack down (data kept in $TPCDS_STACK_DIR; delete it for a fresh start)"
 }
 
+# cmd_heal: what the fault tests' clean-up runs. Unlike `up` it installs,
+# downloads and initialises nothing, and acts only on a stack whose pid files
+# are in this checkout's TPCDS_STACK_DIR: a test run from another checkout
+# (or on a machine without a stack) must not start a second stack or install
+# packages to "restore" one it never had.
+cmd_heal() {
+  local c
+  if [ ! -f "$PID_DIR/flink-jobmanager.pid" ]; then
+    printf '%s [stack] ERROR: nothing to heal: no pid file of ours in %s (this checkout did not start the running stack)\n' \
+      "$(date +%H:%M:%S)" "$PID_DIR" >&2
+    exit 3
+  fi
+  for c in "${CONTROL_COMPONENTS[@]}"; do
+    is_external "${c%%-*}" || [ ! -f "$PID_DIR/$c.pid" ] || is_running "$c" || control_start "$c"
+  done
+  flink_rest_up || die "the Flink cluster at $FLINK_REST does not answer after heal" "scripts/stack.sh status"
+  flink_submit_jobs
+  flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
+  ok "stack healed"
+}
+
 cmd_status() {
   local c pid total=0 rss endpoint all_up=0 entry name state jid tasks jobs
   printf '%-18s %-8s %-8s %-10s %s\n' COMPONENT STATE PID RSS_MiB ENDPOINT
@@ -173,6 +198,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  heal) cmd_heal ;;
   restart-jobs)
     flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
     flink_cancel_jobs
@@ -199,7 +225,7 @@ case "${1:-}" in
     esac
     ;;
   *)
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -145,6 +145,69 @@ fn a_mismatched_fingerprint_is_refused_unless_forced() {
 }
 
 #[test]
+fn a_sink_that_recorded_nothing_in_the_current_run_fails_the_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = edited(tmp.path(), |_| {});
+    // The Kafka interval log keeps its header and loses every interval.
+    let hlog = dir.join("kafka.hlog");
+    let text = std::fs::read_to_string(&hlog).unwrap();
+    let header: String = text
+        .lines()
+        .filter(|l| l.starts_with('#') || l.starts_with('"'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&hlog, header).unwrap();
+    let junit = tmp.path().join("gate.xml");
+    let f = fixture();
+    let args = [
+        "gate",
+        "--baseline",
+        s(&f),
+        "--current",
+        s(&dir),
+        "--junit",
+        s(&junit),
+    ];
+    let (c, out, err) = code(&bin(&args));
+    assert_eq!(c, Some(1), "{out}\n{err}");
+    let kafka = out.lines().find(|l| l.starts_with("| kafka |")).unwrap();
+    assert!(
+        kafka.contains('❌') && kafka.contains("a sink that recorded nothing is a regression"),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("name=\"kafka p99\"><failure"), "{xml}");
+}
+
+#[test]
+fn runs_too_short_for_an_interval_get_no_verdict() {
+    // 11 s after warmup each, in blocks of 6 s: 3.7 blocks, 1 degree of
+    // freedom. The interval once floored that at 3 and passed.
+    let f = fixture();
+    let args = [
+        "gate",
+        "--baseline",
+        s(&f),
+        "--current",
+        s(&f),
+        "--block-seconds=6",
+    ];
+    let (c, out, err) = code(&bin(&args));
+    assert_eq!(c, Some(2), "{out}\n{err}");
+    assert!(
+        out.starts_with("## tpcds-bench gate · ⛔ no verdict"),
+        "{out}"
+    );
+    assert!(!out.contains("✅ passed"), "{out}");
+    let path2 = out.lines().find(|l| l.starts_with("| path2 |")).unwrap();
+    assert!(
+        path2.contains("⛔ too short to judge") && path2.contains("run longer"),
+        "{out}"
+    );
+    assert!(err.contains("refused a verdict"), "{err}");
+}
+
+#[test]
 fn bad_flags_are_bad_input() {
     let f = fixture();
     for (flag, says) in [

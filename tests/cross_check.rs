@@ -15,6 +15,7 @@
 //! That is far inside the sink's resolution (the 100 ms poll interval), which the
 //! issue asks for; `percentile_cont` (interpolated) is printed beside it.
 
+mod stack_check;
 mod support;
 
 use std::io::Write;
@@ -71,6 +72,7 @@ async fn warehouse_percentiles(lo: i64, hi: i64) -> (i64, [f64; 2], [f64; 2]) {
 
 #[test]
 fn path2_server_percentiles_agree_with_postgresql() {
+    stack_check::require();
     let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let scenario = out.path().join("cross-check.toml");

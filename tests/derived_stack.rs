@@ -5,6 +5,7 @@
 //! reads-under-load queries. Two runs of 30 s each. A stack that is not
 //! running makes these tests fail (exit 3), never skip.
 
+mod stack_check;
 mod support;
 
 use support::{assert_exit, only_run, run_scenario};
@@ -45,6 +46,7 @@ const SHORT: [&str; 4] = [
 
 #[test]
 fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reported() {
+    stack_check::require();
     let _serial = support::serial();
     support::warm_up_pipeline();
     let out = tempfile::tempdir().unwrap();
@@ -128,6 +130,7 @@ fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reporte
 
 #[test]
 fn matview_freshness_spans_path_latency_to_path_latency_plus_the_refresh_interval() {
+    stack_check::require();
     let _serial = support::serial();
     support::warm_up_pipeline();
     let out = tempfile::tempdir().unwrap();

@@ -5,12 +5,14 @@
 //! checks that the run finishes, the report has the fault's window and the
 //! recovery times, and after the drain every row is accounted for: seen, or
 //! missing with its key, and the warehouse tables hold exactly the rows the
-//! report says were seen there. A guard brings the whole stack back (every
-//! job RUNNING, a canary row through both paths) even when a test fails.
+//! report says were seen there. A guard brings the stack back (every job
+//! RUNNING, a canary row through both paths) even when a test fails, and
+//! only a stack that was healthy before the test and that this checkout
+//! started: without one each test fails at once, before any fault.
 
+mod stack_check;
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mysql_async::prelude::Queryable;
@@ -22,21 +24,35 @@ fn warehouse_url() -> String {
         .unwrap_or_else(|_| "postgres://gpadmin:gpadmin@127.0.0.1:5432/tpcds".into())
 }
 
-fn stack_script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stack.sh")
-}
-
-/// Restores the stack when dropped: `scripts/stack.sh up` (starts whatever is
-/// down, resubmits failed jobs, waits until all run), then a canary row must
-/// reach path1 and path2.
+/// Brings back what the test stopped when dropped (also when the test
+/// panics): `scripts/stack.sh heal` (starts this stack's stopped components,
+/// resubmits jobs that are not running; installs and downloads nothing), then
+/// a canary row must reach path1 and path2. Made only by [`Healthy::arm`]: a
+/// test restores only a stack that was healthy before it and that this
+/// checkout's script controls. Before, the clean-up ran `scripts/stack.sh up`
+/// on any machine, which installs packages, downloads Flink and Kafka and
+/// starts six daemons.
 struct Healthy;
+
+impl Healthy {
+    /// Fails the test at once, before any fault, unless the stack is healthy
+    /// and this checkout can stop and restore `target`.
+    fn arm(target: &str) -> Healthy {
+        if let Err(e) = stack_check::probe() {
+            panic!("{e}");
+        }
+        if let Err(e) = stack_check::controls(target, stack_check::stack_script()) {
+            panic!("{e}");
+        }
+        Healthy
+    }
+}
 
 impl Drop for Healthy {
     fn drop(&mut self) {
-        let up = Command::new(stack_script()).arg("up").output();
-        let ok = matches!(&up, Ok(o) if o.status.success());
-        if !ok {
-            eprintln!("scripts/stack.sh up after the fault test failed: {up:?}");
+        let heal = stack_check::stack_script().arg("heal").output();
+        if !matches!(&heal, Ok(o) if o.status.success()) {
+            eprintln!("scripts/stack.sh heal after the fault test failed: {heal:?}");
         }
         let flowed = tokio::runtime::Runtime::new()
             .unwrap()
@@ -129,7 +145,7 @@ async fn count_rows(pg: &tokio_postgres::Client, schema: &str, lo: i64, hi: i64)
 /// still above its threshold 72 s after the kill with an 80 s load), Kafka in ~15 s.
 fn fault_run(action: &str, target: &str, duration: &str) {
     let _serial = support::serial();
-    let _healthy = Healthy;
+    let _healthy = Healthy::arm(target);
     let out = tempfile::tempdir().unwrap();
     let fault = format!(
         "faults=[{{ at = \"8s\", action = \"{action}\", target = \"{target}\", duration = \"3s\" }}]"
@@ -183,8 +199,8 @@ fn fault_run(action: &str, target: &str, duration: &str) {
     eprintln!("  fault window {start:.1} s .. {end:.1} s (target back)");
     for r in &f.sinks {
         eprintln!(
-            "  {}: pre-fault p99 {:?} ms, peak {:?} ms, recovered after {:?} s, drained after {:?} s, delayed {}, lost {}",
-            r.sink, r.pre_fault_p99_ms, r.peak_p99_ms, r.recovery_s, r.drain_s, r.rows_delayed, r.lost
+            "  {}: pre-fault p99 {:?} ms, peak {:?} ms, recovered after {:?} s, drained after {:?} s, delayed {}, run missing {}",
+            r.sink, r.pre_fault_p99_ms, r.peak_p99_ms, r.recovery_s, r.drain_s, r.rows_delayed, r.run_missing
         );
         assert!(
             r.recovery_s.is_some(),

@@ -20,6 +20,7 @@
 //! `arrived_at`) D before they commit.
 
 mod observe_support;
+mod stack_check;
 
 use std::collections::HashMap;
 use std::process::{Child, Command};
@@ -317,6 +318,7 @@ fn assert_percentiles(m: &Measured) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warehouse_latency_is_the_commit_whatever_the_poll() {
+    stack_check::require();
     let url = warehouse_url();
     for (delay, poll) in [
         (Duration::from_millis(200), Duration::from_millis(100)),

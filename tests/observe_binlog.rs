@@ -3,6 +3,7 @@
 //! stamps written; rows outside the range are counted, not reported.
 
 mod observe_support;
+mod stack_check;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use tpcds_bench::observe::binlog::{BinlogConfig, BinlogObserver};
 
 #[tokio::test]
 async fn binlog_reports_inserts_updates_deletes_in_range() {
+    stack_check::require();
     let tickets = unique_tickets();
     let t0 = tickets.start;
     let observer = BinlogObserver::start(BinlogConfig::new(mysql_url(), tickets.clone()))
@@ -74,6 +76,7 @@ async fn binlog_start_fails_with_exit_3_on_unreachable_server() {
 
 #[tokio::test]
 async fn binlog_start_fails_on_unknown_database_tables() {
+    stack_check::require();
     let mut cfg = BinlogConfig::new(mysql_url(), 0..1);
     cfg.database = "no_such_db_for_tpcds".to_string();
     let err = BinlogObserver::start(cfg).await.unwrap_err();

@@ -8,6 +8,7 @@
 //! `cargo test --test observe_kafka -- --ignored capture_fixtures`.
 
 mod observe_support;
+mod stack_check;
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,7 @@ async fn start_observer(tickets: std::ops::Range<u64>) -> KafkaObserver {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_reports_inserts_updates_deletes_in_range() {
+    stack_check::require();
     let tickets = unique_tickets();
     let t0 = tickets.start;
     let observer = start_observer(tickets.clone()).await;
@@ -103,6 +105,7 @@ async fn kafka_reports_inserts_updates_deletes_in_range() {
 
 #[tokio::test]
 async fn kafka_start_fails_with_exit_3_on_missing_topics() {
+    stack_check::require();
     let mut cfg = KafkaConfig::new(kafka_brokers(), 0..1);
     cfg.topic_prefix = "no_such_prefix_for_tpcds.".to_string();
     let err = KafkaObserver::start(cfg).await.unwrap_err();

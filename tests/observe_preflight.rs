@@ -3,6 +3,7 @@
 //! exit code 3 and no password in it.
 
 mod observe_support;
+mod stack_check;
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ fn fact<'a>(facts: &'a [(String, String)], name: &str) -> &'a str {
 
 #[tokio::test]
 async fn the_stack_passes_preflight() {
+    stack_check::require();
     let report = check_all(&stack_config()).await;
     for t in &report.targets {
         assert!(
@@ -114,6 +116,7 @@ async fn unreachable_targets_are_diagnosed_without_passwords() {
 
 #[tokio::test]
 async fn misconfigurations_are_diagnosed() {
+    stack_check::require();
     let t = Duration::from_secs(10);
     let my = check_mysql(&mysql_url(), "no_such_db_for_tpcds", true, t).await;
     assert!(my.reachable);

@@ -4,6 +4,7 @@
 //! match, and startup problems are exit-code-3 errors.
 
 mod observe_support;
+mod stack_check;
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ fn both(s: &[Observation], pred: impl Fn(&[Observation]) -> bool) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warehouse_reports_arrivals_updates_and_deletes_on_both_paths() {
+    stack_check::require();
     let tickets = unique_tickets();
     let t0 = tickets.start;
     let changes = ChangeWatch::new();
@@ -121,6 +123,7 @@ async fn warehouse_reports_arrivals_updates_and_deletes_on_both_paths() {
 
 #[tokio::test]
 async fn warehouse_start_fails_with_exit_3_when_unreachable_or_schema_missing() {
+    stack_check::require();
     let mut cfg = WarehouseConfig::new(
         "postgres://gpadmin:secret@127.0.0.1:1/tpcds",
         Sink::Path1,

@@ -7,6 +7,7 @@
 //! - a registered delete is confirmed once the row is gone.
 
 mod observe_support;
+mod stack_check;
 
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ fn ts(us: StampMicros) -> chrono::NaiveDateTime {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poller_finds_late_commits_lookup_updates_and_deletes() {
+    stack_check::require();
     let _serial = SERIAL.lock().await;
     let tickets = unique_tickets();
     let t0 = tickets.start as i64;

@@ -21,6 +21,7 @@ use mysql_async::prelude::Queryable;
 mod model;
 #[path = "pipeline/sinks.rs"]
 mod sinks;
+mod stack_check;
 
 use model::{ev, Event, Plan, Snapshot, RETURNS, SALES};
 use sinks::{mysql_rows, path_snapshot, start_kafka_observer, warehouse_rows};
@@ -79,6 +80,7 @@ pub(crate) const HINT: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn changes_reach_kafka_and_both_warehouse_paths() {
+    stack_check::require();
     let ep = Endpoints::from_env();
     let plan = Plan::new();
     println!("ticket range [{}, {})", plan.lo, plan.hi);

@@ -3,6 +3,7 @@
 //! up in client latency without slowing the schedule. A stack that is not
 //! running makes these tests fail (exit 3), never skip.
 
+mod stack_check;
 mod support;
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tpcds_bench::stats::{LatencySummary, Series};
 
 #[test]
 fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
+    stack_check::require();
     let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     // The shipped quickstart, shortened for CI (the scenario itself runs 60 s).
@@ -50,6 +52,7 @@ fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
 
 #[test]
 fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
+    stack_check::require();
     let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -110,6 +113,7 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
 
 #[test]
 fn sigterm_writes_a_partial_report_within_five_seconds_and_exits_130() {
+    stack_check::require();
     let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");

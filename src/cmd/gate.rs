@@ -1,7 +1,8 @@
 //! `tpcds-bench gate --baseline A [B …] --current C`: the CI regression gate. Fails
 //! (exit 1) when a sink's p99 got worse beyond noise and the practical floors,
-//! or an SLO of the current run failed; refuses (exit 2) to compare runs whose
-//! fingerprints differ unless `--force`.
+//! or an SLO of the current run failed, or a sink recorded nothing in the
+//! current run; refuses (exit 2) to compare runs whose fingerprints differ
+//! unless `--force`, and to judge runs too short for an interval.
 
 use std::path::Path;
 
@@ -13,9 +14,9 @@ use crate::compare::fingerprint::differences;
 use crate::compare::render::{gate as render_gate, GateReport};
 use crate::compare::runs::widen;
 use crate::compare::slo::objectives;
-use crate::compare::stats::{self, BootstrapOptions, Change};
-use crate::compare::verdict::{judge, per_sink_confidence, Floors};
-use crate::compare::{junit, run_change, sink_seconds};
+use crate::compare::stats::{self, BootstrapOptions};
+use crate::compare::verdict::{judge, per_sink_confidence, Floors, SinkVerdict};
+use crate::compare::{junit, sink_seconds};
 use crate::exit::{fail, Exit};
 use crate::model::Sink;
 use crate::report::LoadedRun;
@@ -29,25 +30,48 @@ fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The change of `sink`'s p99 from the baseline runs (their seconds pooled)
-/// to `cur`; with several baselines its interval is widened to their spread.
-fn sink_change(
+/// Judges `sink`: the change of its p99 from the baseline runs (their
+/// seconds pooled) to `cur`; with several baselines its interval is widened
+/// to their spread.
+///
+/// The block length comes from each run alone, not from the pooled series:
+/// pooled runs sit at different levels, which reads as long autocorrelation
+/// and stretched the blocks to half the pooled seconds, leaving the current
+/// run less than one block and the interval no degrees of freedom. The
+/// runs' spread is what [`widen`] accounts for.
+fn judge_sink(
     bases: &[LoadedRun],
     cur: &LoadedRun,
     sink: Sink,
     opts: &BootstrapOptions,
-) -> Option<Change> {
-    if let [base] = bases {
-        return run_change(&base.run, &cur.run, sink, opts);
-    }
+    floors: &Floors,
+) -> SinkVerdict {
     let per_run: Vec<Vec<Hist>> = bases.iter().map(|b| sink_seconds(&b.run, sink)).collect();
     let pooled: Vec<Hist> = per_run.iter().flatten().cloned().collect();
-    let change = stats::change(&pooled, &sink_seconds(&cur.run, sink), opts)?;
-    let p99s: Vec<u64> = per_run
-        .iter()
-        .filter_map(|s| stats::percentile(s, opts.quantile))
-        .collect();
-    Some(widen(change, &p99s))
+    let current = sink_seconds(&cur.run, sink);
+    let count = |s: &[Hist]| s.iter().map(Hist::len).sum::<u64>();
+    let samples = (count(&pooled), count(&current));
+    let opts = &BootstrapOptions {
+        block_len: opts.block_len.or_else(|| {
+            let runs = per_run.iter().chain([&current]);
+            runs.map(|s| stats::block_length(s)).max()
+        }),
+        ..*opts
+    };
+    let change = stats::change(&pooled, &current, opts).map(|change| {
+        let p99s: Vec<u64> = per_run
+            .iter()
+            .filter_map(|s| stats::percentile(s, opts.quantile))
+            .collect();
+        widen(change, &p99s)
+    });
+    judge(
+        sink,
+        change,
+        samples,
+        floors,
+        cur.run.sinks[&sink].resolution_us,
+    )
 }
 
 /// Runs the gate and prints its Markdown verdict.
@@ -117,10 +141,7 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     };
     let sinks: Vec<_> = common
         .into_iter()
-        .map(|sink| {
-            let change = sink_change(&bases, &cur, sink, &opts);
-            judge(sink, change, &floors, cur.run.sinks[&sink].resolution_us)
-        })
+        .map(|sink| judge_sink(&bases, &cur, sink, &opts, &floors))
         .collect();
     let slo: Slo = match cur.run.resolved_scenario.get("slo") {
         Some(v) => serde_json::from_value(v.clone())
@@ -171,6 +192,12 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
     }
     Ok(if report.failed() {
         Exit::Breach
+    } else if report.refused() {
+        eprintln!(
+            "error: the gate refused a verdict: the runs are too short for an interval \
+             at some sinks (the verdict says which and how long to run)"
+        );
+        Exit::BadInput
     } else {
         Exit::Ok
     })

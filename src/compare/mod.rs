@@ -5,7 +5,8 @@
 //! the per-second interval histograms after warmup are the unit of
 //! resampling ([`stats`]), the fingerprint says whether two runs are
 //! comparable at all ([`fingerprint`]), [`runs`] widens
-//! intervals by the spread of several baseline runs, [`verdict`] decides, [`slo`] lists the
+//! intervals by the spread of several baseline runs, [`student_t`] is the one
+//! t quantile both use, [`verdict`] decides, [`slo`] lists the
 //! scenario's objectives, [`render`] writes Markdown and [`junit`] JUnit XML.
 
 pub mod fingerprint;
@@ -14,6 +15,7 @@ pub mod render;
 pub mod runs;
 pub mod slo;
 pub mod stats;
+pub mod student_t;
 pub mod verdict;
 
 use crate::model::Sink;

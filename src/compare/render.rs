@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::fingerprint::Difference;
 use super::fmt_delta;
 use super::slo::Objective;
-use super::stats::{Change, RowDeltas};
+use super::stats::{Change, RowDeltas, MIN_DF};
 use super::verdict::{per_sink_confidence, quantile_label, Floors, Outcome, SinkVerdict};
 use crate::model::Sink;
 use crate::report::fmt_latency;
@@ -24,19 +24,31 @@ fn pct(x: f64) -> String {
     format!("{:+.0} %", (x - 1.0) * 100.0)
 }
 
-/// `Δ` with its interval, and the ratio's interval.
+/// `Δ` with its interval, and the ratio's interval; runs too short for an
+/// interval say so instead of printing an infinite one.
 fn change_cells(c: &Change) -> [String; 5] {
+    let (ci, ratio) = if c.too_few_blocks() {
+        (
+            format!("none: {} df < {MIN_DF}, run longer", c.df),
+            pct(c.ratio),
+        )
+    } else {
+        (
+            format!("{} … {}", fmt_delta(c.diff_ci.0), fmt_delta(c.diff_ci.1)),
+            format!(
+                "{} ({} … {})",
+                pct(c.ratio),
+                pct(c.ratio_ci.0),
+                pct(c.ratio_ci.1)
+            ),
+        )
+    };
     [
         fmt_latency(c.baseline_us),
         fmt_latency(c.current_us),
         fmt_delta(c.diff_us),
-        format!("{} … {}", fmt_delta(c.diff_ci.0), fmt_delta(c.diff_ci.1)),
-        format!(
-            "{} ({} … {})",
-            pct(c.ratio),
-            pct(c.ratio_ci.0),
-            pct(c.ratio_ci.1)
-        ),
+        ci,
+        ratio,
     ]
 }
 
@@ -55,12 +67,23 @@ fn method<'a>(changes: impl IntoIterator<Item = &'a Change>, paired: bool) -> St
     } else {
         format!("{lo}–{hi} s")
     };
+    let (dlo, dhi) = changes
+        .iter()
+        .map(|c| c.df)
+        .fold((u32::MAX, 0), |(lo, hi), d| (lo.min(d), hi.max(d)));
+    let df = if dlo == dhi {
+        format!("{dlo}")
+    } else {
+        format!("{dlo}–{dhi}")
+    };
     let o = first.options;
     format!(
         "Intervals: {} % circular block bootstrap over the 1 s interval histograms after warmup{} \
          ({} replicates, blocks of {blocks}: twice the autocorrelation time of per-second p99 and counts, \
          at least √n; seed {:#x}); percentiles recomputed from the merged resampled histograms; \
-         interval = estimate ± t(blocks − 1) × the replicates' standard deviation.",
+         interval = estimate ± t(df) × the replicates' standard deviation, Student's t exact, df = \
+         independent blocks (seconds ÷ block length) less one per side, rounded down (here {}); \
+         no interval below {MIN_DF} df.",
         quantile_label(o.confidence),
         if paired {
             ", both paths resampled by the same seconds (paired: noise shared by a second cancels)"
@@ -68,7 +91,8 @@ fn method<'a>(changes: impl IntoIterator<Item = &'a Change>, paired: bool) -> St
             ", each run resampled independently"
         },
         o.replicates,
-        o.seed
+        o.seed,
+        df
     )
 }
 
@@ -221,12 +245,19 @@ impl GateReport<'_> {
     pub fn failed(&self) -> bool {
         self.sinks.iter().any(|v| v.outcome.failed()) || self.slos.iter().any(|o| !o.passed)
     }
+
+    /// True when any sink was too short to judge: not a pass.
+    pub fn refused(&self) -> bool {
+        self.sinks.iter().any(|v| v.outcome.refused())
+    }
 }
 
 /// The gate's Markdown verdict.
 pub fn gate(r: &GateReport) -> String {
     let verdict = if r.failed() {
         "❌ failed"
+    } else if r.refused() {
+        "⛔ no verdict (runs too short)"
     } else {
         "✅ passed"
     };
@@ -258,6 +289,7 @@ pub fn gate(r: &GateReport) -> String {
         let mark = match v.outcome {
             Outcome::Pass(_) => "✅",
             Outcome::Regression(_) => "❌",
+            Outcome::Refused(_) => "⛔",
             Outcome::Skipped(_) => "–",
         };
         let cells = v
@@ -373,7 +405,13 @@ mod tests {
             relative: 0.25,
             absolute_us: 20_000,
         };
-        let sinks = [judge(Sink::Path2, Some(change), &floors, Some(100_000))];
+        let sinks = [judge(
+            Sink::Path2,
+            Some(change),
+            (3000, 1000),
+            &floors,
+            Some(100_000),
+        )];
         let md = gate(&GateReport {
             baselines: &["a".to_string(), "b".to_string(), "c".to_string()],
             current: "d",

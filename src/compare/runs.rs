@@ -12,6 +12,7 @@
 //! says honestly how little two or three runs tell about the spread.
 
 use super::stats::Change;
+use super::student_t;
 
 /// What the baseline runs' spread did to one sink's interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,7 +41,7 @@ pub fn widen(mut change: Change, per_run: &[u64]) -> Change {
     let xs: Vec<f64> = per_run.iter().map(|&v| v as f64).collect();
     let mean = xs.iter().sum::<f64>() / n as f64;
     let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    let t = student_t_quantile((1.0 + change.options.confidence) / 2.0, (n - 1) as u32);
+    let t = student_t::quantile((1.0 + change.options.confidence) / 2.0, (n - 1) as u32);
     let half = t * sd * (1.0 + 1.0 / n as f64).sqrt();
     let (lo, hi) = change.diff_ci;
     let widened = change.diff_us - half < lo || change.diff_us + half > hi;
@@ -70,70 +71,9 @@ pub fn widen(mut change: Change, per_run: &[u64]) -> Change {
     change
 }
 
-/// Student's t quantile at `p` (> 0.5) for integer degrees of freedom, by
-/// bisection on the exact closed-form distribution (Abramowitz & Stegun
-/// 26.7.3–4). The bootstrap's series approximation is not used here: it is
-/// poor at the 1–4 degrees of freedom that two to five runs give.
-pub fn student_t_quantile(p: f64, df: u32) -> f64 {
-    let two_sided = 2.0 * p - 1.0;
-    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
-    while t_central(hi, df) < two_sided && hi < 1e12 {
-        hi *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if t_central(mid, df) < two_sided {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
-}
-
-/// P(|T| < t) for Student's t with `df` degrees of freedom.
-fn t_central(t: f64, df: u32) -> f64 {
-    let nu = f64::from(df.max(1));
-    let theta = (t / nu.sqrt()).atan();
-    let (s, c) = theta.sin_cos();
-    // Sum of the series' terms in cos²θ; odd df start at cos θ, even at 1.
-    let odd = df.max(1) % 2 == 1;
-    let (mut term, mut sum, mut k) = if odd { (c, 0.0, 1.0) } else { (1.0, 0.0, 0.0) };
-    let last = f64::from(df.max(1)) - 2.0;
-    while k <= last {
-        sum += term;
-        term *= c * c * (k + 1.0) / (k + 2.0);
-        k += 2.0;
-    }
-    if odd {
-        (2.0 / std::f64::consts::PI) * (theta + s * sum)
-    } else {
-        s * sum
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn t_quantiles_match_the_tables() {
-        // Two-sided 95 % and 99 % critical values of the usual tables.
-        for (p, df, want) in [
-            (0.975, 1, 12.706),
-            (0.975, 2, 4.303),
-            (0.975, 4, 2.776),
-            (0.995, 3, 5.841),
-            (0.995, 9, 3.250),
-            (0.975, 30, 2.042),
-        ] {
-            let got = student_t_quantile(p, df);
-            assert!(
-                (got - want).abs() < 2e-3,
-                "t({p}, {df}) = {got}, want {want}"
-            );
-        }
-    }
 
     fn change(base: u64, cur: u64, ci: (f64, f64)) -> Change {
         Change::fixture(base, cur, ci)

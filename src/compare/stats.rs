@@ -12,6 +12,9 @@
 //! (independent blocks − 1) degrees of freedom × the replicates' standard
 //! deviation: a short run holds few independent blocks, and the replicates'
 //! own percentiles were measured to be too narrow there (see the tests).
+//! Fewer than [`MIN_DF`] degrees of freedom give no interval at all: two
+//! blocks cannot say how much a run varies, and a verdict on them would be
+//! chance.
 //!
 //! Histograms are first compacted onto one shared grid of bucket values, so a
 //! replicate costs one pass over the sparse counts of the drawn seconds.
@@ -19,6 +22,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::student_t;
+pub use super::student_t::MIN_DF;
 use crate::stats::Hist;
 
 /// Bootstrap settings.
@@ -57,7 +62,8 @@ pub struct Change {
     pub current_us: u64,
     /// `current − baseline` (µs).
     pub diff_us: f64,
-    /// Confidence interval of the difference (µs).
+    /// Confidence interval of the difference (µs); (−∞, +∞) when
+    /// [`Change::too_few_blocks`].
     pub diff_ci: (f64, f64),
     /// `current / baseline`.
     pub ratio: f64,
@@ -65,6 +71,9 @@ pub struct Change {
     pub ratio_ci: (f64, f64),
     /// Block length used (seconds).
     pub block_len: usize,
+    /// Degrees of freedom of the intervals: whole independent blocks, less
+    /// one per side estimated.
+    pub df: u32,
     /// Seconds resampled from the baseline and the current side.
     pub seconds: (usize, usize),
     /// Samples (latencies) on each side.
@@ -89,11 +98,18 @@ impl Change {
             ratio: cur as f64 / base as f64,
             ratio_ci: (1.0 + ci.0 / base as f64, 1.0 + ci.1 / base as f64),
             block_len: 3,
+            df: 10,
             seconds: (30, 10),
             samples: (3000, 1000),
             options: BootstrapOptions::default(),
             between_runs: None,
         }
+    }
+
+    /// True when the runs held too few independent blocks (fewer than
+    /// [`MIN_DF`] degrees of freedom) for an interval: no verdict either way.
+    pub fn too_few_blocks(&self) -> bool {
+        self.df < MIN_DF
     }
 
     /// True when the difference's interval excludes zero on the side of a slowdown.
@@ -279,75 +295,18 @@ fn draw_blocks(rng: &mut ChaCha8Rng, n: usize, len: usize, out: &mut Vec<usize>)
     }
 }
 
-/// The standard normal quantile (Acklam's rational approximation, relative
-/// error below 1.2e-9).
-fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    let tail = |q: f64| {
-        let q = (-2.0 * q.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    if p < 0.02425 {
-        tail(p)
-    } else if p > 1.0 - 0.02425 {
-        -tail(1.0 - p)
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    }
-}
-
-/// Student's t quantile with `df` degrees of freedom (Cornish–Fisher
-/// expansion, Abramowitz & Stegun 26.7.5; within 1 % of the exact value for
-/// df ≥ 3, and df is clamped there: fewer blocks than that say nothing).
-fn t_quantile(p: f64, df: f64) -> f64 {
-    let z = normal_quantile(p);
-    let n = df.max(3.0);
-    let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
-    z + (z3 + z) / (4.0 * n)
-        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * n * n)
-        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * n * n * n)
-}
-
 /// A studentized interval around `point`: ± t(df) × the replicates' standard
 /// deviation. Used instead of the replicates' own percentiles, which on the
-/// few independent blocks of a short run are too narrow.
-fn t_interval(point: f64, xs: &[f64], confidence: f64, df: f64) -> (f64, f64) {
+/// few independent blocks of a short run are too narrow. Below [`MIN_DF`]:
+/// (−∞, +∞), no interval.
+fn t_interval(point: f64, xs: &[f64], confidence: f64, df: u32) -> (f64, f64) {
+    if df < MIN_DF {
+        return (f64::NEG_INFINITY, f64::INFINITY);
+    }
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;
     let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-    let half = t_quantile((1.0 + confidence) / 2.0, df) * sd;
+    let half = student_t::quantile((1.0 + confidence) / 2.0, df) * sd;
     (point - half, point + half)
 }
 
@@ -441,12 +400,14 @@ fn bootstrap(
     if diffs.is_empty() {
         return None;
     }
-    // Degrees of freedom: independent blocks, less one per side estimated.
-    let blocks = |n: usize| (n as f64 / block_len as f64).max(1.0);
+    // Degrees of freedom: independent blocks, less one per side estimated,
+    // rounded down (a part of a block is not a whole independent one).
+    let blocks = |n: usize| n as f64 / block_len as f64;
     let df = match pairing {
         Pairing::Independent => blocks(base.len()) + blocks(cur.len()) - 2.0,
         Pairing::BySecond => blocks(base.len()) - 1.0,
     };
+    let df = df.max(0.0).floor() as u32;
     let diff_us = c0 as f64 - b0 as f64;
     let ratio = (c0 as f64).max(1.0) / (b0 as f64).max(1.0);
     // The ratio's interval is made on the log scale (replicates hold log
@@ -460,6 +421,7 @@ fn bootstrap(
         ratio,
         ratio_ci: (log_ci.0.exp(), log_ci.1.exp()),
         block_len,
+        df,
         seconds: (base.len(), cur.len()),
         samples: (samples(base), samples(cur)),
         options: *opts,

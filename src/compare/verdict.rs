@@ -3,8 +3,13 @@
 //! side) and practical size (the change exceeds a relative and an absolute
 //! floor). Either alone cries wolf: long runs make tiny shifts significant,
 //! and short runs make big swings of noise look large.
+//!
+//! Two things are never a pass: a sink that recorded latencies in the
+//! baseline and none in the current run (rows stopped arriving: the worst
+//! regression there is), and runs too short to hold the independent blocks an
+//! interval needs (refused, so that a gate cannot pass on no evidence).
 
-use super::stats::Change;
+use super::stats::{Change, MIN_DF};
 use crate::model::Sink;
 
 /// The practical floors a change must exceed to count as a regression.
@@ -21,9 +26,13 @@ pub struct Floors {
 pub enum Outcome {
     /// Not a regression (the reason says which test it passed).
     Pass(String),
-    /// A regression: significant and above both floors.
+    /// A regression: significant and above both floors, or no samples at all
+    /// in the current run where the baseline had some.
     Regression(String),
-    /// Could not be judged (no samples on one side).
+    /// No verdict: the runs hold too few independent blocks for an interval.
+    /// Not a pass; the gate exits 2 (run longer) unless something failed.
+    Refused(String),
+    /// Nothing to compare against (no samples in the baseline).
     Skipped(String),
 }
 
@@ -33,10 +42,18 @@ impl Outcome {
         matches!(self, Outcome::Regression(_))
     }
 
+    /// True for [`Outcome::Refused`].
+    pub fn refused(&self) -> bool {
+        matches!(self, Outcome::Refused(_))
+    }
+
     /// The explanation.
     pub fn reason(&self) -> &str {
         match self {
-            Outcome::Pass(r) | Outcome::Regression(r) | Outcome::Skipped(r) => r,
+            Outcome::Pass(r)
+            | Outcome::Regression(r)
+            | Outcome::Refused(r)
+            | Outcome::Skipped(r) => r,
         }
     }
 }
@@ -48,6 +65,8 @@ pub struct SinkVerdict {
     pub sink: Sink,
     /// The bootstrap result; `None` when a side has no samples.
     pub change: Option<Change>,
+    /// Latency samples after warmup in the baseline and in the current run.
+    pub samples: (u64, u64),
     /// The absolute floor applied to this sink (µs).
     pub absolute_floor_us: u64,
     /// The verdict.
@@ -56,18 +75,39 @@ pub struct SinkVerdict {
 
 use super::fmt_delta as ms;
 
-/// Judges one sink. `resolution_us` (a polled sink's poll interval) raises the
-/// absolute floor: a change smaller than the detection resolution is not a
-/// measured change.
+/// Judges one sink from its `change` and the latency `samples` (baseline,
+/// current) after warmup that it rests on. `resolution_us` (a polled sink's
+/// poll interval) raises the absolute floor: a change smaller than the
+/// detection resolution is not a measured change.
 pub fn judge(
     sink: Sink,
     change: Option<Change>,
+    samples: (u64, u64),
     floors: &Floors,
     resolution_us: Option<u64>,
 ) -> SinkVerdict {
     let absolute_floor_us = floors.absolute_us.max(resolution_us.unwrap_or(0));
     let outcome = match &change {
-        None => Outcome::Skipped("no latency samples on one side".into()),
+        None => match samples {
+            (0, 0) => Outcome::Skipped("no latency samples in either run".into()),
+            (0, _) => Outcome::Skipped(
+                "no latency samples in the baseline: nothing to compare against".into(),
+            ),
+            (base, _) => Outcome::Regression(format!(
+                "recorded no latency samples in the current run (the baseline had {base}): \
+                 a sink that recorded nothing is a regression"
+            )),
+        },
+        Some(c) if c.too_few_blocks() => Outcome::Refused(format!(
+            "too short to judge: {} s and {} s after warmup hold {} degree{} of freedom in \
+             blocks of {} s, fewer than {MIN_DF}; run longer (at least {} s after warmup per run)",
+            c.seconds.0,
+            c.seconds.1,
+            c.df,
+            if c.df == 1 { "" } else { "s" },
+            c.block_len,
+            2 * c.block_len
+        )),
         Some(c) => {
             let rel_floor = floors.relative * c.baseline_us as f64;
             let ci = format!("{} … {}", ms(c.diff_ci.0), ms(c.diff_ci.1));
@@ -100,6 +140,7 @@ pub fn judge(
     SinkVerdict {
         sink,
         change,
+        samples,
         absolute_floor_us,
         outcome,
     }
@@ -138,7 +179,7 @@ mod tests {
 
     #[test]
     fn fails_only_when_significant_and_above_both_floors() {
-        let j = |c| judge(Sink::Path2, Some(c), &FLOORS, Some(100_000)).outcome;
+        let j = |c| judge(Sink::Path2, Some(c), (3000, 1000), &FLOORS, Some(100_000)).outcome;
         // Significant, +900 ms on 300 ms: regression.
         assert!(j(change(300_000, 1_200_000, (800_000.0, 1e6))).failed());
         // Big but not significant.
@@ -159,12 +200,43 @@ mod tests {
     }
 
     #[test]
-    fn no_samples_is_skipped_and_resolution_raises_the_floor() {
-        let v = judge(Sink::Kafka, None, &FLOORS, None);
-        assert!(matches!(v.outcome, Outcome::Skipped(_)));
+    fn a_sink_that_recorded_nothing_now_is_a_regression() {
+        let v = judge(Sink::Kafka, None, (1200, 0), &FLOORS, None);
+        assert!(v.outcome.failed(), "{v:?}");
+        assert!(
+            v.outcome
+                .reason()
+                .contains("a sink that recorded nothing is a regression"),
+            "{v:?}"
+        );
+        // Nothing in the baseline: nothing to compare against, not a failure.
+        let v = judge(Sink::Kafka, None, (0, 1200), &FLOORS, None);
+        assert!(matches!(v.outcome, Outcome::Skipped(_)), "{v:?}");
+        let v = judge(Sink::Kafka, None, (0, 0), &FLOORS, None);
+        assert!(matches!(v.outcome, Outcome::Skipped(_)), "{v:?}");
+    }
+
+    #[test]
+    fn fewer_than_two_degrees_of_freedom_is_refused_not_passed() {
+        // A huge, "significant" change on one degree of freedom: no verdict.
+        let mut c = change(300_000, 1_200_000, (800_000.0, 1e6));
+        for df in [0, 1] {
+            c.df = df;
+            let o = judge(Sink::Path2, Some(c), (3000, 1000), &FLOORS, None).outcome;
+            assert!(o.refused() && !o.failed(), "{o:?}");
+            assert!(o.reason().contains("run longer"), "{o:?}");
+        }
+        c.df = MIN_DF;
+        let o = judge(Sink::Path2, Some(c), (3000, 1000), &FLOORS, None).outcome;
+        assert!(o.failed(), "{o:?}");
+    }
+
+    #[test]
+    fn resolution_raises_the_floor() {
+        let v = judge(Sink::Kafka, None, (0, 0), &FLOORS, None);
         assert_eq!(v.absolute_floor_us, 20_000);
         assert_eq!(
-            judge(Sink::Path1, None, &FLOORS, Some(100_000)).absolute_floor_us,
+            judge(Sink::Path1, None, (0, 0), &FLOORS, Some(100_000)).absolute_floor_us,
             100_000
         );
         assert_eq!(quantile_label(0.99), "99");

@@ -21,8 +21,12 @@
 //! - **rows delayed**: latency samples above the threshold in the seconds from
 //!   the fault's start until recovery (rows are counted in the second they
 //!   were seen; with `sample_rate` < 1 this is the sampled count).
-//! - **lost**: rows still missing after the drain, with their keys (the run's
-//!   accounting; a fault cannot be told apart from another cause there).
+//! - **run missing**: the sink's rows still missing after the drain, for the
+//!   whole run, repeated on every fault. Not per fault: the run directory
+//!   keeps no commit time for a missing row, so a loss cannot be placed in
+//!   one fault's window or told apart from another cause. (Runs written
+//!   before this name called it `lost`, which read as the fault's own loss;
+//!   they still load.)
 
 use serde::{Deserialize, Serialize};
 
@@ -79,10 +83,11 @@ pub struct SinkRecovery {
     pub drain_s: Option<f64>,
     /// Rows whose latency exceeded the threshold, from the fault's start until recovery.
     pub rows_delayed: u64,
-    /// Rows of this sink still missing after the drain (the run's whole
-    /// count: their keys are `sinks.<sink>.missing_keys`).
-    #[serde(default)]
-    pub lost: u64,
+    /// Rows of this sink still missing after the drain in the whole run (the
+    /// same on every fault; their keys are `sinks.<sink>.missing_keys`).
+    /// Written as `lost` by older runs.
+    #[serde(default, alias = "lost")]
+    pub run_missing: u64,
 }
 
 /// The in-flight count at or under which a backlog counts as drained.
@@ -174,7 +179,7 @@ pub fn analyse(
         drained_at_s: drained_at,
         drain_s: drained_at.map(since_end),
         rows_delayed,
-        lost: 0,
+        run_missing: 0,
     }
 }
 
@@ -400,5 +405,21 @@ mod tests {
         assert_eq!(r.recovered_at_s, Some(13));
         let r = analyse(Sink::Path1, &s, 10.0, 11.0, None, |_, _| 0);
         assert_eq!((r.threshold_ms, r.recovered_at_s), (None, Some(13)));
+    }
+
+    #[test]
+    fn run_missing_is_not_called_lost_and_older_runs_still_read() {
+        let r = analyse(Sink::Kafka, &[], 10.0, 15.0, None, |_, _| 0);
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(
+            v.get("lost").is_none() && v.get("run_missing").is_some(),
+            "{v}"
+        );
+        let mut old = v.clone();
+        let obj = old.as_object_mut().unwrap();
+        obj.remove("run_missing");
+        obj.insert("lost".into(), 7.into());
+        let back: SinkRecovery = serde_json::from_value(old).unwrap();
+        assert_eq!(back.run_missing, 7);
     }
 }

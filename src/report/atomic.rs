@@ -1,6 +1,8 @@
 //! Atomic run-directory writes: everything is rendered into a hidden staging
 //! directory next to the target and renamed into place only when every exporter
 //! succeeded, so an aborted or failing write never leaves a half-written run.
+//! A re-render replaces only the files it writes: a run directory is also
+//! where users keep their notes and a gate's verdict.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -124,9 +126,12 @@ pub fn write_run_dir_with(
     }
 }
 
-/// Re-renders an existing run directory in place (for `tpcds-bench report`): the
-/// new files are staged, then swapped with the old directory, which is removed.
-/// Files the exporters do not write are not carried over.
+/// Re-renders an existing run directory in place (for `tpcds-bench report`):
+/// the new files are staged beside it, and only when every exporter
+/// succeeded each replaces its old version by one rename, so a reader sees a
+/// whole old file or a whole new one. Files the exporters do not write (a
+/// user's notes, a saved `gate.md`) are left as they are; before, the whole
+/// directory was swapped and they were deleted.
 pub fn rewrite_run_dir(dir: &Path, run: &RunData) -> Result<(), ReportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -137,20 +142,15 @@ pub fn rewrite_run_dir(dir: &Path, run: &RunData) -> Result<(), ReportError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| run_dir_name(run));
-    let mut staging = Staging::create(staging_path(parent, &name, "tmp"))?;
+    let staging = Staging::create(staging_path(parent, &name, "tmp"))?;
     render_into(&staging.path, run, &default_exporters())?;
-    let old = staging_path(parent, &name, "old");
-    let _ = fs::remove_dir_all(&old);
-    fs::rename(dir, &old).map_err(io(dir))?;
-    if let Err(source) = fs::rename(&staging.path, dir) {
-        let _ = fs::rename(&old, dir);
-        return Err(ReportError::Io {
-            path: dir.to_path_buf(),
-            source,
-        });
+    for entry in fs::read_dir(&staging.path).map_err(io(&staging.path))? {
+        let from = entry.map_err(io(&staging.path))?.path();
+        let to = dir.join(from.file_name().unwrap_or_default());
+        fs::rename(&from, &to).map_err(io(&to))?;
     }
-    staging.armed = false;
-    fs::remove_dir_all(&old).map_err(io(&old))
+    // The staging directory is empty now; dropping it removes it.
+    Ok(())
 }
 
 #[cfg(test)]
@@ -242,6 +242,39 @@ mod tests {
         let loaded = load_run(&dir).unwrap();
         rewrite_run_dir(&dir, &loaded.run).unwrap();
         assert_ne!(fs::read_to_string(dir.join("summary.md")).unwrap(), "stale");
+        assert_eq!(
+            entries(tmp.path()),
+            vec!["20260301T120000Z-tiny".to_string()]
+        );
+    }
+
+    #[test]
+    fn rewrite_keeps_every_file_it_did_not_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_run_dir(tmp.path(), &tiny_run()).unwrap();
+        let written = entries(&dir);
+        fs::write(dir.join("notes.txt"), "why this run was slow").unwrap();
+        fs::write(dir.join("gate.md"), "## tpcds-bench gate").unwrap();
+        fs::create_dir(dir.join("extra")).unwrap();
+        fs::write(dir.join("extra/trace.log"), "x").unwrap();
+        rewrite_run_dir(&dir, &load_run(&dir).unwrap().run).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.join("notes.txt")).unwrap(),
+            "why this run was slow"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("gate.md")).unwrap(),
+            "## tpcds-bench gate"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("extra/trace.log")).unwrap(),
+            "x"
+        );
+        let mut want = written;
+        want.extend(["extra", "gate.md", "notes.txt"].map(String::from));
+        want.sort();
+        assert_eq!(entries(&dir), want);
+        // No staging directory is left beside the run.
         assert_eq!(
             entries(tmp.path()),
             vec!["20260301T120000Z-tiny".to_string()]

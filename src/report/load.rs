@@ -47,11 +47,25 @@ fn secs(s: f64, path: &Path, field: &str) -> Result<Duration, ReportError> {
     Ok(Duration::from_micros((s * 1e6).round() as u64))
 }
 
+/// Runs interrupted before their load began were written with `null` rates
+/// (0 / 0 s, which JSON cannot hold) before [`super::per_second`]: read
+/// those as the 0 rows per second they were.
+fn zero_null_rates(summary: &mut serde_json::Value) {
+    for key in ["target_rate", "achieved_rate"] {
+        if let Some(v) = summary.get_mut(key).filter(|v| v.is_null()) {
+            *v = 0.0.into();
+        }
+    }
+}
+
 /// Reads the run directory `dir` (as written by [`super::write_run_dir`]).
 pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
     let summary_path = dir.join(SUMMARY_FILE);
-    let summary: Summary = serde_json::from_slice(&read(summary_path.clone())?)
+    let mut value: serde_json::Value = serde_json::from_slice(&read(summary_path.clone())?)
         .map_err(|e| corrupt(&summary_path, e.to_string()))?;
+    zero_null_rates(&mut value);
+    let summary: Summary =
+        serde_json::from_value(value).map_err(|e| corrupt(&summary_path, e.to_string()))?;
     if summary.format != SUMMARY_FORMAT {
         return Err(corrupt(
             &summary_path,
@@ -153,6 +167,69 @@ mod tests {
     use crate::report::summary_json::Summary;
     use crate::report::testdata::tiny_run;
     use crate::report::write_run_dir;
+
+    /// A run stopped before its first scheduled row: no time, no rows, no
+    /// samples. It renders, reads back and re-renders.
+    #[test]
+    fn a_run_interrupted_before_its_load_began_renders_and_reads_back() {
+        use crate::report::{per_second, rewrite_run_dir};
+        use crate::stats::Collector;
+        use std::time::Duration;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut run = tiny_run();
+        run.duration = Duration::ZERO;
+        run.interrupted = true;
+        (run.target_rows, run.achieved_rows, run.late) = (0, 0, 0);
+        run.target_rate = per_second(0, Duration::ZERO);
+        run.achieved_rate = per_second(0, Duration::ZERO);
+        run.stats = Collector::new(Duration::from_secs(1)).into_stats();
+        for s in run.sinks.values_mut() {
+            s.accounting = Default::default();
+        }
+        assert_eq!(run.achieved_rate, 0.0);
+        let dir = write_run_dir(tmp.path(), &run).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join(SUMMARY_FILE)).unwrap()).unwrap();
+        assert_eq!(v["target_rate"], 0.0, "{v}");
+        assert_eq!(v["achieved_rate"], 0.0, "{v}");
+        let loaded = load_run(&dir).unwrap();
+        assert_eq!(loaded.run.achieved_rate, 0.0);
+        rewrite_run_dir(&dir, &loaded.run).unwrap();
+        load_run(&dir).unwrap();
+    }
+
+    #[test]
+    fn null_rates_of_older_runs_read_as_zero() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_run_dir(tmp.path(), &tiny_run()).unwrap();
+        let path = dir.join(SUMMARY_FILE);
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        v["target_rate"] = serde_json::Value::Null;
+        v["achieved_rate"] = serde_json::Value::Null;
+        fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+        let loaded = load_run(&dir).unwrap();
+        assert_eq!(
+            (loaded.run.target_rate, loaded.run.achieved_rate),
+            (0.0, 0.0)
+        );
+    }
+
+    /// Fault analyses written before `run_missing` had the name `lost`.
+    #[test]
+    fn older_runs_fault_loss_still_reads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_run_dir(tmp.path(), &tiny_run()).unwrap();
+        let path = dir.join(SUMMARY_FILE);
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        v["faults"] = serde_json::json!([{
+            "action": "restart", "target": "kafka", "control": "native",
+            "at_s": 1.0, "duration_s": 1.0, "started_s": 1.0, "ended_s": 2.0,
+            "sinks": [{ "sink": "kafka", "rows_delayed": 4, "lost": 3 }]
+        }]);
+        fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+        let loaded = load_run(&dir).unwrap();
+        assert_eq!(loaded.run.faults[0].sinks[0].run_missing, 3);
+    }
 
     #[test]
     fn round_trips_through_the_directory() {

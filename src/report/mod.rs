@@ -168,6 +168,19 @@ pub fn default_exporters() -> Vec<Box<dyn Exporter>> {
     ]
 }
 
+/// `count` per second over `over`, as `summary.json` holds a run's rates; 0
+/// for a run that measured no time (interrupted before its load began, 200 ms
+/// after the start), where `count / 0` is NaN: serde_json writes that as
+/// `null`, and such a run directory could not be read back.
+pub fn per_second(count: u64, over: std::time::Duration) -> f64 {
+    let secs = over.as_secs_f64();
+    if secs > 0.0 {
+        count as f64 / secs
+    } else {
+        0.0
+    }
+}
+
 /// Writes `bytes` to `dir/name`.
 pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
     let path = dir.join(name);

@@ -78,13 +78,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     } else {
         s.duration
     };
-    let secs = duration.as_secs_f64();
     let sum = |f: fn(&WorkerReport) -> u64| o.workers.iter().map(f).sum::<u64>();
     let committed = sum(|w| w.committed);
     let (late, dropped, failed) = (sum(|w| w.late), sum(|w| w.dropped), sum(|w| w.failed));
     let target_rows = o.plan.expected_rows(duration).round() as u64;
-    let target_rate = target_rows as f64 / secs;
-    let achieved_rate = committed as f64 / secs;
+    let target_rate = crate::report::per_second(target_rows, duration);
+    let achieved_rate = crate::report::per_second(committed, duration);
 
     let mut sinks = BTreeMap::new();
     for &sink in &s.observe.sinks {
@@ -295,7 +294,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     let mut fault_recovery = recovery::from_run(&o.stats, &s.observe.sinks, &o.fault_events);
     for f in &mut fault_recovery {
         for r in &mut f.sinks {
-            r.lost = sinks
+            r.run_missing = sinks
                 .iter()
                 .find(|(k, _)| k.name() == r.sink)
                 .map_or(0, |(_, v)| v.accounting.missing);

@@ -202,3 +202,47 @@ fn signed_row_deltas_read_both_histograms_in_signed_order() {
     }
     assert!(row_deltas(&later, &earlier[1..], &[0.5], &opts(200)).is_none());
 }
+
+/// The interval's t is the exact one at the true degrees of freedom, not an
+/// approximation floored at 3 (which made two blocks look like four).
+#[test]
+fn intervals_use_the_exact_t_at_the_true_degrees_of_freedom() {
+    let xs = [-2.0, -1.0, 0.0, 1.0, 2.0];
+    let sd = (10.0f64 / 4.0).sqrt();
+    for (df, t) in [(2, 4.303), (3, 3.182), (10, 2.228)] {
+        let (lo, hi) = t_interval(0.0, &xs, 0.95, df);
+        assert!(
+            (hi - t * sd).abs() < 2e-3 * sd && lo == -hi,
+            "df {df}: {hi}"
+        );
+    }
+    assert_eq!(
+        t_interval(0.0, &xs, 0.95, 1),
+        (f64::NEG_INFINITY, f64::INFINITY)
+    );
+}
+
+/// Runs that leave fewer than two degrees of freedom get no interval, so
+/// nothing downstream can read a verdict into them.
+#[test]
+fn too_few_blocks_give_no_interval() {
+    let base = run(10, 15, 50, 0.5, 1.0);
+    let cur = run(11, 15, 50, 0.5, 3.0);
+    // Blocks of 10 s: 1.5 independent blocks a side, 1 degree of freedom.
+    let long_blocks = BootstrapOptions {
+        block_len: Some(10),
+        ..opts(200)
+    };
+    let c = change(&base, &cur, &long_blocks).unwrap();
+    assert_eq!(c.df, 1);
+    assert!(c.too_few_blocks() && !c.significant(), "{c:?}");
+    assert_eq!(c.diff_ci, (f64::NEG_INFINITY, f64::INFINITY));
+    // Blocks of 5 s: 3 a side, 4 degrees of freedom, a finite interval.
+    let short_blocks = BootstrapOptions {
+        block_len: Some(5),
+        ..opts(200)
+    };
+    let c = change(&base, &cur, &short_blocks).unwrap();
+    assert_eq!(c.df, 4);
+    assert!(!c.too_few_blocks() && c.diff_ci.0.is_finite(), "{c:?}");
+}
