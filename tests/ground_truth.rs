@@ -42,30 +42,15 @@ const SPACING: Duration = Duration::from_millis(5);
 /// Slack allowed beyond each row's true interval and the printed uncertainty.
 const SLACK_US: i64 = 1_000;
 
-/// Drops the private schema when the test ends, pass or fail.
-struct DropSchema {
+/// Drops the private schema at `url` when the test ends, pass or fail.
+struct PrivateSchema {
     url: String,
     schema: String,
 }
 
-impl Drop for DropSchema {
+impl Drop for PrivateSchema {
     fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
-        let url = self.url.clone();
-        // A fresh runtime on a plain thread: Drop may run inside the test's runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async move {
-                if let Ok((c, conn)) = tokio_postgres::connect(&url, NoTls).await {
-                    tokio::spawn(conn);
-                    let _ = c.batch_execute(&sql).await;
-                }
-            });
-        })
-        .join();
+        drop_schema(&self.url, &self.schema);
     }
 }
 
@@ -113,7 +98,7 @@ struct Truth {
 async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
     let tickets = unique_tickets();
     let schema = format!("ground_truth_{}", tickets.start % 1_000_000_000_000);
-    let _guard = DropSchema {
+    let _guard = PrivateSchema {
         url: url.to_string(),
         schema: schema.clone(),
     };

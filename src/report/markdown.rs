@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::stats::LatencySummary;
 
 use super::data::RunData;
-use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows};
+use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows, TableRow};
 use super::{write_file, Exporter, ReportError};
 use crate::redact::{redact_text, redact_value};
 
@@ -40,6 +40,27 @@ fn cells(s: &LatencySummary) -> String {
         return "– | – | – | –".to_string();
     }
     [s.p50, s.p90, s.p99, s.max].map(fmt_latency).join(" | ")
+}
+
+/// A latency table whose last column is each row's note; `head` names the
+/// first and the last column.
+fn noted_table(md: &mut String, head: [&str; 2], rows: &[TableRow]) {
+    let _ = writeln!(
+        md,
+        "| {} | count | p50 | p90 | p99 | max | {} |",
+        head[0], head[1]
+    );
+    md.push_str("|:--|--:|--:|--:|--:|--:|:--|\n");
+    for row in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            row.label,
+            row.summary.count,
+            cells(&row.summary),
+            row.note
+        );
+    }
 }
 
 /// Renders the Markdown text.
@@ -85,18 +106,7 @@ pub fn render(run: &RunData) -> String {
             "**{sink}**: seen {}, missing {}, duplicates {}, unexpected {}\n",
             a.seen, a.missing, a.duplicates, a.unexpected
         );
-        md.push_str("| op | count | p50 | p90 | p99 | max | resolution |\n");
-        md.push_str("|:--|--:|--:|--:|--:|--:|:--|\n");
-        for row in sink_rows(run, sink) {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                row.label,
-                row.summary.count,
-                cells(&row.summary),
-                row.note
-            );
-        }
+        noted_table(&mut md, ["op", "resolution"], &sink_rows(run, sink));
         if !a.missing_keys.is_empty() {
             let keys: Vec<String> = a
                 .missing_keys
@@ -117,18 +127,7 @@ pub fn render(run: &RunData) -> String {
     let hops = hop_rows(run);
     if !hops.is_empty() {
         md.push_str("### Where the time goes (per hop, one clock)\n\n");
-        md.push_str("| hop | count | p50 | p90 | p99 | max | bounded by |\n");
-        md.push_str("|:--|--:|--:|--:|--:|--:|:--|\n");
-        for row in hops {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                row.label,
-                row.summary.count,
-                cells(&row.summary),
-                row.note
-            );
-        }
+        noted_table(&mut md, ["hop", "bounded by"], &hops);
         md.push('\n');
     }
 

@@ -67,23 +67,29 @@ pub struct DropSchema(pub String);
 
 impl Drop for DropSchema {
     fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
-        let url = warehouse_url();
-        // A fresh runtime on a plain thread: Drop may run inside the test's runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async move {
-                if let Ok((c, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-                    tokio::spawn(conn);
-                    let _ = c.batch_execute(&sql).await;
-                }
-            });
-        })
-        .join();
+        drop_schema(&warehouse_url(), &self.0);
     }
+}
+
+/// Drops `schema` at `url` now, on a thread of its own (callable from `Drop`,
+/// inside or outside a runtime); failures are ignored.
+pub fn drop_schema(url: &str, schema: &str) {
+    let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+    let url = url.to_string();
+    // A fresh runtime on a plain thread: Drop may run inside the test's runtime.
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async move {
+            if let Ok((c, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+                tokio::spawn(conn);
+                let _ = c.batch_execute(&sql).await;
+            }
+        });
+    })
+    .join();
 }
 
 /// A ticket range no other run uses: derived from the current time in µs
