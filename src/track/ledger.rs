@@ -48,7 +48,8 @@ impl SinkCounts {
 pub struct VisibilityCounts {
     /// Latencies recorded per source, indexed like [`VisibleSource::ALL`].
     pub by_source: [u64; VisibleSource::ALL.len()],
-    /// Visible before the commit ack by more than its uncertainty (clamped to 0).
+    /// Visible before the commit ack by more than its uncertainty although
+    /// the harness saw it after the ack (clamped to 0).
     pub before_ack: u64,
     /// Visible after the harness had already seen it, by more than its
     /// uncertainty (clamped to the detection).
@@ -338,7 +339,10 @@ impl Ledger {
             let since_ack = match seen.at.checked_duration_since(v.acked_at) {
                 Some(d) => d,
                 None => {
-                    if v.acked_at.duration_since(seen.at) > unc {
+                    // A sighting before the ack means the ack reached the
+                    // harness late (counted as `before_ack` of the sink), not
+                    // that a clock is off.
+                    if v.acked_at.duration_since(seen.at) > unc && obs.seen_at >= v.acked_at {
                         vis.before_ack += 1;
                     }
                     Duration::ZERO

@@ -113,6 +113,20 @@ fn a_visible_moment_outside_ack_and_sighting_is_clamped_and_counted() {
         1_000,
     );
     assert_eq!(outcome(&mut l, &near).0, Duration::ZERO);
+    // Seen before the ack itself: the ack came late, no clock is off.
+    let r4 = row(4);
+    l.commit(&CommitBatch {
+        acked_at: t0,
+        rows: vec![r4],
+    });
+    let acked_late = at(
+        seen(Sink::Path1, &r4, t0 - MS),
+        t0 - 5 * MS,
+        VisibleSource::CommitTs,
+        1_000,
+    );
+    assert_eq!(outcome(&mut l, &acked_late).0, Duration::ZERO);
+    assert_eq!(l.counts(Sink::Path1).before_ack, 1);
     let v = l.visibility(Sink::Path1);
     assert_eq!((v.before_ack, v.after_detection), (1, 1));
 }
