@@ -1,7 +1,9 @@
 //! `tpcds-bench gate --baseline A [B …] --current C`: the CI regression gate. Fails
 //! (exit 1) when a sink's p99 got worse beyond noise and the practical floors,
 //! or an SLO of the current run failed; refuses (exit 2) to compare runs whose
-//! fingerprints differ unless `--force`.
+//! fingerprints differ unless `--force`: among them runs whose polled sinks'
+//! latencies end at different moments (commit timestamp, `arrived_at`, poll
+//! sighting), the baselines among themselves included.
 
 use std::path::Path;
 
@@ -9,7 +11,7 @@ use anyhow::Context;
 
 use crate::cli::GateArgs;
 use crate::cmd::compare::{common_sinks, load, options};
-use crate::compare::fingerprint::differences;
+use crate::compare::fingerprint::{check_sources, differences};
 use crate::compare::render::{gate as render_gate, GateReport};
 use crate::compare::runs::widen;
 use crate::compare::slo::objectives;
@@ -77,6 +79,17 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
         .map(|d| load(d))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let cur = load(&args.current)?;
+    let labelled: Vec<(String, &crate::report::RunData)> = args
+        .baseline
+        .iter()
+        .zip(&bases)
+        .map(|(d, b)| (format!("baseline {}", d.display()), &b.run))
+        .collect();
+    let current_label = format!("current {}", args.current.display());
+    match check_sources(&labelled, (&current_label, &cur.run), args.force) {
+        Ok(warnings) => warnings.iter().for_each(|w| eprintln!("{w}")),
+        Err(refusal) => return fail(Exit::BadInput, anyhow::anyhow!(refusal)),
+    }
     let mut diffs = Vec::new();
     for (dir, base) in args.baseline.iter().zip(&bases) {
         let these = differences(&base.run, &cur.run);
