@@ -108,6 +108,13 @@ pub struct CompareArgs {
     /// Run directory B (compared with A, sink by sink).
     pub b: Option<PathBuf>,
 
+    /// Compare even when a polled sink's latencies end at different moments
+    /// in A and B (commit timestamp, `arrived_at`, or the poll's sighting;
+    /// `summary.json` → `sinks.<sink>.visibility.source`). Other fingerprint
+    /// differences are only listed.
+    #[arg(long)]
+    pub force: bool,
+
     /// Interval settings.
     #[command(flatten)]
     pub bootstrap: BootstrapArgs,
@@ -137,8 +144,10 @@ pub struct GateArgs {
     #[arg(long, default_value_t = 20.0, value_name = "MS")]
     pub min_absolute_ms: f64,
 
-    /// Compare even when the scenario or environment fingerprints differ (the
-    /// differences are listed in the verdict).
+    /// Compare even when the scenario or environment fingerprints differ, or
+    /// a polled sink's latencies end at different moments (commit timestamp,
+    /// `arrived_at`, or the poll's sighting) in any two of the runs (the
+    /// differences are listed in the verdict, and warned about on stderr).
     #[arg(long)]
     pub force: bool,
 

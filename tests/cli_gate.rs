@@ -1,8 +1,9 @@
 //! `compare` and `gate` on a saved run directory (a real 12 s quickstart run
 //! on the native stack, kept in `tests/fixtures/runs/quickstart`; `.hlog`,
 //! `summary.json` and `scenario.toml` only): verdicts, JUnit, and every kind
-//! of bad input (missing directory, corrupt summary, mismatched fingerprint
-//! → exit 2 with a message that says what to do).
+//! of bad input (missing directory, corrupt summary, mismatched fingerprint,
+//! latencies ending at a different moment → exit 2 with a message that says
+//! what to do).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -142,6 +143,66 @@ fn a_mismatched_fingerprint_is_refused_unless_forced() {
     );
     assert!(out.contains("Compared with `--force`"), "{out}");
     assert!(out.contains("buffer-flush.interval"), "{out}");
+}
+
+/// The fixture predates `visibility` (its polled sinks count as `detected`);
+/// a copy whose path1 latencies end at the warehouse's commit timestamps.
+fn commit_ts_copy(tmp: &Path) -> PathBuf {
+    edited(tmp, |v| {
+        v["sinks"]["path1"]["visibility"] = serde_json::json!({
+            "source": "commit_ts",
+            "by_source": {"commit_ts": 100},
+            "uncertainty_us": 300,
+            "before_ack": 0,
+            "after_detection": 0,
+        });
+    })
+}
+
+#[test]
+fn a_different_visibility_source_is_refused_by_gate_and_compare_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = commit_ts_copy(tmp.path());
+    let f = fixture();
+    let gate = ["gate", "--baseline", s(&f), "--current", s(&dir)];
+    // Pooled baselines must agree among themselves, whatever the current run.
+    let pooled = [
+        "gate",
+        "--baseline",
+        s(&f),
+        "--baseline",
+        s(&dir),
+        "--current",
+        s(&f),
+    ];
+    let compare = ["compare", s(&f), s(&dir)];
+    for args in [&gate[..], &pooled[..], &compare[..]] {
+        let (c, out, err) = code(&bin(args));
+        assert_eq!(c, Some(2), "{args:?}: {out}\n{err}");
+        assert!(out.is_empty(), "nothing printed on refusal: {out}");
+        assert!(err.contains("path1: baseline "), "{err}");
+        assert!(err.contains("ends latencies at detected"), "{err}");
+        assert!(err.contains("at commit_ts"), "{err}");
+        assert!(err.contains("track_commit_timestamp"), "{err}");
+        assert!(err.contains("--force"), "{err}");
+        let mut forced = args.to_vec();
+        forced.push("--force");
+        let (c, out, err) = code(&bin(&forced));
+        assert_eq!(c, Some(0), "{forced:?}: {out}\n{err}");
+        assert!(
+            err.contains("warning: compared anyway (--force)"),
+            "{forced:?}: {err}"
+        );
+        assert!(
+            out.contains("visibility.path1: baseline detected ≠ current commit_ts")
+                || out.contains("visibility.path1: baseline commit_ts ≠ current detected"),
+            "{forced:?}: {out}"
+        );
+    }
+    // Measured the same way: no refusal, no warning.
+    let (c, _, err) = code(&bin(&["compare", s(&dir), s(&dir)]));
+    assert_eq!(c, Some(0), "{err}");
+    assert!(!err.contains("warning"), "{err}");
 }
 
 #[test]

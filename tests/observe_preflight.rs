@@ -53,6 +53,14 @@ async fn the_stack_passes_preflight() {
     let wh = &report.targets[2];
     assert!(["PostgreSQL", "Cloudberry", "Greenplum"].contains(&fact(&wh.facts, "kind")));
     assert!(fact(&wh.facts, "version").contains("PostgreSQL"));
+    // The stack keeps commit timestamps (scripts/stack.sh up turns them on):
+    // a fact, and no warning.
+    assert!(
+        fact(&wh.facts, "track_commit_timestamp").starts_with("on "),
+        "{:?}",
+        wh.facts
+    );
+    assert!(wh.warnings.is_empty(), "{:?}", wh.warnings);
     let kafka = &report.targets[1];
     assert!(fact(&kafka.facts, "topic tpcds.store_sales").contains("partition"));
     // The jobs' latency-floor settings, read back from the running jobs.

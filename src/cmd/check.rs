@@ -1,5 +1,6 @@
 //! `tpcds-bench check`: reach every target, print what was found and a
-//! diagnosis with a fix for every problem. The first thing to run when a run fails.
+//! diagnosis with a fix for every problem, and warnings (what works but costs
+//! accuracy, with its fix) that fail nothing. The first thing to run when a run fails.
 
 use crate::cli::CheckArgs;
 use crate::exit::Exit;
@@ -22,12 +23,23 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<Exit> {
             println!("     problem: {}", d.problem);
             println!("         fix: {}", d.what_to_do);
         }
+        for d in &t.warnings {
+            println!("     warning: {}", d.problem);
+            println!("         fix: {}", d.what_to_do);
+        }
     }
+    let warnings = report.warnings().len();
     Ok(if report.ok() {
-        println!("all targets ready");
+        match warnings {
+            0 => println!("all targets ready"),
+            n => println!("all targets ready, {n} warning(s)"),
+        }
         Exit::Ok
     } else {
-        println!("{} problem(s) found", report.problems().len());
+        println!(
+            "{} problem(s), {warnings} warning(s) found",
+            report.problems().len()
+        );
         Exit::Unreachable
     })
 }

@@ -2,11 +2,15 @@
 //! deltas with block-bootstrap confidence intervals), or path 1 vs path 2 of
 //! one run: its percentiles paired by second, and the per-row difference
 //! (each row's path 2 latency minus its path 1 latency).
+//!
+//! Differing fingerprint entries are listed, not refused, with one exception:
+//! a polled sink whose latencies end at different moments in the two runs
+//! (see [`check_sources`]) is refused (exit 2) unless `--force`.
 
 use std::path::Path;
 
 use crate::cli::{BootstrapArgs, CompareArgs};
-use crate::compare::fingerprint::differences;
+use crate::compare::fingerprint::{check_sources, differences};
 use crate::compare::render::{compare_paths, compare_runs, SinkRow};
 use crate::compare::stats::BootstrapOptions;
 use crate::compare::{paths_change, row_deltas, run_change};
@@ -70,7 +74,8 @@ pub fn common_sinks(a: &LoadedRun, b: &LoadedRun) -> Vec<Sink> {
         .collect()
 }
 
-/// Prints the comparison; always exit 0 (it informs, the gate decides).
+/// Prints the comparison; exit 0 (it informs, the gate decides), or 2 when
+/// the runs' visibility sources differ without `--force`.
 pub fn compare(args: CompareArgs) -> anyhow::Result<Exit> {
     let opts = QUANTILES
         .iter()
@@ -102,6 +107,12 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<Exit> {
         }
         Some(b_dir) => {
             let b = load(b_dir)?;
+            let base = [(format!("baseline {}", args.a.display()), &a.run)];
+            let current = format!("current {}", b_dir.display());
+            match check_sources(&base, (&current, &b.run), args.force) {
+                Ok(warnings) => warnings.iter().for_each(|w| eprintln!("{w}")),
+                Err(refusal) => return fail(Exit::BadInput, anyhow::anyhow!(refusal)),
+            }
             let rows: Vec<SinkRow> = common_sinks(&a, &b)
                 .into_iter()
                 .map(|sink| SinkRow {

@@ -2,7 +2,10 @@
 //! (exit 1) when a sink's p99 got worse beyond noise and the practical floors,
 //! or an SLO of the current run failed, or a sink recorded nothing in the
 //! current run; refuses (exit 2) to compare runs whose fingerprints differ
-//! unless `--force`, and to judge runs too short for an interval.
+//! unless `--force` (among them runs whose polled sinks' latencies end at
+//! different moments: commit timestamp, `arrived_at`, poll sighting, the
+//! baselines among themselves included), and to judge runs too short for an
+//! interval.
 
 use std::path::Path;
 
@@ -10,7 +13,7 @@ use anyhow::Context;
 
 use crate::cli::GateArgs;
 use crate::cmd::compare::{common_sinks, load, options};
-use crate::compare::fingerprint::differences;
+use crate::compare::fingerprint::{check_sources, differences};
 use crate::compare::render::{gate as render_gate, GateReport};
 use crate::compare::runs::widen;
 use crate::compare::slo::objectives;
@@ -101,6 +104,17 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
         .map(|d| load(d))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let cur = load(&args.current)?;
+    let labelled: Vec<(String, &crate::report::RunData)> = args
+        .baseline
+        .iter()
+        .zip(&bases)
+        .map(|(d, b)| (format!("baseline {}", d.display()), &b.run))
+        .collect();
+    let current_label = format!("current {}", args.current.display());
+    match check_sources(&labelled, (&current_label, &cur.run), args.force) {
+        Ok(warnings) => warnings.iter().for_each(|w| eprintln!("{w}")),
+        Err(refusal) => return fail(Exit::BadInput, anyhow::anyhow!(refusal)),
+    }
     let mut diffs = Vec::new();
     for (dir, base) in args.baseline.iter().zip(&bases) {
         let these = differences(&base.run, &cur.run);

@@ -3,12 +3,22 @@
 //! fingerprint (component versions and the settings that set latency floors:
 //! JDBC flush interval and max rows per path, checkpoint interval, Kafka
 //! delivery guarantee and linger, CDC poll interval, the harness's poll
-//! interval), as `run` recorded them in `summary.json`.
+//! interval), as `run` recorded them in `summary.json`; and, per polled sink,
+//! where its latencies end (`visibility.<sink>`: the warehouse's commit
+//! timestamp, the row's `arrived_at`, or the poll's own sighting). A run
+//! directory written before that was recorded has no `visibility` and counts
+//! as `detected`, which is how it was measured.
+//!
+//! A different end moment is refused on its own ([`check_sources`]), by
+//! `compare` as well as `gate`: a latency that ends at the poll's sighting
+//! reads up to one poll interval later than one that ends at the commit, so
+//! the "change" between such runs is mostly the change of method.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::model::{Sink, VisibleSource};
 use crate::report::RunData;
 
 /// Environment entries that change from run to run without changing what is
@@ -50,7 +60,24 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
     }
 }
 
-/// The comparable identity of a run: `scenario.*` and `environment.*` entries.
+/// Where each polled sink's latencies end in `run` (its `visibility.source`;
+/// `detected` when the run directory predates it).
+pub fn visibility_sources(run: &RunData) -> BTreeMap<Sink, VisibleSource> {
+    run.sinks
+        .iter()
+        .filter(|(sink, _)| sink.is_polled())
+        .map(|(&sink, s)| {
+            let source = s
+                .visibility
+                .as_ref()
+                .map_or(VisibleSource::Detected, |v| v.source);
+            (sink, source)
+        })
+        .collect()
+}
+
+/// The comparable identity of a run: `scenario.*`, `environment.*` and
+/// `visibility.<sink>` (polled sinks) entries.
 pub fn fingerprint(run: &RunData) -> BTreeMap<String, String> {
     let mut scenario = BTreeMap::new();
     flatten("", &run.resolved_scenario, &mut scenario);
@@ -65,13 +92,16 @@ pub fn fingerprint(run: &RunData) -> BTreeMap<String, String> {
             out.insert(format!("environment.{k}"), v.clone());
         }
     }
+    for (sink, source) in visibility_sources(run) {
+        out.insert(format!("visibility.{sink}"), source.name().to_string());
+    }
     out
 }
 
 /// One entry that differs between two fingerprints (`None`: absent on that side).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
-    /// `scenario.…` or `environment.…`.
+    /// `scenario.…`, `environment.…` or `visibility.…`.
     pub key: String,
     /// The baseline's value.
     pub baseline: Option<String>,
@@ -106,6 +136,101 @@ pub fn differences(baseline: &RunData, current: &RunData) -> Vec<Difference> {
             current: b.get(k).cloned(),
         })
         .collect()
+}
+
+/// What a source's moment is, for messages.
+fn meaning(source: VisibleSource) -> &'static str {
+    match source {
+        VisibleSource::CommitTs => "the warehouse's commit timestamp",
+        VisibleSource::ArrivedAt => "the row's arrived_at stamp, before the commit",
+        VisibleSource::LogAppendTime => "the broker's append time",
+        VisibleSource::Detected => "the harness's poll sighting, up to one poll interval late",
+    }
+}
+
+/// A polled sink whose latencies end at different moments in two runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceMismatch {
+    /// The sink.
+    pub sink: Sink,
+    /// The first run (a label such as `baseline runs/a`) and its source.
+    pub a: (String, VisibleSource),
+    /// The second run and its source.
+    pub b: (String, VisibleSource),
+}
+
+impl std::fmt::Display for SourceMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ((a, sa), (b, sb)) = (&self.a, &self.b);
+        write!(
+            f,
+            "{}: {a} ends latencies at {sa} ({}), {b} at {sb} ({})",
+            self.sink,
+            meaning(*sa),
+            meaning(*sb)
+        )
+    }
+}
+
+/// The polled sinks both runs measured whose sources differ, in sink order.
+fn mismatches(a: (&str, &RunData), b: (&str, &RunData)) -> Vec<SourceMismatch> {
+    let (sa, sb) = (visibility_sources(a.1), visibility_sources(b.1));
+    sa.iter()
+        .filter_map(|(sink, x)| {
+            let y = sb.get(sink)?;
+            (x != y).then(|| SourceMismatch {
+                sink: *sink,
+                a: (a.0.to_string(), *x),
+                b: (b.0.to_string(), *y),
+            })
+        })
+        .collect()
+}
+
+/// Checks that every run ends each polled sink's latencies at the same
+/// moment: the baselines among themselves (they are pooled) and each
+/// baseline with the current run. Runs are `(label, data)`, labels such as
+/// `baseline runs/a`. Returns the warnings to print when `force` let
+/// mismatches through (empty when none), or the refusal when it did not.
+pub fn check_sources(
+    baselines: &[(String, &RunData)],
+    current: (&str, &RunData),
+    force: bool,
+) -> Result<Vec<String>, String> {
+    let mut found = Vec::new();
+    if let Some(((first, f), rest)) = baselines.split_first() {
+        for (label, run) in rest {
+            found.extend(mismatches((first, f), (label, run)));
+        }
+    }
+    for (label, run) in baselines {
+        found.extend(mismatches((label, run), current));
+    }
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    if force {
+        return Ok(found
+            .iter()
+            .map(|m| {
+                format!(
+                    "warning: compared anyway (--force) although {m}; \
+                     the difference includes the change of method"
+                )
+            })
+            .collect());
+    }
+    let list: Vec<String> = found.iter().map(|m| format!("  {m}")).collect();
+    Err(format!(
+        "refusing to compare: these runs end a sink's latencies at different moments:\n{}\n\
+         the end moments differ by method alone (a poll sights a row up to one poll interval after \
+         its commit; arrived_at precedes it), so the difference would be mostly the change of \
+         method. Measure every run the same way: \
+         rerun the odd run (an old run directory counts as detected) against a warehouse with \
+         track_commit_timestamp as in the others (`tpcds-bench check` shows it), or pass --force \
+         to compare anyway",
+        list.join("\n")
+    ))
 }
 
 #[cfg(test)]
@@ -146,5 +271,103 @@ mod tests {
             d[0].to_string(),
             "environment.flink.setting.path2.sink.buffer-flush.interval: baseline (absent) ≠ current 1s"
         );
+    }
+
+    /// `tiny_run` (its path1 has no `visibility`: an old run directory) with
+    /// path1's latencies ending at `source`.
+    fn with_source(source: Option<VisibleSource>) -> RunData {
+        let mut r = tiny_run();
+        r.sinks.get_mut(&Sink::Path1).unwrap().visibility =
+            source.map(|source| crate::report::SinkVisibility {
+                source,
+                ..Default::default()
+            });
+        r
+    }
+
+    fn check(bases: &[&RunData], cur: &RunData, force: bool) -> Result<Vec<String>, String> {
+        let bases: Vec<(String, &RunData)> = bases
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("baseline b{i}"), *r))
+            .collect();
+        check_sources(&bases, ("current c", cur), force)
+    }
+
+    #[test]
+    fn the_same_visibility_source_passes() {
+        let a = with_source(Some(VisibleSource::CommitTs));
+        let b = with_source(Some(VisibleSource::CommitTs));
+        assert_eq!(check(&[&a, &a], &b, false), Ok(vec![]));
+        assert_eq!(differences(&a, &b), []);
+        assert_eq!(
+            fingerprint(&a).get("visibility.path1").map(String::as_str),
+            Some("commit_ts")
+        );
+        // Push sinks have no visibility entry.
+        assert!(!fingerprint(&a).contains_key("visibility.kafka"));
+    }
+
+    #[test]
+    fn a_different_visibility_source_is_refused_naming_sink_sources_and_fix() {
+        let base = with_source(Some(VisibleSource::Detected));
+        let cur = with_source(Some(VisibleSource::CommitTs));
+        let err = check(&[&base], &cur, false).unwrap_err();
+        assert!(
+            err.contains(
+                "path1: baseline b0 ends latencies at detected (the harness's poll sighting, \
+                 up to one poll interval late), current c at commit_ts (the warehouse's commit timestamp)"
+            ),
+            "{err}"
+        );
+        for what in ["track_commit_timestamp", "tpcds-bench check", "--force"] {
+            assert!(err.contains(what), "{what}: {err}");
+        }
+        // The generic fingerprint lists it too (the gate's `--force` verdict shows it).
+        let d = differences(&base, &cur);
+        assert_eq!(
+            d.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            ["visibility.path1: baseline detected ≠ current commit_ts"]
+        );
+    }
+
+    #[test]
+    fn pooled_baselines_must_agree_among_themselves() {
+        let a = with_source(Some(VisibleSource::CommitTs));
+        let b = with_source(Some(VisibleSource::ArrivedAt));
+        let err = check(&[&a, &b], &a, false).unwrap_err();
+        assert!(
+            err.contains("path1: baseline b0 ends latencies at commit_ts"),
+            "{err}"
+        );
+        assert!(err.contains("baseline b1 at arrived_at"), "{err}");
+    }
+
+    #[test]
+    fn force_passes_a_different_source_with_a_warning() {
+        let base = with_source(None);
+        let cur = with_source(Some(VisibleSource::CommitTs));
+        let warnings = check(&[&base], &cur, true).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("warning: compared anyway (--force)"));
+        assert!(
+            warnings[0].contains("path1: baseline b0 ends latencies at detected"),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].contains("current c at commit_ts"));
+    }
+
+    #[test]
+    fn an_old_run_without_visibility_counts_as_detected() {
+        let old = with_source(None);
+        let new = with_source(Some(VisibleSource::Detected));
+        assert_eq!(
+            visibility_sources(&old).get(&Sink::Path1),
+            Some(&VisibleSource::Detected)
+        );
+        assert_eq!(check(&[&old], &new, false), Ok(vec![]));
+        assert_eq!(check(&[&new], &old, false), Ok(vec![]));
+        assert_eq!(differences(&old, &new), []);
     }
 }

@@ -51,6 +51,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         )
         .into());
     }
+    for d in preflight.warnings() {
+        eprintln!("warning: {d}");
+    }
     let controller = fault_control(&scenario, &args.scenario).await?;
     let tickets = tickets::reserve(&scenario).await?;
     let started_at = chrono::Utc::now();

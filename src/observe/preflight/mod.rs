@@ -30,8 +30,9 @@ pub const DEFAULT_FLINK_JOBS: [&str; 4] = [
     "tpcds-streaming-analytics",
 ];
 
-/// One problem found, with what to do about it. Every diagnosis is of exit-code
-/// class 3 (target unreachable or misconfigured).
+/// One problem found, with what to do about it. Every problem is of exit-code
+/// class 3 (target unreachable or misconfigured); a warning
+/// ([`TargetReport::warnings`]) has the same shape and fails nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnosis {
     /// The target (redacted URL or `kafka <brokers>`).
@@ -114,6 +115,9 @@ pub struct TargetReport {
     pub facts: Vec<(String, String)>,
     /// Problems found (empty = fine).
     pub problems: Vec<Diagnosis>,
+    /// What works but costs accuracy, with how to fix it; never a failure
+    /// (`run` starts anyway).
+    pub warnings: Vec<Diagnosis>,
 }
 
 impl TargetReport {
@@ -124,6 +128,7 @@ impl TargetReport {
             reachable: false,
             facts: Vec::new(),
             problems: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -139,7 +144,12 @@ impl TargetReport {
         self.problems.push(d);
     }
 
-    /// Whether the target is reachable and has no problem.
+    fn warning(&mut self, problem: impl Into<String>, what_to_do: impl Into<String>) {
+        let d = Diagnosis::new(&self.target, problem, what_to_do);
+        self.warnings.push(d);
+    }
+
+    /// Whether the target is reachable and has no problem (warnings allowed).
     pub fn ok(&self) -> bool {
         self.reachable && self.problems.is_empty()
     }
@@ -200,6 +210,14 @@ impl PreflightReport {
     /// Whether every target is reachable and fine.
     pub fn ok(&self) -> bool {
         self.targets.iter().all(TargetReport::ok)
+    }
+
+    /// Every warning, in target order.
+    pub fn warnings(&self) -> Vec<&Diagnosis> {
+        self.targets
+            .iter()
+            .flat_map(|t| t.warnings.iter())
+            .collect()
     }
 
     /// Every problem, in target order.
@@ -287,6 +305,16 @@ mod tests {
         assert_eq!(t.facts[0].1, "***");
         assert_eq!(t.facts[1].1, "jdbc:postgresql://h/db?password=***");
         assert_eq!(t.facts[2].1, "5s");
+    }
+
+    #[test]
+    fn a_warning_is_not_a_failure() {
+        let mut t = TargetReport::new("warehouse", "postgres://u:***@h/db");
+        t.reachable = true;
+        t.warning("costs accuracy", "turn it on");
+        let r = PreflightReport { targets: vec![t] };
+        assert!(r.ok() && r.exit_code() == 0 && r.problems().is_empty());
+        assert_eq!(r.warnings()[0].what_to_do, "turn it on");
     }
 
     #[test]
