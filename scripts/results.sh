@@ -61,7 +61,13 @@ ms = lambda us: f"{us / 1000:.1f} ms" if us < 10_000 else f"{us / 1000:.0f} ms"
 for name, k in s["sinks"].items():
     lat = k["latency_us"]
     res = k.get("resolution_us")
-    res = "push" if not res else f"≤ {ms(res)} (poll)"
+    src = (k.get("visibility") or {}).get("source", "detected")
+    if not res:
+        res = "push"
+    elif src == "detected":
+        res = f"≤ {ms(res)} (poll)"
+    else:
+        res = f"{src} ± {ms(res)}"
     print(f"| {sys.argv[2]} | {name} | {k['seen']} | {k['missing']} | {ms(lat['p50'])} | {ms(lat['p99'])} | {res} |")
 EOF
 }

@@ -139,8 +139,9 @@ pub struct GateArgs {
     #[arg(long, default_value_t = 0.25, value_name = "FRACTION")]
     pub min_relative: f64,
 
-    /// Least absolute p99 increase that counts, in ms; raised per sink to its
-    /// detection resolution (the warehouse poll interval).
+    /// Least absolute p99 increase that counts, in ms; raised per sink to what
+    /// bounds its figures (`resolution_us`: a commit timestamp's uncertainty,
+    /// or the poll's detection window where the poll is the source).
     #[arg(long, default_value_t = 20.0, value_name = "MS")]
     pub min_absolute_ms: f64,
 

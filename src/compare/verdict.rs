@@ -17,7 +17,8 @@ use crate::model::Sink;
 pub struct Floors {
     /// Least relative increase (0.25 = 25 %).
     pub relative: f64,
-    /// Least absolute increase (µs); raised per sink to its detection resolution.
+    /// Least absolute increase (µs); raised per sink to its resolution (what
+    /// bounds its figures).
     pub absolute_us: u64,
 }
 
