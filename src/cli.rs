@@ -33,6 +33,25 @@ pub enum Command {
     /// CI regression gate: exit 1 when p99 got worse beyond noise and the
     /// practical floors, or an SLO of the current run failed.
     Gate(GateArgs),
+    /// Count, and with `--yes` delete, a run's rows in MySQL and both warehouse
+    /// paths (by the run's ticket range; Kafka keeps its messages until retention).
+    Clean(CleanArgs),
+}
+
+/// Flags of `tpcds-bench clean`.
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// The run directory whose rows to remove (its ticket range is in summary.json).
+    pub run_dir: PathBuf,
+
+    /// Take the targets from this scenario file (otherwise defaults and environment;
+    /// the run directory's copy has its passwords masked).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+
+    /// Delete the rows; without it, only count them.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Flags of `tpcds-bench run`.

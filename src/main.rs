@@ -24,6 +24,7 @@ fn main() {
             Command::Report(args) => tpcds_bench::cmd::report::report(args),
             Command::Compare(args) => tpcds_bench::cmd::compare::compare(args),
             Command::Gate(args) => tpcds_bench::cmd::gate::gate(args),
+            Command::Clean(args) => tpcds_bench::cmd::clean::clean(args).await,
         }
     });
     let exit = match result {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 use support::{assert_exit, only_run, run_scenario};
-use tpcds_bench::model::Sink;
+use tpcds_bench::model::{Hop, Sink, VisibleSource};
 use tpcds_bench::stats::{LatencySummary, Series};
 
 #[test]
@@ -47,6 +47,58 @@ fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
         "summary.md",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // The warehouse paths end at commit timestamps, every server's clock was
+    // probed, and every hop of both paths was timed.
+    for sink in [Sink::Path1, Sink::Path2] {
+        let v = run.sinks[&sink].visibility.as_ref().expect("a polled sink");
+        assert_eq!(v.source, VisibleSource::CommitTs, "{sink}: {v:?}");
+        assert_eq!((v.before_ack, v.after_detection), (0, 0), "{sink}: {v:?}");
+        assert!(run.sinks[&sink].resolution_us.unwrap() < 5_000, "{sink}");
+    }
+    for server in ["mysql", "kafka", "warehouse"] {
+        let o = run.clock_offsets.get(server).expect(server);
+        assert!(o.offset_us.abs() < 5_000, "{server} on this machine: {o:?}");
+    }
+    for hop in Hop::ALL {
+        assert!(run.stats.summary(Series::Hop(hop)).count > 0, "{hop}");
+    }
+    assert!(dir.join("where-time-goes.svg").is_file());
+
+    // `clean` counts the run's rows, deletes them with --yes, then finds none.
+    let clean = |yes: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"));
+        c.arg("clean").arg(&dir);
+        if yes {
+            c.arg("--yes");
+        }
+        let o = c.output().expect("tpcds-bench clean runs");
+        assert_exit(&o, 0);
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let before = clean(false);
+    assert!(before.contains("nothing deleted"), "{before}");
+    let sales = |text: &str, prefix: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().rev().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} line in {text}"))
+    };
+    assert!(sales(&before, "mysql      store_sales") > 0, "{before}");
+    let deleted = clean(true);
+    assert_eq!(
+        sales(&deleted, "warehouse  path2.store_sales"),
+        sales(&before, "warehouse  path2.store_sales"),
+        "{deleted}"
+    );
+    let after = clean(false);
+    for prefix in [
+        "mysql      store_sales",
+        "warehouse  path1.store_sales",
+        "warehouse  path2.store_returns",
+    ] {
+        assert_eq!(sales(&after, prefix), 0, "{after}");
     }
 }
 

@@ -45,4 +45,4 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<Exit> {
 }
 
 /// A scenario that only names the defaults (the environment still overrides them).
-const DEFAULT_SCENARIO: &str = "duration = \"1s\"\n[load]\nrate = { kind = \"constant\", per_second = 1 }\n[observe]\nsinks = [\"kafka\", \"path1\", \"path2\"]\n";
+pub(crate) const DEFAULT_SCENARIO: &str = "duration = \"1s\"\n[load]\nrate = { kind = \"constant\", per_second = 1 }\n[observe]\nsinks = [\"kafka\", \"path1\", \"path2\"]\n";

@@ -2,6 +2,7 @@
 //! are the only places that use `anyhow`: module errors are classified here.
 
 pub mod check;
+pub mod clean;
 pub mod compare;
 pub mod gate;
 pub mod report;

@@ -1,0 +1,197 @@
+//! `tpcds-bench clean RUN_DIR`: every run leaves its rows behind (MySQL, both
+//! warehouse paths, the Kafka topics). This counts them by the run's ticket
+//! range, and with `--yes` deletes them from MySQL and the warehouse. The
+//! MySQL deletes also flow through the pipeline as changes; the warehouse is
+//! cleaned directly as well, so a stopped pipeline does not keep them there.
+//! Kafka cannot delete single messages: they stay until the topics' retention.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use mysql_async::prelude::Queryable;
+
+use crate::cli::CleanArgs;
+use crate::exit::{Classified, Exit};
+use crate::model::Table;
+use crate::observe::warehouse::WarehouseConn;
+use crate::report::Summary;
+
+/// Rows deleted per MySQL statement: small transactions keep the binlog
+/// events, and the CDC jobs' batches, small.
+const CHUNK: u64 = 5_000;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Counts (and with `--yes` deletes) the run's rows.
+pub async fn clean(args: CleanArgs) -> anyhow::Result<Exit> {
+    let tickets = run_tickets(&args.run_dir)?;
+    let scenario = match &args.scenario {
+        Some(path) => super::load_scenario(path, &[])?,
+        None => super::load_scenario_text(super::check::DEFAULT_SCENARIO, "(defaults)")?,
+    };
+    let unreachable = |e: crate::observe::ObserveError| Classified::new(Exit::Unreachable, e);
+    let mysql_url = scenario.targets.mysql.expose();
+    let mut my = crate::observe::preflight::mysql::connect(mysql_url, TIMEOUT)
+        .await
+        .map_err(unreachable)?;
+    let wh = WarehouseConn::connect(scenario.targets.warehouse.expose(), TIMEOUT)
+        .await
+        .map_err(unreachable)?;
+    println!(
+        "run {}: tickets {}..{}",
+        args.run_dir.display(),
+        tickets.start,
+        tickets.end
+    );
+    let verb = if args.yes { "deleted" } else { "would delete" };
+    // The warehouse first: MySQL's deletes then reach it through the pipeline
+    // as no-ops, so the counts printed are the rows each place held.
+    let mut warehouse = Vec::new();
+    for schema in ["path1", "path2"] {
+        let counts: BTreeMap<Table, u64> = if args.yes {
+            delete_warehouse(&wh, schema, &tickets).await?
+        } else {
+            wh.count_rows(schema, &tickets).await.map_err(unreachable)?
+        };
+        warehouse.extend(
+            counts
+                .into_iter()
+                .map(|(t, n)| (format!("{schema}.{t}"), n)),
+        );
+    }
+    for table in Table::ALL {
+        let n = if args.yes {
+            delete_mysql(&mut my, table, &tickets).await?
+        } else {
+            count_mysql(&mut my, table, &tickets).await?
+        };
+        println!("mysql      {:<20} {verb} {n} rows", table.name());
+    }
+    for (name, n) in warehouse {
+        println!("warehouse  {name:<20} {verb} {n} rows");
+    }
+    println!(
+        "kafka      the changelog topics keep the run's messages until their retention{}",
+        if args.yes {
+            " (the deletes above add one change per row)"
+        } else {
+            ""
+        }
+    );
+    if !args.yes {
+        println!("nothing deleted: add --yes to delete");
+    }
+    let _ = my.disconnect().await;
+    Ok(Exit::Ok)
+}
+
+/// The run's ticket range from its summary.json (`environment.tickets`, `a..b`).
+fn run_tickets(dir: &std::path::Path) -> anyhow::Result<Range<u64>> {
+    let bad = |msg: String| Classified::new(Exit::BadInput, anyhow::anyhow!(msg));
+    let path = dir.join(crate::report::summary_json::SUMMARY_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let summary: Summary = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("{} is not a run summary: {e}", path.display())))?;
+    let raw = summary.environment.get("tickets").ok_or_else(|| {
+        bad(format!(
+            "{} has no environment.tickets: a run directory written by `tpcds-bench run`?",
+            path.display()
+        ))
+    })?;
+    let range = parse_range(raw).ok_or_else(|| {
+        bad(format!(
+            "{}: environment.tickets = {raw:?}, expected `start..end`",
+            path.display()
+        ))
+    })?;
+    Ok(range)
+}
+
+/// `a..b` with a < b.
+fn parse_range(raw: &str) -> Option<Range<u64>> {
+    let (a, b) = raw.split_once("..")?;
+    let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (a < b).then_some(a..b)
+}
+
+fn where_tickets(table: Table) -> String {
+    format!(
+        "{p}ticket_number >= ? AND {p}ticket_number < ?",
+        p = table.prefix()
+    )
+}
+
+async fn count_mysql(
+    my: &mut mysql_async::Conn,
+    table: Table,
+    t: &Range<u64>,
+) -> anyhow::Result<u64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM {table} WHERE {}",
+        where_tickets(table)
+    );
+    let n: Option<u64> = my
+        .exec_first(sql, (t.start, t.end))
+        .await
+        .with_context(|| format!("counting the run's rows in MySQL {table}"))?;
+    Ok(n.unwrap_or(0))
+}
+
+async fn delete_mysql(
+    my: &mut mysql_async::Conn,
+    table: Table,
+    t: &Range<u64>,
+) -> anyhow::Result<u64> {
+    let sql = format!(
+        "DELETE FROM {table} WHERE {} LIMIT {CHUNK}",
+        where_tickets(table)
+    );
+    let mut total = 0;
+    loop {
+        my.exec_drop(&sql, (t.start, t.end))
+            .await
+            .with_context(|| format!("deleting the run's rows from MySQL {table}"))?;
+        let n = my.affected_rows();
+        total += n;
+        if n < CHUNK {
+            return Ok(total);
+        }
+    }
+}
+
+async fn delete_warehouse(
+    wh: &WarehouseConn,
+    schema: &str,
+    t: &Range<u64>,
+) -> anyhow::Result<BTreeMap<Table, u64>> {
+    crate::observe::warehouse::conn::check_identifier(wh.target(), schema)?;
+    let (lo, hi) = crate::observe::warehouse::conn::ticket_bounds(t);
+    let mut out = BTreeMap::new();
+    for table in Table::ALL {
+        let sql = format!(
+            "DELETE FROM \"{schema}\".{table} WHERE {p}ticket_number >= $1 AND {p}ticket_number < $2",
+            p = table.prefix()
+        );
+        let n = wh
+            .client
+            .execute(sql.as_str(), &[&lo, &hi])
+            .await
+            .with_context(|| format!("deleting the run's rows from {schema}.{table}"))?;
+        out.insert(table, n);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_ticket_range_reads_as_start_dot_dot_end() {
+        use super::parse_range as p;
+        assert_eq!(p("10..20"), Some(10..20));
+        assert_eq!(p("20..10"), None);
+        assert_eq!(p("10-20"), None);
+        assert_eq!(p("a..b"), None);
+    }
+}
