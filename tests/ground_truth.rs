@@ -126,7 +126,13 @@ async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
     let conns = (delay.as_micros() / spacing.as_micros()) as usize + 8;
     let mut writers = Vec::new();
     for _ in 0..conns {
-        writers.push(std::sync::Arc::new(client(url).await));
+        // One transaction at a time per connection: a BEGIN sent on a
+        // connection whose transaction is still open would join it and
+        // commit with it (a CI run showed a row "visible" 5.6 ms after its
+        // ack for that reason).
+        writers.push(std::sync::Arc::new(tokio::sync::Mutex::new(
+            client(url).await,
+        )));
     }
     let insert = format!(
         "INSERT INTO {schema}.store_sales (ss_item_sk, ss_ticket_number, bench_ts) VALUES ($1, $2, $3)"
@@ -146,6 +152,7 @@ async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
                 ticket,
                 item: 7,
             };
+            let c = c.lock().await;
             let stamp = chrono::Utc::now().naive_utc();
             let acked_at = Instant::now();
             let row = CommittedRow {

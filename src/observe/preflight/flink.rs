@@ -5,16 +5,13 @@
 //! a shared cluster, and of their settings only the ones the fingerprint
 //! compares ([`FINGERPRINT_SETTINGS`]): a job's parameters may hold passwords.
 //!
-//! One plain HTTP/1.1 GET of `/jobs/overview` over a tokio `TcpStream`: the
-//! harness needs nothing else from Flink, so no HTTP client crate is pulled in.
-//! Only `http://` is supported (the REST endpoint of a local cluster).
+//! REST GETs go through reqwest (http or https, credentials in the URL as
+//! basic auth, IPv6 hosts), shared with the pipeline-metrics sampler.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::TargetReport;
 
@@ -209,103 +206,72 @@ fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetRepo
     }
 }
 
-/// A plain HTTP/1.1 GET; returns (status, body).
+/// A GET of `path` under `base_url` with a maintained HTTP client: http and
+/// https, credentials in the URL sent as basic auth, IPv6 hosts; returns
+/// (status, body), the body cut at [`MAX_RESPONSE`]. Errors are masked.
 pub(crate) async fn get(
     base_url: &str,
     path: &str,
     timeout: Duration,
 ) -> Result<(u16, Vec<u8>), String> {
-    let url = url::Url::parse(base_url).map_err(|e| format!("not a URL: {e}"))?;
-    if url.scheme() != "http" {
-        return Err(format!(
-            "only http:// is supported, not {}://",
-            url.scheme()
-        ));
-    }
-    let host = url.host_str().ok_or("URL has no host")?.to_string();
-    let port = url.port_or_known_default().unwrap_or(80);
+    let mut url = url::Url::parse(base_url).map_err(|e| format!("not a URL: {e}"))?;
     let full_path = format!("{}{path}", url.path().trim_end_matches('/'));
-    let request = format!(
-        "GET {full_path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    );
+    url.set_path(&full_path);
+    // Credentials go in a header, never in the URL an error message could quote.
+    let user = percent_decode(url.username());
+    let password = url.password().map(percent_decode);
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+    let mut request = client
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json");
+    if !user.is_empty() || password.is_some() {
+        request = request.basic_auth(user, password);
+    }
     let io = async {
-        let mut stream = TcpStream::connect((host.as_str(), port)).await?;
-        stream.write_all(request.as_bytes()).await?;
-        let mut buf = Vec::new();
-        (&mut stream)
-            .take(MAX_RESPONSE as u64)
-            .read_to_end(&mut buf)
-            .await?;
-        Ok::<_, std::io::Error>(buf)
-    };
-    let raw = tokio::time::timeout(timeout, io)
-        .await
-        .map_err(|_| format!("no answer within {timeout:?}"))?
-        .map_err(|e| e.to_string())?;
-    parse_response(&raw)
-}
-
-/// Splits a raw HTTP/1.1 response into status and (de-chunked) body.
-fn parse_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("truncated HTTP response (no header end)")?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|_| "HTTP header is not UTF-8")?;
-    let body = &raw[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad HTTP status line {status_line:?}"))?;
-    let mut chunked = false;
-    let mut length = None;
-    for line in lines {
-        if let Some((k, v)) = line.split_once(':') {
-            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
-            if k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked") {
-                chunked = true;
-            } else if k == "content-length" {
-                length = v.parse::<usize>().ok();
+        let mut response = request.send().await?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_RESPONSE {
+                body.truncate(MAX_RESPONSE);
+                break;
             }
         }
-    }
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        match length {
-            Some(n) if n <= body.len() => body[..n].to_vec(),
-            Some(n) => return Err(format!("truncated body: {} of {n} bytes", body.len())),
-            None => body.to_vec(),
-        }
+        Ok::<_, reqwest::Error>((status, body))
     };
-    Ok((status, body))
+    io.await.map_err(|e| {
+        let what = if e.is_timeout() {
+            format!("no answer within {timeout:?}")
+        } else {
+            error_chain(&e)
+        };
+        crate::redact::redact_text(&what).into_owned()
+    })
 }
 
-/// Decodes a `Transfer-Encoding: chunked` body.
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let eol = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("truncated chunk size")?;
-        let size_text = std::str::from_utf8(&body[..eol]).map_err(|_| "bad chunk size")?;
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
-        body = &body[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if body.len() < size + 2 {
-            return Err("truncated chunk".to_string());
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
+/// An error with its causes (reqwest's own message is only the top one).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
     }
+    text
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -331,22 +297,80 @@ mod tests {
         r
     }
 
-    #[test]
-    fn parses_content_length_and_chunked_responses() {
-        let raw = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"jobs\":[]}";
-        assert_eq!(
-            parse_response(raw).unwrap(),
-            (200, b"{\"jobs\":[]}".to_vec())
+    /// Serves one HTTP answer on `addr`; returns the port and the request
+    /// text it received.
+    async fn one_answer(
+        addr: &str,
+        answer: &'static [u8],
+    ) -> Option<(u16, tokio::task::JoinHandle<String>)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(addr).await.ok()?;
+        let port = listener.local_addr().ok()?.port();
+        let task = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("a client");
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.expect("a request");
+            s.write_all(answer).await.expect("the answer");
+            String::from_utf8_lossy(&buf[..n]).to_string()
+        });
+        Some((port, task))
+    }
+
+    const OK: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\n{\"jo\r\n7\r\nbs\":[]}\r\n0\r\n\r\n";
+
+    #[tokio::test]
+    async fn credentials_in_the_url_go_as_basic_auth_and_never_in_an_error() {
+        let (port, req) = one_answer("127.0.0.1:0", OK).await.expect("a port");
+        let url = format!("http://flink:s%40cret@127.0.0.1:{port}/base/");
+        let (status, body) = get(&url, "/jobs/overview", Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!((status, body), (200, b"{\"jobs\":[]}".to_vec()));
+        let req = req.await.unwrap();
+        assert!(req.starts_with("GET /base/jobs/overview HTTP/1.1"), "{req}");
+        // flink:s@cret
+        assert!(
+            req.to_ascii_lowercase()
+                .contains("authorization: basic zmxpbms6c0bjcmv0"),
+            "{req}"
         );
-        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"jo\r\n7;x=y\r\nbs\":[]}\r\n0\r\n\r\n";
-        assert_eq!(
-            parse_response(raw).unwrap(),
-            (200, b"{\"jobs\":[]}".to_vec())
-        );
-        let raw = b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}";
-        assert_eq!(parse_response(raw).unwrap().0, 404);
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n{}").is_err());
-        assert!(parse_response(b"garbage").is_err());
+        let err = get(
+            "http://flink:s3cret@127.0.0.1:1/",
+            "/jobs/overview",
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn https_is_spoken_and_ipv6_hosts_are_reached() {
+        // An https URL is attempted (a TLS handshake against a plain listener
+        // fails), not refused for its scheme.
+        let (port, _req) = one_answer("127.0.0.1:0", OK).await.expect("a port");
+        let err = get(
+            &format!("https://127.0.0.1:{port}"),
+            "/x",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.contains("only http"), "{err}");
+        // IPv6 loopback, where the machine has it.
+        if let Some((port, req)) = one_answer("[::1]:0", OK).await {
+            let (status, _) = get(
+                &format!("http://[::1]:{port}"),
+                "/jobs",
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+            assert_eq!(status, 200);
+            let req = req.await.unwrap().to_ascii_lowercase();
+            assert!(req.contains(&format!("host: [::1]:{port}")), "{req}");
+        }
     }
 
     #[test]
@@ -396,6 +420,7 @@ mod tests {
     /// A Flink REST API on a local port that answers from `routes` (path →
     /// JSON body), 404 otherwise; one connection per request.
     async fn fake_flink(routes: Vec<(String, String)>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
