@@ -183,8 +183,8 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         if v.before_ack > 0 || v.after_detection > 0 {
             caveats.push(format!(
                 "{sink}: {} rows became visible before their commit ack (though seen after it) and {} after the \
-                 harness saw them, by more than the clock offset's uncertainty (a server clock that moved during \
-                 the run?); their latencies were clamped to [0, detected]",
+                 harness saw them, by more than the clock offset's uncertainty (an ack that reached a busy harness \
+                 late, or a server clock that moved during the run); their latencies were clamped to [0, detected]",
                 v.before_ack, v.after_detection
             ));
         }
