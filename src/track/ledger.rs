@@ -144,8 +144,13 @@ fn point_slot(sink: Sink) -> Option<usize> {
     }
 }
 
-/// The hops `at_us` completes now that `slot` is known (at most three).
-fn completed_hops(at_us: &[u32; 4], slot: usize) -> [Option<(Hop, u64)>; 3] {
+/// The hops `at_us` completes now that `slot` is known (at most three),
+/// clamped at 0; a hop whose end came before its start is counted in `negative`.
+fn completed_hops(
+    at_us: &[u32; 4],
+    slot: usize,
+    negative: &mut [u64; Hop::ALL.len()],
+) -> [Option<(Hop, u64)>; 3] {
     let mut out = [None; 3];
     let mut n = 0;
     for hop in Hop::ALL {
@@ -162,6 +167,9 @@ fn completed_hops(at_us: &[u32; 4], slot: usize) -> [Option<(Hop, u64)>; 3] {
         };
         if at_us[to] == UNSEEN {
             continue;
+        }
+        if at_us[to] < start {
+            negative[hop as usize] += 1;
         }
         out[n] = Some((hop, u64::from(at_us[to].saturating_sub(start))));
         n += 1;
@@ -366,16 +374,9 @@ impl Ledger {
             v.at_us[slot] = u32::try_from(point.as_micros()).unwrap_or(UNSEEN - 1);
         }
         let hops = match slot {
-            Some(slot) => completed_hops(&v.at_us, slot),
+            Some(slot) => completed_hops(&v.at_us, slot, &mut self.hop_negative),
             None => [None; 3],
         };
-        for (hop, _) in hops.iter().flatten() {
-            let (from, to) = hop.ends();
-            let start = from.map_or(0, |f| v.at_us[point_slot(f).expect("a point")]);
-            if v.at_us[point_slot(to).expect("a point")] < start {
-                self.hop_negative[*hop as usize] += 1;
-            }
-        }
         let paths_delta_us = matches!(obs.sink, Sink::Path1 | Sink::Path2)
             .then(|| (v.at_us[2], v.at_us[3]))
             .filter(|(p1, p2)| *p1 != UNSEEN && *p2 != UNSEEN)
