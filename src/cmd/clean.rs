@@ -50,10 +50,11 @@ pub async fn clean(args: CleanArgs) -> anyhow::Result<Exit> {
     let mut warehouse = Vec::new();
     for schema in ["path1", "path2"] {
         let counts: BTreeMap<Table, u64> = if args.yes {
-            delete_warehouse(&wh, schema, &tickets).await?
+            wh.delete_rows(schema, &tickets).await
         } else {
-            wh.count_rows(schema, &tickets).await.map_err(unreachable)?
-        };
+            wh.count_rows(schema, &tickets).await
+        }
+        .map_err(unreachable)?;
         warehouse.extend(
             counts
                 .into_iter()
@@ -159,29 +160,6 @@ async fn delete_mysql(
             return Ok(total);
         }
     }
-}
-
-async fn delete_warehouse(
-    wh: &WarehouseConn,
-    schema: &str,
-    t: &Range<u64>,
-) -> anyhow::Result<BTreeMap<Table, u64>> {
-    crate::observe::warehouse::conn::check_identifier(wh.target(), schema)?;
-    let (lo, hi) = crate::observe::warehouse::conn::ticket_bounds(t);
-    let mut out = BTreeMap::new();
-    for table in Table::ALL {
-        let sql = format!(
-            "DELETE FROM \"{schema}\".{table} WHERE {p}ticket_number >= $1 AND {p}ticket_number < $2",
-            p = table.prefix()
-        );
-        let n = wh
-            .client
-            .execute(sql.as_str(), &[&lo, &hi])
-            .await
-            .with_context(|| format!("deleting the run's rows from {schema}.{table}"))?;
-        out.insert(table, n);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -244,11 +244,7 @@ impl WarehouseConn {
         let (lo, hi) = ticket_bounds(tickets);
         let mut out = BTreeMap::new();
         for table in Table::ALL {
-            let sql = format!(
-                "SELECT count(*) FROM \"{schema}\".{t} WHERE {p}ticket_number >= $1 AND {p}ticket_number < $2",
-                t = table.name(),
-                p = table.prefix()
-            );
+            let sql = format!("SELECT count(*) {}", run_rows(schema, table));
             let n: i64 = self
                 .client
                 .query_one(sql.as_str(), &[&lo, &hi])
@@ -259,6 +255,37 @@ impl WarehouseConn {
         }
         Ok(out)
     }
+
+    /// Deletes the rows per table of `schema` whose ticket number is in
+    /// `tickets` (`tpcds-bench clean`); returns how many each table held.
+    pub async fn delete_rows(
+        &self,
+        schema: &str,
+        tickets: &Range<u64>,
+    ) -> Result<BTreeMap<Table, u64>, ObserveError> {
+        check_identifier(&self.target, schema)?;
+        let (lo, hi) = ticket_bounds(tickets);
+        let mut out = BTreeMap::new();
+        for table in Table::ALL {
+            let sql = format!("DELETE {}", run_rows(schema, table));
+            let n = self
+                .client
+                .execute(sql.as_str(), &[&lo, &hi])
+                .await
+                .map_err(|e| ObserveError::fault(&self.target, e))?;
+            out.insert(table, n);
+        }
+        Ok(out)
+    }
+}
+
+/// `FROM … WHERE` of a run's rows in `schema.table`, tickets as `$1..$2`.
+fn run_rows(schema: &str, table: Table) -> String {
+    format!(
+        "FROM \"{schema}\".{t} WHERE {p}ticket_number >= $1 AND {p}ticket_number < $2",
+        t = table.name(),
+        p = table.prefix()
+    )
 }
 
 /// The ticket range as BIGINT parameters (`[lo, hi)`, clamped to i64).
