@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's published results, reproducibly: runs the release build against
+# The published results (docs/RESULTS.md), reproducibly: runs the release build against
 # the running stack (scripts/stack.sh up) and writes a markdown report.
 #
 #   scripts/results.sh [latency] [fidelity] [memory]   # default: all three

@@ -57,7 +57,7 @@ pub struct CleanArgs {
 /// Flags of `tpcds-bench run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The scenario file (TOML); see the README's scenario reference.
+    /// The scenario file (TOML); every key is in docs/SCENARIO.md.
     pub scenario: PathBuf,
 
     /// Override a scenario key, e.g. `--set load.rate.per_second=2000` (repeatable);
