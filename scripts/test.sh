@@ -15,5 +15,7 @@ echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 echo "== docker-compose consistency (no engine needed)"
 python3 scripts/check-compose.py --self-test
+echo "== Kubernetes manifests (no cluster needed)"
+python3 scripts/check-k8s.py --self-test
 echo "== cargo test"
 cargo test --all-targets

@@ -36,6 +36,9 @@ pub enum Command {
     /// Count, and with `--yes` delete, a run's rows in MySQL and both warehouse
     /// paths (by the run's ticket range; Kafka keeps its messages until retention).
     Clean(CleanArgs),
+    /// Join the run directories of a sharded run (`run --shard I/N`) into one
+    /// run directory that `report`, `compare` and `gate` read like any other.
+    Merge(MergeArgs),
 }
 
 /// Flags of `tpcds-bench clean`.
@@ -79,6 +82,37 @@ pub struct RunArgs {
     /// listing what it would do.
     #[arg(long)]
     pub allow_faults: bool,
+
+    /// Run as shard I of N (`0/3`, `1/3`, `2/3`): this process runs the I-th
+    /// block of the scenario's workers and writes and tracks only their rows;
+    /// `tpcds-bench merge` joins the shards' run directories into one. Also from
+    /// `TPCDS_SHARD`, or from `JOB_COMPLETION_INDEX` with `TPCDS_SHARD_COUNT`
+    /// (a Kubernetes Indexed Job). Needs `--start-at` when N > 1.
+    #[arg(long, env = "TPCDS_SHARD", value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// When the load starts, on the wall clock: RFC 3339 (`2026-12-05T17:00:00Z`)
+    /// or unix seconds. Every shard of a run gets the same value; it also picks
+    /// the run's ticket range, so a new run needs a new time.
+    #[arg(long, env = "TPCDS_START_AT", value_name = "TIME")]
+    pub start_at: Option<String>,
+}
+
+/// Flags of `tpcds-bench merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' run directories (one per shard of the same run).
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+
+    /// Directory that receives the merged run directory `<timestamp>-<scenario>/`.
+    #[arg(long, env = "TPCDS_REPORTS_DIR")]
+    pub out: PathBuf,
+
+    /// Merge even when shards are missing: the result says which, and its
+    /// target counts only the shards present.
+    #[arg(long)]
+    pub partial: bool,
 }
 
 /// Flags of `tpcds-bench check`.

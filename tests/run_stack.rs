@@ -3,6 +3,8 @@
 //! up in client latency without slowing the schedule. A stack that is not
 //! running makes these tests fail (exit 3), never skip.
 
+#[path = "run_stack/shards.rs"]
+mod shards;
 mod stack_check;
 mod support;
 

@@ -5,6 +5,7 @@ pub mod check;
 pub mod clean;
 pub mod compare;
 pub mod gate;
+pub mod merge;
 pub mod report;
 pub mod run;
 

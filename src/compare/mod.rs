@@ -8,9 +8,11 @@
 //! intervals by the spread of several baseline runs, [`student_t`] is the one
 //! t quantile both use, [`verdict`] decides, [`slo`] lists the
 //! scenario's objectives, [`render`] writes Markdown and [`junit`] JUnit XML.
+//! [`merge`] joins the shards of one sharded run into one run.
 
 pub mod fingerprint;
 pub mod junit;
+pub mod merge;
 pub mod render;
 pub mod runs;
 pub mod slo;

@@ -5,12 +5,14 @@
 mod gen;
 mod profile;
 mod schedule;
+mod shard;
 
 use std::time::Duration;
 
 pub use gen::gen_config;
 pub use profile::RateProfile;
 pub use schedule::{Batch, Schedule};
+pub use shard::Shard;
 
 use crate::scenario::{Arrivals, Scenario};
 
@@ -29,6 +31,8 @@ pub struct Plan {
     pub seed: u64,
     /// A worker further behind than this drops overdue rows.
     pub max_lag: Duration,
+    /// Which share of the workers this process runs ([`Shard::ALONE`]: all).
+    pub shard: Shard,
 }
 
 impl Plan {
@@ -41,7 +45,18 @@ impl Plan {
             arrivals: s.load.arrivals,
             seed: s.seed,
             max_lag: s.load.max_lag,
+            shard: Shard::ALONE,
         }
+    }
+
+    /// The same plan, run as one shard of several.
+    pub fn with_shard(self, shard: Shard) -> Self {
+        Plan { shard, ..self }
+    }
+
+    /// The workers this process runs (all of them unless sharded).
+    pub fn local_workers(&self) -> std::ops::Range<u32> {
+        self.shard.workers(self.workers)
     }
 
     /// The schedule of one worker (0-based).
@@ -55,9 +70,11 @@ impl Plan {
         )
     }
 
-    /// Rows due in `[0, d]` over all workers (the report's expected-rows figure).
+    /// Rows due in `[0, d]` over this process's workers (the report's
+    /// expected-rows figure; every worker carries an equal share of the rate).
     pub fn expected_rows(&self, d: Duration) -> f64 {
-        self.profile.expected_rows(d)
+        let local = self.local_workers().len() as f64;
+        self.profile.expected_rows(d) * local / f64::from(self.workers.max(1))
     }
 
     /// Target rate at `t`, rows per second over all workers.

@@ -155,7 +155,34 @@ fn plan(spec: &RateSpec, workers: u32, arrivals: Arrivals, seed: u64) -> Plan {
         arrivals,
         seed,
         max_lag: secs(30.0),
+        shard: Shard::ALONE,
     }
+}
+
+#[test]
+fn shards_together_write_the_single_runs_rows() {
+    let spec = RateSpec::Constant { per_second: 600.0 };
+    let whole = plan(&spec, 6, Arrivals::Poisson, 7);
+    let mut split: Vec<Duration> = (0..3)
+        .flat_map(|index| {
+            let shard = whole.clone().with_shard(Shard { index, count: 3 });
+            shard
+                .local_workers()
+                .flat_map(|w| shard.schedule(w))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    split.sort();
+    assert_eq!(split, all_rows(&whole));
+    let thirds: f64 = (0..3)
+        .map(|index| {
+            whole
+                .clone()
+                .with_shard(Shard { index, count: 3 })
+                .expected_rows(RUN)
+        })
+        .sum();
+    assert!((thirds - whole.expected_rows(RUN)).abs() < 1e-6);
 }
 
 /// `|rows intended in [0, T]| − ∫₀ᵀ rate` for T on a fine grid; the worst gap.

@@ -69,9 +69,16 @@ pub fn run_id(started_at: DateTime<Utc>, scenario: &str) -> String {
     format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), slug(scenario))
 }
 
-/// The directory name of a run: [`run_id`] of its start and scenario.
+/// The directory name of a run: [`run_id`] of its start and scenario; a
+/// shard's says which shard (`-shard1of3`), a merged run's `-merged`, so the
+/// shards of one run can write into one directory without taking turns.
 pub fn run_dir_name(run: &RunData) -> String {
-    run_id(run.started_at, &run.scenario)
+    let id = run_id(run.started_at, &run.scenario);
+    match run.shards.as_slice() {
+        [] => id,
+        [one] => format!("{id}-shard{}of{}", one.index, one.count),
+        _ => format!("{id}-merged"),
+    }
 }
 
 fn render_into(

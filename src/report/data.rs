@@ -64,6 +64,21 @@ pub struct SinkRun {
     pub visibility: Option<SinkVisibility>,
 }
 
+/// One shard of a run split over several processes (`run --shard I/N`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// This shard, `0..count`.
+    pub index: u32,
+    /// Shards in the run.
+    pub count: u32,
+    /// What every shard of one run shares: scenario name and start second.
+    pub group: String,
+    /// The common start (`--start-at`).
+    pub start_at: DateTime<Utc>,
+    /// The shard's own ticket range, `start..end`.
+    pub tickets: String,
+}
+
 /// The SLO verdict of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SloVerdict {
@@ -124,6 +139,9 @@ pub struct RunData {
     /// Each server's clock offset from the harness's (`mysql`, `kafka`,
     /// `warehouse`), where measured.
     pub clock_offsets: BTreeMap<String, ClockOffset>,
+    /// A shard's own entry, or every shard a merged run was made of; empty
+    /// for a run in one process.
+    pub shards: Vec<ShardInfo>,
 }
 
 impl RunData {

@@ -188,6 +188,9 @@ pub struct Summary {
     /// `warehouse`), where measured.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub clock_offsets: BTreeMap<String, ClockOffset>,
+    /// A sharded run's shard (`run --shard`), or the shards a merged run joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<super::ShardInfo>,
     /// Client-side latency.
     pub client: ClientSummary,
     /// SLO verdict.
@@ -289,6 +292,7 @@ impl Summary {
                 })
                 .collect(),
             clock_offsets: run.clock_offsets.clone(),
+            shards: run.shards.clone(),
             client,
             slo: SloVerdict {
                 passed: run.slo.passed,

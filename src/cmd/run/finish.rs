@@ -52,6 +52,8 @@ pub struct Outcome<'a> {
     pub derived: super::derived::Report,
     /// Each server's clock offset from the harness's, where measured.
     pub clock_offsets: BTreeMap<String, crate::clock::ClockOffset>,
+    /// This process's shard, when the run is split.
+    pub shards: Vec<crate::report::ShardInfo>,
 }
 
 /// A polled sink's visibility counts as the report carries them.
@@ -389,6 +391,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         faults: fault_recovery,
         metrics: o.metrics,
         clock_offsets: o.clock_offsets,
+        shards: o.shards,
     };
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);

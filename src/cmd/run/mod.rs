@@ -5,6 +5,7 @@ mod derived;
 mod finish;
 mod observers;
 mod progress;
+mod shard;
 mod signals;
 mod tickets;
 
@@ -35,7 +36,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     // Before any connection: a scenario that acts on the stack is code.
     faults::consent::check(&scenario, args.allow_faults)
         .map_err(|e| Classified::new(Exit::BadInput, e))?;
-    let plan = Plan::from_scenario(&scenario);
+    let sharding = shard::Sharding::from_args(&args, &scenario)?;
+    let plan = Plan::from_scenario(&scenario).with_shard(sharding.shard);
     let sinks = scenario.observe.sinks.clone();
 
     let preflight = observers::preflight(&scenario).await;
@@ -55,7 +57,27 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         eprintln!("warning: {d}");
     }
     let controller = fault_control(&scenario, &args.scenario).await?;
-    let tickets = tickets::reserve(&scenario).await?;
+    // The run's tickets; a shard writes and tracks only its own workers' slice.
+    let run_tickets = match sharding.group_tickets(&scenario) {
+        Some(r) => r,
+        None => tickets::reserve(&scenario).await?,
+    };
+    // The top of the range is the probes' (see `derived::probe_tickets`).
+    let span =
+        (derived::probe_tickets(&run_tickets).start - run_tickets.start) / plan.workers as u64;
+    let tickets = if sharding.shard.is_split() {
+        let local = sharding.local_tickets(&run_tickets, span, plan.workers);
+        tickets::claim(&scenario, &local).await?;
+        eprintln!(
+            "shard {}: workers {:?} of {}",
+            sharding.shard,
+            plan.local_workers(),
+            plan.workers
+        );
+        local
+    } else {
+        run_tickets.clone()
+    };
     let started_at = chrono::Utc::now();
     eprintln!(
         "run {}: {:.0} rows/s target for {} ({} workers, {} rows/txn), sinks {}, tickets {}..{}",
@@ -86,14 +108,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let mysql_clock =
         crate::observe::preflight::mysql::clock(&mysql_url, Duration::from_secs(5)).await;
 
-    let start = Instant::now() + Duration::from_millis(200);
-    let wall_start_us = chrono::Utc::now().timestamp_micros() + 200_000;
+    let (start, wall_start) = sharding.wait_for_start().await?;
+    let wall_start_us = wall_start.timestamp_micros();
+    // Shards align their seconds on the common start.
+    let started_at = sharding.start_at.unwrap_or(started_at);
     let (stats_tx, stats_rx) = snapshot_channel(64 * (plan.workers as usize + 4));
     let (status_tx, status_rx) = watch::channel(TrackerStatus::default());
     let (commit_tx, commit_rx) = mpsc::channel(4096);
     let tracker = tokio::spawn(run_tracker(
         Ledger::new(&sinks)
-            .with_probes(derived::probe_tickets(&tickets))
+            .with_probes(derived::probe_tickets(&run_tickets))
             .with_dup_window(scenario.observe.duplicate_window),
         sinks.clone(),
         start,
@@ -129,11 +153,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let mysql_opts = crate::observe::mysql_opts(scenario.targets.mysql.expose())
         .context("the MySQL URL was validated but the driver rejects it")?;
     let gen_cfg = crate::plan::gen_config(&scenario, wall_start_us);
-    // The top of the range is the probes' (see `derived::probe_tickets`).
-    let span = (derived::probe_tickets(&tickets).start - tickets.start) / plan.workers as u64;
     let mut workers = Vec::new();
-    for w in 0..plan.workers {
-        let lo = tickets.start + w as u64 * span;
+    for w in plan.local_workers() {
+        let lo = run_tickets.start + w as u64 * span;
         let gen = Generator::new(
             gen_cfg.clone(),
             scenario.seed.wrapping_add(w as u64),
@@ -170,7 +192,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             duration: scenario.duration,
         },
         mysql_opts.clone(),
-        derived::probe_tickets(&tickets),
+        derived::probe_tickets(&run_tickets),
     );
     observer_tasks.append(&mut derived_tasks.observers);
     drop((commit_tx, stats_tx, fault_tx));
@@ -276,6 +298,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         .lock()
         .map(|m| m.clone())
         .unwrap_or_default();
+    let shards = sharding.info(&scenario, &tickets);
     let outcome = finish::Outcome {
         scenario: &scenario,
         plan: &plan,
@@ -298,6 +321,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         metric_errors,
         derived: derived_report,
         clock_offsets,
+        shards,
     };
     let exit = finish::write(outcome, &args.out);
     if let Some(mut f) = fault_run {

@@ -23,32 +23,47 @@ const BLOCK: u64 = 1_000_000_000;
 pub const RUN_SPAN: u64 = 10_000_000;
 const SLOTS: u64 = BLOCK / RUN_SPAN;
 
+/// MySQL, for the ticket checks.
+async fn connect(scenario: &Scenario) -> anyhow::Result<mysql_async::Conn> {
+    Ok(mysql_async::Conn::from_url(scenario.targets.mysql.expose())
+        .await
+        .map_err(|e| unreachable(scenario, e))?)
+}
+
+fn unreachable(scenario: &Scenario, e: mysql_async::Error) -> Classified {
+    Classified::new(
+        Exit::Unreachable,
+        anyhow::anyhow!("MySQL ({}): {e}", scenario.targets.mysql.redacted()),
+    )
+}
+
+/// True when MySQL holds a row with a ticket in `range`.
+async fn used(
+    conn: &mut mysql_async::Conn,
+    scenario: &Scenario,
+    range: &Range<u64>,
+) -> anyhow::Result<bool> {
+    let hit: Option<u64> = conn
+        .exec_first(
+            "SELECT 1 FROM store_sales WHERE ss_ticket_number >= ? AND ss_ticket_number < ? \
+             UNION ALL SELECT 1 FROM store_returns WHERE sr_ticket_number >= ? AND sr_ticket_number < ? LIMIT 1",
+            (range.start, range.end, range.start, range.end),
+        )
+        .await
+        .map_err(|e| unreachable(scenario, e))?;
+    Ok(hit.is_some())
+}
+
 /// Picks this run's ticket range, skipping slots MySQL already holds rows in.
 pub async fn reserve(scenario: &Scenario) -> anyhow::Result<Range<u64>> {
-    let unreachable = |e: mysql_async::Error| {
-        Classified::new(
-            Exit::Unreachable,
-            anyhow::anyhow!("MySQL ({}): {e}", scenario.targets.mysql.redacted()),
-        )
-    };
-    let mut conn = mysql_async::Conn::from_url(scenario.targets.mysql.expose())
-        .await
-        .map_err(unreachable)?;
+    let mut conn = connect(scenario).await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let first = (u64::from(std::process::id()) + u64::from(now.subsec_nanos())) % SLOTS;
     for i in 0..SLOTS {
         let range = slot_range(now.as_secs(), (first + i) % SLOTS);
-        let used: Option<u64> = conn
-            .exec_first(
-                "SELECT 1 FROM store_sales WHERE ss_ticket_number >= ? AND ss_ticket_number < ? \
-                 UNION ALL SELECT 1 FROM store_returns WHERE sr_ticket_number >= ? AND sr_ticket_number < ? LIMIT 1",
-                (range.start, range.end, range.start, range.end),
-            )
-            .await
-            .map_err(unreachable)?;
-        if used.is_none() {
+        if !used(&mut conn, scenario, &range).await? {
             let _ = conn.disconnect().await;
             return Ok(range);
         }
@@ -58,6 +73,39 @@ pub async fn reserve(scenario: &Scenario) -> anyhow::Result<Range<u64>> {
         anyhow::anyhow!("every ticket slot of this second already holds rows; start the run again"),
     )
     .into())
+}
+
+/// Refuses a shard's slice that already holds rows: the same `--start-at`
+/// and scenario were run before (every shard computes the same range, so a
+/// second run with them would collide).
+pub async fn claim(scenario: &Scenario, local: &Range<u64>) -> anyhow::Result<()> {
+    let mut conn = connect(scenario).await?;
+    let taken = used(&mut conn, scenario, local).await?;
+    let _ = conn.disconnect().await;
+    if taken {
+        return Err(Classified::new(
+            Exit::BadInput,
+            anyhow::anyhow!(
+                "tickets {}..{} already hold rows: a run with this scenario and --start-at was run before; \
+                 give another --start-at",
+                local.start,
+                local.end
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The ticket range of a sharded run: the block of its start second and a
+/// slot picked by hashing `key` (scenario, start, shard count), so every
+/// shard computes the same range without talking to the others.
+pub fn group_range(start_second: u64, key: &str) -> Range<u64> {
+    // FNV-1a: stable across builds and platforms (std's hasher is not).
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    slot_range(start_second, hash % SLOTS)
 }
 
 fn slot_range(unix_seconds: u64, slot: u64) -> Range<u64> {
@@ -79,5 +127,14 @@ mod tests {
         assert_eq!(a.end, b.start);
         assert_eq!(last.end, next_second.start);
         assert!(next_second.end < i64::MAX as u64);
+    }
+
+    #[test]
+    fn every_shard_computes_the_same_group_range() {
+        let a = group_range(1_800_000_000, "quickstart/1800000000/3");
+        assert_eq!(a, group_range(1_800_000_000, "quickstart/1800000000/3"));
+        assert_eq!(a.end - a.start, RUN_SPAN);
+        assert_eq!(a.start / BLOCK, 1_800_000_000);
+        assert_ne!(a, group_range(1_800_000_000, "quickstart/1800000000/2"));
     }
 }

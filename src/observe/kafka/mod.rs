@@ -20,6 +20,7 @@
 //! hops binlog → Kafka → path 1.
 
 pub mod clock;
+mod prefilter;
 mod setup;
 pub(crate) mod stall;
 
@@ -312,6 +313,10 @@ impl KafkaObserver {
             }
             Timestamp::NotAvailable => None,
         };
+        if prefilter::skip(msg.payload(), &self.cfg.tickets) {
+            stats.ignored += 1;
+            return;
+        }
         match decode(self.cfg.format, table, msg.key(), msg.payload()) {
             Ok(decoded) => {
                 stats.ignored += decoded.ignored;
