@@ -47,7 +47,7 @@ pub enum MergeError {
         b: String,
     },
     /// Shards missing (and no `--partial`).
-    #[error("shard {missing} of the run is missing (given: {given}); a shard that died has no run directory: \
+    #[error("shard {missing} is missing from the run (given: {given}); a shard that died has no run directory: \
              merge with --partial to join the others, marked as partial")]
     Missing {
         /// The missing shards, `I/N, …`.
@@ -317,7 +317,7 @@ fn add_sink(into: &mut SinkRun, s: &SinkRun) {
     into.resolution_us = max_opt(into.resolution_us, s.resolution_us);
     into.detection_window_us = max_opt(into.detection_window_us, s.detection_window_us);
     if into.clock_offset_us.is_none() {
-        into.clock_offset_us = s.clock_offset_us.clone();
+        into.clock_offset_us = s.clock_offset_us;
     }
     if let Some(v) = &s.visibility {
         add_visibility(
