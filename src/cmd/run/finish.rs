@@ -52,6 +52,8 @@ pub struct Outcome<'a> {
     pub derived: super::derived::Report,
     /// Each server's clock offset from the harness's, where measured.
     pub clock_offsets: BTreeMap<String, crate::clock::ClockOffset>,
+    /// The projected peak and the budget (bytes), see `budget`.
+    pub memory: (u64, u64),
 }
 
 /// A polled sink's visibility counts as the report carries them.
@@ -365,6 +367,23 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         format!("{}..{}", o.tickets.start, o.tickets.end),
     );
 
+    let ledger_peak = o.ledger.peak_memory();
+    let memory = crate::report::HarnessMemory {
+        peak_rss_bytes: super::budget::peak_rss(),
+        projected_bytes: o.memory.0,
+        limit_bytes: o.memory.1,
+        ledger_peak_bytes: ledger_peak.total_bytes(),
+        in_flight_rows: ledger_peak.live_versions,
+        bytes_per_in_flight_row: ledger_peak.per_live(),
+        window_rows: ledger_peak.past_versions,
+        bytes_per_window_row: ledger_peak.per_past(),
+    };
+    if memory.peak_rss_bytes.is_some_and(|b| b > memory.limit_bytes) {
+        caveats.push(format!(
+            "the harness's peak RSS exceeded its budget (observe.memory_limit_mib): {}",
+            memory.line()
+        ));
+    }
     let run = RunData {
         scenario: s.name.clone(),
         scenario_source: s.source_text().to_string(),
@@ -389,6 +408,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         faults: fault_recovery,
         metrics: o.metrics,
         clock_offsets: o.clock_offsets,
+        memory: Some(memory),
     };
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);

@@ -1,6 +1,7 @@
 //! `tpcds-bench run`: scenario → plan → observers ready → workers on their
 //! schedules → drain → accounting and SLOs → run directory.
 
+mod budget;
 mod derived;
 mod finish;
 mod observers;
@@ -54,6 +55,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     for d in preflight.warnings() {
         eprintln!("warning: {d}");
     }
+    let projected_memory = budget::project(&scenario, &plan);
+    if let Some(w) = budget::warning(projected_memory, budget::limit(&scenario)) {
+        eprintln!("{w}");
+    }
     let controller = fault_control(&scenario, &args.scenario).await?;
     let tickets = tickets::reserve(&scenario).await?;
     let started_at = chrono::Utc::now();
@@ -93,6 +98,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let (commit_tx, commit_rx) = mpsc::channel(4096);
     let tracker = tokio::spawn(run_tracker(
         Ledger::new(&sinks)
+            .with_tickets(tickets.clone())
             .with_probes(derived::probe_tickets(&tickets))
             .with_dup_window(scenario.observe.duplicate_window),
         sinks.clone(),
@@ -131,6 +137,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let gen_cfg = crate::plan::gen_config(&scenario, wall_start_us);
     // The top of the range is the probes' (see `derived::probe_tickets`).
     let span = (derived::probe_tickets(&tickets).start - tickets.start) / plan.workers as u64;
+    // Stamps of the lines the generator may still mutate (see `load::stamps`).
+    let mutates = gen_cfg.update_probability > 0.0 || gen_cfg.delete_probability > 0.0;
+    let stamp_memory = if mutates { 2 * gen_cfg.mutation_pool } else { 0 };
     let mut workers = Vec::new();
     for w in 0..plan.workers {
         let lo = tickets.start + w as u64 * span;
@@ -146,6 +155,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             max_lag: plan.max_lag,
             start,
             wall_start_us,
+            stamp_memory: (lo, stamp_memory),
         };
         workers.push(tokio::spawn(run_worker(
             cfg,
@@ -298,6 +308,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         metric_errors,
         derived: derived_report,
         clock_offsets,
+        memory: (projected_memory, budget::limit(&scenario)),
     };
     let exit = finish::write(outcome, &args.out);
     if let Some(mut f) = fault_run {
