@@ -37,7 +37,7 @@ impl StampMemory {
     fn id(&self, key: &RowKey) -> Option<u64> {
         let offset = key.ticket.checked_sub(self.base)?;
         (key.table == Table::StoreSales && offset >> 32 == 0)
-            .then(|| offset << 32 | u64::from(key.item))
+            .then(|| (offset << 32) | u64::from(key.item))
     }
 
     /// Sets a line's stamp; returns the one it replaced, if remembered.

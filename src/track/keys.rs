@@ -22,7 +22,7 @@ const OFFSET_BITS: u32 = 39;
 
 /// A version id: `row << 1 | slot`.
 pub(super) fn version(row: u64, slot: usize) -> u64 {
-    row << 1 | slot as u64
+    (row << 1) | slot as u64
 }
 
 /// The row of a version id, and its slot.
@@ -66,7 +66,7 @@ pub(crate) fn pack(base: u64, key: &RowKey) -> Option<u64> {
         Table::StoreSales => 0,
         Table::StoreReturns => TABLE_BIT,
     };
-    Some(table | offset << ITEM_BITS | u64::from(key.item))
+    Some(table | (offset << ITEM_BITS) | u64::from(key.item))
 }
 
 /// Row keys to ids and back.

@@ -45,7 +45,7 @@ impl Live {
     fn new(op: OpKind, stamp: StampMicros, acked_ns: u64) -> Self {
         Live {
             stamp,
-            packed: acked_ns << (OP_BITS + SEEN_BITS) | op as u64,
+            packed: (acked_ns << (OP_BITS + SEEN_BITS)) | op as u64,
             at_us: [UNSEEN; 4],
         }
     }
