@@ -78,11 +78,11 @@ pub struct HarnessMemory {
     pub limit_bytes: u64,
     /// The ledger's heap at its largest (from its tables' capacities), bytes.
     pub ledger_peak_bytes: u64,
-    /// Row versions in flight (not yet seen at every sink) at that moment.
+    /// The most row versions in flight (not yet seen at every sink) at once.
     pub in_flight_rows: u64,
     /// Ledger bytes per in-flight row version at that moment.
     pub bytes_per_in_flight_row: Option<f64>,
-    /// Row versions in the duplicate window (seen everywhere) at that moment.
+    /// The most row versions in the duplicate window (seen everywhere) at once.
     pub window_rows: u64,
     /// Ledger bytes per row version in the duplicate window at that moment.
     pub bytes_per_window_row: Option<f64>,
@@ -97,8 +97,8 @@ impl HarnessMemory {
             .map_or("unknown".to_string(), |b| format!("{:.0} MiB", mib(b)));
         let per = |x: Option<f64>| x.map_or("–".to_string(), |b| format!("{b:.0} B"));
         format!(
-            "harness peak RSS {rss} (projected {:.0} MiB, budget {:.0} MiB); ledger peak {:.1} MiB: \
-             {} rows in flight at {} a row, {} in the duplicate window at {} a row",
+            "harness peak RSS {rss} (projected {:.0} MiB, budget {:.0} MiB); ledger peak {:.1} MiB; \
+             at most {} rows in flight at {} a row, {} in the duplicate window at {} a row",
             mib(self.projected_bytes),
             mib(self.limit_bytes),
             mib(self.ledger_peak_bytes),

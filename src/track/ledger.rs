@@ -173,8 +173,9 @@ pub struct Ledger {
     early: HashMap<RowKey, Vec<Observation>>,
     early_count: usize,
     dup_window: Duration,
-    /// [`Ledger::memory`] when it was largest, sampled at each prune.
-    peak: LedgerMemory,
+    /// Each tier at its most versions (with its bytes then), and the largest
+    /// total, sampled at each prune: see [`Ledger::peak_memory`].
+    peak: (LedgerMemory, u64),
 }
 
 impl Ledger {
@@ -193,7 +194,7 @@ impl Ledger {
             early: HashMap::new(),
             early_count: 0,
             dup_window: DEFAULT_DUP_WINDOW,
-            peak: LedgerMemory::default(),
+            peak: (LedgerMemory::default(), 0),
         }
     }
 
@@ -422,10 +423,7 @@ impl Ledger {
     /// Forgets fully seen versions older than the duplicate window, and turns early
     /// observations older than `early_grace` into `unexpected`. Call about once a second.
     pub fn prune(&mut self, now: Instant, early_grace: Duration) {
-        let before = self.store.memory();
-        if before.total_bytes() > self.peak.total_bytes() {
-            self.peak = before;
-        }
+        self.peak = self.peak_memory();
         self.store.expire(now, self.dup_window);
         if self.early_count > 0 {
             self.expire_early(|o| now.saturating_duration_since(o.seen_at) >= early_grace);
@@ -577,14 +575,20 @@ impl Ledger {
         self.store.memory()
     }
 
-    /// [`Ledger::memory`] at its largest so far (sampled at each prune and now).
-    pub fn peak_memory(&self) -> LedgerMemory {
+    /// Each tier when it held the most versions so far (sampled at each prune
+    /// and now), with its bytes then: the cost per row at the peak, not the
+    /// room a drained table keeps (it shrinks below a quarter full); and the
+    /// largest total of both tiers, bytes.
+    pub fn peak_memory(&self) -> (LedgerMemory, u64) {
         let now = self.store.memory();
-        if now.total_bytes() > self.peak.total_bytes() {
-            now
-        } else {
-            self.peak
+        let (mut peak, total) = self.peak;
+        if now.live_versions >= peak.live_versions {
+            (peak.live_versions, peak.live_bytes) = (now.live_versions, now.live_bytes);
         }
+        if now.past_versions >= peak.past_versions {
+            (peak.past_versions, peak.past_bytes) = (now.past_versions, now.past_bytes);
+        }
+        (peak, total.max(now.total_bytes()))
     }
 
     /// Versions currently held, in flight or in the duplicate window.

@@ -253,3 +253,68 @@ fn a_row_seen_on_both_paths_yields_its_signed_difference_once() {
         MatchOutcome::Duplicate
     );
 }
+
+/// A version seen everywhere leaves the in-flight tier at once and keeps
+/// proving what it proved there until the duplicate window forgets it: a
+/// repeat is a duplicate, an update's before-image is told from a delete, and
+/// a stamp never written is unexpected.
+#[test]
+fn seen_everywhere_moves_to_the_window_and_still_classifies() {
+    let t0 = Instant::now();
+    let mut l = Ledger::new(&[Sink::Kafka, Sink::Path2])
+        .with_tickets(0..100)
+        .with_dup_window(Duration::from_secs(5));
+    l.commit(&batch(t0, &[ins(1, 100), ins(2, 200)]));
+    let m = l.memory();
+    assert_eq!((m.live_versions, m.past_versions), (2, 0));
+    for sink in [Sink::Kafka, Sink::Path2] {
+        l.observe(&obs(sink, 1, OpKind::Insert, Some(100), t0));
+    }
+    let m = l.memory();
+    assert_eq!((m.live_versions, m.past_versions), (1, 1), "row 1 is past");
+    assert!(m.per_live().is_some_and(|b| b > 0.0) && m.per_past().is_some());
+    assert_eq!(
+        l.observe(&obs(Sink::Path2, 1, OpKind::Insert, Some(100), t0)),
+        MatchOutcome::Duplicate
+    );
+    // An update of the past insert: its before-image is not a delete.
+    let upd = CommittedRow {
+        key: key(1),
+        op: OpKind::Update,
+        stamp: 300,
+        prev_stamp: Some(100),
+    };
+    l.commit(&batch(t0, &[upd]));
+    assert_eq!(
+        l.observe(&obs(Sink::Kafka, 1, OpKind::Delete, Some(100), t0)),
+        MatchOutcome::BeforeImage
+    );
+    assert!(matches!(
+        l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(300), t0)),
+        MatchOutcome::Seen {
+            op: OpKind::Update,
+            ..
+        }
+    ));
+    assert_eq!(
+        l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(999), t0)),
+        MatchOutcome::Buffered,
+        "a stamp never written matches neither tier"
+    );
+    let k = l.counts(Sink::Kafka);
+    assert_eq!((k.expected, k.seen, k.duplicates), (3, 2, 0));
+    assert_eq!(l.counts(Sink::Path2).duplicates, 1);
+    // After the window the past insert is forgotten: a repeat is unexpected.
+    l.prune(t0 + Duration::from_secs(6), Duration::from_secs(1));
+    assert_eq!(l.memory().past_versions, 0);
+    assert_eq!(
+        l.observe(&obs(Sink::Path2, 1, OpKind::Insert, Some(100), t0)),
+        MatchOutcome::Buffered
+    );
+    l.finish();
+    assert_eq!(l.counts(Sink::Kafka).unexpected, 1);
+    assert_eq!(l.counts(Sink::Path2).unexpected, 1);
+    let (peak, total) = l.peak_memory();
+    assert_eq!((peak.live_versions, peak.past_versions), (2, 1));
+    assert!(total > 0);
+}

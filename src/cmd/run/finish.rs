@@ -367,12 +367,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         format!("{}..{}", o.tickets.start, o.tickets.end),
     );
 
-    let ledger_peak = o.ledger.peak_memory();
+    let (ledger_peak, ledger_peak_bytes) = o.ledger.peak_memory();
     let memory = crate::report::HarnessMemory {
         peak_rss_bytes: super::budget::peak_rss(),
         projected_bytes: o.memory.0,
         limit_bytes: o.memory.1,
-        ledger_peak_bytes: ledger_peak.total_bytes(),
+        ledger_peak_bytes,
         in_flight_rows: ledger_peak.live_versions,
         bytes_per_in_flight_row: ledger_peak.per_live(),
         window_rows: ledger_peak.past_versions,
