@@ -124,7 +124,11 @@ fn main() {
         }
         assert!(ledger.all_seen());
         ledger.prune(t0 + Duration::from_secs(1), Duration::from_secs(30));
-        assert_eq!(ledger.tracked_rows() as u64, n, "inside the duplicate window");
+        assert_eq!(
+            ledger.tracked_rows() as u64,
+            n,
+            "inside the duplicate window"
+        );
         let seen = live() - before;
         println!(
             "{n:>10}  {in_flight:>12}  {:>8.1}  {:>14.1}",

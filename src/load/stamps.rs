@@ -80,7 +80,11 @@ mod tests {
     fn remembers_the_latest_cap_lines_and_nothing_without_a_cap() {
         let mut m = StampMemory::new(1_000, 2);
         assert_eq!(m.set(k(1_000, 7), 1), None);
-        assert_eq!(m.set(k(1_000, 7), 2), Some(1), "an update names its before-image");
+        assert_eq!(
+            m.set(k(1_000, 7), 2),
+            Some(1),
+            "an update names its before-image"
+        );
         m.set(k(1_001, u32::MAX), 3);
         assert_eq!(m.get(&k(1_001, u32::MAX)), Some(3));
         m.set(k(1_002, 1), 4);

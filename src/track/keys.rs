@@ -92,8 +92,7 @@ impl RowIds {
 
     /// The id of a row, if it can have been registered.
     pub(super) fn get(&self, key: &RowKey) -> Option<u64> {
-        self.packed(key)
-            .or_else(|| self.interned.get(key).copied())
+        self.packed(key).or_else(|| self.interned.get(key).copied())
     }
 
     /// The id of a row being registered.

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use super::keys;
-use super::store::{Live, LedgerMemory, Store, UNSEEN};
+use super::store::{LedgerMemory, Live, Store, UNSEEN};
 use super::{CommitBatch, CommittedRow};
 use crate::model::{Hop, Observation, OpKind, RowKey, Sink, StampMicros, VisibleSource};
 
@@ -114,7 +114,6 @@ pub enum MatchOutcome {
     Buffered,
 }
 
-
 /// The slot of a sink in [`Live::at_us`].
 fn point_slot(sink: Sink) -> Option<usize> {
     match sink {
@@ -158,7 +157,6 @@ fn completed_hops(
     }
     out
 }
-
 
 /// The tracker's state. Owned by one task; not shared, so no locks.
 #[derive(Debug)]
@@ -258,7 +256,10 @@ impl Ledger {
             // A third version breaks the at-most-one-mutation rule; keep two so
             // accounting stays bounded (dropping a past one first, else the
             // first), and let the missing count show the anomaly.
-            None => views.iter().position(|v| v.is_some_and(|v| !v.live)).unwrap_or(0),
+            None => views
+                .iter()
+                .position(|v| v.is_some_and(|v| !v.live))
+                .unwrap_or(0),
         };
         let vid = keys::version(id, slot);
         self.store
@@ -529,8 +530,9 @@ impl Ledger {
                 r.1 |= unseen;
             }
         }
-        rows.values()
-            .all(|(unseen, deleted_unseen)| unseen & !deleted_unseen & polled == 0 && unseen & !polled == 0)
+        rows.values().all(|(unseen, deleted_unseen)| {
+            unseen & !deleted_unseen & polled == 0 && unseen & !polled == 0
+        })
     }
 
     /// Rows whose delete `sink` has not shown yet (for the end-of-run absence check).

@@ -25,9 +25,9 @@ mod probe_tests;
 #[cfg(test)]
 mod visible_tests;
 
+pub(crate) use keys::{pack as pack_key, IdMap};
 pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts, DEFAULT_DUP_WINDOW};
 pub use store::LedgerMemory;
-pub(crate) use keys::{pack as pack_key, IdMap};
 pub use task::{run_tracker, TrackerIo, TrackerStatus, EARLY_GRACE};
 
 use std::time::Instant;

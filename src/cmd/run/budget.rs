@@ -94,7 +94,8 @@ mod tests {
 
     #[test]
     fn reads_the_peak_from_proc_status() {
-        let status = "Name:\ttpcds-bench\nVmPeak:\t  900 kB\nVmHWM:\t  123456 kB\nVmRSS:\t 1000 kB\n";
+        let status =
+            "Name:\ttpcds-bench\nVmPeak:\t  900 kB\nVmHWM:\t  123456 kB\nVmRSS:\t 1000 kB\n";
         assert_eq!(vm_hwm(status), Some(123_456 * 1024));
         assert_eq!(vm_hwm("Name: x\n"), None);
         assert!(peak_rss().is_some_and(|b| b > 0), "Linux says");
@@ -104,7 +105,10 @@ mod tests {
     fn warns_only_over_the_budget_and_projects_more_for_more_rate() {
         assert!(warning(10, 10).is_none());
         let w = warning(2 << 30, 1 << 30).expect("over");
-        assert!(w.contains("2048 MiB") && w.contains("1024 MiB") && w.contains("memory_limit_mib"), "{w}");
+        assert!(
+            w.contains("2048 MiB") && w.contains("1024 MiB") && w.contains("memory_limit_mib"),
+            "{w}"
+        );
         let mut s = crate::scenario::parse_str(
             include_str!("../../../scenarios/high-throughput.toml"),
             "high-throughput.toml",

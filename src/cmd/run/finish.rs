@@ -378,7 +378,10 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         window_rows: ledger_peak.past_versions,
         bytes_per_window_row: ledger_peak.per_past(),
     };
-    if memory.peak_rss_bytes.is_some_and(|b| b > memory.limit_bytes) {
+    if memory
+        .peak_rss_bytes
+        .is_some_and(|b| b > memory.limit_bytes)
+    {
         caveats.push(format!(
             "the harness's peak RSS exceeded its budget (observe.memory_limit_mib): {}",
             memory.line()

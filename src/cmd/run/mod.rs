@@ -139,7 +139,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let span = (derived::probe_tickets(&tickets).start - tickets.start) / plan.workers as u64;
     // Stamps of the lines the generator may still mutate (see `load::stamps`).
     let mutates = gen_cfg.update_probability > 0.0 || gen_cfg.delete_probability > 0.0;
-    let stamp_memory = if mutates { 2 * gen_cfg.mutation_pool } else { 0 };
+    let stamp_memory = if mutates {
+        2 * gen_cfg.mutation_pool
+    } else {
+        0
+    };
     let mut workers = Vec::new();
     for w in 0..plan.workers {
         let lo = tickets.start + w as u64 * span;

@@ -72,7 +72,10 @@ impl Present {
 
     /// `key`'s last stamp, if remembered (the change watch reads it).
     pub(super) fn get(&self, key: &RowKey) -> Option<Option<StampMicros>> {
-        self.map.get(&pack_key(self.base, key)?).copied().map(unstamp)
+        self.map
+            .get(&pack_key(self.base, key)?)
+            .copied()
+            .map(unstamp)
     }
 
     #[cfg(test)]
@@ -111,7 +114,11 @@ mod tests {
         assert_eq!(p.get(&k(0)), None, "the first seen goes first");
         assert_eq!(p.get(&k(1)), Some(Some(1)));
         p.insert(k(2), None);
-        assert_eq!(p.get(&k(2)), Some(None), "a version without a stamp is remembered");
+        assert_eq!(
+            p.get(&k(2)),
+            Some(None),
+            "a version without a stamp is remembered"
+        );
         for t in 4..1000 {
             p.insert(k(t), Some(t as i64));
         }
