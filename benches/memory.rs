@@ -11,8 +11,10 @@
 //! duplicate window, which gives back the room in-flight rows took), to show
 //! what a fully seen row still costs until the window forgets it.
 //!
-//! Before issue 26 (full keys, both version slots inline, 2026-12-05):
-//! 10⁴ rows 290.6 B, 10⁵ 234.3 B, 10⁶ 290.6 B per in-flight row.
+//! Before issue 26 (full keys, both version slots inline; README, 2026-12-05):
+//! 264 / 211 / 338 B per in-flight row at 10⁴ / 10⁵ / 10⁶ rows, 316 / 253 /
+//! 371 B once seen everywhere. The tables' layout gives 67 / 54 / 86 B and
+//! 36 / 30 / 44 B now (docs/RESULTS.md).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
