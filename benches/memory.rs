@@ -7,8 +7,14 @@
 //! Rows are sales inserts registered in 10-row commits at 4 sinks, the default
 //! run's shape; a row stays in flight until every sink has seen it (and then for
 //! the duplicate window), so in-flight rows × this figure bounds the ledger.
-//! The same ledger is then matched at every sink, to show what a fully seen
-//! row still costs until the duplicate window forgets it.
+//! The same ledger is then matched at every sink (and pruned once, inside the
+//! duplicate window, which gives back the room in-flight rows took), to show
+//! what a fully seen row still costs until the window forgets it.
+//!
+//! Before issue 26 (full keys, both version slots inline; README, 2026-12-05):
+//! 264 / 211 / 338 B per in-flight row at 10⁴ / 10⁵ / 10⁶ rows, 316 / 253 /
+//! 371 B once seen everywhere. The tables' layout gives 67 / 54 / 86 B and
+//! 36 / 30 / 44 B now (docs/RESULTS.md).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -64,7 +70,7 @@ fn key(ticket: u64) -> RowKey {
 
 /// Registers `n` rows in 10-row commits; returns the ledger.
 fn fill(n: u64, acked_at: Instant) -> Ledger {
-    let mut ledger = Ledger::new(&SINKS);
+    let mut ledger = Ledger::new(&SINKS).with_tickets(0..n);
     let mut batch = Vec::with_capacity(10);
     for t in 0..n {
         batch.push(CommittedRow {
@@ -119,6 +125,12 @@ fn main() {
             }
         }
         assert!(ledger.all_seen());
+        ledger.prune(t0 + Duration::from_secs(1), Duration::from_secs(30));
+        assert_eq!(
+            ledger.tracked_rows() as u64,
+            n,
+            "inside the duplicate window"
+        );
         let seen = live() - before;
         println!(
             "{n:>10}  {in_flight:>12}  {:>8.1}  {:>14.1}",

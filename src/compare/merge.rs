@@ -211,6 +211,8 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
         metrics: first.metrics.clone(),
         clock_offsets: first.clock_offsets.clone(),
         shards: ordered.iter().map(|(i, _)| i.clone()).collect(),
+        // Each shard measured its own process; a sum of peaks is no peak.
+        memory: None,
     };
     let mut per_second: BTreeMap<u32, (SeriesHistograms, IntervalCounters)> = BTreeMap::new();
     for (info, s) in &ordered {

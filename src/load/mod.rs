@@ -5,6 +5,7 @@
 //! intended time, so a stall is charged to every row it delayed.
 
 mod sql;
+mod stamps;
 mod worker;
 
 pub use sql::{format_stamp, BatchSql};

@@ -1,14 +1,15 @@
 //! One open-loop worker: schedule → generator → one MySQL round trip per batch
 //! → commit report to the tracker, client latencies to the stats collector.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use tokio::sync::{mpsc, watch};
 
 use super::sql::BatchSql;
-use crate::model::{OpKind, RowKey, StampMicros};
+use super::stamps::StampMemory;
+use crate::model::{OpKind, StampMicros};
 use crate::plan::Schedule;
 use crate::stats::{Counter, Recorder, Series, SnapshotSender};
 use crate::tpcds::{Generator, Write};
@@ -16,11 +17,6 @@ use crate::track::{CommitBatch, CommittedRow};
 
 /// A batch sent later than this after its due time counts its rows as late.
 pub const LATE_THRESHOLD: Duration = Duration::from_millis(10);
-
-/// How many recently written sale lines a worker remembers the stamp of, so an
-/// update or delete can name its before-image (larger than the generator's pool
-/// of mutable lines).
-const STAMP_MEMORY: usize = 400_000;
 
 /// Everything one worker needs besides its schedule and generator.
 #[derive(Debug, Clone)]
@@ -37,6 +33,9 @@ pub struct WorkerConfig {
     pub start: Instant,
     /// Wall-clock µs at `start`, to stamp rows on one clock.
     pub wall_start_us: StampMicros,
+    /// The worker's first ticket and how many sale lines' stamps it keeps for
+    /// the updates and deletes it may write (see `stamps`).
+    pub stamp_memory: (u64, usize),
 }
 
 /// What a worker reports along the way besides its measurements.
@@ -71,32 +70,6 @@ pub struct WorkerReport {
 /// Whole microseconds, at least 1 (HdrHistogram's lowest value).
 fn micros(d: Duration) -> u64 {
     (d.as_micros() as u64).max(1)
-}
-
-/// Remembers the latest stamp of recently written sale lines (bounded, FIFO).
-#[derive(Debug, Default)]
-struct StampMemory {
-    stamps: HashMap<RowKey, StampMicros>,
-    order: VecDeque<RowKey>,
-}
-
-impl StampMemory {
-    fn set(&mut self, key: RowKey, stamp: StampMicros) -> Option<StampMicros> {
-        let prev = self.stamps.insert(key, stamp);
-        if prev.is_none() {
-            self.order.push_back(key);
-            if self.order.len() > STAMP_MEMORY {
-                if let Some(old) = self.order.pop_front() {
-                    self.stamps.remove(&old);
-                }
-            }
-        }
-        prev
-    }
-
-    fn get(&self, key: &RowKey) -> Option<StampMicros> {
-        self.stamps.get(key).copied()
-    }
 }
 
 /// Opens a writer session. READ COMMITTED: the workers write disjoint ticket
@@ -145,7 +118,7 @@ pub async fn run_worker(
     let mut backoff = Duration::from_millis(100);
     let mut next_connect = cfg.start;
     let mut sql = BatchSql::default();
-    let mut stamps = StampMemory::default();
+    let mut stamps = StampMemory::new(cfg.stamp_memory.0, cfg.stamp_memory.1);
     let mut rec = Recorder::new(cfg.start);
     // When the previous transaction was acknowledged: a batch due before that
     // was late because of MySQL, one due after it because of the harness.

@@ -79,6 +79,52 @@ pub struct ShardInfo {
     pub tickets: String,
 }
 
+/// The harness's own memory over the run: its peak resident set, what `run`
+/// projected before it started against the scenario's budget
+/// (`observe.memory_limit_mib`), and the ledger at its largest.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct HarnessMemory {
+    /// Peak resident set of the harness process (`VmHWM` of /proc/self/status),
+    /// bytes; `None` where the kernel does not say.
+    pub peak_rss_bytes: Option<u64>,
+    /// The peak `run` projected before it started, bytes.
+    pub projected_bytes: u64,
+    /// The scenario's budget, bytes.
+    pub limit_bytes: u64,
+    /// The ledger's heap at its largest (from its tables' capacities), bytes.
+    pub ledger_peak_bytes: u64,
+    /// The most row versions in flight (not yet seen at every sink) at once.
+    pub in_flight_rows: u64,
+    /// Ledger bytes per in-flight row version at that moment.
+    pub bytes_per_in_flight_row: Option<f64>,
+    /// The most row versions in the duplicate window (seen everywhere) at once.
+    pub window_rows: u64,
+    /// Ledger bytes per row version in the duplicate window at that moment.
+    pub bytes_per_window_row: Option<f64>,
+}
+
+impl HarnessMemory {
+    /// One line for the reports.
+    pub fn line(&self) -> String {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        let rss = self
+            .peak_rss_bytes
+            .map_or("unknown".to_string(), |b| format!("{:.0} MiB", mib(b)));
+        let per = |x: Option<f64>| x.map_or("–".to_string(), |b| format!("{b:.0} B"));
+        format!(
+            "harness peak RSS {rss} (projected {:.0} MiB, budget {:.0} MiB); ledger peak {:.1} MiB; \
+             at most {} rows in flight at {} a row, {} in the duplicate window at {} a row",
+            mib(self.projected_bytes),
+            mib(self.limit_bytes),
+            mib(self.ledger_peak_bytes),
+            self.in_flight_rows,
+            per(self.bytes_per_in_flight_row),
+            self.window_rows,
+            per(self.bytes_per_window_row),
+        )
+    }
+}
+
 /// The SLO verdict of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SloVerdict {
@@ -142,6 +188,8 @@ pub struct RunData {
     /// A shard's own entry, or every shard a merged run was made of; empty
     /// for a run in one process.
     pub shards: Vec<ShardInfo>,
+    /// The harness's memory (absent in run directories written before it was recorded).
+    pub memory: Option<HarnessMemory>,
 }
 
 impl RunData {

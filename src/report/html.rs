@@ -204,6 +204,9 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
     h.push_str("<h2>Client write latency (commit ack − intended time)</h2>\n");
     latency_table(&mut h, &client_rows(run), None);
 
+    if let Some(m) = &run.memory {
+        let _ = writeln!(h, "<p>Memory: {}.</p>", escape(&m.line()));
+    }
     if !run.caveats.is_empty() {
         h.push_str("<h2>Caveats</h2>\n<ul>");
         for c in &run.caveats {

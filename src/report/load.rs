@@ -153,6 +153,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
         metrics: summary.pipeline_metrics.clone(),
         clock_offsets: summary.clock_offsets.clone(),
         shards: summary.shards.clone(),
+        memory: summary.harness_memory,
     };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),

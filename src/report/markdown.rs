@@ -154,6 +154,10 @@ pub fn render(run: &RunData) -> String {
         md.push('\n');
     }
 
+    if let Some(m) = &run.memory {
+        let _ = writeln!(md, "Memory: {}.\n", m.line());
+    }
+
     if !run.caveats.is_empty() {
         md.push_str("### Caveats\n\n");
         for c in &run.caveats {

@@ -32,7 +32,9 @@ use serde::Serialize;
 use crate::stats::StatsError;
 
 pub use atomic::{rewrite_run_dir, run_dir_name, run_id, write_run_dir, write_run_dir_with};
-pub use data::{RunData, ShardInfo, SinkAccounting, SinkRun, SinkVisibility, SloVerdict};
+pub use data::{
+    HarnessMemory, RunData, ShardInfo, SinkAccounting, SinkRun, SinkVisibility, SloVerdict,
+};
 pub use load::{load_run, LoadedRun};
 pub use summary_json::Summary;
 pub use tables::fmt_latency;

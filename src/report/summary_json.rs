@@ -5,7 +5,8 @@
 //! `duplicates`, `unexpected`, `latency_us {count,min,p50,p90,p99,p999,max,mean}`,
 //! `resolution_us` (null for push sinks) and `ops.{insert,update,delete}`; `client`
 //! (`latency_us`, `ops`, `lateness_us`); `slo {passed, breaches}`; `environment`;
-//! `run_id`; `started_at` (RFC 3339); `duration_s`; `interrupted`; `caveats`.
+//! `run_id`; `started_at` (RFC 3339); `duration_s`; `interrupted`; `caveats`;
+//! `harness_memory` (peak RSS, projection, budget, ledger bytes per row).
 //! Latencies are in µs and exclude warmup. `histograms` holds every headline
 //! histogram (HdrHistogram V2 deflate, base64) keyed by series (`kafka.insert`,
 //! `client.update`, `lateness`, `path1.server`), and `intervals` the per-second
@@ -197,6 +198,11 @@ pub struct Summary {
     pub slo: SloVerdict,
     /// Versions and settings.
     pub environment: BTreeMap<String, String>,
+    /// The harness's memory: `peak_rss_bytes` (VmHWM), `projected_bytes`,
+    /// `limit_bytes`, `ledger_peak_bytes`, `in_flight_rows`,
+    /// `bytes_per_in_flight_row`, `window_rows`, `bytes_per_window_row`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_memory: Option<super::data::HarnessMemory>,
     /// Caveats a reader must know.
     pub caveats: Vec<String>,
     /// The resolved scenario (secrets redacted).
@@ -303,6 +309,7 @@ impl Summary {
                     .map(|b| redact_text(b).into_owned())
                     .collect(),
             },
+            harness_memory: run.memory,
             environment: run
                 .environment
                 .iter()

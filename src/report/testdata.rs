@@ -121,6 +121,7 @@ pub fn tiny_run() -> RunData {
         metrics: Vec::new(),
         clock_offsets: BTreeMap::new(),
         shards: Vec::new(),
+        memory: None,
     }
 }
 
@@ -287,5 +288,6 @@ pub fn realistic_run() -> RunData {
         metrics: Vec::new(),
         clock_offsets: BTreeMap::new(),
         shards: Vec::new(),
+        memory: None,
     }
 }

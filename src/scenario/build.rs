@@ -117,6 +117,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         arrival_overlap: Duration::ZERO,
         sample_rate: 1.0,
         duplicate_window: crate::track::DEFAULT_DUP_WINDOW,
+        memory_limit_mib: DEFAULT_MEMORY_LIMIT_MIB,
     };
     let slo = cx.keep(
         section(&top, "slo").and_then(|t| slo(&t, observe.as_ref().unwrap_or(&all_observed))),
@@ -286,7 +287,15 @@ fn sink_of(name: &str) -> Sink {
 
 fn observe(t: &Tbl) -> Result<Observe> {
     t.allow(
-        &["sinks", "poll_interval", "arrival_overlap", "binlog", "sample_rate", "duplicate_window"],
+        &[
+            "sinks",
+            "poll_interval",
+            "arrival_overlap",
+            "binlog",
+            "sample_rate",
+            "duplicate_window",
+            "memory_limit_mib",
+        ],
         &[
             ("kafka_format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
             ("format", "the changelog format is set in [targets]: targets.kafka = { format = \"debezium-json\" }"),
@@ -328,18 +337,29 @@ fn observe(t: &Tbl) -> Result<Observe> {
         Duration::from_secs(3600),
         "how long seen rows are kept to recognise duplicates, from 1s to 1h (e.g. \"60s\")",
     ));
+    // `run` warns before it starts when its projection exceeds this.
+    let memory_limit_mib = match t.get("memory_limit_mib") {
+        Some(f) => cx.keep(f.int_in(
+            64,
+            1 << 20,
+            "the harness's memory budget in MiB from 64 to 1048576 (e.g. 1024)",
+        )),
+        None => Some(DEFAULT_MEMORY_LIMIT_MIB as i64),
+    };
     let (
         Some(sinks),
         Some(poll_interval),
         Some(arrival_overlap),
         Some(sample_rate),
         Some(duplicate_window),
+        Some(memory_limit_mib),
     ) = (
         sinks,
         poll_interval,
         arrival_overlap,
         sample_rate,
         duplicate_window,
+        memory_limit_mib,
     )
     else {
         return Err(cx.take_last());
@@ -350,6 +370,7 @@ fn observe(t: &Tbl) -> Result<Observe> {
         arrival_overlap,
         sample_rate,
         duplicate_window,
+        memory_limit_mib: memory_limit_mib as u64,
     })
 }
 

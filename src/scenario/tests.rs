@@ -316,3 +316,21 @@ fn the_duplicate_window_defaults_to_a_minute_and_is_bounded() {
         "unchanged"
     );
 }
+
+#[test]
+fn the_memory_budget_defaults_to_a_gibibyte_and_is_bounded() {
+    assert_eq!(base().observe.memory_limit_mib, 1024);
+    let mut s = base();
+    s.apply_overrides(&set(&[("observe.memory_limit_mib", "256")]))
+        .unwrap();
+    assert_eq!(s.observe.memory_limit_mib, 256);
+    for bad in ["10", "\"1GiB\""] {
+        let err = s
+            .apply_overrides(&set(&[("observe.memory_limit_mib", bad)]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("observe.memory_limit_mib"), "{err}");
+        assert!(err.contains("from 64 to 1048576"), "{err}");
+    }
+    assert_eq!(s.observe.memory_limit_mib, 256, "unchanged");
+}

@@ -273,7 +273,13 @@ pub struct Observe {
     /// duplicates; later repeats count as unexpected. Bounds the tracker's memory.
     #[serde(with = "dur")]
     pub duplicate_window: Duration,
+    /// The harness's memory budget (MiB): `run` warns before it starts when
+    /// the scenario's projected peak exceeds it (`observe.memory_limit_mib`).
+    pub memory_limit_mib: u64,
 }
+
+/// Default of `observe.memory_limit_mib`: 1 GiB.
+pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 1024;
 
 impl Observe {
     /// Whether `sink` is observed.

@@ -26,6 +26,8 @@ pub mod pricing;
 pub mod rows;
 mod ticket;
 
+pub(crate) use ticket::mix64;
+
 #[cfg(test)]
 mod tests;
 

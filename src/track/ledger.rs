@@ -1,9 +1,11 @@
 //! The ledger: pending versions per sink, the early buffer, and the counts.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use super::keys;
+use super::store::{LedgerMemory, Live, Store, UNSEEN};
 use super::{CommitBatch, CommittedRow};
 use crate::model::{Hop, Observation, OpKind, RowKey, Sink, StampMicros, VisibleSource};
 
@@ -112,28 +114,7 @@ pub enum MatchOutcome {
     Buffered,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Version {
-    op: OpKind,
-    stamp: StampMicros,
-    prev_stamp: Option<StampMicros>,
-    acked_at: Instant,
-    /// Bit per sink index: seen there.
-    seen: u16,
-    /// Bit per sink index: expected there (derived sinks expect probe rows only).
-    expect: u16,
-    /// When every enabled sink had seen it (for pruning).
-    done_at: Option<Instant>,
-    /// Time since the ack (µs, saturating) at the binlog, the Kafka append,
-    /// path 1 and path 2 once known; [`UNSEEN`] before. Kept for the hops and
-    /// the per-row path 2 − path 1 difference.
-    at_us: [u32; 4],
-}
-
-/// [`Version::at_us`] of a point the version has not reached yet.
-const UNSEEN: u32 = u32::MAX;
-
-/// The slot of a sink in [`Version::at_us`].
+/// The slot of a sink in [`Live::at_us`].
 fn point_slot(sink: Sink) -> Option<usize> {
     match sink {
         Sink::Binlog => Some(0),
@@ -177,25 +158,22 @@ fn completed_hops(
     out
 }
 
-#[derive(Debug, Default)]
-struct Entry {
-    versions: [Option<Version>; 2],
-}
-
 /// The tracker's state. Owned by one task; not shared, so no locks.
 #[derive(Debug)]
 pub struct Ledger {
     enabled_mask: u16,
     probes: Range<u64>,
-    entries: HashMap<RowKey, Entry>,
+    store: Store,
     counts: [SinkCounts; Sink::ALL.len()],
     visibility: [VisibilityCounts; Sink::ALL.len()],
     /// Hops whose end came before their start (recorded as 0), per [`Hop::ALL`].
     hop_negative: [u64; Hop::ALL.len()],
     early: HashMap<RowKey, Vec<Observation>>,
     early_count: usize,
-    done: VecDeque<(Instant, RowKey)>,
     dup_window: Duration,
+    /// Each tier at its most versions (with its bytes then), and the largest
+    /// total, sampled at each prune: see [`Ledger::peak_memory`].
+    peak: (LedgerMemory, u64),
 }
 
 impl Ledger {
@@ -207,14 +185,14 @@ impl Ledger {
                 .filter(|s| !s.is_query())
                 .fold(0, |m, s| m | (1 << s.index())),
             probes: 0..0,
-            entries: HashMap::new(),
+            store: Store::new(0),
             counts: [SinkCounts::default(); Sink::ALL.len()],
             visibility: [VisibilityCounts::default(); Sink::ALL.len()],
             hop_negative: [0; Hop::ALL.len()],
             early: HashMap::new(),
             early_count: 0,
-            done: VecDeque::new(),
             dup_window: DEFAULT_DUP_WINDOW,
+            peak: (LedgerMemory::default(), 0),
         }
     }
 
@@ -230,6 +208,23 @@ impl Ledger {
     pub fn with_probes(mut self, tickets: Range<u64>) -> Self {
         self.probes = tickets;
         self
+    }
+
+    /// Declares the run's ticket range: rows are then held by their offset in
+    /// it (8 bytes instead of a full key). Any key still works without it.
+    /// Call before the first commit.
+    pub fn with_tickets(mut self, tickets: Range<u64>) -> Self {
+        self.store = Store::new(tickets.start);
+        self
+    }
+
+    /// The sinks a row of `ticket` is expected at.
+    fn expect(&self, ticket: u64) -> u16 {
+        if self.probes.contains(&ticket) {
+            self.enabled_mask
+        } else {
+            self.enabled_mask & !derived_mask()
+        }
     }
 
     /// Registers a committed batch; returns the outcomes of buffered observations it resolves.
@@ -253,30 +248,24 @@ impl Ledger {
     }
 
     fn register(&mut self, row: &CommittedRow, acked_at: Instant) -> u16 {
-        let expect = if self.probes.contains(&row.key.ticket) {
-            self.enabled_mask
-        } else {
-            self.enabled_mask & !derived_mask()
+        let expect = self.expect(row.key.ticket);
+        let id = self.store.ids.get_or_intern(&row.key);
+        let views = self.store.views(id);
+        let slot = match views.iter().position(Option::is_none) {
+            Some(slot) => slot,
+            // A third version breaks the at-most-one-mutation rule; keep two so
+            // accounting stays bounded (dropping a past one first, else the
+            // first), and let the missing count show the anomaly.
+            None => views
+                .iter()
+                .position(|v| v.is_some_and(|v| !v.live))
+                .unwrap_or(0),
         };
-        let v = Version {
-            op: row.op,
-            stamp: row.stamp,
-            prev_stamp: row.prev_stamp,
-            acked_at,
-            seen: 0,
-            expect,
-            done_at: None,
-            at_us: [UNSEEN; 4],
-        };
-        let entry = self.entries.entry(row.key).or_default();
-        match entry.versions.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => *slot = Some(v),
-            // A third version breaks the at-most-one-mutation rule; keep the newest two
-            // so accounting stays bounded, and let the missing count show the anomaly.
-            None => {
-                entry.versions[0] = entry.versions[1].take();
-                entry.versions[1] = Some(v);
-            }
+        let vid = keys::version(id, slot);
+        self.store
+            .insert_live(vid, row.op, row.stamp, row.prev_stamp, acked_at);
+        if expect == 0 {
+            self.store.retire(vid, acked_at);
         }
         expect
     }
@@ -288,20 +277,16 @@ impl Ledger {
     /// Matches one observation.
     pub fn observe(&mut self, obs: &Observation) -> MatchOutcome {
         let bit = 1u16 << obs.sink.index();
-        let Some(entry) = self.entries.get_mut(&obs.key) else {
+        let Some(row) = self.store.ids.get(&obs.key) else {
             return self.buffer(obs);
         };
-        let has_update = entry
-            .versions
-            .iter()
-            .flatten()
-            .any(|v| v.op == OpKind::Update);
-        let idx = entry.versions.iter().position(|slot| {
+        let views = self.store.views(row);
+        let idx = views.iter().position(|slot| {
             slot.as_ref().is_some_and(|v| match (obs.op, v.op) {
                 // A changelog delete carries the before-image's stamp; a polled
                 // sink sees only absence.
                 (OpKind::Delete, OpKind::Delete) => {
-                    obs.stamp.is_none() || v.prev_stamp.is_none() || obs.stamp == v.prev_stamp
+                    obs.stamp.is_none() || v.prev.is_none() || obs.stamp == v.prev
                 }
                 (OpKind::Delete, _) => false,
                 (_, OpKind::Delete) => false,
@@ -311,29 +296,37 @@ impl Ledger {
             })
         });
         let Some(idx) = idx else {
+            let has_update = views.iter().flatten().any(|v| v.op == OpKind::Update);
             if obs.op == OpKind::Delete && has_update {
-                let before = entry
-                    .versions
+                let before = views
                     .iter()
                     .flatten()
-                    .any(|v| v.op == OpKind::Update && v.prev_stamp == obs.stamp);
+                    .any(|v| v.op == OpKind::Update && v.prev == obs.stamp);
                 if before || obs.stamp.is_none() {
                     return MatchOutcome::BeforeImage;
                 }
             }
             return self.buffer(obs);
         };
-        let v = entry.versions[idx].as_mut().expect("position found it");
-        if v.seen & bit != 0 {
+        let vid = keys::version(row, idx);
+        let expect = self.expect(obs.key.ticket);
+        let Some(v) = self.store.live_mut(vid) else {
+            // Past: seen everywhere it is expected.
+            self.counts[obs.sink.index()].duplicates += 1;
+            return MatchOutcome::Duplicate;
+        };
+        if v.seen() & bit != 0 {
             self.counts[obs.sink.index()].duplicates += 1;
             return MatchOutcome::Duplicate;
         }
-        v.seen |= bit;
+        v.add_seen(bit);
+        let v = *v;
+        let acked_at = self.store.acked_at(&v);
         let counts = &mut self.counts[obs.sink.index()];
         counts.seen += 1;
         let detected = obs
             .seen_at
-            .checked_duration_since(v.acked_at)
+            .checked_duration_since(acked_at)
             .unwrap_or_else(|| {
                 counts.before_ack += 1;
                 Duration::ZERO
@@ -344,13 +337,13 @@ impl Ledger {
         let own = obs.visible.map(|seen| {
             let unc = Duration::from_micros(seen.uncertainty_us.into());
             vis.max_uncertainty_us = vis.max_uncertainty_us.max(seen.uncertainty_us.into());
-            let since_ack = match seen.at.checked_duration_since(v.acked_at) {
+            let since_ack = match seen.at.checked_duration_since(acked_at) {
                 Some(d) => d,
                 None => {
                     // A sighting before the ack means the ack reached the
                     // harness late (counted as `before_ack` of the sink), not
                     // that a clock is off.
-                    if v.acked_at.duration_since(seen.at) > unc && obs.seen_at >= v.acked_at {
+                    if acked_at.duration_since(seen.at) > unc && obs.seen_at >= acked_at {
                         vis.before_ack += 1;
                     }
                     Duration::ZERO
@@ -369,22 +362,23 @@ impl Ledger {
         };
         vis.by_source[source as usize] += 1;
         let slot = point_slot(obs.sink);
+        let mut at_us = v.at_us;
         if let Some(slot) = slot {
             let point = own.map_or(detected, |(t, _)| t);
-            v.at_us[slot] = u32::try_from(point.as_micros()).unwrap_or(UNSEEN - 1);
+            at_us[slot] = u32::try_from(point.as_micros()).unwrap_or(UNSEEN - 1);
         }
         let hops = match slot {
-            Some(slot) => completed_hops(&v.at_us, slot, &mut self.hop_negative),
+            Some(slot) => completed_hops(&at_us, slot, &mut self.hop_negative),
             None => [None; 3],
         };
         let paths_delta_us = matches!(obs.sink, Sink::Path1 | Sink::Path2)
-            .then(|| (v.at_us[2], v.at_us[3]))
+            .then(|| (at_us[2], at_us[3]))
             .filter(|(p1, p2)| *p1 != UNSEEN && *p2 != UNSEEN)
             .map(|(p1, p2)| i64::from(p2) - i64::from(p1));
         let outcome = MatchOutcome::Seen {
             key: obs.key,
             sink: obs.sink,
-            op: v.op,
+            op: v.op(),
             latency,
             detected,
             source,
@@ -394,23 +388,29 @@ impl Ledger {
             seen_at: obs.seen_at,
             paths_delta_us,
         };
+        let live = self.store.live_mut(vid).expect("still live");
+        live.at_us = at_us;
+        if live.seen() & expect == expect {
+            self.store.retire(vid, obs.seen_at);
+        }
         // Only a polled sink can legitimately skip a version; a changelog shows
         // every one, so a skipped version there stays missing.
-        let later = v.op != OpKind::Insert && matches!(obs.sink, Sink::Path1 | Sink::Path2);
-        let mut newly_done = mark_done(v, obs.seen_at);
+        let later = v.op() != OpKind::Insert && matches!(obs.sink, Sink::Path1 | Sink::Path2);
         if later {
             // The other slot holds the version this one replaced.
-            if let Some(prev) = entry.versions[1 - idx].as_mut() {
-                if prev.seen & bit == 0 {
-                    prev.seen |= bit;
+            let other = keys::version(row, 1 - idx);
+            if let Some(prev) = self.store.live_mut(other) {
+                if prev.seen() & bit == 0 {
+                    prev.add_seen(bit);
+                    let done = prev.seen() & expect == expect;
+                    let counts = &mut self.counts[obs.sink.index()];
                     counts.seen += 1;
                     counts.superseded += 1;
-                    newly_done |= mark_done(prev, obs.seen_at);
+                    if done {
+                        self.store.retire(other, obs.seen_at);
+                    }
                 }
             }
-        }
-        if newly_done {
-            self.done.push_back((obs.seen_at, obs.key));
         }
         outcome
     }
@@ -421,27 +421,16 @@ impl Ledger {
         MatchOutcome::Buffered
     }
 
-    /// Forgets fully seen rows older than the duplicate window, and turns early
+    /// Forgets fully seen versions older than the duplicate window, and turns early
     /// observations older than `early_grace` into `unexpected`. Call about once a second.
     pub fn prune(&mut self, now: Instant, early_grace: Duration) {
-        while let Some(&(at, key)) = self.done.front() {
-            if now.saturating_duration_since(at) < self.dup_window {
-                break;
-            }
-            self.done.pop_front();
-            if let Some(entry) = self.entries.get(&key) {
-                let all_done = entry
-                    .versions
-                    .iter()
-                    .flatten()
-                    .all(|v| v.seen & v.expect == v.expect);
-                if all_done {
-                    self.entries.remove(&key);
-                }
-            }
-        }
+        self.peak = self.peak_memory();
+        self.store.expire(now, self.dup_window);
         if self.early_count > 0 {
             self.expire_early(|o| now.saturating_duration_since(o.seen_at) >= early_grace);
+        }
+        if self.early.capacity() > 1024 && self.early.len() < self.early.capacity() / 4 {
+            self.early.shrink_to(self.early.len() * 2);
         }
     }
 
@@ -496,20 +485,33 @@ impl Ledger {
             .all(|s| self.in_flight(*s) == 0)
     }
 
+    /// Live versions with their key and the sinks that have not seen them yet.
+    fn unseen(&self) -> impl Iterator<Item = (u64, RowKey, &Live, u16)> + '_ {
+        self.store.live().map(|(id, v)| {
+            let key = self.store.key(id);
+            (id, key, v, self.expect(key.ticket) & !v.seen())
+        })
+    }
+
     /// Up to `limit` versions not seen at `sink`, oldest commit first: the keys a
-    /// report lists as missing.
+    /// report lists as missing. Kept in a heap of `limit`: collecting every
+    /// missing version to sort them was the largest allocation of an
+    /// overloaded run's end (84 MB of 199 at 424 k rows in flight).
     pub fn missing_keys(&self, sink: Sink, limit: usize) -> Vec<(RowKey, OpKind, StampMicros)> {
         let bit = 1u16 << sink.index();
-        let mut v: Vec<_> = self
-            .entries
-            .iter()
-            .flat_map(|(k, e)| e.versions.iter().flatten().map(move |v| (k, v)))
-            .filter(|(_, v)| v.expect & bit != 0 && v.seen & bit == 0)
-            .map(|(k, v)| (v.acked_at, *k, v.op, v.stamp))
-            .collect();
-        v.sort_by_key(|x| (x.0, x.1));
-        v.into_iter()
-            .take(limit)
+        let mut oldest = BinaryHeap::with_capacity(limit.min(4096) + 1);
+        for (_, k, v, unseen) in self.unseen() {
+            if unseen & bit == 0 {
+                continue;
+            }
+            oldest.push((self.store.acked_at(v), k, v.op(), v.stamp));
+            if oldest.len() > limit {
+                oldest.pop();
+            }
+        }
+        oldest
+            .into_sorted_vec()
+            .into_iter()
             .map(|(_, k, op, s)| (k, op, s))
             .collect()
     }
@@ -519,18 +521,16 @@ impl Ledger {
     /// came and went between two polls. O(rows held): call only when stalled.
     pub fn only_deletes_missing(&self) -> bool {
         let polled = (1u16 << Sink::Path1.index()) | (1 << Sink::Path2.index());
-        self.entries.values().all(|e| {
-            let unseen = e
-                .versions
-                .iter()
-                .flatten()
-                .fold(0u16, |m, v| m | (v.expect & !v.seen));
-            let deleted_unseen = e
-                .versions
-                .iter()
-                .flatten()
-                .filter(|v| v.op == OpKind::Delete)
-                .fold(0u16, |m, v| m | (v.expect & !v.seen));
+        // Per row: sinks missing any version, and sinks missing its delete.
+        let mut rows: HashMap<u64, (u16, u16)> = HashMap::new();
+        for (id, _, v, unseen) in self.unseen() {
+            let r = rows.entry(keys::split(id).0).or_default();
+            r.0 |= unseen;
+            if v.op() == OpKind::Delete {
+                r.1 |= unseen;
+            }
+        }
+        rows.values().all(|(unseen, deleted_unseen)| {
             unseen & !deleted_unseen & polled == 0 && unseen & !polled == 0
         })
     }
@@ -538,31 +538,32 @@ impl Ledger {
     /// Rows whose delete `sink` has not shown yet (for the end-of-run absence check).
     pub fn unseen_deletes(&self, sink: Sink) -> Vec<RowKey> {
         let bit = 1u16 << sink.index();
-        self.entries
-            .iter()
-            .filter(|(_, e)| {
-                e.versions
-                    .iter()
-                    .flatten()
-                    .any(|v| v.op == OpKind::Delete && v.expect & bit != 0 && v.seen & bit == 0)
-            })
-            .map(|(k, _)| *k)
-            .collect()
+        let mut keys: Vec<RowKey> = self
+            .unseen()
+            .filter(|(_, _, v, unseen)| v.op() == OpKind::Delete && unseen & bit != 0)
+            .map(|(_, k, ..)| k)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 
     /// Records that `key` is absent from `sink` after the drain: its delete and
     /// any version it replaced count as seen, without a latency.
     pub fn confirm_deleted(&mut self, sink: Sink, key: &RowKey) {
         let bit = 1u16 << sink.index();
-        let Some(entry) = self.entries.get_mut(key) else {
+        let Some(row) = self.store.ids.get(key) else {
             return;
         };
         let counts = &mut self.counts[sink.index()];
-        for v in entry.versions.iter_mut().flatten() {
-            if v.seen & bit == 0 {
-                v.seen |= bit;
+        for slot in 0..2 {
+            let Some(v) = self.store.live_mut(keys::version(row, slot)) else {
+                continue;
+            };
+            if v.seen() & bit == 0 {
+                v.add_seen(bit);
                 counts.seen += 1;
-                if v.op == OpKind::Delete {
+                if v.op() == OpKind::Delete {
                     counts.confirmed_at_end += 1;
                 } else {
                     counts.superseded += 1;
@@ -571,9 +572,30 @@ impl Ledger {
         }
     }
 
-    /// Rows currently held (for the memory-per-row figure).
+    /// The heap the versions take now (estimated from table capacities).
+    pub fn memory(&self) -> LedgerMemory {
+        self.store.memory()
+    }
+
+    /// Each tier when it held the most versions so far (sampled at each prune
+    /// and now), with its bytes then: the cost per row at the peak, not the
+    /// room a drained table keeps (it shrinks below a quarter full); and the
+    /// largest total of both tiers, bytes.
+    pub fn peak_memory(&self) -> (LedgerMemory, u64) {
+        let now = self.store.memory();
+        let (mut peak, total) = self.peak;
+        if now.live_versions >= peak.live_versions {
+            (peak.live_versions, peak.live_bytes) = (now.live_versions, now.live_bytes);
+        }
+        if now.past_versions >= peak.past_versions {
+            (peak.past_versions, peak.past_bytes) = (now.past_versions, now.past_bytes);
+        }
+        (peak, total.max(now.total_bytes()))
+    }
+
+    /// Versions currently held, in flight or in the duplicate window.
     pub fn tracked_rows(&self) -> usize {
-        self.entries.len()
+        self.store.len()
     }
 }
 
@@ -582,269 +604,6 @@ fn derived_mask() -> u16 {
     Sink::DERIVED.iter().fold(0, |m, s| m | (1 << s.index()))
 }
 
-/// Records when a version became seen everywhere it is expected; true the first time.
-fn mark_done(v: &mut Version, at: Instant) -> bool {
-    if v.seen & v.expect == v.expect && v.done_at.is_none() {
-        v.done_at = Some(at);
-        true
-    } else {
-        false
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Table;
-
-    fn key(ticket: u64) -> RowKey {
-        RowKey {
-            table: Table::StoreSales,
-            ticket,
-            item: 7,
-        }
-    }
-
-    fn batch(at: Instant, rows: &[CommittedRow]) -> CommitBatch {
-        CommitBatch {
-            acked_at: at,
-            rows: rows.to_vec(),
-        }
-    }
-
-    fn ins(ticket: u64, stamp: i64) -> CommittedRow {
-        CommittedRow {
-            key: key(ticket),
-            op: OpKind::Insert,
-            stamp,
-            prev_stamp: None,
-        }
-    }
-
-    fn obs(sink: Sink, ticket: u64, op: OpKind, stamp: Option<i64>, at: Instant) -> Observation {
-        Observation {
-            sink,
-            key: key(ticket),
-            op,
-            stamp,
-            seen_at: at,
-            server_arrival: None,
-            visible: None,
-        }
-    }
-
-    #[test]
-    fn insert_seen_once_then_duplicate() {
-        let t0 = Instant::now();
-        let mut l = Ledger::new(&[Sink::Kafka, Sink::Path2]);
-        l.commit(&batch(t0, &[ins(1, 100)]));
-        let o = obs(
-            Sink::Kafka,
-            1,
-            OpKind::Insert,
-            Some(100),
-            t0 + Duration::from_millis(30),
-        );
-        match l.observe(&o) {
-            MatchOutcome::Seen { latency, op, .. } => {
-                assert_eq!(latency, Duration::from_millis(30));
-                assert_eq!(op, OpKind::Insert);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(l.observe(&o), MatchOutcome::Duplicate);
-        let k = l.counts(Sink::Kafka);
-        assert_eq!(
-            (k.expected, k.seen, k.duplicates, k.missing()),
-            (1, 1, 1, 0)
-        );
-        assert_eq!(l.counts(Sink::Path2).missing(), 1);
-        assert!(!l.all_seen());
-        assert_eq!(
-            l.missing_keys(Sink::Path2, 10),
-            vec![(key(1), OpKind::Insert, 100)]
-        );
-    }
-
-    #[test]
-    fn observation_before_commit_is_buffered_then_matched() {
-        let t0 = Instant::now();
-        let mut l = Ledger::new(&[Sink::Binlog]);
-        let early = obs(Sink::Binlog, 1, OpKind::Insert, Some(5), t0);
-        assert_eq!(l.observe(&early), MatchOutcome::Buffered);
-        let out = l.commit(&batch(t0 + Duration::from_micros(200), &[ins(1, 5)]));
-        assert!(matches!(
-            out[..],
-            [MatchOutcome::Seen {
-                latency: Duration::ZERO,
-                ..
-            }]
-        ));
-        assert_eq!(l.counts(Sink::Binlog).before_ack, 1);
-        assert!(l.all_seen());
-    }
-
-    #[test]
-    fn update_before_image_is_not_a_delete() {
-        let t0 = Instant::now();
-        let mut l = Ledger::new(&[Sink::Kafka]);
-        l.commit(&batch(t0, &[ins(1, 100)]));
-        l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(100), t0));
-        let upd = CommittedRow {
-            key: key(1),
-            op: OpKind::Update,
-            stamp: 200,
-            prev_stamp: Some(100),
-        };
-        l.commit(&batch(t0, &[upd]));
-        let before = obs(Sink::Kafka, 1, OpKind::Delete, Some(100), t0);
-        assert_eq!(l.observe(&before), MatchOutcome::BeforeImage);
-        let after = obs(Sink::Kafka, 1, OpKind::Insert, Some(200), t0);
-        assert!(matches!(
-            l.observe(&after),
-            MatchOutcome::Seen {
-                op: OpKind::Update,
-                ..
-            }
-        ));
-        assert_eq!(l.counts(Sink::Kafka).seen, 2);
-        assert!(l.all_seen());
-    }
-
-    #[test]
-    fn delete_matches_with_or_without_stamp() {
-        let t0 = Instant::now();
-        let mut l = Ledger::new(&[Sink::Kafka, Sink::Path1]);
-        l.commit(&batch(t0, &[ins(1, 100)]));
-        let del = CommittedRow {
-            key: key(1),
-            op: OpKind::Delete,
-            stamp: 300,
-            prev_stamp: Some(100),
-        };
-        l.commit(&batch(t0, &[del]));
-        // Kafka's "d" carries the before-image stamp; the warehouse sees only absence.
-        assert!(matches!(
-            l.observe(&obs(Sink::Kafka, 1, OpKind::Delete, Some(100), t0)),
-            MatchOutcome::Seen {
-                op: OpKind::Delete,
-                ..
-            }
-        ));
-        assert!(matches!(
-            l.observe(&obs(Sink::Path1, 1, OpKind::Delete, None, t0)),
-            MatchOutcome::Seen {
-                op: OpKind::Delete,
-                ..
-            }
-        ));
-        assert_eq!(
-            l.counts(Sink::Kafka).missing(),
-            1,
-            "the insert is still unseen"
-        );
-        // The warehouse never showed the insert before the delete removed it:
-        // the delete's sighting accounts for it, without a latency.
-        let p1 = l.counts(Sink::Path1);
-        assert_eq!((p1.seen, p1.superseded, p1.missing()), (2, 1, 0));
-    }
-
-    #[test]
-    fn absence_confirmed_at_the_end_accounts_for_insert_and_delete() {
-        let t0 = Instant::now();
-        let mut l = Ledger::new(&[Sink::Path2]);
-        l.commit(&batch(t0, &[ins(1, 100), ins(2, 100)]));
-        let del = CommittedRow {
-            key: key(1),
-            op: OpKind::Delete,
-            stamp: 300,
-            prev_stamp: Some(100),
-        };
-        l.commit(&batch(t0, &[del]));
-        assert_eq!(l.unseen_deletes(Sink::Path2), vec![key(1)]);
-        assert!(!l.only_deletes_missing(), "row 2's insert is missing too");
-        l.observe(&Observation {
-            sink: Sink::Path2,
-            key: key(2),
-            op: OpKind::Insert,
-            stamp: Some(100),
-            seen_at: t0,
-            server_arrival: None,
-            visible: None,
-        });
-        assert!(l.only_deletes_missing());
-        l.confirm_deleted(Sink::Path2, &key(1));
-        let c = l.counts(Sink::Path2);
-        assert_eq!(
-            (c.seen, c.missing(), c.confirmed_at_end, c.superseded),
-            (3, 0, 1, 1)
-        );
-        assert!(l.unseen_deletes(Sink::Path2).is_empty());
-    }
-
-    #[test]
-    fn stray_observations_become_unexpected() {
-        let t0 = Instant::now();
-        let mut l = Ledger::new(&[Sink::Kafka]);
-        l.observe(&obs(Sink::Kafka, 9, OpKind::Insert, Some(1), t0));
-        l.prune(t0 + Duration::from_secs(1), Duration::from_secs(10));
-        assert_eq!(l.counts(Sink::Kafka).unexpected, 0, "still within grace");
-        l.prune(t0 + Duration::from_secs(11), Duration::from_secs(10));
-        assert_eq!(l.counts(Sink::Kafka).unexpected, 1);
-        l.finish();
-        assert_eq!(l.counts(Sink::Kafka).unexpected, 1, "counted once");
-    }
-
-    #[test]
-    fn fully_seen_rows_are_pruned_after_the_window() {
-        let t0 = Instant::now();
-        let mut l = Ledger::new(&[Sink::Kafka]).with_dup_window(Duration::from_secs(5));
-        l.commit(&batch(t0, &[ins(1, 1), ins(2, 2)]));
-        l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(1), t0));
-        l.prune(t0 + Duration::from_secs(6), Duration::from_secs(10));
-        assert_eq!(l.tracked_rows(), 1, "row 2 is still in flight");
-        assert_eq!(l.counts(Sink::Kafka).missing(), 1);
-    }
-
-    fn delta(o: MatchOutcome) -> Option<i64> {
-        match o {
-            MatchOutcome::Seen { paths_delta_us, .. } => paths_delta_us,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_row_seen_on_both_paths_yields_its_signed_difference_once() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let mut l = Ledger::new(&[Sink::Kafka, Sink::Path1, Sink::Path2]);
-        l.commit(&batch(t0, &[ins(1, 1), ins(2, 2)]));
-        // Row 1: path 1 first (120 ms), then path 2 (150 ms): +30 ms.
-        assert_eq!(
-            delta(l.observe(&obs(Sink::Path1, 1, OpKind::Insert, Some(1), t0 + ms(120)))),
-            None
-        );
-        assert_eq!(
-            delta(l.observe(&obs(Sink::Kafka, 1, OpKind::Insert, Some(1), t0 + ms(40)))),
-            None
-        );
-        assert_eq!(
-            delta(l.observe(&obs(Sink::Path2, 1, OpKind::Insert, Some(1), t0 + ms(150)))),
-            Some(30_000)
-        );
-        // Row 2: path 2 first: a negative difference, whichever path completes the pair.
-        assert_eq!(
-            delta(l.observe(&obs(Sink::Path2, 2, OpKind::Insert, Some(2), t0 + ms(90)))),
-            None
-        );
-        assert_eq!(
-            delta(l.observe(&obs(Sink::Path1, 2, OpKind::Insert, Some(2), t0 + ms(100)))),
-            Some(-10_000)
-        );
-        // A duplicate at path 1 does not pair again.
-        assert_eq!(
-            l.observe(&obs(Sink::Path1, 2, OpKind::Insert, Some(2), t0 + ms(300))),
-            MatchOutcome::Duplicate
-        );
-    }
-}
+#[path = "ledger_tests.rs"]
+mod tests;

@@ -54,6 +54,8 @@ pub struct Outcome<'a> {
     pub clock_offsets: BTreeMap<String, crate::clock::ClockOffset>,
     /// This process's shard, when the run is split.
     pub shards: Vec<crate::report::ShardInfo>,
+    /// The projected peak and the budget (bytes), see `budget`.
+    pub memory: (u64, u64),
 }
 
 /// A polled sink's visibility counts as the report carries them.
@@ -367,6 +369,26 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         format!("{}..{}", o.tickets.start, o.tickets.end),
     );
 
+    let (ledger_peak, ledger_peak_bytes) = o.ledger.peak_memory();
+    let memory = crate::report::HarnessMemory {
+        peak_rss_bytes: super::budget::peak_rss(),
+        projected_bytes: o.memory.0,
+        limit_bytes: o.memory.1,
+        ledger_peak_bytes,
+        in_flight_rows: ledger_peak.live_versions,
+        bytes_per_in_flight_row: ledger_peak.per_live(),
+        window_rows: ledger_peak.past_versions,
+        bytes_per_window_row: ledger_peak.per_past(),
+    };
+    if memory
+        .peak_rss_bytes
+        .is_some_and(|b| b > memory.limit_bytes)
+    {
+        caveats.push(format!(
+            "the harness's peak RSS exceeded its budget (observe.memory_limit_mib): {}",
+            memory.line()
+        ));
+    }
     let run = RunData {
         scenario: s.name.clone(),
         scenario_source: s.source_text().to_string(),
@@ -392,6 +414,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         metrics: o.metrics,
         clock_offsets: o.clock_offsets,
         shards: o.shards,
+        memory: Some(memory),
     };
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);

@@ -1,6 +1,7 @@
 //! `tpcds-bench run`: scenario → plan → observers ready → workers on their
 //! schedules → drain → accounting and SLOs → run directory.
 
+mod budget;
 mod derived;
 mod finish;
 mod observers;
@@ -55,6 +56,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     }
     for d in preflight.warnings() {
         eprintln!("warning: {d}");
+    }
+    let projected_memory = budget::project(&scenario, &plan);
+    if let Some(w) = budget::warning(projected_memory, budget::limit(&scenario)) {
+        eprintln!("{w}");
     }
     let controller = fault_control(&scenario, &args.scenario).await?;
     // The run's tickets; a shard writes and tracks only its own workers' slice.
@@ -118,6 +123,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let tracker = tokio::spawn(run_tracker(
         Ledger::new(&sinks)
             .with_probes(derived::probe_tickets(&run_tickets))
+            .with_tickets(tickets.clone())
             .with_dup_window(scenario.observe.duplicate_window),
         sinks.clone(),
         start,
@@ -153,6 +159,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let mysql_opts = crate::observe::mysql_opts(scenario.targets.mysql.expose())
         .context("the MySQL URL was validated but the driver rejects it")?;
     let gen_cfg = crate::plan::gen_config(&scenario, wall_start_us);
+    // Stamps of the lines the generator may still mutate (see `load::stamps`).
+    let mutates = gen_cfg.update_probability > 0.0 || gen_cfg.delete_probability > 0.0;
+    let stamp_memory = if mutates {
+        2 * gen_cfg.mutation_pool
+    } else {
+        0
+    };
     let mut workers = Vec::new();
     for w in plan.local_workers() {
         let lo = run_tickets.start + w as u64 * span;
@@ -168,6 +181,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
             max_lag: plan.max_lag,
             start,
             wall_start_us,
+            stamp_memory: (lo, stamp_memory),
         };
         workers.push(tokio::spawn(run_worker(
             cfg,
@@ -322,6 +336,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         derived: derived_report,
         clock_offsets,
         shards,
+        memory: (projected_memory, budget::limit(&scenario)),
     };
     let exit = finish::write(outcome, &args.out);
     if let Some(mut f) = fault_run {

@@ -92,10 +92,15 @@ pub async fn start(s: &Scenario, tickets: Range<u64>) -> Result<Ready, ObserveEr
         cfg.poll_interval = s.observe.poll_interval;
         cfg.overlap = s.observe.arrival_overlap;
         cfg.watch = changes.clone();
-        // Twice every worker's pool of mutable lines (see observe::warehouse::present).
-        cfg.present_cap =
+        // Twice every worker's pool of mutable lines when the mix mutates
+        // any (see observe::warehouse::present); else only re-reads need it.
+        let mutates = s.mix.update_probability > 0.0 || s.mix.delete_probability > 0.0;
+        cfg.present_cap = if mutates {
             (2 * s.load.workers as usize * crate::tpcds::GenConfig::default().mutation_pool)
-                .max(cfg.present_cap);
+                .max(cfg.present_cap)
+        } else {
+            cfg.present_cap
+        };
         let w = WarehouseObserver::start(cfg).await?;
         let info = w.info();
         env.insert("warehouse.kind".into(), info.kind.name().into());

@@ -51,6 +51,11 @@ pub fn client_config(cfg: &KafkaConfig, group_id: &str) -> ClientConfig {
         .set("socket.nagle.disable", "true")
         // What downstream consumers (Flink) see: transactional data once committed.
         .set("isolation.level", "read_committed")
+        // Prefetch at most 16 MiB (librdkafka's default is 64 MiB): the queue
+        // only fills while the harness reads slower than the broker serves, as
+        // in a catch-up after a stall, where 64 MiB was a quarter of the
+        // harness's budget and bought no latency (issue 26).
+        .set("queued.max.messages.kbytes", "16384")
         .set("allow.auto.create.topics", "false");
     for (k, v) in &cfg.extra {
         c.set(k, v);

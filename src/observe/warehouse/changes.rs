@@ -17,7 +17,7 @@
 //!   `arrived_at` and arrival polling usually reports the update first; the
 //!   lookup then finds it already seen and drops it (never reported twice).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use crate::model::{RowKey, StampMicros, Table};
@@ -115,14 +115,14 @@ impl Pending {
     pub(crate) fn checkable(
         &mut self,
         table: Table,
-        present: &HashMap<RowKey, Option<StampMicros>>,
+        present: impl Fn(&RowKey) -> Option<Option<StampMicros>>,
         max: usize,
     ) -> Vec<Expected> {
         let mut out = Vec::new();
         let mut rest = VecDeque::with_capacity(self.pending.len());
         while let Some(e) = self.pending.pop_front() {
-            let seen = present.get(&e.key);
-            let already = e.update_to.is_some() && seen == Some(&e.update_to);
+            let seen = present(&e.key);
+            let already = e.update_to.is_some() && seen == Some(e.update_to);
             let ready = match e.update_to {
                 None => seen.is_some(),
                 Some(_) => true,
@@ -162,6 +162,7 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn k(table: Table, ticket: u64) -> RowKey {
         RowKey {
@@ -206,18 +207,18 @@ mod tests {
             present.insert(*key, Some(1));
         }
         present.insert(k(Table::StoreReturns, 9), Some(1));
-        let first = p.checkable(Table::StoreSales, &present, 2);
+        let first = p.checkable(Table::StoreSales, |k| present.get(k).copied(), 2);
         assert_eq!(first, vec![del(keys[0]), del(keys[1])]);
         // Unconfirmed checks rotate to the back: the next batch is the others.
-        let second = p.checkable(Table::StoreSales, &present, 2);
+        let second = p.checkable(Table::StoreSales, |k| present.get(k).copied(), 2);
         assert_eq!(second, vec![del(keys[2]), del(keys[3])]);
         // keys[4] was never seen present: never checked.
-        let third = p.checkable(Table::StoreSales, &present, 10);
+        let third = p.checkable(Table::StoreSales, |k| present.get(k).copied(), 10);
         assert!(!third.contains(&del(keys[4])) && third.len() == 4);
         p.confirm(&third);
         assert_eq!(p.counts(), (2, 0));
         assert_eq!(
-            p.checkable(Table::StoreReturns, &present, 10),
+            p.checkable(Table::StoreReturns, |k| present.get(k).copied(), 10),
             vec![del(k(Table::StoreReturns, 9))]
         );
     }
@@ -235,7 +236,7 @@ mod tests {
         // a's new version was already reported by arrival polling.
         present.insert(a, Some(50));
         present.insert(b, Some(10));
-        let got = p.checkable(Table::StoreSales, &present, 10);
+        let got = p.checkable(Table::StoreSales, |k| present.get(k).copied(), 10);
         assert_eq!(
             got,
             vec![Expected {

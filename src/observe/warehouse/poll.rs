@@ -158,7 +158,7 @@ impl Poller {
             last_probe: Instant::now(),
             lower,
             window: SeenWindow::new(WINDOW_CAP),
-            present: Present::new(cfg.present_cap),
+            present: Present::new(cfg.present_cap, cfg.tickets.start),
             pending: Pending::default(),
             tickets,
             last_start: None,
@@ -214,11 +214,12 @@ impl Poller {
         if let Some(watch) = &self.cfg.watch {
             self.pending.refresh(watch);
         }
+        let present = &self.present;
         let checks: Vec<Vec<Expected>> = Table::ALL
             .iter()
             .map(|&t| {
                 self.pending
-                    .checkable(t, self.present.map(), self.cfg.lookup_batch)
+                    .checkable(t, |k| present.get(k), self.cfg.lookup_batch)
             })
             .collect();
 
