@@ -79,6 +79,12 @@ pub struct RunArgs {
     /// listing what it would do.
     #[arg(long)]
     pub allow_faults: bool,
+
+    /// Serve the run's figures as OpenMetrics at http://ADDR/metrics while it
+    /// lasts, e.g. 127.0.0.1:9464 (sets the scenario's `live.addr`; loopback
+    /// unless you name another interface).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 /// Flags of `tpcds-bench check`.
