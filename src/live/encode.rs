@@ -185,22 +185,22 @@ mod tests {
         });
         let text = encode(&live).unwrap();
         for line in [
-            r#"tpcds_run_phase{phase="load",run="steady"} 1"#,
-            r#"tpcds_run_phase{phase="drain",run="steady"} 0"#,
+            r#"tpcds_run_phase{run="steady",phase="load"} 1"#,
+            r#"tpcds_run_phase{run="steady",phase="drain"} 0"#,
             r#"tpcds_target_rate_rows_per_second{run="steady"} 1000.0"#,
             r#"tpcds_achieved_rate_rows_per_second{run="steady"} 998.0"#,
             r#"tpcds_committed_rows_total{run="steady"} 11990"#,
             r#"tpcds_dropped_ops_total{run="steady"} 2"#,
             r#"tpcds_late_ops_total{run="steady"} 3"#,
             r#"tpcds_observer_stalls_total{run="steady"} 4"#,
-            r#"tpcds_rows_seen_total{sink="path1",run="steady"} 11500"#,
-            r#"tpcds_rows_in_flight{sink="path1",run="steady"} 490"#,
-            r#"tpcds_rows_missing{sink="path1",run="steady"} 0"#,
-            r#"tpcds_latency_seconds_bucket{sink="path1",run="steady",le="0.03"} 0"#,
-            r#"tpcds_latency_seconds_bucket{sink="path1",run="steady",le="0.05"} 7"#,
-            r#"tpcds_latency_seconds_bucket{sink="path1",run="steady",le="120.0"} 7"#,
-            r#"tpcds_latency_seconds_bucket{sink="path1",run="steady",le="+Inf"} 8"#,
-            r#"tpcds_latency_seconds_count{sink="path1",run="steady"} 8"#,
+            r#"tpcds_rows_seen_total{run="steady",sink="path1"} 11500"#,
+            r#"tpcds_rows_in_flight{run="steady",sink="path1"} 490"#,
+            r#"tpcds_rows_missing{run="steady",sink="path1"} 0"#,
+            r#"tpcds_latency_seconds_bucket{run="steady",le="0.03",sink="path1"} 0"#,
+            r#"tpcds_latency_seconds_bucket{run="steady",le="0.05",sink="path1"} 7"#,
+            r#"tpcds_latency_seconds_bucket{run="steady",le="120.0",sink="path1"} 7"#,
+            r#"tpcds_latency_seconds_bucket{run="steady",le="+Inf",sink="path1"} 8"#,
+            r#"tpcds_latency_seconds_count{run="steady",sink="path1"} 8"#,
             "# EOF",
         ] {
             assert!(text.lines().any(|l| l == line), "no line {line:?} in\n{text}");

@@ -130,7 +130,7 @@ mod tests {
         let r = get(addr, "/metrics").await;
         assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
         assert!(r.contains(CONTENT_TYPE), "{r}");
-        assert!(r.contains(r#"tpcds_run_phase{phase="drain",run="t"} 1"#), "{r}");
+        assert!(r.contains(r#"tpcds_run_phase{run="t",phase="drain"} 1"#), "{r}");
         assert!(r.trim_end().ends_with("# EOF"), "{r}");
         assert!(get(addr, "/").await.starts_with("HTTP/1.1 404"));
         stop_tx.send(true).unwrap();

@@ -49,3 +49,36 @@ pub(crate) fn live(t: &Tbl) -> Result<Live> {
     };
     Ok(Live { addr, linger })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use crate::scenario::parse_with_env;
+
+    fn parse(extra: &str) -> Result<crate::scenario::Scenario, String> {
+        let text = format!(
+            "duration = \"10s\"\n[load]\nrate = {{ kind = \"constant\", per_second = 10 }}\n{extra}"
+        );
+        parse_with_env(&text, "x.toml", &|_| None).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_endpoint_unless_asked_and_an_address_is_an_ip_and_a_port() {
+        let s = parse("").unwrap();
+        assert_eq!((s.live.addr, s.live.linger), (None, Duration::ZERO));
+        let s = parse("[live]\naddr = \"127.0.0.1:9464\"\nlinger = \"5s\"").unwrap();
+        assert_eq!(s.live.addr, Some("127.0.0.1:9464".parse::<SocketAddr>().unwrap()));
+        assert_eq!(s.live.linger, Duration::from_secs(5));
+        for bad in ["localhost:9464", "9464", "127.0.0.1"] {
+            let err = parse(&format!("[live]\naddr = \"{bad}\"")).unwrap_err();
+            assert!(err.contains("live.addr"), "{err}");
+            assert!(err.contains("e.g. \"127.0.0.1:9464\""), "{err}");
+        }
+        let err = parse("[live]\nlinger = \"1h\"").unwrap_err();
+        assert!(err.contains("live.linger") && err.contains("0s to 10m"), "{err}");
+        let err = parse("[live]\nport = 9464").unwrap_err();
+        assert!(err.contains("port") && err.contains("live.addr"), "{err}");
+    }
+}
