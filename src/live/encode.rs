@@ -15,8 +15,8 @@ use super::{Live, Phase, Snapshot};
 /// `histogram_quantile` is within a bucket's width (≤ 50 %) of the truth and a
 /// sink costs 30 series.
 pub const BUCKETS_SECONDS: [f64; 29] = [
-    0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
-    0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0,
+    0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
+    0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0,
 ];
 
 /// The OpenMetrics text (`# EOF` included) of what `live` serves now.
@@ -102,20 +102,92 @@ impl Collector for Scrape {
             }
         }
         let elapsed = "time since the load started";
-        Self::gauge(&mut e, "run_elapsed", elapsed, Some(&Unit::Seconds), s.elapsed_seconds)?;
+        Self::gauge(
+            &mut e,
+            "run_elapsed",
+            elapsed,
+            Some(&Unit::Seconds),
+            s.elapsed_seconds,
+        )?;
         let newest = "rows per second in the newest complete second (2 s behind)";
-        Self::gauge(&mut e, "target_rate_rows_per_second", &format!("target {newest}"), None, s.target_rate)?;
-        Self::gauge(&mut e, "achieved_rate_rows_per_second", &format!("committed {newest}"), None, s.achieved_rate)?;
-        Self::counter(&mut e, "target_rows", "rows the schedule intended so far", s.target_rows)?;
-        Self::counter(&mut e, "committed_rows", "rows committed so far", s.committed_rows)?;
-        Self::counter(&mut e, "late_ops", "operations sent later than intended by more than the lateness bound", s.late)?;
-        Self::counter(&mut e, "dropped_ops", "operations dropped: a worker fell more than load.max_lag behind", s.dropped)?;
-        Self::counter(&mut e, "failed_ops", "operations the database refused", s.failed)?;
-        Self::counter(&mut e, "observer_stalls", "Kafka consumers found stalled and replaced at their offsets", s.observer_stalls)?;
-        self.per_sink(&mut e, "rows_expected", "row versions committed that the sink should show", MetricType::Counter, |x| x.expected)?;
-        self.per_sink(&mut e, "rows_seen", "row versions seen at the sink", MetricType::Counter, |x| x.seen)?;
-        self.per_sink(&mut e, "rows_in_flight", "row versions committed and not seen at the sink yet", MetricType::Gauge, |x| x.in_flight)?;
-        self.per_sink(&mut e, "rows_missing", "row versions not seen after the drain (0 until the drain ends)", MetricType::Gauge, |x| x.missing)?;
+        Self::gauge(
+            &mut e,
+            "target_rate_rows_per_second",
+            &format!("target {newest}"),
+            None,
+            s.target_rate,
+        )?;
+        Self::gauge(
+            &mut e,
+            "achieved_rate_rows_per_second",
+            &format!("committed {newest}"),
+            None,
+            s.achieved_rate,
+        )?;
+        Self::counter(
+            &mut e,
+            "target_rows",
+            "rows the schedule intended so far",
+            s.target_rows,
+        )?;
+        Self::counter(
+            &mut e,
+            "committed_rows",
+            "rows committed so far",
+            s.committed_rows,
+        )?;
+        Self::counter(
+            &mut e,
+            "late_ops",
+            "operations sent later than intended by more than the lateness bound",
+            s.late,
+        )?;
+        Self::counter(
+            &mut e,
+            "dropped_ops",
+            "operations dropped: a worker fell more than load.max_lag behind",
+            s.dropped,
+        )?;
+        Self::counter(
+            &mut e,
+            "failed_ops",
+            "operations the database refused",
+            s.failed,
+        )?;
+        Self::counter(
+            &mut e,
+            "observer_stalls",
+            "Kafka consumers found stalled and replaced at their offsets",
+            s.observer_stalls,
+        )?;
+        self.per_sink(
+            &mut e,
+            "rows_expected",
+            "row versions committed that the sink should show",
+            MetricType::Counter,
+            |x| x.expected,
+        )?;
+        self.per_sink(
+            &mut e,
+            "rows_seen",
+            "row versions seen at the sink",
+            MetricType::Counter,
+            |x| x.seen,
+        )?;
+        self.per_sink(
+            &mut e,
+            "rows_in_flight",
+            "row versions committed and not seen at the sink yet",
+            MetricType::Gauge,
+            |x| x.in_flight,
+        )?;
+        self.per_sink(
+            &mut e,
+            "rows_missing",
+            "row versions not seen after the drain (0 until the drain ends)",
+            MetricType::Gauge,
+            |x| x.missing,
+        )?;
         let mut d = e.encode_descriptor(
             "latency",
             "end-to-end latency from the intended time to visible at the sink, after warmup, all ops (summary.json's population)",
@@ -136,12 +208,13 @@ impl Collector for Scrape {
                 .chain([f64::INFINITY])
                 .zip(counts)
                 .collect();
-            d.encode_family(&labels)?.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
-                l.sum_seconds,
-                l.count,
-                &buckets,
-                None,
-            )?;
+            d.encode_family(&labels)?
+                .encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+                    l.sum_seconds,
+                    l.count,
+                    &buckets,
+                    None,
+                )?;
         }
         Ok(())
     }
@@ -203,7 +276,10 @@ mod tests {
             r#"tpcds_latency_seconds_count{run="steady",sink="path1"} 8"#,
             "# EOF",
         ] {
-            assert!(text.lines().any(|l| l == line), "no line {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "no line {line:?} in\n{text}"
+            );
         }
     }
 }

@@ -91,10 +91,22 @@ async fn answer(mut stream: TcpStream, live: &Live) -> std::io::Result<()> {
     let (status, ctype, body) = match (method, path) {
         ("GET", "/metrics") => match encode(live) {
             Ok(text) => ("200 OK", CONTENT_TYPE, text),
-            Err(_) => ("500 Internal Server Error", "text/plain", "encoding failed\n".into()),
+            Err(_) => (
+                "500 Internal Server Error",
+                "text/plain",
+                "encoding failed\n".into(),
+            ),
         },
-        ("GET", _) => ("404 Not Found", "text/plain", "metrics are at /metrics\n".into()),
-        _ => ("405 Method Not Allowed", "text/plain", "GET /metrics\n".into()),
+        ("GET", _) => (
+            "404 Not Found",
+            "text/plain",
+            "metrics are at /metrics\n".into(),
+        ),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            "GET /metrics\n".into(),
+        ),
     };
     let response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -130,7 +142,10 @@ mod tests {
         let r = get(addr, "/metrics").await;
         assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
         assert!(r.contains(CONTENT_TYPE), "{r}");
-        assert!(r.contains(r#"tpcds_run_phase{run="t",phase="drain"} 1"#), "{r}");
+        assert!(
+            r.contains(r#"tpcds_run_phase{run="t",phase="drain"} 1"#),
+            "{r}"
+        );
         assert!(r.trim_end().ends_with("# EOF"), "{r}");
         assert!(get(addr, "/").await.starts_with("HTTP/1.1 404"));
         stop_tx.send(true).unwrap();

@@ -155,8 +155,16 @@ mod tests {
             cum += b.counts[idx];
             idx += 1;
         }
-        let lo = if idx == 0 { 0.0 } else { BUCKETS_SECONDS[idx - 1] };
-        assert!(lo < p99 && p99 <= BUCKETS_SECONDS[idx], "{p99} not in ({lo}, {}]", BUCKETS_SECONDS[idx]);
+        let lo = if idx == 0 {
+            0.0
+        } else {
+            BUCKETS_SECONDS[idx - 1]
+        };
+        assert!(
+            lo < p99 && p99 <= BUCKETS_SECONDS[idx],
+            "{p99} not in ({lo}, {}]",
+            BUCKETS_SECONDS[idx]
+        );
         // The slow row is in the bucket that holds 2.4 s.
         let i = BUCKETS_SECONDS.partition_point(|&x| x < 2.4);
         assert_eq!(b.counts[i], 1);

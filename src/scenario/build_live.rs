@@ -15,7 +15,10 @@ pub(crate) fn live(t: &Tbl) -> Result<Live> {
     t.allow(
         &["addr", "linger"],
         &[
-            ("port", "give the whole address: live.addr = \"127.0.0.1:9464\""),
+            (
+                "port",
+                "give the whole address: live.addr = \"127.0.0.1:9464\"",
+            ),
             ("metrics_addr", "the key is live.addr (\"127.0.0.1:9464\")"),
         ],
     );
@@ -69,7 +72,10 @@ mod tests {
         let s = parse("").unwrap();
         assert_eq!((s.live.addr, s.live.linger), (None, Duration::ZERO));
         let s = parse("[live]\naddr = \"127.0.0.1:9464\"\nlinger = \"5s\"").unwrap();
-        assert_eq!(s.live.addr, Some("127.0.0.1:9464".parse::<SocketAddr>().unwrap()));
+        assert_eq!(
+            s.live.addr,
+            Some("127.0.0.1:9464".parse::<SocketAddr>().unwrap())
+        );
         assert_eq!(s.live.linger, Duration::from_secs(5));
         for bad in ["localhost:9464", "9464", "127.0.0.1"] {
             let err = parse(&format!("[live]\naddr = \"{bad}\"")).unwrap_err();
@@ -77,7 +83,10 @@ mod tests {
             assert!(err.contains("e.g. \"127.0.0.1:9464\""), "{err}");
         }
         let err = parse("[live]\nlinger = \"1h\"").unwrap_err();
-        assert!(err.contains("live.linger") && err.contains("0s to 10m"), "{err}");
+        assert!(
+            err.contains("live.linger") && err.contains("0s to 10m"),
+            "{err}"
+        );
         let err = parse("[live]\nport = 9464").unwrap_err();
         assert!(err.contains("port") && err.contains("live.addr"), "{err}");
     }
