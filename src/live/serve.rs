@@ -52,18 +52,15 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, LiveError> {
 /// Serves `live` on `listener` until `stop` turns true.
 pub async fn serve(listener: TcpListener, live: Live, mut stop: watch::Receiver<bool>) {
     loop {
-        tokio::select! {
-            r = listener.accept() => {
-                if let Ok((stream, _)) = r {
-                    // One at a time is enough for a scraper; a slow client
-                    // is cut off by the read timeout.
-                    let _ = answer(stream, &live).await;
-                }
-            }
-            r = stop.wait_for(|s| *s) => {
-                let _ = r;
-                return;
-            }
+        // A stop (or its sender gone) ends the loop; only `true` is ever sent.
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = stop.changed() => return,
+        };
+        if let Ok((stream, _)) = accepted {
+            // One at a time is enough for a scraper; a slow client is cut
+            // off by the read timeout.
+            let _ = answer(stream, &live).await;
         }
     }
 }
