@@ -62,7 +62,8 @@ impl Prom {
                 .await
                 .unwrap()
         });
-        let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"));
+        let body: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"));
         assert_eq!(body["status"], "success", "{url}: {body}");
         body["data"].clone()
     }
