@@ -4,7 +4,8 @@ no Docker engine: the file parses, every published port is bound to
 127.0.0.1 (unless TPCDS_PUBLISH_ADDRESS says otherwise), and its service
 names, ports, credentials, versions, topics and job list agree with
 mysql-init/, warehouse-init/, flink-sql/ and the defaults of scripts/stack/
-(lib.sh, flink-sql.env, kafka.sh, flink.sh, mysql.sh).
+(lib.sh, flink-sql.env, kafka.sh, flink.sh, mysql.sh, prometheus.sh), and
+Prometheus, Grafana and the dashboard agree with the native stack's.
 
     python3 scripts/check-compose.py              # check the repository
     python3 scripts/check-compose.py --self-test  # also prove that broken copies fail
@@ -14,6 +15,7 @@ Exit 0 when every check passes, 1 otherwise. Needs PyYAML
 """
 
 import copy
+import json
 import pathlib
 import re
 import sys
@@ -89,6 +91,8 @@ class Checker:
         self.jobs = shell_array(stack / "flink.sh", "FLINK_JOBS")
         self.flink_sh = shell_defaults(stack / "flink.sh")
         self.mysql_sh = (stack / "mysql.sh").read_text()
+        self.prom_sh = (stack / "prometheus.sh").read_text()
+        self.prom = shell_defaults(stack / "prometheus.sh")
         self.mysql_init = "\n".join(p.read_text() for p in sorted((root / "mysql-init").glob("*.sql")))
         self.sql = {p.name: p.read_text() for p in sorted((root / "flink-sql").glob("*.sql"))}
 
@@ -252,7 +256,53 @@ class Checker:
             self.check(f"{file} sets pipeline.name {name}", f"SET 'pipeline.name' = '{name}';" in self.sql.get(file, ""))
         self.check("Flink image copies flink-sql/ and the renderer",
                    "COPY flink-sql " in dockerfile and "render-sql.sh" in dockerfile)
+        self.live()
         return self.results
+
+    def live(self):
+        """Prometheus, Grafana and the exporters (issue 25) = the native stack's."""
+        services = set((self.c.get("services") or {}).keys())
+        need = {"prometheus", "grafana", "mysql-exporter", "warehouse-exporter", "jmx-agent"}
+        self.check("live services present", need <= services, f"missing: {sorted(need - services)}")
+        port = int(self.prom.get("PROMETHEUS_PORT", 0))
+        self.check(f"prometheus publishes PROMETHEUS_PORT={port}", port in self.host_ports("prometheus"),
+                   self.svc("prometheus").get("ports"))
+        conf_path = self.root / "docker" / "prometheus" / "prometheus.yml"
+        conf = yaml.safe_load(conf_path.read_text()) if conf_path.exists() else {}
+        jobs = {j["job_name"]: [t for sc in j.get("static_configs", []) for t in sc.get("targets", [])]
+                for j in conf.get("scrape_configs") or []}
+        native_jobs = re.findall(r"job_name: ([\w-]+)", self.prom_sh)
+        self.check("prometheus scrapes the native stack's jobs", sorted(jobs) == sorted(native_jobs), (sorted(jobs), native_jobs))
+        harness = self.prom.get("HARNESS_METRICS_PORT")
+        self.check(f"prometheus scrapes the harness on HARNESS_METRICS_PORT={harness}",
+                   any(t.endswith(f":{harness}") for t in jobs.get("tpcds-bench", [])), jobs.get("tpcds-bench"))
+        mounts = [str(v) for v in self.svc("prometheus").get("volumes") or []]
+        self.check("prometheus reads docker/prometheus/prometheus.yml",
+                   any(v.startswith("./docker/prometheus/prometheus.yml:") for v in mounts), mounts)
+        for service in ["jobmanager", "taskmanager"]:
+            props = (self.svc(service).get("environment") or {}).get("FLINK_PROPERTIES", "")
+            self.check(f"{service} runs Flink's Prometheus reporter", "PrometheusReporterFactory" in props
+                       and "PrometheusReporterFactory" in self.prom_sh)
+        rules = self.root / "docker" / "prometheus" / "kafka-jmx.yaml"
+        native_rules = re.search(r"kafka-jmx.yaml\" <<'EOF2'\n(.*?)EOF2", self.prom_sh, re.S)
+        self.check("Kafka's JMX rules: compose = native", rules.exists() and native_rules
+                   and yaml.safe_load(rules.read_text()) == yaml.safe_load(native_rules.group(1)))
+        self.check("kafka loads the JMX exporter agent", "-javaagent:" in str(self.env("kafka").get("KAFKA_OPTS", "")))
+        gmounts = [str(v) for v in self.svc("grafana").get("volumes") or []]
+        self.check("grafana provisions docker/grafana", any(v.startswith("./docker/grafana/provisioning:") for v in gmounts)
+                   and any(v.startswith("./docker/grafana/dashboards:") for v in gmounts), gmounts)
+        ds_path = self.root / "docker" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
+        uids = {d.get("uid") for d in (yaml.safe_load(ds_path.read_text()) or {}).get("datasources", [])} if ds_path.exists() else set()
+        dashboards = sorted((self.root / "docker" / "grafana" / "dashboards").glob("*.json"))
+        self.check("a Grafana dashboard is provisioned", bool(dashboards))
+        for path in dashboards:
+            try:
+                d = json.loads(path.read_text())
+            except ValueError as e:
+                self.check(f"{path.name} parses", False, e)
+                continue
+            used = {t.get("datasource", {}).get("uid") for p in d.get("panels", []) for t in p.get("targets", [])}
+            self.check(f"{path.name} queries the provisioned datasource", used and used <= uids, (used, uids))
 
 
 def report(results):
@@ -292,6 +342,11 @@ def self_test(compose):
             "command", [c["services"]["kafka-init"]["command"][0].replace("tpcds.alerts", "")]),
         "a wrong CDC password": lambda c: c["services"]["flink-sql-submit"]["environment"].__setitem__("MYSQL_CDC_PASSWORD", "x"),
         "a missing service": lambda c: c["services"].pop("akhq"),
+        "no Grafana": lambda c: c["services"].pop("grafana"),
+        "Prometheus on every interface": lambda c: c["services"]["prometheus"].__setitem__("ports", ["9090:9090"]),
+        "no Flink reporter in the taskmanager": lambda c: c["services"]["taskmanager"]["environment"].__setitem__(
+            "FLINK_PROPERTIES", "taskmanager.numberOfTaskSlots: 8\n"),
+        "no JMX agent in Kafka": lambda c: c["services"]["kafka"]["environment"].pop("KAFKA_OPTS"),
         "a different refresh interval": lambda c: c["services"]["matview-refresher"]["environment"].__setitem__(
             "MATVIEW_REFRESH_INTERVAL", "${MATVIEW_REFRESH_INTERVAL:-10}"),
     }

@@ -16,6 +16,8 @@ PACKAGES=(
   curl ca-certificates
   # the clock-skew test: a second PostgreSQL whose clock reads 250 ms ahead
   libfaketime
+  # watching a run live (issue 25): Prometheus and the databases' exporters
+  prometheus prometheus-mysqld-exporter prometheus-postgres-exporter
 )
 
 missing=()

@@ -36,6 +36,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/stack/mysql.sh"
 # shellcheck source=stack/warehouse.sh
 . "$HERE/stack/warehouse.sh"
+# shellcheck source=stack/prometheus.sh
+. "$HERE/stack/prometheus.sh"
 # shellcheck source=stack/kafka.sh
 . "$HERE/stack/kafka.sh"
 # shellcheck source=stack/flink.sh
@@ -45,6 +47,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # The processes `up` starts (pid files and logs carry these names).
 COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager refresher)
+[ "$STACK_PROMETHEUS" = 1 ] && COMPONENTS+=("${PROM_COMPONENTS[@]}")
 
 # If `up` fails part-way, say which of its processes are running now, so
 # nothing is left behind unnamed.
@@ -63,7 +66,7 @@ report_running_on_failure() {
 preflight_ports() {
   local spec c port var owner problems=()
   for spec in mysql:MYSQL_PORT warehouse:WAREHOUSE_PORT kafka:KAFKA_PORT kafka:KAFKA_CONTROLLER_PORT \
-    flink-jobmanager:FLINK_PORT flink-jobmanager:FLINK_RPC_PORT; do
+    flink-jobmanager:FLINK_PORT flink-jobmanager:FLINK_RPC_PORT "${PROM_PORTS[@]}"; do
     c=${spec%%:*} var=${spec#*:} port=${!var}
     is_external "$c" || is_running "$c" && continue
     owner=$(port_owner "$port")
@@ -88,6 +91,7 @@ cmd_up() {
   fetch_all
   is_external mysql || ensure_debian_packages mariadb-server mariadb-client
   is_external warehouse || ensure_debian_packages postgresql-15 postgresql-client-15
+  prometheus_prepare
   # The four services do not need each other to start: start them side by
   # side (each one's messages are prefixed by its name), then the jobs.
   local pids=() names=(mysql warehouse kafka flink) i failed=()
@@ -98,6 +102,7 @@ cmd_up() {
   for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
   [ "${#failed[@]}" -eq 0 ] || die "could not bring up: ${failed[*]} (messages above)"
   refresher_up
+  prometheus_up
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
   trap - EXIT
@@ -111,11 +116,13 @@ print_endpoints() {
   Kafka      $KAFKA_HOST:$KAFKA_PORT  topics ${KAFKA_TOPICS[*]}
   Flink      $FLINK_REST  (REST and dashboard)
   Warehouse  $WAREHOUSE_HOST:$WAREHOUSE_PORT  database $WAREHOUSE_DATABASE  user $WAREHOUSE_USER  schemas path1, path2
+  Prometheus http://127.0.0.1:$PROMETHEUS_PORT  scrapes tpcds-bench run --metrics-addr 127.0.0.1:$HARNESS_METRICS_PORT
   Logs       $LOG_DIR
 EOF
 }
 
 cmd_down() {
+  prometheus_down
   refresher_down
   flink_down
   kafka_down
@@ -154,6 +161,9 @@ cmd_status() {
       warehouse) endpoint=$WAREHOUSE_HOST:$WAREHOUSE_PORT ;;
       kafka) endpoint=$KAFKA_HOST:$KAFKA_PORT ;;
       flink-jobmanager) endpoint=$FLINK_REST ;;
+      prometheus) endpoint=http://127.0.0.1:$PROMETHEUS_PORT ;;
+      mysql-exporter) endpoint=127.0.0.1:$MYSQL_EXPORTER_PORT ;;
+      warehouse-exporter) endpoint=127.0.0.1:$WAREHOUSE_EXPORTER_PORT ;;
       *) endpoint=- ;;
     esac
     if pid=$(pid_of "$c"); then

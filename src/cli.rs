@@ -83,6 +83,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_faults: bool,
 
+    /// Serve the run's figures as OpenMetrics at http://ADDR/metrics while it
+    /// lasts, e.g. 127.0.0.1:9464 (sets the scenario's `live.addr`; loopback
+    /// unless you name another interface).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+
     /// Run as shard I of N (`0/3`, `1/3`, `2/3`): this process runs the I-th
     /// block of the scenario's workers and writes and tracks only their rows;
     /// `tpcds-bench merge` joins the shards' run directories into one. Also from

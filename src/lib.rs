@@ -7,7 +7,8 @@
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
 //! accounting) → `stats` (HDR histograms) → `report` (run directory).
 //! `redact` masks secrets in everything shown or written. `faults` carries out
-//! a scenario's `[[faults]]` and analyses recovery. `cmd` holds one function per
+//! a scenario's `[[faults]]` and analyses recovery. `live` serves the run's
+//! figures as OpenMetrics while it lasts. `cmd` holds one function per
 //! command; `cli` the flags; `exit` the exit codes; `clock` the run's one clock
 //! and the servers' offsets from it.
 
@@ -19,6 +20,7 @@ pub mod derived;
 pub mod dist;
 pub mod exit;
 pub mod faults;
+pub mod live;
 pub mod load;
 pub mod metrics;
 pub mod model;

@@ -65,6 +65,7 @@ restart-strategy.fixed-delay.delay: 3s
 heartbeat.interval: 4s
 heartbeat.timeout: 20s
 EOF
+  prometheus_flink_config >>"$FLINK_CONF/config.yaml"
   # One log per process (its stdout, in .stack/logs), no rolling duplicates.
   cat >"$FLINK_CONF/log4j-console.properties" <<'EOF'
 rootLogger.level = INFO

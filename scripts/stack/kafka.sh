@@ -77,7 +77,8 @@ kafka_up() {
         die "formatting Kafka's storage failed" "read $LOG_DIR/kafka-format.log"
       touch "$KAFKA_DIR/.formatted"
     fi
-    spawn kafka java -Xms256m -Xmx512m -XX:+UseG1GC -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.yaml" \
+    # shellcheck disable=SC2086  # KAFKA_JAVA_AGENT (prometheus.sh): one word or none
+    spawn kafka java -Xms256m -Xmx512m -XX:+UseG1GC $KAFKA_JAVA_AGENT -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.yaml" \
       -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
     wait_for kafka 90 tcp_open "$KAFKA_HOST" "$KAFKA_PORT"
     ok "kafka: running (pid $(pid_of kafka)) on $KAFKA_HOST:$KAFKA_PORT (KRaft, controller on $KAFKA_CONTROLLER_PORT)"

@@ -30,9 +30,11 @@ fn volatile(key: &str) -> bool {
 }
 
 /// Scenario keys that do not change what latency a run measures: where the
-/// targets are (ports differ between machines) and the pass/fail limits.
+/// targets are (ports differ between machines), the pass/fail limits, and
+/// whether the run served its figures live (`[live]`: read once a second off
+/// the hot path, see docs/LIVE.md).
 fn not_measured(key: &str) -> bool {
-    ["targets", "slo"]
+    ["targets", "slo", "live"]
         .iter()
         .any(|p| key == *p || key.starts_with(&format!("{p}.")))
 }

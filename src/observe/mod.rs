@@ -42,6 +42,12 @@ pub use crate::redact::redact_url;
 pub use error::{BoxError, ObserveError};
 pub use preflight::mysql::opts as mysql_opts;
 
+/// Kafka consumers found stalled and replaced so far in this process (see
+/// `kafka::stall`): the live endpoint's `tpcds_observer_stalls_total`.
+pub fn kafka_stalls() -> u64 {
+    kafka::stall::total()
+}
+
 /// How many malformed inputs an observer keeps verbatim for the report.
 pub const MAX_MALFORMED_SAMPLES: usize = 5;
 

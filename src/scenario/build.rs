@@ -37,6 +37,7 @@ const TOP_KEYS: &[&str] = &[
     "faults",
     "control",
     "derived",
+    "live",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -125,6 +126,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let faults = cx.keep(faults(&top, span));
     let control = cx.keep(section(&top, "control").and_then(|t| control(&t)));
     let derived = cx.keep(section(&top, "derived").and_then(|t| super::build_derived::derived(&t)));
+    let live = cx.keep(section(&top, "live").and_then(|t| super::build_live::live(&t)));
 
     let (
         Some(name),
@@ -141,6 +143,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         Some(faults),
         Some(control),
         Some(derived),
+        Some(live),
     ) = (
         name,
         description,
@@ -156,6 +159,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         faults,
         control,
         derived,
+        live,
     )
     else {
         return Err(cx.take_last());
@@ -177,6 +181,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         faults,
         control,
         derived,
+        live,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),

@@ -12,6 +12,7 @@
 mod build;
 mod build_derived;
 mod build_faults;
+mod build_live;
 mod build_load;
 mod build_mix;
 mod build_targets;

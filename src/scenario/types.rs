@@ -58,8 +58,23 @@ pub struct Scenario {
     pub control: Control,
     /// Derived-data probes and reads under load (used by the derived and query sinks).
     pub derived: Derived,
+    /// The OpenMetrics endpoint served while the run lasts (`[live]`).
+    pub live: Live,
     /// Where the scenario came from and what overrode it.
     pub source: ScenarioSource,
+}
+
+/// `[live]`: the OpenMetrics endpoint served while the run lasts.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Live {
+    /// Where `/metrics` is served; `None`: no endpoint. Loopback unless the
+    /// user names another interface.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<std::net::SocketAddr>,
+    /// How long the endpoint keeps serving after the report is written, so
+    /// a scraper sees the final values.
+    #[serde(with = "dur")]
+    pub linger: Duration,
 }
 
 /// Open-loop load shape.

@@ -4,6 +4,7 @@
 mod budget;
 mod derived;
 mod finish;
+mod live;
 mod observers;
 mod progress;
 mod shard;
@@ -20,6 +21,7 @@ use tokio::sync::{mpsc, watch};
 use crate::cli::RunArgs;
 use crate::exit::{Classified, Exit};
 use crate::faults::{self, control::Controller, FaultRun};
+use crate::live::Phase;
 use crate::load::{run_worker, WorkerConfig, WorkerFault, WorkerReport};
 use crate::model::Observation;
 use crate::plan::Plan;
@@ -33,13 +35,20 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(1);
 
 /// Runs a scenario end to end.
 pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
-    let scenario = super::load_scenario(&args.scenario, &args.set)?;
+    let mut set = args.set.clone();
+    if let Some(addr) = &args.metrics_addr {
+        set.push(format!("live.addr={addr}"));
+    }
+    let scenario = super::load_scenario(&args.scenario, &set)?;
     // Before any connection: a scenario that acts on the stack is code.
     faults::consent::check(&scenario, args.allow_faults)
         .map_err(|e| Classified::new(Exit::BadInput, e))?;
     let sharding = shard::Sharding::from_args(&args, &scenario)?;
     let plan = Plan::from_scenario(&scenario).with_shard(sharding.shard);
     let sinks = scenario.observe.sinks.clone();
+    // Bound before any connection: a taken port fails the run at once.
+    let endpoint = live::start(&scenario).await?;
+    let live = endpoint.as_ref().map(|e| e.live.clone());
 
     let preflight = observers::preflight(&scenario).await;
     if !preflight.ok() {
@@ -143,6 +152,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         start,
         sinks.clone(),
         args.quiet,
+        live.clone(),
     ));
 
     let metrics_samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -230,6 +240,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     };
     let derived_report = derived_tasks.join_load().await;
     let load_ended = Instant::now();
+    if let Some(l) = &live {
+        l.set_phase(Phase::Drain);
+    }
     let reports: Vec<WorkerReport> = worker_results
         .into_iter()
         .map(|r| r.context("a worker task panicked"))
@@ -278,6 +291,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         }
     }
     let drain_took = load_ended.elapsed();
+    if let Some(l) = &live {
+        l.set_phase(Phase::Done);
+    }
     let _ = stop_obs_tx.send(true);
     let observer_results = observers::join(observer_tasks).await;
     let mut clock_offsets = observers::clock_offsets(&observer_results);
@@ -339,6 +355,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         memory: (projected_memory, budget::limit(&scenario)),
     };
     let exit = finish::write(outcome, &args.out);
+    if let Some(e) = endpoint {
+        e.finish().await;
+    }
     if let Some(mut f) = fault_run {
         // Interrupted: the report is written; now make sure the stack is whole.
         if !f.wait(Duration::from_millis(10)).await {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use crate::live::{Live, Phase, Snapshot};
 use crate::model::Sink;
 use crate::stats::{Collector, RunStats, SnapshotReceiver};
 use crate::track::TrackerStatus;
@@ -59,7 +60,9 @@ impl Style {
     }
 }
 
-/// Merges snapshots until every recorder is gone; prints progress unless `quiet`.
+/// Merges snapshots until every recorder is gone; prints progress unless
+/// `quiet`, and publishes the figures to `live` once a second when the run
+/// serves them (the endpoint reads only what is published here).
 pub async fn collect(
     mut rx: SnapshotReceiver,
     status: watch::Receiver<TrackerStatus>,
@@ -67,6 +70,7 @@ pub async fn collect(
     start: Instant,
     sinks: Vec<Sink>,
     quiet: bool,
+    live: Option<Live>,
 ) -> RunStats {
     let style = Style::for_stderr(quiet);
     let mut c = Collector::new(warmup);
@@ -81,9 +85,15 @@ pub async fn collect(
                 Some(s) => c.merge(s),
                 None => break,
             },
-            at = tick.tick(), if style != Style::Off => {
-                let mut p = c.progress(start.elapsed(), &sinks);
+            at = tick.tick(), if style != Style::Off || live.is_some() => {
                 let st = *status.borrow();
+                if let Some(l) = &live {
+                    publish(l, &c, &st, start, warmup, &sinks);
+                }
+                if style == Style::Off {
+                    continue;
+                }
+                let mut p = c.progress(start.elapsed(), &sinks);
                 p.in_flight = sinks.iter().map(|s| st.counts[s.index()].missing()).max();
                 // The tick's own second: late ticks are skipped, so not a count.
                 let second = at.into_std().saturating_duration_since(start).as_secs();
@@ -95,7 +105,30 @@ pub async fn collect(
         }
     }
     eprint!("{}", style.finish());
+    if let Some(l) = &live {
+        // The final figures: every recorder has reported.
+        publish(l, &c, &status.borrow(), start, warmup, &sinks);
+    }
     c.into_stats()
+}
+
+/// Publishes the figures now, and moves the phase from warmup to load.
+fn publish(
+    live: &Live,
+    c: &Collector,
+    status: &TrackerStatus,
+    start: Instant,
+    warmup: Duration,
+    sinks: &[Sink],
+) {
+    let elapsed = start.elapsed();
+    live.set_phase(if elapsed < warmup {
+        Phase::Warmup
+    } else {
+        Phase::Load
+    });
+    let done = live.phase() == Phase::Done;
+    live.publish(Snapshot::take(c, status, elapsed, sinks, done));
 }
 
 #[cfg(test)]

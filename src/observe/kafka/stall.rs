@@ -277,9 +277,19 @@ pub fn check(
     }
 }
 
+/// Stalls proven in this process, for the live endpoint (a rare event: one
+/// atomic add per stall, nothing per message).
+static STALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Stalls proven so far in this process (every Kafka observer).
+pub fn total() -> u64 {
+    STALLS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Counts a proven stall in `stats` and says so on stderr, naming `observer`.
 pub fn record(stats: &mut ObserverStats, observer: &str, s: &Stall) {
     stats.stalls += 1;
+    STALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     stats.longest_stall_ms = stats.longest_stall_ms.max(s.quiet.as_millis() as u64);
     eprintln!(
         "{observer}: the consumer had stopped fetching ({} offsets waited, nothing delivered for {:.1} s); \

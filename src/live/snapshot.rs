@@ -1,0 +1,178 @@
+//! The figures one scrape serves, taken from what the stats collector and
+//! the tracker already keep (see the module docs of [`crate::live`]).
+
+use std::time::Duration;
+
+use crate::model::Sink;
+use crate::stats::{Collector, Hist};
+use crate::track::TrackerStatus;
+
+use super::encode::BUCKETS_SECONDS;
+
+/// A latency histogram in the endpoint's buckets.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LatencyBuckets {
+    /// Samples per bucket (not cumulative), one per [`BUCKETS_SECONDS`]
+    /// bound plus the `+Inf` bucket; empty when nothing was recorded.
+    pub counts: Vec<u64>,
+    /// Sum of the samples, seconds.
+    pub sum_seconds: f64,
+    /// Number of samples.
+    pub count: u64,
+}
+
+impl LatencyBuckets {
+    /// Re-buckets an HdrHistogram (µs). Each HdrHistogram bucket goes where
+    /// its highest equivalent value falls: the summary's percentiles are
+    /// reported the same way, so both round up, never down.
+    pub fn from_histogram(h: &Hist) -> Self {
+        let mut counts = vec![0u64; BUCKETS_SECONDS.len() + 1];
+        for v in h.iter_recorded() {
+            let secs = h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
+            let i = BUCKETS_SECONDS.partition_point(|&b| b < secs);
+            counts[i] += v.count_since_last_iteration();
+        }
+        LatencyBuckets {
+            counts,
+            sum_seconds: h.mean() * h.len() as f64 / 1e6,
+            count: h.len(),
+        }
+    }
+}
+
+/// One sink's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkSnapshot {
+    /// Which sink.
+    pub sink: Sink,
+    /// Row versions committed that this sink should show.
+    pub expected: u64,
+    /// Row versions seen at this sink.
+    pub seen: u64,
+    /// Committed but not seen yet (`expected − seen`).
+    pub in_flight: u64,
+    /// Not seen after the drain (`expected − seen` once the phase is `done`;
+    /// 0 before, when an unseen row is in flight, not lost).
+    pub missing: u64,
+    /// End-to-end latency after warmup, all ops (the population of `summary.json`).
+    pub latency: LatencyBuckets,
+}
+
+/// Everything a scrape serves.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    /// Time since the load started, seconds.
+    pub elapsed_seconds: f64,
+    /// Rows per second the schedule intended, in the newest complete second.
+    pub target_rate: f64,
+    /// Rows per second committed, in the newest complete second.
+    pub achieved_rate: f64,
+    /// Rows the schedule intended so far.
+    pub target_rows: u64,
+    /// Rows committed so far.
+    pub committed_rows: u64,
+    /// Operations sent later than their intended time by more than the bound.
+    pub late: u64,
+    /// Operations dropped because a worker fell too far behind.
+    pub dropped: u64,
+    /// Operations the database refused.
+    pub failed: u64,
+    /// Kafka consumers found stalled and replaced (this process).
+    pub observer_stalls: u64,
+    /// Per observed sink.
+    pub sinks: Vec<SinkSnapshot>,
+}
+
+impl Snapshot {
+    /// The figures now: `c` holds what the recorders reported, `status` the
+    /// tracker's counts; `done` says the drain is over (unseen rows are missing).
+    pub fn take(
+        c: &Collector,
+        status: &TrackerStatus,
+        elapsed: Duration,
+        sinks: &[Sink],
+        done: bool,
+    ) -> Self {
+        let progress = c.progress(elapsed, sinks);
+        let totals = c.stats().counter_totals(true);
+        let sinks = sinks
+            .iter()
+            .map(|&sink| {
+                let counts = status.counts[sink.index()];
+                let unseen = counts.missing();
+                SinkSnapshot {
+                    sink,
+                    expected: counts.expected,
+                    seen: counts.seen,
+                    in_flight: unseen,
+                    missing: if done { unseen } else { 0 },
+                    latency: c
+                        .stats()
+                        .sink_total(sink)
+                        .map(|h| LatencyBuckets::from_histogram(&h))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        Snapshot {
+            elapsed_seconds: elapsed.as_secs_f64(),
+            target_rate: progress.target_rate,
+            achieved_rate: progress.achieved_rate,
+            target_rows: totals.target_rows,
+            committed_rows: totals.committed_rows,
+            late: totals.late,
+            dropped: totals.dropped,
+            failed: totals.failed,
+            observer_stalls: crate::observe::kafka_stalls(),
+            sinks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{new_histogram, LatencySummary};
+
+    // The summary's p99 lies in the bucket that holds the 99th percentile
+    // of the re-bucketed counts: what the stack test relies on.
+    #[test]
+    fn rebucketing_keeps_counts_and_the_p99_bucket() {
+        let mut h = new_histogram();
+        for i in 0..10_000u64 {
+            h.record(20_000 + (i % 100) * 1_000 + i / 10).unwrap(); // 20..~120 ms
+        }
+        h.record(2_400_000).unwrap(); // one slow row: 2.4 s
+        let b = LatencyBuckets::from_histogram(&h);
+        assert_eq!(b.counts.len(), BUCKETS_SECONDS.len() + 1);
+        assert_eq!(b.counts.iter().sum::<u64>(), 10_001);
+        assert_eq!(b.count, 10_001);
+        assert!((b.sum_seconds - h.mean() * 10_001.0 / 1e6).abs() < 1e-6);
+        let p99 = LatencySummary::from_histogram(&h).p99 as f64 / 1e6;
+        let rank = (0.99 * b.count as f64).ceil() as u64;
+        let (mut cum, mut idx) = (0, 0);
+        while cum + b.counts[idx] < rank {
+            cum += b.counts[idx];
+            idx += 1;
+        }
+        let lo = if idx == 0 {
+            0.0
+        } else {
+            BUCKETS_SECONDS[idx - 1]
+        };
+        assert!(
+            lo < p99 && p99 <= BUCKETS_SECONDS[idx],
+            "{p99} not in ({lo}, {}]",
+            BUCKETS_SECONDS[idx]
+        );
+        // The slow row is in the bucket that holds 2.4 s.
+        let i = BUCKETS_SECONDS.partition_point(|&x| x < 2.4);
+        assert_eq!(b.counts[i], 1);
+    }
+
+    #[test]
+    fn an_empty_histogram_has_no_buckets_to_serve() {
+        let b = LatencyBuckets::from_histogram(&new_histogram());
+        assert_eq!((b.count, b.counts.iter().sum::<u64>()), (0, 0));
+    }
+}
