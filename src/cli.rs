@@ -36,6 +36,25 @@ pub enum Command {
     /// Count, and with `--yes` delete, a run's rows in MySQL and both warehouse
     /// paths (by the run's ticket range; Kafka keeps its messages until retention).
     Clean(CleanArgs),
+    /// Compare a run's rows in each warehouse path with MySQL's, value for
+    /// value (exit 0 equal, 1 different), e.g. again after a fault or a replay.
+    Audit(AuditArgs),
+}
+
+/// Flags of `tpcds-bench audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The run directory whose rows to audit (its ticket range is in summary.json).
+    pub run_dir: PathBuf,
+
+    /// Take the targets from this scenario file (otherwise defaults and environment;
+    /// the run directory's copy has its passwords masked).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+
+    /// Print the audit as JSON (the layout of summary.json's `audit`) instead of lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `tpcds-bench clean`.

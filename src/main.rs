@@ -25,6 +25,7 @@ fn main() {
             Command::Compare(args) => tpcds_bench::cmd::compare::compare(args),
             Command::Gate(args) => tpcds_bench::cmd::gate::gate(args),
             Command::Clean(args) => tpcds_bench::cmd::clean::clean(args).await,
+            Command::Audit(args) => tpcds_bench::cmd::audit::audit(args).await,
         }
     });
     let exit = match result {

@@ -124,6 +124,8 @@ pub struct RunData {
     /// Each server's clock offset from the harness's (`mysql`, `kafka`,
     /// `warehouse`), where measured.
     pub clock_offsets: BTreeMap<String, ClockOffset>,
+    /// The audit of the warehouse paths' contents against MySQL (`None`: not run).
+    pub audit: Option<crate::audit::AuditReport>,
 }
 
 impl RunData {

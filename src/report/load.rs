@@ -152,6 +152,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
         faults: summary.faults.clone(),
         metrics: summary.pipeline_metrics.clone(),
         clock_offsets: summary.clock_offsets.clone(),
+        audit: summary.audit.clone(),
     };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),

@@ -120,6 +120,7 @@ pub fn tiny_run() -> RunData {
         faults: Vec::new(),
         metrics: Vec::new(),
         clock_offsets: BTreeMap::new(),
+        audit: None,
     }
 }
 
@@ -285,5 +286,6 @@ pub fn realistic_run() -> RunData {
         faults: Vec::new(),
         metrics: Vec::new(),
         clock_offsets: BTreeMap::new(),
+        audit: None,
     }
 }

@@ -37,6 +37,7 @@ const TOP_KEYS: &[&str] = &[
     "faults",
     "control",
     "derived",
+    "audit",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -124,6 +125,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let faults = cx.keep(faults(&top, span));
     let control = cx.keep(section(&top, "control").and_then(|t| control(&t)));
     let derived = cx.keep(section(&top, "derived").and_then(|t| super::build_derived::derived(&t)));
+    let audit = cx.keep(section(&top, "audit").and_then(|t| audit(&t)));
 
     let (
         Some(name),
@@ -140,6 +142,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         Some(faults),
         Some(control),
         Some(derived),
+        Some(audit),
     ) = (
         name,
         description,
@@ -155,6 +158,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         faults,
         control,
         derived,
+        audit,
     )
     else {
         return Err(cx.take_last());
@@ -176,6 +180,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         faults,
         control,
         derived,
+        audit,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),
@@ -184,6 +189,22 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
             env_values: Vec::new(),
         },
     })
+}
+
+/// `[audit]`: `enabled` only (mid-run audits, `every`, are not implemented).
+fn audit(t: &Tbl) -> Result<Audit> {
+    t.allow(
+        &["enabled"],
+        &[(
+            "every",
+            "mid-run audits are not implemented yet; remove it (the audit runs after the drain)",
+        )],
+    );
+    let enabled = match t.get("enabled") {
+        Some(f) => f.boolean("true or false (whether to audit the sinks' contents after the drain)")?,
+        None => true,
+    };
+    Ok(Audit { enabled })
 }
 
 /// A section table; an absent one reads as empty (all defaults).
@@ -415,6 +436,7 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
             "p99_ms",
             "p50_ms",
             "max_missing",
+            "max_mismatched",
             "max_duplicates",
             "min_achieved_ratio",
         ],
@@ -442,6 +464,7 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
         )
     };
     let max_missing = count("max_missing");
+    let max_mismatched = count("max_mismatched");
     let max_duplicates = count("max_duplicates");
     let min_achieved_ratio = cx.keep(
         t.get("min_achieved_ratio")
@@ -459,12 +482,14 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
         Some(p99_ms),
         Some(p50_ms),
         Some(max_missing),
+        Some(max_mismatched),
         Some(max_duplicates),
         Some(min_achieved_ratio),
     ) = (
         p99_ms,
         p50_ms,
         max_missing,
+        max_mismatched,
         max_duplicates,
         min_achieved_ratio,
     )
@@ -476,6 +501,7 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
         p99_ms,
         p50_ms,
         max_missing,
+        max_mismatched: max_mismatched.unwrap_or(0),
         max_duplicates,
         min_achieved_ratio,
     })

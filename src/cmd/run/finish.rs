@@ -52,6 +52,8 @@ pub struct Outcome<'a> {
     pub derived: super::derived::Report,
     /// Each server's clock offset from the harness's, where measured.
     pub clock_offsets: BTreeMap<String, crate::clock::ClockOffset>,
+    /// The audit of the warehouse paths' contents (`None`: off or interrupted).
+    pub audit: Option<crate::audit::AuditReport>,
 }
 
 /// A polled sink's visibility counts as the report carries them.
@@ -347,6 +349,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         &o.stats,
         &sinks,
         achieved_rate / target_rate.max(f64::MIN_POSITIVE),
+        o.audit.as_ref(),
     );
 
     let mut environment = o.observed_env.clone();
@@ -389,6 +392,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         faults: fault_recovery,
         metrics: o.metrics,
         clock_offsets: o.clock_offsets,
+        audit: o.audit,
     };
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);
@@ -431,9 +435,10 @@ fn evaluate_slo(
     stats: &RunStats,
     sinks: &BTreeMap<Sink, SinkRun>,
     achieved_ratio: f64,
+    audit: Option<&crate::audit::AuditReport>,
 ) -> SloVerdict {
     let breaches: Vec<String> =
-        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio)
+        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio, audit)
             .into_iter()
             .filter(|o| !o.passed)
             .map(|o| o.detail)
