@@ -103,7 +103,7 @@ pub fn objectives(
                     format!("{sink} mismatched"),
                     passed,
                     format!(
-                        "{sink}: {n} rows differ from MySQL's {op} max_mismatched {}",
+                        "{sink}: {n} rows differ from MySQL {op} max_mismatched {}",
                         slo.max_mismatched
                     ),
                 )
@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(passed, [false, false, true, false, true]);
         assert_eq!(
             os[3].detail,
-            "path1: 2 rows differ from MySQL's > max_mismatched 0"
+            "path1: 2 rows differ from MySQL > max_mismatched 0"
         );
         assert_eq!(
             os[0].detail,
