@@ -52,16 +52,51 @@ async fn formatting_differences_are_not_differences_and_real_ones_are() {
     use Kind::*;
     // (MySQL literal, warehouse literal, kind, expected text): the same value.
     let same = [
-        ("CAST(12.3 AS DECIMAL(7,2))", "12.30::numeric(7,2)", Money, "12.300000"),
-        ("CAST(12.3 AS DECIMAL(7,2))", "12.3::numeric", Money, "12.300000"),
-        ("CAST(12.3 AS DECIMAL(7,2))", "12.3000::numeric(12,4)", Money, "12.300000"),
-        ("CAST(-0.05 AS DECIMAL(7,2))", "(-0.05)::numeric(7,2)", Money, "-0.050000"),
-        ("CAST(0 AS DECIMAL(7,2))", "0::numeric(7,2)", Money, "0.000000"),
-        ("CAST(NULL AS DECIMAL(7,2))", "NULL::numeric(7,2)", Money, "NULL"),
+        (
+            "CAST(12.3 AS DECIMAL(7,2))",
+            "12.30::numeric(7,2)",
+            Money,
+            "12.300000",
+        ),
+        (
+            "CAST(12.3 AS DECIMAL(7,2))",
+            "12.3::numeric",
+            Money,
+            "12.300000",
+        ),
+        (
+            "CAST(12.3 AS DECIMAL(7,2))",
+            "12.3000::numeric(12,4)",
+            Money,
+            "12.300000",
+        ),
+        (
+            "CAST(-0.05 AS DECIMAL(7,2))",
+            "(-0.05)::numeric(7,2)",
+            Money,
+            "-0.050000",
+        ),
+        (
+            "CAST(0 AS DECIMAL(7,2))",
+            "0::numeric(7,2)",
+            Money,
+            "0.000000",
+        ),
+        (
+            "CAST(NULL AS DECIMAL(7,2))",
+            "NULL::numeric(7,2)",
+            Money,
+            "NULL",
+        ),
         ("CAST(NULL AS SIGNED)", "NULL::int", Int, "NULL"),
         ("CAST(-5 AS SIGNED)", "(-5)::int", Int, "-5"),
         // Beyond a double's 53 bits: no float on the way.
-        ("CAST(9007199254740993 AS SIGNED)", "9007199254740993::bigint", Int, "9007199254740993"),
+        (
+            "CAST(9007199254740993 AS SIGNED)",
+            "9007199254740993::bigint",
+            Int,
+            "9007199254740993",
+        ),
         (
             "CAST('2026-12-05 10:00:00.12' AS DATETIME(6))",
             "'2026-12-05 10:00:00.120000'::timestamp(6)",
@@ -81,7 +116,12 @@ async fn formatting_differences_are_not_differences_and_real_ones_are() {
             Timestamp,
             "2026-12-05 10:00:00.123456",
         ),
-        ("CAST(NULL AS DATETIME(6))", "NULL::timestamp", Timestamp, "NULL"),
+        (
+            "CAST(NULL AS DATETIME(6))",
+            "NULL::timestamp",
+            Timestamp,
+            "NULL",
+        ),
     ];
     for (m, p, kind, want) in same {
         assert_eq!(my(&mut conn, m, kind).await, want, "MySQL {m}");
@@ -93,7 +133,11 @@ async fn formatting_differences_are_not_differences_and_real_ones_are() {
         ("CAST(12.30 AS DECIMAL(7,2))", "12.31::numeric(7,2)", Money),
         ("CAST(0 AS DECIMAL(7,2))", "NULL::numeric(7,2)", Money),
         ("CAST(NULL AS SIGNED)", "0::int", Int),
-        ("CAST(9007199254740993 AS SIGNED)", "9007199254740992::bigint", Int),
+        (
+            "CAST(9007199254740993 AS SIGNED)",
+            "9007199254740992::bigint",
+            Int,
+        ),
         (
             "CAST('2026-12-05 10:00:00.123456' AS DATETIME(6))",
             "'2026-12-05 11:00:00.123456'::timestamp(6)",

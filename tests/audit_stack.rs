@@ -53,7 +53,10 @@ fn found(
     let t = &p1.tables[&table];
     assert_eq!(t.mismatched, 1, "{table}: {t:?}");
     let k = t.keys[0].clone();
-    assert_eq!((k.item as i64, k.ticket as i64, k.kind), (key.0, key.1, kind));
+    assert_eq!(
+        (k.item as i64, k.ticket as i64, k.kind),
+        (key.0, key.1, kind)
+    );
     k
 }
 

@@ -302,14 +302,17 @@ fn the_gate_fails_a_run_whose_audit_found_differing_rows() {
             }
         });
     });
-    let (c, out, err) = code(&bin(&["gate", "--baseline", s(&fixture()), "--current", s(&cur)]));
+    let (c, out, err) = code(&bin(&[
+        "gate",
+        "--baseline",
+        s(&fixture()),
+        "--current",
+        s(&cur),
+    ]));
     assert_eq!(c, Some(1), "{out}\n{err}");
     assert!(
         out.contains("path1: 1 rows differ from MySQL > max_mismatched 0"),
         "{out}"
     );
-    assert!(
-        !out.contains("path2: 0 rows differ from MySQL >"),
-        "{out}"
-    );
+    assert!(!out.contains("path2: 0 rows differ from MySQL >"), "{out}");
 }

@@ -238,10 +238,7 @@ pub async fn audit(
         tickets: format!("{}..{}", tickets.start, tickets.end),
         sinks: BTreeMap::new(),
     };
-    let wanted: Vec<Sink> = AUDITED
-        .into_iter()
-        .filter(|s| sinks.contains(s))
-        .collect();
+    let wanted: Vec<Sink> = AUDITED.into_iter().filter(|s| sinks.contains(s)).collect();
     if wanted.is_empty() {
         return Ok(report);
     }
@@ -251,7 +248,9 @@ pub async fn audit(
             client: client.clone(),
             schema: s.name().to_string(),
         };
-        report.sinks.insert(s, audit_sink(&mut my, &mut wh, tickets).await);
+        report
+            .sinks
+            .insert(s, audit_sink(&mut my, &mut wh, tickets).await);
     }
     if let Side::MySql(c) = my {
         let _ = c.disconnect().await;

@@ -71,10 +71,7 @@ pub async fn table(
             continue;
         }
         let width = len.div_ceil(PARTS);
-        let (a, b) = tokio::join!(
-            my.buckets(table, &r, width),
-            sink.buckets(table, &r, width)
-        );
+        let (a, b) = tokio::join!(my.buckets(table, &r, width), sink.buckets(table, &r, width));
         let (a, b) = (a?, b?);
         let mut ids: Vec<i64> = a.keys().chain(b.keys()).copied().collect();
         ids.sort_unstable();

@@ -74,10 +74,9 @@ impl Side {
         let stmt = sql::session_utc(self.dialect());
         let r = match self {
             Side::MySql(c) => c.query_drop(stmt).await.map_err(|e| e.to_string()),
-            Side::Warehouse { client, .. } => client
-                .batch_execute(stmt)
-                .await
-                .map_err(|e| e.to_string()),
+            Side::Warehouse { client, .. } => {
+                client.batch_execute(stmt).await.map_err(|e| e.to_string())
+            }
         };
         r.map_err(|e| self.err(e))
     }

@@ -36,9 +36,7 @@ pub fn load_scenario_text(text: &str, origin: &str) -> anyhow::Result<Scenario> 
 
 /// A run directory's summary and its ticket range (`environment.tickets`,
 /// `a..b`); a directory that is not a run's is bad input.
-pub fn run_tickets(
-    dir: &Path,
-) -> anyhow::Result<(crate::report::Summary, std::ops::Range<u64>)> {
+pub fn run_tickets(dir: &Path) -> anyhow::Result<(crate::report::Summary, std::ops::Range<u64>)> {
     let bad = |msg: String| Classified::new(Exit::BadInput, anyhow::anyhow!(msg));
     let path = dir.join(crate::report::summary_json::SUMMARY_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| {

@@ -201,7 +201,9 @@ fn audit(t: &Tbl) -> Result<Audit> {
         )],
     );
     let enabled = match t.get("enabled") {
-        Some(f) => f.boolean("true or false (whether to audit the sinks' contents after the drain)")?,
+        Some(f) => {
+            f.boolean("true or false (whether to audit the sinks' contents after the drain)")?
+        }
         None => true,
     };
     Ok(Audit { enabled })

@@ -331,9 +331,15 @@ fn the_audit_is_on_by_default_and_its_keys_are_checked() {
             .to_string()
     };
     let e = bad("[audit]\nenabled = \"yes\"");
-    assert!(e.contains("audit.enabled") && e.contains("true or false"), "{e}");
+    assert!(
+        e.contains("audit.enabled") && e.contains("true or false"),
+        "{e}"
+    );
     let e = bad("[audit]\nevery = \"30s\"");
-    assert!(e.contains("audit.every") && e.contains("not implemented"), "{e}");
+    assert!(
+        e.contains("audit.every") && e.contains("not implemented"),
+        "{e}"
+    );
     let e = bad("[slo]\nmax_mismatched = -1");
     assert!(e.contains("slo.max_mismatched"), "{e}");
 }
