@@ -39,6 +39,25 @@ pub enum Command {
     /// Join the run directories of a sharded run (`run --shard I/N`) into one
     /// run directory that `report`, `compare` and `gate` read like any other.
     Merge(MergeArgs),
+    /// Compare a run's rows in each warehouse path with MySQL's, value for
+    /// value (exit 0 equal, 1 different), e.g. again after a fault or a replay.
+    Audit(AuditArgs),
+}
+
+/// Flags of `tpcds-bench audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The run directory whose rows to audit (its ticket range is in summary.json).
+    pub run_dir: PathBuf,
+
+    /// Take the targets from this scenario file (otherwise defaults and environment;
+    /// the run directory's copy has its passwords masked).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+
+    /// Print the audit as JSON (the layout of summary.json's `audit`) instead of lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `tpcds-bench clean`.

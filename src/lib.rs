@@ -5,13 +5,15 @@
 //! `scenario` (TOML → validated scenario) → `plan` (rate profile → per-worker
 //! schedule) → `tpcds` (row generator) → `load` (open-loop workers writing MySQL)
 //! → `observe` (Kafka, warehouse and binlog observers) → `track` (per-row
-//! accounting) → `stats` (HDR histograms) → `report` (run directory).
+//! accounting) → `stats` (HDR histograms) → `report` (run directory). `audit`
+//! compares what the warehouse paths hold with MySQL, value for value.
 //! `redact` masks secrets in everything shown or written. `faults` carries out
 //! a scenario's `[[faults]]` and analyses recovery. `live` serves the run's
 //! figures as OpenMetrics while it lasts. `cmd` holds one function per
 //! command; `cli` the flags; `exit` the exit codes; `clock` the run's one clock
 //! and the servers' offsets from it.
 
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod cmd;

@@ -26,6 +26,7 @@ fn main() {
             Command::Gate(args) => tpcds_bench::cmd::gate::gate(args),
             Command::Clean(args) => tpcds_bench::cmd::clean::clean(args).await,
             Command::Merge(args) => tpcds_bench::cmd::merge::merge(args),
+            Command::Audit(args) => tpcds_bench::cmd::audit::audit(args).await,
         }
     });
     let exit = match result {

@@ -208,3 +208,17 @@ fn a_scenario_that_acts_needs_allow_faults() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn audit_of_a_directory_that_is_not_a_run_is_bad_input() {
+    let empty = tempfile::tempdir().unwrap();
+    for dir in [empty.path(), Path::new("/nonexistent/run")] {
+        let o = bin().arg("audit").arg(dir).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("summary.json") && stderr.contains("give the run directory"),
+            "{stderr}"
+        );
+    }
+}

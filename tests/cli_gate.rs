@@ -289,3 +289,30 @@ fn bad_flags_are_bad_input() {
         assert!(err.contains(says), "{flag}: {err}");
     }
 }
+
+#[test]
+fn the_gate_fails_a_run_whose_audit_found_differing_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cur = edited(tmp.path(), |v| {
+        v["audit"] = serde_json::json!({
+            "tickets": "1..2",
+            "sinks": {
+                "path1": { "rows": 10, "mismatched": 1, "took_ms": 3, "tables": {} },
+                "path2": { "rows": 10, "mismatched": 0, "took_ms": 3, "tables": {} }
+            }
+        });
+    });
+    let (c, out, err) = code(&bin(&[
+        "gate",
+        "--baseline",
+        s(&fixture()),
+        "--current",
+        s(&cur),
+    ]));
+    assert_eq!(c, Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("path1: 1 rows differ from MySQL > max_mismatched 0"),
+        "{out}"
+    );
+    assert!(!out.contains("path2: 0 rows differ from MySQL >"), "{out}");
+}

@@ -209,6 +209,23 @@ fn fault_run(action: &str, target: &str, duration: &str) {
         );
     }
     assert_eq!(f.sinks.len(), run.sinks.len());
+    // After recovery the warehouse paths hold MySQL's rows value for value:
+    // the audit's only differences are rows the accounting reports missing.
+    let audit = run
+        .audit
+        .as_ref()
+        .expect("the run audited the warehouse paths");
+    for (sink, a) in &audit.sinks {
+        assert_eq!(a.error, None, "{sink}: the audit did not finish");
+        assert_eq!(
+            a.mismatched, run.sinks[sink].accounting.missing,
+            "{sink}: rows differ from MySQL after recovery: {a:?}"
+        );
+        eprintln!(
+            "  {sink}: audit {} rows, {} differ, {} ms",
+            a.rows, a.mismatched, a.took_ms
+        );
+    }
 
     let tickets = &run.environment["tickets"];
     let (lo, hi) = tickets.split_once("..").unwrap();

@@ -16,7 +16,6 @@ use crate::cli::CleanArgs;
 use crate::exit::{Classified, Exit};
 use crate::model::Table;
 use crate::observe::warehouse::WarehouseConn;
-use crate::report::Summary;
 
 /// Rows deleted per MySQL statement: small transactions keep the binlog
 /// events, and the CDC jobs' batches, small.
@@ -25,7 +24,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Counts (and with `--yes` deletes) the run's rows.
 pub async fn clean(args: CleanArgs) -> anyhow::Result<Exit> {
-    let tickets = run_tickets(&args.run_dir)?;
+    let (_, tickets) = super::run_tickets(&args.run_dir)?;
     let scenario = match &args.scenario {
         Some(path) => super::load_scenario(path, &[])?,
         None => super::load_scenario_text(super::check::DEFAULT_SCENARIO, "(defaults)")?,
@@ -87,36 +86,6 @@ pub async fn clean(args: CleanArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The run's ticket range from its summary.json (`environment.tickets`, `a..b`).
-fn run_tickets(dir: &std::path::Path) -> anyhow::Result<Range<u64>> {
-    let bad = |msg: String| Classified::new(Exit::BadInput, anyhow::anyhow!(msg));
-    let path = dir.join(crate::report::summary_json::SUMMARY_FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-    let summary: Summary = serde_json::from_str(&text)
-        .map_err(|e| bad(format!("{} is not a run summary: {e}", path.display())))?;
-    let raw = summary.environment.get("tickets").ok_or_else(|| {
-        bad(format!(
-            "{} has no environment.tickets: a run directory written by `tpcds-bench run`?",
-            path.display()
-        ))
-    })?;
-    let range = parse_range(raw).ok_or_else(|| {
-        bad(format!(
-            "{}: environment.tickets = {raw:?}, expected `start..end`",
-            path.display()
-        ))
-    })?;
-    Ok(range)
-}
-
-/// `a..b` with a < b.
-fn parse_range(raw: &str) -> Option<Range<u64>> {
-    let (a, b) = raw.split_once("..")?;
-    let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    (a < b).then_some(a..b)
-}
-
 fn where_tickets(table: Table) -> String {
     format!(
         "{p}ticket_number >= ? AND {p}ticket_number < ?",
@@ -159,17 +128,5 @@ async fn delete_mysql(
         if n < CHUNK {
             return Ok(total);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_ticket_range_reads_as_start_dot_dot_end() {
-        use super::parse_range as p;
-        assert_eq!(p("10..20"), Some(10..20));
-        assert_eq!(p("20..10"), None);
-        assert_eq!(p("10-20"), None);
-        assert_eq!(p("a..b"), None);
     }
 }

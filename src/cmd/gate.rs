@@ -169,7 +169,13 @@ pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
         None => Slo::default(),
     };
     let ratio = cur.run.achieved_rate / cur.run.target_rate.max(f64::MIN_POSITIVE);
-    let slos = objectives(&slo, &cur.run.stats, &cur.run.sinks, ratio);
+    let slos = objectives(
+        &slo,
+        &cur.run.stats,
+        &cur.run.sinks,
+        ratio,
+        cur.run.audit.as_ref(),
+    );
     let mut notes = Vec::new();
     let runs = args
         .baseline

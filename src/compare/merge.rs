@@ -213,6 +213,8 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
         shards: ordered.iter().map(|(i, _)| i.clone()).collect(),
         // Each shard measured its own process; a sum of peaks is no peak.
         memory: None,
+        // Each shard audited its own tickets; their verdicts are its caveats.
+        audit: None,
     };
     let mut per_second: BTreeMap<u32, (SeriesHistograms, IntervalCounters)> = BTreeMap::new();
     for (info, s) in &ordered {
@@ -356,7 +358,7 @@ fn evaluate(run: &RunData) -> SloVerdict {
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
     let ratio = run.achieved_rate / run.target_rate.max(f64::MIN_POSITIVE);
-    let breaches: Vec<String> = super::slo::objectives(&slo, &run.stats, &run.sinks, ratio)
+    let breaches: Vec<String> = super::slo::objectives(&slo, &run.stats, &run.sinks, ratio, None)
         .into_iter()
         .filter(|o| !o.passed)
         .map(|o| o.detail)

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::audit::AuditReport;
 use crate::model::Sink;
 use crate::report::SinkRun;
 use crate::scenario::Slo;
@@ -29,12 +30,14 @@ fn objective(name: String, passed: bool, detail: String) -> Objective {
 }
 
 /// Checks every objective of `slo` against a run's stats and accounting.
-/// `achieved_ratio` is achieved / target rows per second.
+/// `achieved_ratio` is achieved / target rows per second; `audit` is the
+/// run's audit of the sinks' contents, when it ran.
 pub fn objectives(
     slo: &Slo,
     stats: &RunStats,
     sinks: &BTreeMap<Sink, SinkRun>,
     achieved_ratio: f64,
+    audit: Option<&AuditReport>,
 ) -> Vec<Objective> {
     let mut out = Vec::new();
     for (&sink, run) in sinks {
@@ -85,6 +88,29 @@ pub fn objectives(
             ));
         }
     }
+    for (sink, a) in audit.map(|a| &a.sinks).into_iter().flatten() {
+        let o = match &a.error {
+            Some(e) => objective(
+                format!("{sink} mismatched"),
+                false,
+                format!("{sink}: the audit of its contents did not finish: {e}"),
+            ),
+            None => {
+                let n = a.mismatched;
+                let passed = n <= slo.max_mismatched;
+                let op = if passed { "≤" } else { ">" };
+                objective(
+                    format!("{sink} mismatched"),
+                    passed,
+                    format!(
+                        "{sink}: {n} rows differ from MySQL {op} max_mismatched {}",
+                        slo.max_mismatched
+                    ),
+                )
+            }
+        };
+        out.push(o);
+    }
     if let Some(min) = slo.min_achieved_ratio {
         let passed = achieved_ratio >= min;
         let op = if passed { "≥" } else { "<" };
@@ -119,7 +145,15 @@ mod tests {
                 ..SinkRun::default()
             },
         );
-        let os = objectives(&slo, &RunStats::default(), &sinks, 0.95);
+        let mut audit = AuditReport::default();
+        audit.sinks.insert(
+            Sink::Path1,
+            crate::audit::SinkAudit {
+                mismatched: 2,
+                ..Default::default()
+            },
+        );
+        let os = objectives(&slo, &RunStats::default(), &sinks, 0.95, Some(&audit));
         let names: Vec<_> = os.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(
             names,
@@ -127,11 +161,16 @@ mod tests {
                 "kafka p99",
                 "kafka missing",
                 "kafka duplicates",
+                "path1 mismatched",
                 "achieved rate"
             ]
         );
         let passed: Vec<_> = os.iter().map(|o| o.passed).collect();
-        assert_eq!(passed, [false, false, true, true]);
+        assert_eq!(passed, [false, false, true, false, true]);
+        assert_eq!(
+            os[3].detail,
+            "path1: 2 rows differ from MySQL > max_mismatched 0"
+        );
         assert_eq!(
             os[0].detail,
             "kafka p99: no latency measured (limit 100 ms)"

@@ -190,6 +190,8 @@ pub struct RunData {
     pub shards: Vec<ShardInfo>,
     /// The harness's memory (absent in run directories written before it was recorded).
     pub memory: Option<HarnessMemory>,
+    /// The audit of the warehouse paths' contents against MySQL (`None`: not run).
+    pub audit: Option<crate::audit::AuditReport>,
 }
 
 impl RunData {

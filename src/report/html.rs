@@ -158,6 +158,18 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
         h.push_str("</ul>\n");
     }
 
+    if let Some(a) = &run.audit {
+        let _ = writeln!(
+            h,
+            "<h2>Audit of the contents against MySQL</h2>\n<p>Tickets {}.</p>\n<ul>",
+            escape(&a.tickets)
+        );
+        for line in a.lines() {
+            let _ = write!(h, "<li>{}</li>", escape(line.trim_start()));
+        }
+        h.push_str("</ul>\n");
+    }
+
     h.push_str("<h2>End-to-end latency (commit → visible)</h2>\n");
     h.push_str(
         "<table><tr><th>sink</th><th>seen</th><th>missing</th><th>duplicates</th>\

@@ -154,6 +154,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
         clock_offsets: summary.clock_offsets.clone(),
         shards: summary.shards.clone(),
         memory: summary.harness_memory,
+        audit: summary.audit.clone(),
     };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),

@@ -98,6 +98,21 @@ pub fn render(run: &RunData) -> String {
         run.failed
     );
 
+    if let Some(a) = &run.audit {
+        let _ = writeln!(
+            md,
+            "Audit of the contents against MySQL (tickets {}):\n",
+            a.tickets
+        );
+        for line in a.lines() {
+            let _ = match line.strip_prefix("  ") {
+                Some(key) => writeln!(md, "  - {key}"),
+                None => writeln!(md, "- {line}"),
+            };
+        }
+        md.push('\n');
+    }
+
     md.push_str("### End-to-end latency (commit → visible)\n\n");
     for (&sink, sr) in &run.sinks {
         let a = &sr.accounting;

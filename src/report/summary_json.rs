@@ -13,6 +13,8 @@
 //! counters, so `report`/`compare` can re-render from the directory alone.
 //! `faults` (present when the scenario has `[[faults]]`): each fault's window
 //! and, per sink, recovery time, backlog drain, rows delayed and lost.
+//! `audit` (when it ran): per warehouse path and table, rows compared with
+//! MySQL, mismatched keys and the time the audit took.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -219,6 +221,13 @@ pub struct Summary {
     /// duration, path 1's Kafka lag, MySQL binlog position); `metrics.csv` too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pipeline_metrics: Vec<crate::metrics::MetricsSample>,
+    /// The audit of the warehouse paths' contents against MySQL over the
+    /// run's tickets: per sink `rows`, `mismatched`, `took_ms`, `error`, and
+    /// per table `rows_mysql`, `rows_sink`, `mismatched`, `keys` (the first 20
+    /// differing keys with both sides' canonical text), `more_keys`,
+    /// `sums_differ`, `took_ms` (see `crate::audit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditReport>,
 }
 
 fn op_map(run: &RunData, series: impl Fn(OpKind) -> Series) -> BTreeMap<OpKind, LatencySummary> {
@@ -325,6 +334,7 @@ impl Summary {
             intervals,
             faults: run.faults.clone(),
             pipeline_metrics: run.metrics.clone(),
+            audit: run.audit.clone(),
         })
     }
 }

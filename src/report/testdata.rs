@@ -122,6 +122,7 @@ pub fn tiny_run() -> RunData {
         clock_offsets: BTreeMap::new(),
         shards: Vec::new(),
         memory: None,
+        audit: None,
     }
 }
 
@@ -289,5 +290,6 @@ pub fn realistic_run() -> RunData {
         clock_offsets: BTreeMap::new(),
         shards: Vec::new(),
         memory: None,
+        audit: None,
     }
 }

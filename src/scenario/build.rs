@@ -38,6 +38,7 @@ const TOP_KEYS: &[&str] = &[
     "control",
     "derived",
     "live",
+    "audit",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -127,6 +128,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let control = cx.keep(section(&top, "control").and_then(|t| control(&t)));
     let derived = cx.keep(section(&top, "derived").and_then(|t| super::build_derived::derived(&t)));
     let live = cx.keep(section(&top, "live").and_then(|t| super::build_live::live(&t)));
+    let audit = cx.keep(section(&top, "audit").and_then(|t| audit(&t)));
 
     let (
         Some(name),
@@ -144,6 +146,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         Some(control),
         Some(derived),
         Some(live),
+        Some(audit),
     ) = (
         name,
         description,
@@ -160,6 +163,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         control,
         derived,
         live,
+        audit,
     )
     else {
         return Err(cx.take_last());
@@ -182,6 +186,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         control,
         derived,
         live,
+        audit,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),
@@ -190,6 +195,24 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
             env_values: Vec::new(),
         },
     })
+}
+
+/// `[audit]`: `enabled` only (mid-run audits, `every`, are not implemented).
+fn audit(t: &Tbl) -> Result<Audit> {
+    t.allow(
+        &["enabled"],
+        &[(
+            "every",
+            "mid-run audits are not implemented yet; remove it (the audit runs after the drain)",
+        )],
+    );
+    let enabled = match t.get("enabled") {
+        Some(f) => {
+            f.boolean("true or false (whether to audit the sinks' contents after the drain)")?
+        }
+        None => true,
+    };
+    Ok(Audit { enabled })
 }
 
 /// A section table; an absent one reads as empty (all defaults).
@@ -441,6 +464,7 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
             "p99_ms",
             "p50_ms",
             "max_missing",
+            "max_mismatched",
             "max_duplicates",
             "min_achieved_ratio",
         ],
@@ -468,6 +492,7 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
         )
     };
     let max_missing = count("max_missing");
+    let max_mismatched = count("max_mismatched");
     let max_duplicates = count("max_duplicates");
     let min_achieved_ratio = cx.keep(
         t.get("min_achieved_ratio")
@@ -485,12 +510,14 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
         Some(p99_ms),
         Some(p50_ms),
         Some(max_missing),
+        Some(max_mismatched),
         Some(max_duplicates),
         Some(min_achieved_ratio),
     ) = (
         p99_ms,
         p50_ms,
         max_missing,
+        max_mismatched,
         max_duplicates,
         min_achieved_ratio,
     )
@@ -502,6 +529,7 @@ fn slo(t: &Tbl, observe: &Observe) -> Result<Slo> {
         p99_ms,
         p50_ms,
         max_missing,
+        max_mismatched: max_mismatched.unwrap_or(0),
         max_duplicates,
         min_achieved_ratio,
     })

@@ -334,3 +334,30 @@ fn the_memory_budget_defaults_to_a_gibibyte_and_is_bounded() {
     }
     assert_eq!(s.observe.memory_limit_mib, 256, "unchanged");
 }
+
+#[test]
+fn the_audit_is_on_by_default_and_its_keys_are_checked() {
+    assert!(base().audit.enabled);
+    assert_eq!(base().slo.max_mismatched, 0);
+    let off = format!("{BASE}\n[audit]\nenabled = false\n[slo]\nmax_mismatched = 3\n");
+    let s = parse_with_env(&off, "x.toml", &no_env).unwrap();
+    assert!(!s.audit.enabled);
+    assert_eq!(s.slo.max_mismatched, 3);
+    let bad = |extra: &str| {
+        parse_with_env(&format!("{BASE}\n{extra}\n"), "x.toml", &no_env)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad("[audit]\nenabled = \"yes\"");
+    assert!(
+        e.contains("audit.enabled") && e.contains("true or false"),
+        "{e}"
+    );
+    let e = bad("[audit]\nevery = \"30s\"");
+    assert!(
+        e.contains("audit.every") && e.contains("not implemented"),
+        "{e}"
+    );
+    let e = bad("[slo]\nmax_mismatched = -1");
+    assert!(e.contains("slo.max_mismatched"), "{e}");
+}

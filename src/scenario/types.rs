@@ -60,6 +60,8 @@ pub struct Scenario {
     pub derived: Derived,
     /// The OpenMetrics endpoint served while the run lasts (`[live]`).
     pub live: Live,
+    /// The end-of-run audit of what the warehouse paths hold (`[audit]`).
+    pub audit: Audit,
     /// Where the scenario came from and what overrode it.
     pub source: ScenarioSource,
 }
@@ -314,6 +316,20 @@ pub enum DerivedRelation {
     MatView,
 }
 
+/// `[audit]`: after the drain, compare MySQL with each warehouse path over
+/// the run's ticket range, value for value (see [`crate::audit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Audit {
+    /// Run the audit (default true).
+    pub enabled: bool,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit { enabled: true }
+    }
+}
+
 /// `[derived]`: freshness probes and reads under load.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Derived {
@@ -341,6 +357,9 @@ pub struct Slo {
     pub p50_ms: SinkLimits,
     /// Most rows a sink may still be missing after the drain (per sink).
     pub max_missing: u64,
+    /// Most keys whose rows may differ from MySQL's at an audited sink (per
+    /// sink; see `[audit]`).
+    pub max_mismatched: u64,
     /// Most duplicated rows a sink may show (per sink); `None` = not gated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_duplicates: Option<u64>,

@@ -56,6 +56,8 @@ pub struct Outcome<'a> {
     pub shards: Vec<crate::report::ShardInfo>,
     /// The projected peak and the budget (bytes), see `budget`.
     pub memory: (u64, u64),
+    /// The audit of the warehouse paths' contents (`None`: off or interrupted).
+    pub audit: Option<crate::audit::AuditReport>,
 }
 
 /// A polled sink's visibility counts as the report carries them.
@@ -351,6 +353,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         &o.stats,
         &sinks,
         achieved_rate / target_rate.max(f64::MIN_POSITIVE),
+        o.audit.as_ref(),
     );
 
     let mut environment = o.observed_env.clone();
@@ -415,6 +418,7 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         clock_offsets: o.clock_offsets,
         shards: o.shards,
         memory: Some(memory),
+        audit: o.audit,
     };
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);
@@ -457,9 +461,10 @@ fn evaluate_slo(
     stats: &RunStats,
     sinks: &BTreeMap<Sink, SinkRun>,
     achieved_ratio: f64,
+    audit: Option<&crate::audit::AuditReport>,
 ) -> SloVerdict {
     let breaches: Vec<String> =
-        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio)
+        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio, audit)
             .into_iter()
             .filter(|o| !o.passed)
             .map(|o| o.detail)

@@ -1,6 +1,8 @@
 //! `tpcds-bench run`: scenario → plan → observers ready → workers on their
-//! schedules → drain → accounting and SLOs → run directory.
+//! schedules → drain → audit of the sinks' contents → accounting and SLOs →
+//! run directory.
 
+mod audit;
 mod budget;
 mod derived;
 mod finish;
@@ -314,6 +316,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         faults.push(format!("end-of-run delete check failed: {e}"));
     }
     let stats = collector.await.context("the stats collector panicked")?;
+    let audit = audit::after_drain(&scenario, &tickets, interrupted).await;
     while let Ok(f) = fault_rx.try_recv() {
         faults.push(f.message);
     }
@@ -353,6 +356,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         clock_offsets,
         shards,
         memory: (projected_memory, budget::limit(&scenario)),
+        audit,
     };
     let exit = finish::write(outcome, &args.out);
     if let Some(e) = endpoint {

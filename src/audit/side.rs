@@ -1,0 +1,207 @@
+//! One side of a comparison: MySQL, or one warehouse path. Runs the
+//! statements of [`super::sql`] and returns their answers as plain values;
+//! every value crosses the wire as text, so no driver type mapping can make
+//! two equal values look different (or two different ones equal).
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use mysql_async::prelude::Queryable;
+
+use super::sql::{self, Dialect};
+use super::AuditError;
+use crate::model::Table;
+
+/// A range's aggregates: row count, digest sum, money sums (as the database printed them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Aggregate {
+    /// Rows in the range.
+    pub count: u64,
+    /// Sum of the rows' digests (exact integer, as text).
+    pub digest: String,
+    /// Sum of each money column, in [`sql::money_columns`] order.
+    pub sums: Vec<String>,
+}
+
+/// A row key as both databases return it: `(item, ticket)`.
+pub type Key = (i64, i64);
+
+/// A database connection and the table set it audits.
+pub enum Side {
+    /// MySQL (the source of truth).
+    MySql(mysql_async::Conn),
+    /// A warehouse schema (`path1`, `path2`) over a shared client.
+    Warehouse {
+        /// The client (shared by the paths: tokio-postgres pipelines requests).
+        client: std::sync::Arc<tokio_postgres::Client>,
+        /// The schema.
+        schema: String,
+    },
+}
+
+impl Side {
+    /// What error messages call this side.
+    pub fn name(&self) -> String {
+        match self {
+            Side::MySql(_) => "MySQL".into(),
+            Side::Warehouse { schema, .. } => format!("warehouse {schema}"),
+        }
+    }
+
+    fn dialect(&self) -> Dialect {
+        match self {
+            Side::MySql(_) => Dialect::MySql,
+            Side::Warehouse { .. } => Dialect::Postgres,
+        }
+    }
+
+    fn schema(&self) -> &str {
+        match self {
+            Side::MySql(_) => "",
+            Side::Warehouse { schema, .. } => schema,
+        }
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> AuditError {
+        AuditError::Query {
+            side: self.name(),
+            message: crate::redact::redact_text(&e.to_string()).into_owned(),
+        }
+    }
+
+    /// Sets the session's time zone to UTC (how timestamps are printed).
+    pub async fn prepare(&mut self) -> Result<(), AuditError> {
+        let stmt = sql::session_utc(self.dialect());
+        let r = match self {
+            Side::MySql(c) => c.query_drop(stmt).await.map_err(|e| e.to_string()),
+            Side::Warehouse { client, .. } => {
+                client.batch_execute(stmt).await.map_err(|e| e.to_string())
+            }
+        };
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The aggregates of each `width`-ticket bucket of `range` that holds rows,
+    /// by bucket number (0 = the bucket starting at `range.start`).
+    pub async fn buckets(
+        &mut self,
+        table: Table,
+        range: &Range<u64>,
+        width: u64,
+    ) -> Result<HashMap<i64, Aggregate>, AuditError> {
+        let stmt = sql::buckets(self.dialect(), self.schema(), table);
+        let (lo, hi, w) = (to_i64(range.start), to_i64(range.end), to_i64(width));
+        let rows: Result<Vec<Vec<String>>, String> = match self {
+            Side::MySql(c) => c
+                .exec::<mysql_async::Row, _, _>(stmt, (lo, w, lo, hi))
+                .await
+                .map(|rows| rows.into_iter().map(texts_my).collect())
+                .map_err(|e| e.to_string()),
+            Side::Warehouse { client, .. } => client
+                .query(stmt.as_str(), &[&lo, &hi, &w])
+                .await
+                .map(|rows| rows.iter().map(texts_pg).collect())
+                .map_err(|e| e.to_string()),
+        };
+        let rows = rows.map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for mut r in rows {
+            let parse = |s: &str| s.parse::<i64>().unwrap_or(-1);
+            if r.len() < 3 {
+                return Err(self.err("a bucket row has too few columns"));
+            }
+            let sums = r.split_off(3);
+            out.insert(
+                parse(&r[0]),
+                Aggregate {
+                    count: parse(&r[1]).max(0) as u64,
+                    digest: r[2].clone(),
+                    sums,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Every row of `range`: key → MD5 of its canonical text.
+    pub async fn row_digests(
+        &mut self,
+        table: Table,
+        range: &Range<u64>,
+    ) -> Result<HashMap<Key, String>, AuditError> {
+        let stmt = sql::row_digests(self.dialect(), self.schema(), table);
+        let (lo, hi) = (to_i64(range.start), to_i64(range.end));
+        let r: Result<HashMap<Key, String>, String> = match self {
+            Side::MySql(c) => c
+                .exec::<(i64, i64, String), _, _>(stmt, (lo, hi))
+                .await
+                .map(|rows| rows.into_iter().map(|(i, t, d)| ((i, t), d)).collect())
+                .map_err(|e| e.to_string()),
+            Side::Warehouse { client, .. } => client
+                .query(stmt.as_str(), &[&lo, &hi])
+                .await
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+                        .collect()
+                })
+                .map_err(|e| e.to_string()),
+        };
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The canonical text of the rows with these keys (absent keys are absent).
+    pub async fn rows(
+        &mut self,
+        table: Table,
+        keys: &[Key],
+    ) -> Result<HashMap<Key, String>, AuditError> {
+        let spliced: Vec<(u32, u64)> = keys
+            .iter()
+            .map(|(i, t)| (*i as u32, (*t).max(0) as u64))
+            .collect();
+        let stmt = sql::rows_by_key(self.dialect(), self.schema(), table, &spliced);
+        let r: Result<HashMap<Key, String>, String> = match self {
+            Side::MySql(c) => c
+                .query::<(i64, i64, String), _>(stmt)
+                .await
+                .map(|rows| rows.into_iter().map(|(i, t, d)| ((i, t), d)).collect())
+                .map_err(|e| e.to_string()),
+            Side::Warehouse { client, .. } => {
+                let items: Vec<i64> = keys.iter().map(|k| k.0).collect();
+                let tickets: Vec<i64> = keys.iter().map(|k| k.1).collect();
+                client
+                    .query(stmt.as_str(), &[&items, &tickets])
+                    .await
+                    .map(|rows| {
+                        rows.iter()
+                            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string())
+            }
+        };
+        r.map_err(|e| self.err(e))
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn texts_my(row: mysql_async::Row) -> Vec<String> {
+    row.unwrap()
+        .into_iter()
+        .map(|v| match v {
+            mysql_async::Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+            mysql_async::Value::NULL => String::new(),
+            other => other.as_sql(true),
+        })
+        .collect()
+}
+
+fn texts_pg(row: &tokio_postgres::Row) -> Vec<String> {
+    (0..row.len())
+        .map(|i| row.get::<_, Option<String>>(i).unwrap_or_default())
+        .collect()
+}

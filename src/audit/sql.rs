@@ -1,0 +1,329 @@
+//! Every SQL statement of the audit, for both dialects, in one place.
+//!
+//! A row's *canonical text* is its columns (all but the stamps, see
+//! [`columns`]) rendered so that MySQL/MariaDB and PostgreSQL/Cloudberry print
+//! the same characters for the same value, joined by `|`:
+//! integers in decimal; money as `DECIMAL(20,6)` (`12.300000`: a column's
+//! declared scale is a format, six places keep any real difference a
+//! `DECIMAL(7,2)` can hold); timestamps as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC
+//! (the MySQL server and the audit's sessions run in UTC; a `timestamptz`
+//! column would be printed in the session's zone, which the audit sets to UTC);
+//! NULL as the word `NULL`, which no rendered number or timestamp can be.
+//! Each row's digest is the first 15 hex digits of the MD5 of that text read
+//! as a 60-bit integer; a range's digest is their sum (exact: a DECIMAL/
+//! NUMERIC sum of at most 2^63 rows cannot overflow), so it is independent of
+//! row order and computed inside each database.
+//!
+//! Functions relied on.
+//! MySQL/MariaDB: `MD5`, `LEFT`, `CONV(x, 16, 10)`, `CAST(… AS UNSIGNED |
+//! DECIMAL(p,s) | CHAR)`, `DATE_FORMAT(…, '%Y-%m-%d %H:%i:%s.%f')`, `IFNULL`,
+//! `CONCAT_WS`, `DIV`, `SUM`, `COUNT`, row constructors in `IN`.
+//! PostgreSQL 15 (and, by their documentation, Greenplum 7 / Cloudberry 2,
+//! whose kernel is PostgreSQL 12 / 14): `md5`, `left`, the cast
+//! `('x' || hex)::bit(60)::bigint`, `::numeric(p,s)`, `::text`,
+//! `to_char(…, 'YYYY-MM-DD HH24:MI:SS.US')`, `coalesce`, `concat_ws`,
+//! `unnest` of two arrays, `SET TIME ZONE`.
+//!
+//! Untested on Cloudberry (it cannot run on our machines): that the statements
+//! run there at all, that `to_char` and the `bit(60)` cast behave as in
+//! PostgreSQL on its segments, and how long they take (a `GROUP BY` over a
+//! distributed table is a two-stage aggregate there; the ticket ranges are not
+//! the distribution key, so every segment scans its share).
+
+use crate::model::Table;
+
+/// How a column is rendered in the canonical text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// INT / BIGINT.
+    Int,
+    /// DECIMAL(7,2): money; summed per range as well.
+    Money,
+    /// DATETIME(6) in MySQL, `timestamp(6)` in the warehouse.
+    Timestamp,
+}
+
+/// The audited columns of `table`, in DDL order. Left out: the harness's
+/// stamp `bench_ts` (the ledger checks versions by it) and the warehouse's
+/// own `arrived_at`. `updated_at` is MySQL's own value and is carried by the
+/// pipeline, so it is audited (it is where a time-zone shift would show).
+pub fn columns(table: Table) -> Vec<(String, Kind)> {
+    use Kind::*;
+    let (ints_before, ints_after, money): (&[&str], &[&str], &[&str]) = match table {
+        Table::StoreSales => (
+            &[
+                "sold_date_sk",
+                "sold_time_sk",
+                "item_sk",
+                "customer_sk",
+                "cdemo_sk",
+                "hdemo_sk",
+                "addr_sk",
+                "store_sk",
+                "promo_sk",
+                "ticket_number",
+            ],
+            &["quantity"],
+            &[
+                "wholesale_cost",
+                "list_price",
+                "sales_price",
+                "ext_discount_amt",
+                "ext_sales_price",
+                "ext_wholesale_cost",
+                "ext_list_price",
+                "ext_tax",
+                "coupon_amt",
+                "net_paid",
+                "net_paid_inc_tax",
+                "net_profit",
+            ],
+        ),
+        Table::StoreReturns => (
+            &[
+                "returned_date_sk",
+                "return_time_sk",
+                "item_sk",
+                "customer_sk",
+                "cdemo_sk",
+                "hdemo_sk",
+                "addr_sk",
+                "store_sk",
+                "reason_sk",
+                "ticket_number",
+            ],
+            &["return_quantity"],
+            &[
+                "return_amt",
+                "return_tax",
+                "return_amt_inc_tax",
+                "fee",
+                "return_ship_cost",
+                "refunded_cash",
+                "reversed_charge",
+                "store_credit",
+                "net_loss",
+            ],
+        ),
+    };
+    let p = table.prefix();
+    let named = |cols: &[&str], kind: Kind| -> Vec<(String, Kind)> {
+        cols.iter().map(|c| (format!("{p}{c}"), kind)).collect()
+    };
+    let mut out = named(ints_before, Int);
+    out.extend(named(ints_after, Int));
+    out.extend(named(money, Money));
+    out.push(("updated_at".into(), Timestamp));
+    out
+}
+
+/// The money columns of `table` (summed per range).
+pub fn money_columns(table: Table) -> Vec<String> {
+    columns(table)
+        .into_iter()
+        .filter(|(_, k)| *k == Kind::Money)
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// The two SQL dialects the audit speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// MySQL 8 / MariaDB 10.11 (`?` parameters).
+    MySql,
+    /// PostgreSQL 15 / Cloudberry (`$n` parameters).
+    Postgres,
+}
+
+/// Where a table lives: MySQL's table in the URL's database, or `schema.table`.
+fn relation(d: Dialect, schema: &str, table: Table) -> String {
+    match d {
+        Dialect::MySql => table.name().to_string(),
+        Dialect::Postgres => format!("\"{schema}\".{}", table.name()),
+    }
+}
+
+/// One column rendered as canonical text.
+fn render(d: Dialect, col: &str, kind: Kind) -> String {
+    match (d, kind) {
+        (Dialect::MySql, Kind::Int) => format!("IFNULL(CAST({col} AS CHAR), 'NULL')"),
+        (Dialect::MySql, Kind::Money) => {
+            format!("IFNULL(CAST(CAST({col} AS DECIMAL(20,6)) AS CHAR), 'NULL')")
+        }
+        (Dialect::MySql, Kind::Timestamp) => {
+            format!("IFNULL(DATE_FORMAT({col}, '%Y-%m-%d %H:%i:%s.%f'), 'NULL')")
+        }
+        (Dialect::Postgres, Kind::Int) => format!("coalesce({col}::text, 'NULL')"),
+        (Dialect::Postgres, Kind::Money) => format!("coalesce({col}::numeric(20,6)::text, 'NULL')"),
+        (Dialect::Postgres, Kind::Timestamp) => {
+            format!("coalesce(to_char({col}, 'YYYY-MM-DD HH24:MI:SS.US'), 'NULL')")
+        }
+    }
+}
+
+/// The canonical text of a row of `table`.
+pub fn canonical(d: Dialect, table: Table) -> String {
+    let parts: Vec<String> = columns(table)
+        .iter()
+        .map(|(c, k)| render(d, c, *k))
+        .collect();
+    match d {
+        Dialect::MySql => format!("CONCAT_WS('|', {})", parts.join(", ")),
+        Dialect::Postgres => format!("concat_ws('|', {})", parts.join(", ")),
+    }
+}
+
+/// A row's digest as an exact integer (a 60-bit prefix of the MD5).
+fn digest(d: Dialect, table: Table) -> String {
+    let text = canonical(d, table);
+    match d {
+        Dialect::MySql => format!("CAST(CONV(LEFT(MD5({text}), 15), 16, 10) AS UNSIGNED)"),
+        Dialect::Postgres => format!("('x' || left(md5({text}), 15))::bit(60)::bigint"),
+    }
+}
+
+/// Ticket range predicate; parameters `lo`, `hi` (`[lo, hi)`).
+fn in_range(d: Dialect, table: Table) -> String {
+    let t = format!("{}ticket_number", table.prefix());
+    match d {
+        Dialect::MySql => format!("{t} >= ? AND {t} < ?"),
+        Dialect::Postgres => format!("{t} >= $1 AND {t} < $2"),
+    }
+}
+
+/// Per bucket of `width` tickets from `lo` within `[lo, hi)`: the bucket
+/// number, the row count, the digest sum, and each money column's sum, all
+/// as text. Parameters: MySQL `lo, width, lo, hi` (in textual order);
+/// PostgreSQL `$1` = lo, `$2` = hi, `$3` = width.
+pub fn buckets(d: Dialect, schema: &str, table: Table) -> String {
+    let t = format!("{}ticket_number", table.prefix());
+    let money = money_columns(table);
+    let (bucket, sums, count, dsum) = match d {
+        Dialect::MySql => (
+            format!("({t} - ?) DIV ?"),
+            money
+                .iter()
+                .map(|c| format!("CAST(CAST(IFNULL(SUM({c}), 0) AS DECIMAL(30,6)) AS CHAR)"))
+                .collect::<Vec<_>>(),
+            "CAST(COUNT(*) AS CHAR)".to_string(),
+            "CAST(IFNULL(SUM(d), 0) AS CHAR)".to_string(),
+        ),
+        Dialect::Postgres => (
+            format!("({t} - $1) / $3"),
+            money
+                .iter()
+                .map(|c| format!("coalesce(sum({c}), 0)::numeric(30,6)::text"))
+                .collect(),
+            "count(*)::text".to_string(),
+            "coalesce(sum(d), 0)::text".to_string(),
+        ),
+    };
+    let cast_bucket = match d {
+        Dialect::MySql => "CAST(b AS CHAR)",
+        Dialect::Postgres => "b::text",
+    };
+    format!(
+        "SELECT {cast_bucket}, {count}, {dsum}, {sums} FROM (SELECT {bucket} AS b, {digest} AS d, {money} \
+         FROM {rel} WHERE {range}) x GROUP BY b",
+        sums = sums.join(", "),
+        digest = digest(d, table),
+        money = money.join(", "),
+        rel = relation(d, schema, table),
+        range = in_range(d, table),
+    )
+}
+
+/// Every row of `[lo, hi)`: item, ticket and the MD5 of its canonical text.
+pub fn row_digests(d: Dialect, schema: &str, table: Table) -> String {
+    let p = table.prefix();
+    let (key, md5) = match d {
+        Dialect::MySql => (
+            format!("CAST({p}item_sk AS SIGNED), CAST({p}ticket_number AS SIGNED)"),
+            format!("MD5({})", canonical(d, table)),
+        ),
+        Dialect::Postgres => (
+            format!("{p}item_sk::bigint, {p}ticket_number::bigint"),
+            format!("md5({})", canonical(d, table)),
+        ),
+    };
+    format!(
+        "SELECT {key}, {md5} FROM {rel} WHERE {range}",
+        rel = relation(d, schema, table),
+        range = in_range(d, table)
+    )
+}
+
+/// The canonical text of the rows with the given keys. MySQL: the keys are
+/// spliced as integers (they are `i64`/`u32`, never text), `n` pairs;
+/// PostgreSQL: two BIGINT arrays `$1` (items), `$2` (tickets).
+pub fn rows_by_key(d: Dialect, schema: &str, table: Table, mysql_keys: &[(u32, u64)]) -> String {
+    let p = table.prefix();
+    match d {
+        Dialect::MySql => {
+            let list: Vec<String> = mysql_keys
+                .iter()
+                .map(|(i, t)| format!("({i},{t})"))
+                .collect();
+            format!(
+                "SELECT CAST({p}item_sk AS SIGNED), CAST({p}ticket_number AS SIGNED), {text} FROM {rel} \
+                 WHERE ({p}item_sk, {p}ticket_number) IN ({list})",
+                text = canonical(d, table),
+                rel = relation(d, schema, table),
+                list = if list.is_empty() {
+                    "(NULL,NULL)".to_string()
+                } else {
+                    list.join(",")
+                }
+            )
+        }
+        Dialect::Postgres => format!(
+            "SELECT {p}item_sk::bigint, {p}ticket_number::bigint, {text} FROM {rel} \
+             WHERE ({p}item_sk, {p}ticket_number) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))",
+            text = canonical(d, table),
+            rel = relation(d, schema, table),
+        ),
+    }
+}
+
+/// Session settings that make timestamps print in UTC.
+pub fn session_utc(d: Dialect) -> &'static str {
+    match d {
+        Dialect::MySql => "SET time_zone = '+00:00'",
+        Dialect::Postgres => "SET TIME ZONE 'UTC'",
+    }
+}
+
+/// The canonical text of literal values, for the canonical-text tests: the
+/// same renderings applied to a one-row `SELECT` of typed literals
+/// (`exprs`: (SQL literal of the column's type, kind)).
+pub fn canonical_of_literals(d: Dialect, exprs: &[(&str, Kind)]) -> String {
+    let parts: Vec<String> = exprs.iter().map(|(e, k)| render(d, e, *k)).collect();
+    match d {
+        Dialect::MySql => format!("SELECT CONCAT_WS('|', {})", parts.join(", ")),
+        Dialect::Postgres => format!("SELECT concat_ws('|', {})", parts.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stamps_are_left_out_and_every_other_column_is_audited() {
+        let ss = columns(Table::StoreSales);
+        assert_eq!(ss.len(), 24, "23 TPC-DS columns + updated_at");
+        assert!(ss.iter().all(|(c, _)| c != "bench_ts" && c != "arrived_at"));
+        assert_eq!(money_columns(Table::StoreSales).len(), 12);
+        assert_eq!(columns(Table::StoreReturns).len(), 21);
+        assert_eq!(money_columns(Table::StoreReturns).len(), 9);
+    }
+
+    #[test]
+    fn both_dialects_bind_the_range_first() {
+        let my = buckets(Dialect::MySql, "x", Table::StoreSales);
+        assert!(my.contains("FROM store_sales WHERE ss_ticket_number >= ?"));
+        let pg = buckets(Dialect::Postgres, "path1", Table::StoreReturns);
+        assert!(pg.contains("FROM \"path1\".store_returns WHERE sr_ticket_number >= $1"));
+        assert!(pg.contains("/ $3"));
+    }
+}

@@ -1,0 +1,277 @@
+//! The audit against the real stack: after ONE short run, each kind of
+//! corruption is injected in turn into warehouse path 1, found by
+//! `tpcds-bench audit RUN_DIR` at the right key, table and sink (exit 1)
+//! while path 2 reports zero, and repaired. A stack that is not running fails
+//! these tests, never skips them.
+
+mod stack_check;
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use support::{assert_exit, only_run, run_scenario};
+use tpcds_bench::audit::{AuditReport, DiffKind};
+use tpcds_bench::model::{Sink, Table};
+
+fn warehouse_url() -> String {
+    std::env::var("TPCDS_WAREHOUSE_URL")
+        .unwrap_or_else(|_| "postgres://gpadmin:gpadmin@127.0.0.1:5432/tpcds".into())
+}
+
+/// `tpcds-bench audit DIR --json`: its exit code and report.
+fn audit(dir: &Path) -> (i32, AuditReport) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))
+        .arg("audit")
+        .arg(dir)
+        .arg("--json")
+        .output()
+        .expect("tpcds-bench audit runs");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "audit printed no report ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code().unwrap_or(-1), report)
+}
+
+/// Path 1 holds exactly one differing key, `key` in `table`, of `kind`;
+/// path 2 none. Returns the key's report.
+fn found(
+    r: &AuditReport,
+    table: Table,
+    key: (i64, i64),
+    kind: DiffKind,
+) -> tpcds_bench::audit::KeyDiff {
+    let p2 = &r.sinks[&Sink::Path2];
+    assert_eq!((p2.mismatched, &p2.error), (0, &None), "path 2: {p2:?}");
+    let p1 = &r.sinks[&Sink::Path1];
+    assert_eq!(p1.mismatched, 1, "path 1: {p1:?}");
+    let t = &p1.tables[&table];
+    assert_eq!(t.mismatched, 1, "{table}: {t:?}");
+    let k = t.keys[0].clone();
+    assert_eq!(
+        (k.item as i64, k.ticket as i64, k.kind),
+        (key.0, key.1, kind)
+    );
+    k
+}
+
+/// Saves a path-1 row (all columns) so it can be put back after a corruption.
+async fn save(pg: &tokio_postgres::Client, name: &str, table: Table, key: (i64, i64)) {
+    let p = table.prefix();
+    pg.batch_execute(&format!(
+        "DROP TABLE IF EXISTS {name}; CREATE TEMP TABLE {name} AS SELECT * FROM path1.{table} \
+         WHERE {p}item_sk = {} AND {p}ticket_number = {}",
+        key.0, key.1
+    ))
+    .await
+    .unwrap();
+}
+
+/// Replaces the path-1 row of `key` with the one saved as `name`.
+async fn restore(pg: &tokio_postgres::Client, name: &str, table: Table, key: (i64, i64)) {
+    let p = table.prefix();
+    pg.batch_execute(&format!(
+        "DELETE FROM path1.{table} WHERE {p}item_sk = {} AND {p}ticket_number = {}; \
+         INSERT INTO path1.{table} SELECT * FROM {name}",
+        key.0, key.1
+    ))
+    .await
+    .unwrap();
+}
+
+async fn first_key(pg: &tokio_postgres::Client, table: Table, lo: i64, hi: i64) -> (i64, i64) {
+    let p = table.prefix();
+    let row = pg
+        .query_one(
+            &format!(
+                "SELECT {p}item_sk::bigint, {p}ticket_number::bigint FROM path1.{table} \
+                 WHERE {p}ticket_number >= $1 AND {p}ticket_number < $2 \
+                 ORDER BY {p}ticket_number, {p}item_sk LIMIT 1"
+            ),
+            &[&lo, &hi],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no {table} row in path1 for the run: {e}"));
+    (row.get(0), row.get(1))
+}
+
+#[test]
+fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
+    stack_check::require();
+    let _serial = support::serial();
+    let out = tempfile::tempdir().unwrap();
+    // One short real run (updates and deletes included); the latency limits
+    // are not what this test is about.
+    let o = run_scenario(
+        "quickstart.toml",
+        &[
+            "duration=15s",
+            "warmup=0s",
+            "drain_timeout=60s",
+            "slo.p99_ms.kafka=600000",
+            "slo.p99_ms.path1=600000",
+            "slo.p99_ms.path2=600000",
+        ],
+        out.path(),
+    );
+    assert_exit(&o, 0);
+    let loaded = only_run(out.path());
+    let dir = loaded.dir.clone();
+    let run_audit = loaded.run.audit.clone().expect("the run audited its sinks");
+    for sink in [Sink::Path1, Sink::Path2] {
+        let a = &run_audit.sinks[&sink];
+        assert_eq!((a.mismatched, &a.error), (0, &None), "{sink}: {a:?}");
+        assert!(a.rows > 1000, "{sink}: {} rows compared", a.rows);
+        eprintln!("{sink}: {} rows audited in {} ms", a.rows, a.took_ms);
+    }
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains("Audit of the contents against MySQL"), "{md}");
+    let (lo, hi) = loaded.run.environment["tickets"].split_once("..").unwrap();
+    let (lo, hi): (i64, i64) = (lo.parse().unwrap(), hi.parse().unwrap());
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (pg, conn) = tokio_postgres::connect(&warehouse_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let ss = first_key(&pg, Table::StoreSales, lo, hi).await;
+        let sr = first_key(&pg, Table::StoreReturns, lo, hi).await;
+        let ss_where = format!("ss_item_sk = {} AND ss_ticket_number = {}", ss.0, ss.1);
+        save(&pg, "saved_ss", Table::StoreSales, ss).await;
+        save(&pg, "saved_sr", Table::StoreReturns, sr).await;
+
+        // One cent in one row.
+        pg.batch_execute(&format!(
+            "UPDATE path1.store_sales SET ss_net_paid = ss_net_paid + 0.01 WHERE {ss_where}"
+        ))
+        .await
+        .unwrap();
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 1);
+        let k = found(&r, Table::StoreSales, ss, DiffKind::Changed);
+        assert_eq!(k.columns.len(), 1, "{k:?}");
+        assert_eq!(k.columns[0].column, "ss_net_paid");
+        let (m, s): (f64, f64) = (
+            k.columns[0].mysql.parse().unwrap(),
+            k.columns[0].sink.parse().unwrap(),
+        );
+        assert!((s - m - 0.01).abs() < 1e-9, "{k:?}");
+        restore(&pg, "saved_ss", Table::StoreSales, ss).await;
+
+        // A column set to NULL (in the other table).
+        pg.batch_execute(&format!(
+            "UPDATE path1.store_returns SET sr_fee = NULL WHERE sr_item_sk = {} AND sr_ticket_number = {}",
+            sr.0, sr.1
+        ))
+        .await
+        .unwrap();
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 1);
+        let k = found(&r, Table::StoreReturns, sr, DiffKind::Changed);
+        assert_eq!(
+            (k.columns[0].column.as_str(), k.columns[0].sink.as_str()),
+            ("sr_fee", "NULL"),
+            "{k:?}"
+        );
+        restore(&pg, "saved_sr", Table::StoreReturns, sr).await;
+
+        // A row deleted.
+        pg.batch_execute(&format!("DELETE FROM path1.store_sales WHERE {ss_where}"))
+            .await
+            .unwrap();
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 1);
+        let k = found(&r, Table::StoreSales, ss, DiffKind::Missing);
+        assert!(k.mysql.is_some() && k.sink.is_none(), "{k:?}");
+        restore(&pg, "saved_ss", Table::StoreSales, ss).await;
+
+        // A row added in the run's range, at a ticket no one wrote.
+        let extra = (ss.0, hi - 7);
+        let mut my = mysql_async::Conn::from_url(support::mysql_url()).await.unwrap();
+        let taken: Option<i64> = my
+            .query_first(format!(
+                "SELECT COUNT(*) FROM store_sales WHERE ss_ticket_number = {}",
+                extra.1
+            ))
+            .await
+            .unwrap();
+        assert_eq!(taken, Some(0), "the extra row's ticket is unused");
+        pg.batch_execute(&format!(
+            "CREATE TEMP TABLE extra_ss AS SELECT * FROM saved_ss; \
+             UPDATE extra_ss SET ss_ticket_number = {}; \
+             INSERT INTO path1.store_sales SELECT * FROM extra_ss",
+            extra.1
+        ))
+        .await
+        .unwrap();
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 1);
+        let k = found(&r, Table::StoreSales, extra, DiffKind::Extra);
+        assert!(k.mysql.is_none() && k.sink.is_some(), "{k:?}");
+        pg.batch_execute(&format!(
+            "DELETE FROM path1.store_sales WHERE ss_item_sk = {} AND ss_ticket_number = {}",
+            extra.0, extra.1
+        ))
+        .await
+        .unwrap();
+
+        // A timestamp shifted by one hour.
+        pg.batch_execute(&format!(
+            "UPDATE path1.store_sales SET updated_at = updated_at + interval '1 hour' WHERE {ss_where}"
+        ))
+        .await
+        .unwrap();
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 1);
+        let k = found(&r, Table::StoreSales, ss, DiffKind::Changed);
+        assert_eq!(k.columns.len(), 1, "{k:?}");
+        assert_eq!(k.columns[0].column, "updated_at");
+        restore(&pg, "saved_ss", Table::StoreSales, ss).await;
+
+        // An update reverted to the row's previous version: a price
+        // correction in MySQL that reaches both paths, then path 1's row put
+        // back to the version before it.
+        my.query_drop(format!(
+            "UPDATE store_sales SET ss_sales_price = ss_sales_price + 1.00, \
+             ss_net_paid = ss_net_paid + 1.00, bench_ts = UTC_TIMESTAMP(6) \
+             WHERE ss_item_sk = {} AND ss_ticket_number = {}",
+            ss.0, ss.1
+        ))
+        .await
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let (code, r) = audit(&dir);
+            if code == 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the update did not reach both paths: {r:?}"
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        save(&pg, "updated_ss", Table::StoreSales, ss).await;
+        restore(&pg, "saved_ss", Table::StoreSales, ss).await;
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 1);
+        let k = found(&r, Table::StoreSales, ss, DiffKind::Changed);
+        let cols: Vec<&str> = k.columns.iter().map(|c| c.column.as_str()).collect();
+        assert!(
+            cols.contains(&"ss_sales_price") && cols.contains(&"ss_net_paid"),
+            "{k:?}"
+        );
+        restore(&pg, "updated_ss", Table::StoreSales, ss).await;
+
+        // Repaired: both paths equal again, and the text says so.
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 0, "{r:?}");
+        let _ = my.disconnect().await;
+    });
+}
