@@ -7,6 +7,7 @@ pub mod compare;
 pub mod gate;
 pub mod report;
 pub mod run;
+pub mod sweep;
 
 use std::path::Path;
 

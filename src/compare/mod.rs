@@ -15,6 +15,7 @@ pub mod render;
 pub mod runs;
 pub mod slo;
 pub mod stats;
+pub mod sweeps;
 pub mod student_t;
 pub mod verdict;
 

@@ -37,6 +37,7 @@ const TOP_KEYS: &[&str] = &[
     "faults",
     "control",
     "derived",
+    "sweep",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -124,6 +125,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let faults = cx.keep(faults(&top, span));
     let control = cx.keep(section(&top, "control").and_then(|t| control(&t)));
     let derived = cx.keep(section(&top, "derived").and_then(|t| super::build_derived::derived(&t)));
+    let sweep = cx.keep(section(&top, "sweep").and_then(|t| super::build_sweep::sweep(&t)));
 
     let (
         Some(name),
@@ -140,6 +142,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         Some(faults),
         Some(control),
         Some(derived),
+        Some(sweep),
     ) = (
         name,
         description,
@@ -155,6 +158,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         faults,
         control,
         derived,
+        sweep,
     )
     else {
         return Err(cx.take_last());
@@ -176,6 +180,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         faults,
         control,
         derived,
+        sweep,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),

@@ -14,6 +14,7 @@ mod build_derived;
 mod build_faults;
 mod build_load;
 mod build_mix;
+mod build_sweep;
 mod build_targets;
 mod error;
 mod read;

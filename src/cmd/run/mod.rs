@@ -31,6 +31,12 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(1);
 
 /// Runs a scenario end to end.
 pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
+    execute(args, true).await.map(|(exit, _)| exit)
+}
+
+/// Runs a scenario end to end; returns the exit class and the run directory.
+/// `print`: the report goes to stdout (a sweep's steps print only their progress).
+pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::path::PathBuf)> {
     let scenario = super::load_scenario(&args.scenario, &args.set)?;
     // Before any connection: a scenario that acts on the stack is code.
     faults::consent::check(&scenario, args.allow_faults)
@@ -299,7 +305,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         derived: derived_report,
         clock_offsets,
     };
-    let exit = finish::write(outcome, &args.out);
+    let exit = finish::write(outcome, &args.out, print);
     if let Some(mut f) = fault_run {
         // Interrupted: the report is written; now make sure the stack is whole.
         if !f.wait(Duration::from_millis(10)).await {
