@@ -38,7 +38,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 pub fn judge(bases: &[Sweep], cur: &Sweep, floor: f64) -> Vec<RateVerdict> {
     cur.answers
         .iter()
-        .filter(|(s, _)| bases.iter().all(|b| b.answers.contains_key(s)))
+        .filter(|(s, _)| bases.iter().all(|b| b.answers.contains_key(*s)))
         .map(|(&sink, a)| {
             let rates: Vec<f64> = bases
                 .iter()

@@ -40,7 +40,7 @@ pub(crate) fn sweep(t: &Tbl) -> Result<SweepSpec> {
                 if items.is_empty() {
                     return Err(f.invalid("must list at least one rate (or leave it out)"));
                 }
-                items.iter().map(rate).collect()
+                items.iter().map(rate).collect::<Result<Vec<f64>>>()
             }),
         None => Ok(Vec::new()),
     });

@@ -56,7 +56,7 @@ pub fn name(sink: Sink, at: &Step, past: &Step) -> String {
     let evidence = format!(
         "at {:.0} rows/s target: {}{}",
         past.target_rate,
-        if cpu.is_empty() { "CPU not measured" } else { &cpu },
+        if cpu.is_empty() { "CPU not measured" } else { cpu.as_str() },
         r.machine_busy_cores
             .map(|b| format!("; machine {b:.1} of {} cores busy", r.machine_cores))
             .unwrap_or_default()
@@ -91,9 +91,10 @@ pub fn name(sink: Sink, at: &Step, past: &Step) -> String {
             )
         })
         .unwrap_or_default();
-    match past.resources.cpu_s.is_empty() {
-        true => format!("{sink}: not identified (no CPU figures); {evidence}{vertex}"),
-        false => format!("{sink}: no component saturated; the largest CPU user is first in {evidence}{vertex}"),
+    if past.resources.cpu_s.is_empty() {
+        format!("{sink}: not identified (no CPU figures); {evidence}{vertex}")
+    } else {
+        format!("{sink}: no component saturated; the largest CPU user is first in {evidence}{vertex}")
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::report::load::load_run;
+use crate::report::load_run;
 use crate::report::ReportError;
 
 use super::{SinkStep, Step, Sweep, SWEEP_FILE, SWEEP_FORMAT};

@@ -90,8 +90,8 @@ pub async fn sweep(args: SweepArgs) -> anyhow::Result<Exit> {
         };
         let Some(rate) = rate else { break };
         progress(&sweep, &setup, &series, rate, began.elapsed(), step_time);
-        let step = step(&args, &dir, rate, &scenario, stack_dir.as_deref()).await;
-        let (step_exit, mut st) = match step {
+        let outcome = run_step(&args, &dir, rate, &scenario, stack_dir.as_deref()).await;
+        let (step_exit, mut st) = match outcome {
             Ok(x) => x,
             Err(e) => {
                 sweep.notes.push(format!("step {} at {rate:.0} rows/s failed: {e:#}", n + 1));
@@ -168,7 +168,7 @@ fn finish(sweep: &mut Sweep, setup: &Setup, dir: &Path, began: Instant) -> anyho
 }
 
 /// One step: the run at `rate`, with the stack's CPU and Flink's vertices measured around it.
-async fn step(
+async fn run_step(
     args: &SweepArgs,
     dir: &Path,
     rate: f64,
