@@ -93,7 +93,12 @@ pub struct SweepArgs {
     pub scenario: PathBuf,
 
     /// Target rates in rows/s, run in this order, e.g. `--rates 250,500,1000`.
-    #[arg(long, value_delimiter = ',', value_name = "RATE,...", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RATE,...",
+        allow_negative_numbers = true
+    )]
     pub rates: Vec<f64>,
 
     /// First rate of the geometric series (rows/s; default `sweep.from`).

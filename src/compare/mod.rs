@@ -15,8 +15,8 @@ pub mod render;
 pub mod runs;
 pub mod slo;
 pub mod stats;
-pub mod sweeps;
 pub mod student_t;
+pub mod sweeps;
 pub mod verdict;
 
 use crate::model::Sink;

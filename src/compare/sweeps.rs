@@ -31,7 +31,11 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
 }
 
 /// Judges every sink the current sweep and all baselines answered for.
@@ -46,9 +50,9 @@ pub fn judge(bases: &[Sweep], cur: &Sweep, floor: f64) -> Vec<RateVerdict> {
                 .collect();
             let spread = match (median(rates.clone()), rates.len()) {
                 (Some(m), n) if n > 1 && m > 0.0 => {
-                    let (lo, hi) = rates
-                        .iter()
-                        .fold((f64::INFINITY, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+                    let (lo, hi) = rates.iter().fold((f64::INFINITY, 0f64), |(lo, hi), r| {
+                        (lo.min(*r), hi.max(*r))
+                    });
                     (hi - lo) / m
                 }
                 _ => 0.0,
@@ -136,7 +140,11 @@ pub fn render_compare(a: &Sweep, b: &Sweep, a_dir: &str, b_dir: &str) -> String 
     }
     for (name, x) in [("A", a), ("B", b)] {
         for (s, k) in &x.knees {
-            let _ = writeln!(m, "\n{name} {s} knee at {:.0} rows/s: {}", k.achieved_rate, k.bottleneck);
+            let _ = writeln!(
+                m,
+                "\n{name} {s} knee at {:.0} rows/s: {}",
+                k.achieved_rate, k.bottleneck
+            );
         }
     }
     m
@@ -187,7 +195,10 @@ mod tests {
         assert!((v[0].spread - 0.2).abs() < 1e-9);
         assert!(v[1].failed, "{:?}", v[1]);
         let md = render_gate(&v, &["a".into()], "c");
-        assert!(md.contains("| path2 | 2000 | 0 % | 1500 | -25.0 % | 1600 | ❌ regression |"), "{md}");
+        assert!(
+            md.contains("| path2 | 2000 | 0 % | 1500 | -25.0 % | 1600 | ❌ regression |"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -54,7 +54,12 @@ pub(crate) fn sweep(t: &Tbl) -> Result<SweepSpec> {
         }
     }
     let factor = cx.keep(t.get("factor").map_or(Ok(d.factor), |f| {
-        f.number_in(1.0, true, 100.0, "a ratio above 1 between two steps (e.g. 2)")
+        f.number_in(
+            1.0,
+            true,
+            100.0,
+            "a ratio above 1 between two steps (e.g. 2)",
+        )
     }));
     let resolution = cx.keep(t.get("resolution").map_or(Ok(d.resolution), |f| {
         f.number_in(
@@ -76,7 +81,12 @@ pub(crate) fn sweep(t: &Tbl) -> Result<SweepSpec> {
         "a pause between steps from 0s to 10m (e.g. \"5s\")",
     ));
     let max_lateness_ms = cx.keep(t.get("max_lateness_ms").map_or(Ok(d.max_lateness_ms), |f| {
-        f.number_in(0.0, true, 86_400_000.0, "a positive number of milliseconds (e.g. 1000)")
+        f.number_in(
+            0.0,
+            true,
+            86_400_000.0,
+            "a positive number of milliseconds (e.g. 1000)",
+        )
     }));
     let (
         Some(rates),
@@ -129,8 +139,9 @@ mod tests {
 
     #[test]
     fn keys_are_read() {
-        let s = parse("[sweep]\nrates = [100, 200.5]\nfactor = 1.5\nmax_steps = 4\nsettle = \"0s\"")
-            .unwrap();
+        let s =
+            parse("[sweep]\nrates = [100, 200.5]\nfactor = 1.5\nmax_steps = 4\nsettle = \"0s\"")
+                .unwrap();
         assert_eq!(s.sweep.rates, vec![100.0, 200.5]);
         assert_eq!(s.sweep.factor, 1.5);
         assert_eq!(s.sweep.max_steps, 4);
@@ -141,10 +152,22 @@ mod tests {
     fn bad_values_name_the_key_and_what_is_valid() {
         for (text, key, want) in [
             ("[sweep]\nfactor = 1", "sweep.factor", "a ratio above 1"),
-            ("[sweep]\nrates = [100, -5]", "sweep.rates[1]", "a positive rate"),
-            ("[sweep]\nfrom = 500\nto = 100", "sweep.to", "must not be below sweep.from"),
+            (
+                "[sweep]\nrates = [100, -5]",
+                "sweep.rates[1]",
+                "a positive rate",
+            ),
+            (
+                "[sweep]\nfrom = 500\nto = 100",
+                "sweep.to",
+                "must not be below sweep.from",
+            ),
             ("[sweep]\nstep = 3", "sweep.step", "unknown key"),
-            ("[sweep]\nresolution = 0.9", "sweep.resolution", "a ratio above 1"),
+            (
+                "[sweep]\nresolution = 0.9",
+                "sweep.resolution",
+                "a ratio above 1",
+            ),
             ("[sweep]\nrates = []", "sweep.rates", "at least one rate"),
         ] {
             let e = parse(text).unwrap_err();

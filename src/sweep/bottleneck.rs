@@ -56,7 +56,11 @@ pub fn name(sink: Sink, at: &Step, past: &Step) -> String {
     let evidence = format!(
         "at {:.0} rows/s target: {}{}",
         past.target_rate,
-        if cpu.is_empty() { "CPU not measured" } else { cpu.as_str() },
+        if cpu.is_empty() {
+            "CPU not measured"
+        } else {
+            cpu.as_str()
+        },
         r.machine_busy_cores
             .map(|b| format!("; machine {b:.1} of {} cores busy", r.machine_cores))
             .unwrap_or_default()
@@ -94,7 +98,9 @@ pub fn name(sink: Sink, at: &Step, past: &Step) -> String {
     if past.resources.cpu_s.is_empty() {
         format!("{sink}: not identified (no CPU figures); {evidence}{vertex}")
     } else {
-        format!("{sink}: no component saturated; the largest CPU user is first in {evidence}{vertex}")
+        format!(
+            "{sink}: no component saturated; the largest CPU user is first in {evidence}{vertex}"
+        )
     }
 }
 
@@ -108,7 +114,11 @@ mod tests {
             target_rate: rate,
             achieved_rate: achieved,
             resources: Resources {
-                cpu_s: [("flink-taskmanager".to_string(), 18.0), ("mysql".to_string(), 8.0)].into(),
+                cpu_s: [
+                    ("flink-taskmanager".to_string(), 18.0),
+                    ("mysql".to_string(), 8.0),
+                ]
+                .into(),
                 wall_s: 20.0,
                 machine_cores: 2,
                 machine_busy_cores: Some(1.2),
@@ -127,17 +137,38 @@ mod tests {
 
     #[test]
     fn a_saturated_chain_of_the_sinks_job_is_named_first() {
-        let s = name(Sink::Path2, &step(500.0, 500.0, 300.0), &step(1000.0, 1000.0, 980.0));
-        assert!(s.starts_with("path2: Flink TaskManager busy 98 % in Sink: store_sales"), "{s}");
-        assert!(s.contains("flink-taskmanager 0.90 cores, mysql 0.40 cores"), "{s}");
+        let s = name(
+            Sink::Path2,
+            &step(500.0, 500.0, 300.0),
+            &step(1000.0, 1000.0, 980.0),
+        );
+        assert!(
+            s.starts_with("path2: Flink TaskManager busy 98 % in Sink: store_sales"),
+            "{s}"
+        );
+        assert!(
+            s.contains("flink-taskmanager 0.90 cores, mysql 0.40 cores"),
+            "{s}"
+        );
         // Path 1's jobs are others: the chain is not path 1's.
-        let s = name(Sink::Path1, &step(500.0, 500.0, 300.0), &step(1000.0, 1000.0, 980.0));
+        let s = name(
+            Sink::Path1,
+            &step(500.0, 500.0, 300.0),
+            &step(1000.0, 1000.0, 980.0),
+        );
         assert!(!s.contains("TaskManager busy"), "{s}");
     }
 
     #[test]
     fn a_short_load_is_named_when_no_chain_is_saturated() {
-        let s = name(Sink::Path2, &step(500.0, 500.0, 100.0), &step(1000.0, 800.0, 100.0));
-        assert!(s.contains("the load fell short of its target (achieved/target 0.80"), "{s}");
+        let s = name(
+            Sink::Path2,
+            &step(500.0, 500.0, 100.0),
+            &step(1000.0, 800.0, 100.0),
+        );
+        assert!(
+            s.contains("the load fell short of its target (achieved/target 0.80"),
+            "{s}"
+        );
     }
 }

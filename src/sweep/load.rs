@@ -38,8 +38,11 @@ pub fn step_from_run(dir: &Path) -> Result<Step, ReportError> {
         ..Step::default()
     };
     step.resources.kafka_lag_max = s.pipeline_metrics.iter().filter_map(|m| m.kafka_lag).max();
-    step.resources.checkpoint_ms_max =
-        s.pipeline_metrics.iter().filter_map(|m| m.checkpoint_ms).max();
+    step.resources.checkpoint_ms_max = s
+        .pipeline_metrics
+        .iter()
+        .filter_map(|m| m.checkpoint_ms)
+        .max();
     Ok(step)
 }
 

@@ -101,13 +101,19 @@ impl Step {
             if s.count == 0 {
                 why.push("no latency measured".to_string());
             } else if s.p99_us as f64 > limit * 1000.0 {
-                why.push(format!("p99 {:.0} ms > {limit} ms", s.p99_us as f64 / 1000.0));
+                why.push(format!(
+                    "p99 {:.0} ms > {limit} ms",
+                    s.p99_us as f64 / 1000.0
+                ));
             }
             if s.missing > slo.max_missing {
                 why.push(format!("{} rows missing > {}", s.missing, slo.max_missing));
             }
             if ratio < slo.min_achieved_ratio {
-                why.push(format!("achieved/target {ratio:.3} < {}", slo.min_achieved_ratio));
+                why.push(format!(
+                    "achieved/target {ratio:.3} < {}",
+                    slo.min_achieved_ratio
+                ));
             }
             if lateness as f64 > slo.max_lateness_ms * 1000.0 {
                 why.push(format!(
@@ -220,7 +226,9 @@ fn answer(sink: Sink, slo: &SweepSlo, steps: &[(f64, bool)], resolution: f64) ->
         (Some(p), None) => {
             format!("{sink} holds p99 ≤ {limit} ms at every rate tried, up to {p:.0} rows/s")
         }
-        (None, Some(f)) => format!("{sink} fails its SLO at every rate tried, down to {f:.0} rows/s"),
+        (None, Some(f)) => {
+            format!("{sink} fails its SLO at every rate tried, down to {f:.0} rows/s")
+        }
         (None, None) => format!("{sink}: no step judged"),
     };
     if b.non_monotone {
@@ -272,7 +280,10 @@ mod tests {
             (step(500.0, 500.0, 900, 0), None),
             (step(500.0, 500.0, 1100, 0), Some("p99 1100 ms > 1000 ms")),
             (step(500.0, 500.0, 10, 3), Some("3 rows missing > 0")),
-            (step(500.0, 450.0, 10, 0), Some("achieved/target 0.900 < 0.98")),
+            (
+                step(500.0, 450.0, 10, 0),
+                Some("achieved/target 0.900 < 0.98"),
+            ),
         ] {
             let mut st = st;
             st.judge(&slo());
@@ -286,9 +297,17 @@ mod tests {
 
     #[test]
     fn the_answer_names_the_bracket() {
-        let a = answer(Sink::Path2, &slo(), &[(500.0, true), (1000.0, false), (707.0, true)], 1.5);
+        let a = answer(
+            Sink::Path2,
+            &slo(),
+            &[(500.0, true), (1000.0, false), (707.0, true)],
+            1.5,
+        );
         assert_eq!(a.bracket.last_pass, Some(707.0));
         assert!(a.resolved);
-        assert_eq!(a.text, "path2 holds p99 ≤ 1000 ms up to 707 rows/s (fails at 1000)");
+        assert_eq!(
+            a.text,
+            "path2 holds p99 ≤ 1000 ms up to 707 rows/s (fails at 1000)"
+        );
     }
 }

@@ -185,7 +185,9 @@ fn tables(s: &Sweep) -> Vec<Table> {
             vec![
                 st.index.to_string(),
                 format!("{:.0}", st.target_rate),
-                st.resources.kafka_lag_max.map_or("–".into(), |l| l.to_string()),
+                st.resources
+                    .kafka_lag_max
+                    .map_or("–".into(), |l| l.to_string()),
                 st.resources
                     .checkpoint_ms_max
                     .map_or("–".into(), |c| format!("{c} ms")),
@@ -195,9 +197,15 @@ fn tables(s: &Sweep) -> Vec<Table> {
         .collect();
     out.push((
         "Pipeline".into(),
-        ["step", "target/s", "path 1 Kafka lag (max)", "checkpoint (max)", "step took"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "step",
+            "target/s",
+            "path 1 Kafka lag (max)",
+            "checkpoint (max)",
+            "step took",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows,
     ));
     out
@@ -230,7 +238,12 @@ pub fn markdown(s: &Sweep) -> String {
         let _ = writeln!(m, "- {l}");
     }
     for (title, head, rows) in tables(s) {
-        let _ = write!(m, "\n## {title}\n\n| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+        let _ = write!(
+            m,
+            "\n## {title}\n\n| {} |\n|{}\n",
+            head.join(" | "),
+            "---|".repeat(head.len())
+        );
         for r in rows {
             let _ = writeln!(m, "| {} |", r.join(" | "));
         }
@@ -271,8 +284,10 @@ pub fn html(s: &Sweep) -> Result<String, ReportError> {
         }
         h.push_str("</table>");
     }
-    h.push_str("<p><a href=sweep.json>sweep.json</a> · <a href=sweep.csv>sweep.csv</a> · \
-                <a href=sweep-resources.csv>sweep-resources.csv</a></p></body></html>\n");
+    h.push_str(
+        "<p><a href=sweep.json>sweep.json</a> · <a href=sweep.csv>sweep.csv</a> · \
+                <a href=sweep-resources.csv>sweep-resources.csv</a></p></body></html>\n",
+    );
     Ok(h)
 }
 
@@ -288,7 +303,11 @@ pub fn write_all(dir: &Path, s: &Sweep) -> Result<(), ReportError> {
     write_atomic(dir, "sweep.md", markdown(s).as_bytes())?;
     if !s.steps.is_empty() {
         for c in SweepChart::ALL {
-            write_atomic(dir, &format!("{}.svg", c.stem()), c.render_svg(s)?.as_bytes())?;
+            write_atomic(
+                dir,
+                &format!("{}.svg", c.stem()),
+                c.render_svg(s)?.as_bytes(),
+            )?;
             let tmp = dir.join(format!(".{}.tmp-{}.png", c.stem(), std::process::id()));
             c.render_png(s, &tmp)?;
             let path = dir.join(format!("{}.png", c.stem()));

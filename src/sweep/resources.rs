@@ -188,7 +188,9 @@ impl CpuSnapshot {
                 Some(j) => {
                     s.seconds.insert(component.to_string(), j as f64 / ticks);
                 }
-                None => s.notes.push(format!("{component}: its pid file names no live process")),
+                None => s
+                    .notes
+                    .push(format!("{component}: its pid file names no live process")),
             }
         }
         s
@@ -212,7 +214,9 @@ impl CpuSnapshot {
                 Some(before) if after >= before => {
                     r.cpu_s.insert(k.clone(), after - before);
                 }
-                Some(_) => r.notes.push(format!("{k} restarted during the step: its CPU is unknown")),
+                Some(_) => r
+                    .notes
+                    .push(format!("{k} restarted during the step: its CPU is unknown")),
                 None => {}
             }
         }
@@ -242,11 +246,13 @@ pub async fn sample_vertices(
             c = stop.changed() => if c.is_err() || *stop.borrow() { break } else { continue },
         }
         for (job, vertex, busy, bp) in vertex_sample(&base).await {
-            let v = acc.entry((job.clone(), vertex.clone())).or_insert(VertexLoad {
-                job,
-                vertex,
-                ..VertexLoad::default()
-            });
+            let v = acc
+                .entry((job.clone(), vertex.clone()))
+                .or_insert(VertexLoad {
+                    job,
+                    vertex,
+                    ..VertexLoad::default()
+                });
             // Running means: the step's average load of the chain.
             let n = f64::from(v.samples);
             v.busy_ms_per_s = (v.busy_ms_per_s * n + busy) / (n + 1.0);
@@ -277,7 +283,9 @@ async fn vertex_sample(base: &str) -> Vec<(String, String, f64, f64)> {
             continue;
         };
         for v in detail["vertices"].as_array().cloned().unwrap_or_default() {
-            let Some(vid) = v["id"].as_str() else { continue };
+            let Some(vid) = v["id"].as_str() else {
+                continue;
+            };
             let path = format!(
                 "/jobs/{jid}/vertices/{vid}/subtasks/metrics?get=busyTimeMsPerSecond,backPressuredTimeMsPerSecond&agg=max"
             );
@@ -310,7 +318,8 @@ mod tests {
 
     #[test]
     fn a_stat_line_with_spaces_in_its_name_parses() {
-        let line = "4242 (java (flink) x) S 17 4242 4242 0 -1 4194560 10 0 0 0 250 50 7 3 20 0 1 0 100";
+        let line =
+            "4242 (java (flink) x) S 17 4242 4242 0 -1 4194560 10 0 0 0 250 50 7 3 20 0 1 0 100";
         assert_eq!(parse_stat(line), Some((17, 310)));
     }
 
@@ -325,6 +334,10 @@ mod tests {
         let b = CpuSnapshot::take(None);
         let r = a.until(&b);
         assert!(r.cpu_s[HARNESS] >= 0.0);
-        assert!(r.notes.iter().any(|n| n.contains("TPCDS_STACK_DIR")), "{:?}", r.notes);
+        assert!(
+            r.notes.iter().any(|n| n.contains("TPCDS_STACK_DIR")),
+            "{:?}",
+            r.notes
+        );
     }
 }

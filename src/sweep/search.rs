@@ -51,11 +51,7 @@ impl Bracket {
 /// `spec.resolution` allows (or cannot move within `spec.from..=spec.to`).
 /// `per_sink` holds each judged sink's `(target rate, passed)` steps.
 pub fn next_rate(spec: &SweepSpec, per_sink: &[Vec<(f64, bool)>]) -> Option<f64> {
-    let done: Vec<f64> = per_sink
-        .iter()
-        .flatten()
-        .map(|s| s.0)
-        .collect::<Vec<_>>();
+    let done: Vec<f64> = per_sink.iter().flatten().map(|s| s.0).collect::<Vec<_>>();
     let Some(highest) = done.iter().copied().max_by(f64::total_cmp) else {
         return Some(spec.from.round().max(1.0));
     };
@@ -65,7 +61,9 @@ pub fn next_rate(spec: &SweepSpec, per_sink: &[Vec<(f64, bool)>]) -> Option<f64>
     for steps in per_sink {
         let b = Bracket::of(steps);
         let candidate = match (b.last_pass, b.first_fail) {
-            (_, None) if highest < spec.to => Some((f64::INFINITY, (highest * spec.factor).min(spec.to))),
+            (_, None) if highest < spec.to => {
+                Some((f64::INFINITY, (highest * spec.factor).min(spec.to)))
+            }
             (_, None) => None,
             (None, Some(f)) => Some((f64::INFINITY, f / spec.factor)).filter(|c| c.1 >= 1.0),
             (Some(p), Some(f)) if f / p > spec.resolution => Some((f / p, (p * f).sqrt())),
@@ -134,7 +132,10 @@ mod tests {
         let (rates, b) = search(&[1500.0]);
         assert_eq!(&rates[..4], &[250.0, 500.0, 1000.0, 2000.0]);
         let b = b[0];
-        assert!(b.last_pass.unwrap() < 1500.0 && b.first_fail.unwrap() >= 1500.0, "{b:?}");
+        assert!(
+            b.last_pass.unwrap() < 1500.0 && b.first_fail.unwrap() >= 1500.0,
+            "{b:?}"
+        );
         assert!(b.ratio().unwrap() <= 1.25, "{b:?}");
         assert!(rates.len() <= 6, "{rates:?}");
     }

@@ -32,17 +32,28 @@ fn load(dir: &Path) -> anyhow::Result<Sweep> {
 }
 
 /// The fingerprint differences of two sweeps' first steps, as lines.
-fn fingerprint_diffs(a_dir: &Path, a: &Sweep, b_dir: &Path, b: &Sweep) -> anyhow::Result<Vec<String>> {
+fn fingerprint_diffs(
+    a_dir: &Path,
+    a: &Sweep,
+    b_dir: &Path,
+    b: &Sweep,
+) -> anyhow::Result<Vec<String>> {
     let first = |dir: &Path, s: &Sweep| -> anyhow::Result<crate::report::RunData> {
         let step = s.steps.first().ok_or_else(|| {
-            Classified::new(Exit::BadInput, anyhow::anyhow!("{}: the sweep has no steps", dir.display()))
+            Classified::new(
+                Exit::BadInput,
+                anyhow::anyhow!("{}: the sweep has no steps", dir.display()),
+            )
         })?;
         load_run(&dir.join(&step.run_dir))
             .map(|l| l.run)
             .map_err(|e| Classified::new(Exit::BadInput, e).into())
     };
     let (x, y) = (first(a_dir, a)?, first(b_dir, b)?);
-    Ok(differences(&x, &y).iter().map(|d| format!("  {d}")).collect())
+    Ok(differences(&x, &y)
+        .iter()
+        .map(|d| format!("  {d}"))
+        .collect())
 }
 
 /// `compare A B` of two sweeps.
@@ -50,14 +61,28 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<Exit> {
     let Some(b_dir) = &args.b else {
         return fail(
             Exit::BadInput,
-            anyhow::anyhow!("{}: a sweep is compared with another sweep: give two sweep directories", args.a.display()),
+            anyhow::anyhow!(
+                "{}: a sweep is compared with another sweep: give two sweep directories",
+                args.a.display()
+            ),
         );
     };
     let (a, b) = (load(&args.a)?, load(b_dir)?);
     let diffs = fingerprint_diffs(&args.a, &a, b_dir, &b)?;
-    print!("{}", render_compare(&a, &b, &args.a.display().to_string(), &b_dir.display().to_string()));
+    print!(
+        "{}",
+        render_compare(
+            &a,
+            &b,
+            &args.a.display().to_string(),
+            &b_dir.display().to_string()
+        )
+    );
     if !diffs.is_empty() {
-        println!("\nfingerprint differences (first steps):\n{}", diffs.join("\n"));
+        println!(
+            "\nfingerprint differences (first steps):\n{}",
+            diffs.join("\n")
+        );
     }
     Ok(Exit::Ok)
 }
@@ -67,10 +92,17 @@ pub fn gate(args: &GateArgs) -> anyhow::Result<Exit> {
     if !(args.min_rate_drop >= 0.0 && args.min_rate_drop < 1.0) {
         return fail(
             Exit::BadInput,
-            anyhow::anyhow!("--min-rate-drop {}: must be a fraction in [0, 1), e.g. 0.2", args.min_rate_drop),
+            anyhow::anyhow!(
+                "--min-rate-drop {}: must be a fraction in [0, 1), e.g. 0.2",
+                args.min_rate_drop
+            ),
         );
     }
-    let bases = args.baseline.iter().map(|d| load(d)).collect::<anyhow::Result<Vec<_>>>()?;
+    let bases = args
+        .baseline
+        .iter()
+        .map(|d| load(d))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let cur = load(&args.current)?;
     for (dir, base) in args.baseline.iter().zip(&bases) {
         let diffs = fingerprint_diffs(dir, base, &args.current, &cur)?;
@@ -87,7 +119,10 @@ pub fn gate(args: &GateArgs) -> anyhow::Result<Exit> {
                     ),
                 );
             }
-            eprintln!("warning: fingerprints differ (--force):\n{}", diffs.join("\n"));
+            eprintln!(
+                "warning: fingerprints differ (--force):\n{}",
+                diffs.join("\n")
+            );
         }
     }
     let verdicts = judge(&bases, &cur, args.min_rate_drop);
@@ -97,7 +132,18 @@ pub fn gate(args: &GateArgs) -> anyhow::Result<Exit> {
             anyhow::anyhow!("no sink has a highest rate in both the baseline and the current sweep (were they --find-max or judged sweeps?)"),
         );
     }
-    let names: Vec<String> = args.baseline.iter().map(|d| d.display().to_string()).collect();
-    print!("{}", render_gate(&verdicts, &names, &args.current.display().to_string()));
-    Ok(if verdicts.iter().any(|v| v.failed) { Exit::Breach } else { Exit::Ok })
+    let names: Vec<String> = args
+        .baseline
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    print!(
+        "{}",
+        render_gate(&verdicts, &names, &args.current.display().to_string())
+    );
+    Ok(if verdicts.iter().any(|v| v.failed) {
+        Exit::Breach
+    } else {
+        Exit::Ok
+    })
 }

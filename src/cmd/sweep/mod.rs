@@ -25,7 +25,8 @@ const STEP_OVERHEAD: Duration = Duration::from_secs(10);
 /// Runs the sweep; exit 0 when every step ran (a failing step is a finding).
 pub async fn sweep(args: SweepArgs) -> anyhow::Result<Exit> {
     let scenario = super::load_scenario(&args.scenario, &args.set)?;
-    let setup = resolve(&args, &scenario).map_err(|e| Classified::new(Exit::BadInput, anyhow::anyhow!(e)))?;
+    let setup = resolve(&args, &scenario)
+        .map_err(|e| Classified::new(Exit::BadInput, anyhow::anyhow!(e)))?;
     let preflight = super::run::preflight(&scenario).await;
     if !preflight.ok() {
         for d in preflight.problems() {
@@ -33,15 +34,22 @@ pub async fn sweep(args: SweepArgs) -> anyhow::Result<Exit> {
         }
         return fail(
             Exit::Unreachable,
-            anyhow::anyhow!("the targets are not ready (see above; `tpcds-bench check` tells more)"),
+            anyhow::anyhow!(
+                "the targets are not ready (see above; `tpcds-bench check` tells more)"
+            ),
         );
     }
     let started_at = chrono::Utc::now();
-    let dir = args
-        .out
-        .join(crate::report::run_id(started_at, &format!("sweep-{}", scenario.name)));
-    std::fs::create_dir_all(dir.join("steps"))
-        .map_err(|e| Classified::new(Exit::Fault, anyhow::anyhow!("cannot create {}: {e}", dir.display())))?;
+    let dir = args.out.join(crate::report::run_id(
+        started_at,
+        &format!("sweep-{}", scenario.name),
+    ));
+    std::fs::create_dir_all(dir.join("steps")).map_err(|e| {
+        Classified::new(
+            Exit::Fault,
+            anyhow::anyhow!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
     let mut sweep = Sweep {
         format: SWEEP_FORMAT.into(),
         format_version: 1,
@@ -94,7 +102,9 @@ pub async fn sweep(args: SweepArgs) -> anyhow::Result<Exit> {
         let (step_exit, mut st) = match outcome {
             Ok(x) => x,
             Err(e) => {
-                sweep.notes.push(format!("step {} at {rate:.0} rows/s failed: {e:#}", n + 1));
+                sweep
+                    .notes
+                    .push(format!("step {} at {rate:.0} rows/s failed: {e:#}", n + 1));
                 finish(&mut sweep, &setup, &dir, began)?;
                 return Err(e);
             }
@@ -104,7 +114,9 @@ pub async fn sweep(args: SweepArgs) -> anyhow::Result<Exit> {
         sweep.steps.push(st);
         finish(&mut sweep, &setup, &dir, began)?;
         if step_exit == Exit::Interrupted {
-            sweep.notes.push(format!("interrupted during step {}", n + 1));
+            sweep
+                .notes
+                .push(format!("interrupted during step {}", n + 1));
             exit = Exit::Interrupted;
             break;
         }
@@ -128,7 +140,14 @@ fn minutes(d: Duration) -> String {
 }
 
 /// The line before each step: which step, at what rate, what is done and what is left.
-fn progress(sweep: &Sweep, setup: &Setup, series: &[f64], rate: f64, elapsed: Duration, step_time: Duration) {
+fn progress(
+    sweep: &Sweep,
+    setup: &Setup,
+    series: &[f64],
+    rate: f64,
+    elapsed: Duration,
+    step_time: Duration,
+) {
     let n = sweep.steps.len() + 1;
     let done: Vec<String> = sweep
         .steps
@@ -150,9 +169,20 @@ fn progress(sweep: &Sweep, setup: &Setup, series: &[f64], rate: f64, elapsed: Du
         )
     } else {
         let rest: Vec<String> = series[n..].iter().map(|r| format!("{r:.0}")).collect();
-        format!("left: {}", if rest.is_empty() { "none".into() } else { rest.join(", ") })
+        format!(
+            "left: {}",
+            if rest.is_empty() {
+                "none".into()
+            } else {
+                rest.join(", ")
+            }
+        )
     };
-    let total = if setup.find_max { setup.spec.max_steps as usize } else { series.len() };
+    let total = if setup.find_max {
+        setup.spec.max_steps as usize
+    } else {
+        series.len()
+    };
     eprintln!(
         "sweep step {n}/{total}: {rate:.0} rows/s target; done: {}; {left}; {} elapsed, up to {} per step",
         if done.is_empty() { "none".into() } else { done.join(" ") },

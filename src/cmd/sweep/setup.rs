@@ -42,13 +42,21 @@ fn p99_flag(arg: &str, scenario: &Scenario) -> Result<(Sink, f64), String> {
         .find(|s| s.name() == name.trim())
         .ok_or_else(|| {
             let names: Vec<_> = scenario.observe.sinks.iter().map(|s| s.name()).collect();
-            bad(format!("unknown sink {name:?}; observed sinks: {}", names.join(", ")))
+            bad(format!(
+                "unknown sink {name:?}; observed sinks: {}",
+                names.join(", ")
+            ))
         })?;
     if !scenario.observe.sinks.contains(&sink) {
-        return Err(bad(format!("{name} is not in observe.sinks of the scenario")));
+        return Err(bad(format!(
+            "{name} is not in observe.sinks of the scenario"
+        )));
     }
-    let d = humantime::parse_duration(value.trim())
-        .map_err(|e| bad(format!("{value:?} is not a latency like \"1s\" or \"800ms\" ({e})")))?;
+    let d = humantime::parse_duration(value.trim()).map_err(|e| {
+        bad(format!(
+            "{value:?} is not a latency like \"1s\" or \"800ms\" ({e})"
+        ))
+    })?;
     if d.is_zero() {
         return Err(bad("the limit must be above 0".into()));
     }
@@ -73,10 +81,16 @@ pub fn resolve(args: &SweepArgs, scenario: &Scenario) -> Result<Setup, String> {
     let series_flags = args.from.is_some() || args.to.is_some() || args.factor.is_some();
     if !args.rates.is_empty() {
         if series_flags {
-            return Err("--rates lists the steps; it cannot be combined with --from, --to or --factor".into());
+            return Err(
+                "--rates lists the steps; it cannot be combined with --from, --to or --factor"
+                    .into(),
+            );
         }
         if args.find_max {
-            return Err("--find-max chooses its own rates (from --from/--to/--factor); leave out --rates".into());
+            return Err(
+                "--find-max chooses its own rates (from --from/--to/--factor); leave out --rates"
+                    .into(),
+            );
         }
         spec.rates = args
             .rates
@@ -95,7 +109,9 @@ pub fn resolve(args: &SweepArgs, scenario: &Scenario) -> Result<Setup, String> {
     }
     if let Some(f) = args.factor {
         if !(f.is_finite() && f > 1.0 && f <= 100.0) {
-            return Err(format!("--factor {f}: must be above 1 (and at most 100), e.g. 2"));
+            return Err(format!(
+                "--factor {f}: must be above 1 (and at most 100), e.g. 2"
+            ));
         }
         spec.factor = f;
     }
@@ -124,7 +140,10 @@ pub fn resolve(args: &SweepArgs, scenario: &Scenario) -> Result<Setup, String> {
     let slo = SweepSlo {
         p99_ms,
         max_missing: scenario.slo.max_missing,
-        min_achieved_ratio: scenario.slo.min_achieved_ratio.unwrap_or(DEFAULT_MIN_ACHIEVED),
+        min_achieved_ratio: scenario
+            .slo
+            .min_achieved_ratio
+            .unwrap_or(DEFAULT_MIN_ACHIEVED),
         max_lateness_ms: spec.max_lateness_ms,
     };
     Ok(Setup {
@@ -166,13 +185,57 @@ mod tests {
     fn bad_flags_say_what_is_valid() {
         let s = scenario();
         for (a, want) in [
-            (SweepArgs { rates: vec![100.0, -5.0], ..args() }, "--rates -5: must be a positive rate"),
-            (SweepArgs { from: Some(800.0), to: Some(400.0), ..args() }, "--from 800 is above --to 400"),
-            (SweepArgs { factor: Some(1.0), ..args() }, "--factor 1: must be above 1"),
-            (SweepArgs { rates: vec![1.0], from: Some(1.0), ..args() }, "cannot be combined"),
-            (SweepArgs { p99: vec!["path9=1s".into()], ..args() }, "unknown sink \"path9\""),
-            (SweepArgs { p99: vec!["path1=1s".into()], ..args() }, "not in observe.sinks"),
-            (SweepArgs { p99: vec!["path2=fast".into()], ..args() }, "is not a latency"),
+            (
+                SweepArgs {
+                    rates: vec![100.0, -5.0],
+                    ..args()
+                },
+                "--rates -5: must be a positive rate",
+            ),
+            (
+                SweepArgs {
+                    from: Some(800.0),
+                    to: Some(400.0),
+                    ..args()
+                },
+                "--from 800 is above --to 400",
+            ),
+            (
+                SweepArgs {
+                    factor: Some(1.0),
+                    ..args()
+                },
+                "--factor 1: must be above 1",
+            ),
+            (
+                SweepArgs {
+                    rates: vec![1.0],
+                    from: Some(1.0),
+                    ..args()
+                },
+                "cannot be combined",
+            ),
+            (
+                SweepArgs {
+                    p99: vec!["path9=1s".into()],
+                    ..args()
+                },
+                "unknown sink \"path9\"",
+            ),
+            (
+                SweepArgs {
+                    p99: vec!["path1=1s".into()],
+                    ..args()
+                },
+                "not in observe.sinks",
+            ),
+            (
+                SweepArgs {
+                    p99: vec!["path2=fast".into()],
+                    ..args()
+                },
+                "is not a latency",
+            ),
         ] {
             let e = resolve(&a, &s).unwrap_err();
             assert!(e.contains(want), "{e}");
@@ -199,7 +262,14 @@ mod tests {
     fn find_max_without_any_limit_is_refused() {
         let mut s = scenario();
         s.slo.p99_ms = Default::default();
-        let e = resolve(&SweepArgs { find_max: true, ..args() }, &s).unwrap_err();
+        let e = resolve(
+            &SweepArgs {
+                find_max: true,
+                ..args()
+            },
+            &s,
+        )
+        .unwrap_err();
         assert!(e.contains("--find-max needs a p99 limit"), "{e}");
     }
 }

@@ -80,8 +80,11 @@ impl SweepChart {
 
 /// Every sink measured at some step.
 fn sinks(s: &Sweep) -> Vec<Sink> {
-    let set: std::collections::BTreeSet<Sink> =
-        s.steps.iter().flat_map(|st| st.sinks.keys().copied()).collect();
+    let set: std::collections::BTreeSet<Sink> = s
+        .steps
+        .iter()
+        .flat_map(|st| st.sinks.keys().copied())
+        .collect();
     set.into_iter().collect()
 }
 
@@ -128,7 +131,10 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Sweep) -> DrawR
         .margin_right(MARGIN_RIGHT)
         .x_label_area_size(X_LABEL_AREA)
         .y_label_area_size(Y_LABEL_AREA)
-        .build_cartesian_2d(linear_axis(0f64..x_max, time_ticks(x_max)), log_ms_axis(lo, hi))?;
+        .build_cartesian_2d(
+            linear_axis(0f64..x_max, time_ticks(x_max)),
+            log_ms_axis(lo, hi),
+        )?;
     chart
         .configure_mesh()
         .x_desc("achieved rate (rows/s)")
@@ -154,7 +160,10 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Sweep) -> DrawR
         let c = sink_color(*sink);
         let p99: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.2)).collect();
         let p50: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
-        chart.draw_series(std::iter::once(PathElement::new(p99.clone(), c.stroke_width(LINE_WIDTH))))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            p99.clone(),
+            c.stroke_width(LINE_WIDTH),
+        )))?;
         chart.draw_series(p99.iter().map(|p| Circle::new(*p, 4, c.filled())))?;
         chart.draw_series(std::iter::once(DashedPathElement::new(
             p50,
@@ -164,10 +173,20 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Sweep) -> DrawR
         )))?;
         if let Some(k) = s.knees.get(sink) {
             let at = (k.achieved_rate, k.p99_us.max(1) as f64 / 1000.0);
-            chart.draw_series(std::iter::once(Circle::new(at, 11, c.stroke_width(LINE_WIDTH))))?;
+            chart.draw_series(std::iter::once(Circle::new(
+                at,
+                11,
+                c.stroke_width(LINE_WIDTH),
+            )))?;
         }
-        entries.push((format!("{sink} p99"), Swatch::Line(c.stroke_width(LINE_WIDTH))));
-        entries.push((format!("{sink} p50"), Swatch::Dashed(c.stroke_width(THIN_LINE_WIDTH))));
+        entries.push((
+            format!("{sink} p99"),
+            Swatch::Line(c.stroke_width(LINE_WIDTH)),
+        ));
+        entries.push((
+            format!("{sink} p50"),
+            Swatch::Dashed(c.stroke_width(THIN_LINE_WIDTH)),
+        ));
     }
     entries.push(("○ knee".into(), Swatch::Fill(super::BACKGROUND)));
     if !limits.is_empty() {
@@ -222,7 +241,10 @@ fn achieved<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Sweep) -> Dra
     )))?;
     let style = ACHIEVED_COLOR.stroke_width(LINE_WIDTH);
     chart.draw_series(std::iter::once(PathElement::new(pts.clone(), style)))?;
-    chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, ACHIEVED_COLOR.filled())))?;
+    chart.draw_series(
+        pts.iter()
+            .map(|p| Circle::new(*p, 4, ACHIEVED_COLOR.filled())),
+    )?;
     draw_side_legend(
         &legend,
         40,
