@@ -25,7 +25,7 @@ pub fn job_serves(job: &str, sink: Sink) -> bool {
     }
 }
 
-fn busiest<'a>(step: &'a Step, sink: Sink) -> Option<&'a VertexLoad> {
+fn busiest(step: &Step, sink: Sink) -> Option<&VertexLoad> {
     step.resources
         .vertices
         .iter()

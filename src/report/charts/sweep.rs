@@ -88,8 +88,11 @@ fn sinks(s: &Sweep) -> Vec<Sink> {
     set.into_iter().collect()
 }
 
+/// (achieved rate, p50 ms, p99 ms) points of one sink's curve.
+type Curve = Vec<(f64, f64, f64)>;
+
 /// (achieved rate, p50 ms, p99 ms) of a sink, by achieved rate.
-fn points(s: &Sweep, sink: Sink) -> Vec<(f64, f64, f64)> {
+fn points(s: &Sweep, sink: Sink) -> Curve {
     let mut p: Vec<(f64, f64, f64)> = s
         .steps
         .iter()
@@ -113,7 +116,7 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Sweep) -> DrawR
     )?;
     let (plot, legend) = root.split_horizontally(root.dim_in_pixel().0 - LEGEND_WIDTH);
     let sinks = sinks(s);
-    let all: Vec<(Sink, Vec<(f64, f64, f64)>)> = sinks.iter().map(|&k| (k, points(s, k))).collect();
+    let all: Vec<(Sink, Curve)> = sinks.iter().map(|&k| (k, points(s, k))).collect();
     let x_max = all
         .iter()
         .flat_map(|(_, p)| p.iter().map(|x| x.0))
