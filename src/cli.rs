@@ -23,6 +23,10 @@ const EXIT_HELP: &str = "Exit codes: 0 success, 1 SLO breach or regression, 2 ba
 pub enum Command {
     /// Run a scenario: load MySQL at the target rate, observe every sink, write a run directory.
     Run(RunArgs),
+    /// Run a scenario at a series of rates (`--rates`, `--from/--to/--factor`) or
+    /// search for the highest rate every SLO holds at (`--find-max`); writes a
+    /// sweep directory with the latency–throughput curves, each step a run directory.
+    Sweep(SweepArgs),
     /// Reach every target and report versions, binlog settings, Flink jobs and topics.
     Check(CheckArgs),
     /// Re-render a run directory's reports from its saved histograms.
@@ -140,6 +144,57 @@ pub struct MergeArgs {
     pub partial: bool,
 }
 
+/// Flags of `tpcds-bench sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML): its mix, seed and step length (duration, warmup,
+    /// drain_timeout) at each rate; `[sweep]` and `[slo]` set the defaults of the flags below.
+    pub scenario: PathBuf,
+
+    /// Target rates in rows/s, run in this order, e.g. `--rates 250,500,1000`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RATE,...",
+        allow_negative_numbers = true
+    )]
+    pub rates: Vec<f64>,
+
+    /// First rate of the geometric series (rows/s; default `sweep.from`).
+    #[arg(long, allow_negative_numbers = true)]
+    pub from: Option<f64>,
+
+    /// Last rate of the series, and the highest the search tries (rows/s; default `sweep.to`).
+    #[arg(long, allow_negative_numbers = true)]
+    pub to: Option<f64>,
+
+    /// Ratio between two rates of the series, and the search's growth factor (> 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub factor: Option<f64>,
+
+    /// Search for the highest rate at which every SLO holds, per sink: grow by
+    /// the factor until a step fails, then bisect to `sweep.resolution`.
+    #[arg(long)]
+    pub find_max: bool,
+
+    /// A p99 limit for the search, e.g. `--p99 path2=1s` (repeatable; replaces
+    /// `slo.p99_ms` for that sink).
+    #[arg(long = "p99", value_name = "SINK=LATENCY")]
+    pub p99: Vec<String>,
+
+    /// Override a scenario key for every step (as `run --set`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Directory that receives the sweep directory `<timestamp>-sweep-<scenario>/`.
+    #[arg(long, default_value = "reports", env = "TPCDS_REPORTS_DIR")]
+    pub out: PathBuf,
+
+    /// No per-second progress inside steps (the line per step stays).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
 /// Flags of `tpcds-bench check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -229,6 +284,11 @@ pub struct GateArgs {
     /// differences are listed in the verdict, and warned about on stderr).
     #[arg(long)]
     pub force: bool,
+
+    /// Sweep directories only: least drop of a sink's highest sustainable rate
+    /// that counts as a regression, beyond the baseline sweeps' own spread (0.2 = 20 %).
+    #[arg(long, default_value_t = 0.20, value_name = "FRACTION")]
+    pub min_rate_drop: f64,
 
     /// Also write the verdict as JUnit XML (one test case per sink and per SLO).
     #[arg(long, value_name = "FILE")]

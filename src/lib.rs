@@ -32,5 +32,6 @@ pub mod redact;
 pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 pub mod tpcds;
 pub mod track;

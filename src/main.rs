@@ -20,6 +20,7 @@ fn main() {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => tpcds_bench::cmd::run::run(args).await,
+            Command::Sweep(args) => tpcds_bench::cmd::sweep::sweep(args).await,
             Command::Check(args) => tpcds_bench::cmd::check::check(args).await,
             Command::Report(args) => tpcds_bench::cmd::report::report(args),
             Command::Compare(args) => tpcds_bench::cmd::compare::compare(args),

@@ -77,6 +77,10 @@ pub fn common_sinks(a: &LoadedRun, b: &LoadedRun) -> Vec<Sink> {
 /// Prints the comparison; exit 0 (it informs, the gate decides), or 2 when
 /// the runs' visibility sources differ without `--force`.
 pub fn compare(args: CompareArgs) -> anyhow::Result<Exit> {
+    let dirs = std::iter::once(&args.a).chain(args.b.as_ref());
+    if super::sweep::compare::any_sweep(dirs.map(|d| d.as_path())) {
+        return super::sweep::compare::compare(&args);
+    }
     let opts = QUANTILES
         .iter()
         .map(|&q| options(&args.bootstrap, q))

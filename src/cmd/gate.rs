@@ -79,6 +79,10 @@ fn judge_sink(
 
 /// Runs the gate and prints its Markdown verdict.
 pub fn gate(args: GateArgs) -> anyhow::Result<Exit> {
+    let dirs = args.baseline.iter().chain([&args.current]);
+    if super::sweep::compare::any_sweep(dirs.map(|d| d.as_path())) {
+        return super::sweep::compare::gate(&args);
+    }
     let opts = options(&args.bootstrap, 0.99)?;
     if !(args.min_relative >= 0.0 && args.min_relative.is_finite()) {
         return fail(

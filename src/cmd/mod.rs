@@ -9,6 +9,7 @@ pub mod gate;
 pub mod merge;
 pub mod report;
 pub mod run;
+pub mod sweep;
 
 use std::path::Path;
 

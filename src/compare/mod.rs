@@ -18,6 +18,7 @@ pub mod runs;
 pub mod slo;
 pub mod stats;
 pub mod student_t;
+pub mod sweeps;
 pub mod verdict;
 
 use crate::model::Sink;

@@ -39,6 +39,7 @@ const TOP_KEYS: &[&str] = &[
     "derived",
     "live",
     "audit",
+    "sweep",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -129,6 +130,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let derived = cx.keep(section(&top, "derived").and_then(|t| super::build_derived::derived(&t)));
     let live = cx.keep(section(&top, "live").and_then(|t| super::build_live::live(&t)));
     let audit = cx.keep(section(&top, "audit").and_then(|t| audit(&t)));
+    let sweep = cx.keep(section(&top, "sweep").and_then(|t| super::build_sweep::sweep(&t)));
 
     let (
         Some(name),
@@ -147,6 +149,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         Some(derived),
         Some(live),
         Some(audit),
+        Some(sweep),
     ) = (
         name,
         description,
@@ -164,6 +167,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         derived,
         live,
         audit,
+        sweep,
     )
     else {
         return Err(cx.take_last());
@@ -187,6 +191,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         derived,
         live,
         audit,
+        sweep,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),

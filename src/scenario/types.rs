@@ -62,6 +62,9 @@ pub struct Scenario {
     pub live: Live,
     /// The end-of-run audit of what the warehouse paths hold (`[audit]`).
     pub audit: Audit,
+    /// How `sweep` steps through rates (`[sweep]`).
+    #[serde(skip_serializing_if = "SweepSpec::is_default")]
+    pub sweep: SweepSpec,
     /// Where the scenario came from and what overrode it.
     pub source: ScenarioSource,
 }
@@ -671,4 +674,50 @@ pub enum ControlMode {
     Native,
     /// `docker compose stop|kill|start SERVICE`.
     Compose,
+}
+
+/// How `tpcds-bench sweep` steps through rates (`[sweep]`); `run` ignores it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepSpec {
+    /// Explicit target rates (rows/s), run in this order; empty: the geometric series.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rates: Vec<f64>,
+    /// First rate of the geometric series (rows/s).
+    pub from: f64,
+    /// Highest rate the series or the search may ask for (rows/s).
+    pub to: f64,
+    /// Ratio between two rates of the series, and the search's growth factor (> 1).
+    pub factor: f64,
+    /// The search stops refining a sink when first fail / last pass ≤ this (> 1).
+    pub resolution: f64,
+    /// Most steps one sweep runs (the search's time budget).
+    pub max_steps: u32,
+    /// Pause between two steps, so a step's backlog does not start the next one.
+    #[serde(with = "dur")]
+    pub settle: Duration,
+    /// A find-max step fails when the p99 of the harness's send lateness exceeds this (ms).
+    pub max_lateness_ms: f64,
+}
+
+impl Default for SweepSpec {
+    fn default() -> Self {
+        SweepSpec {
+            rates: Vec::new(),
+            from: 250.0,
+            to: 16_000.0,
+            factor: 2.0,
+            resolution: 1.25,
+            max_steps: 10,
+            settle: Duration::from_secs(5),
+            max_lateness_ms: 1000.0,
+        }
+    }
+}
+
+impl SweepSpec {
+    /// True when nothing was set (the section is then left out of `resolved_scenario`,
+    /// so runs' fingerprints are what they were before `[sweep]` existed).
+    pub fn is_default(&self) -> bool {
+        *self == SweepSpec::default()
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -75,8 +75,9 @@ fn sink_visibility(c: VisibilityCounts) -> SinkVisibility {
     }
 }
 
-/// Builds the run data, writes the run directory, prints the verdict.
-pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
+/// Builds the run data, writes the run directory, prints the verdict (the
+/// report too when `print`); returns the exit class and the directory.
+pub fn write(o: Outcome<'_>, out: &Path, print: bool) -> anyhow::Result<(Exit, PathBuf)> {
     let s = o.scenario;
     // An interrupted run is measured over the part that ran.
     let duration = if o.interrupted {
@@ -423,10 +424,12 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
     let mut run = run;
     run.run_id = crate::report::run_dir_name(&run);
     let dir = write_run_dir(out, &run).map_err(|e| Classified::new(Exit::Fault, e))?;
-    print!("{}", crate::report::markdown::render(&run));
-    println!("\nrun directory: {}", dir.display());
+    if print {
+        print!("{}", crate::report::markdown::render(&run));
+        println!("\nrun directory: {}", dir.display());
+    }
     let _ = o.wall_start_us;
-    Ok(if o.interrupted {
+    let exit = if o.interrupted {
         Exit::Interrupted
     } else if control_failed {
         Exit::Fault
@@ -434,7 +437,8 @@ pub fn write(o: Outcome<'_>, out: &Path) -> anyhow::Result<Exit> {
         Exit::Breach
     } else {
         Exit::Ok
-    })
+    };
+    Ok((exit, dir))
 }
 
 /// Says who held the schedule back. A late batch whose worker was still waiting

@@ -37,6 +37,12 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(1);
 
 /// Runs a scenario end to end.
 pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
+    execute(args, true).await.map(|(exit, _)| exit)
+}
+
+/// Runs a scenario end to end; returns the exit class and the run directory.
+/// `print`: the report goes to stdout (a sweep's steps print only their progress).
+pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::path::PathBuf)> {
     let mut set = args.set.clone();
     if let Some(addr) = &args.metrics_addr {
         set.push(format!("live.addr={addr}"));
@@ -358,7 +364,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
         memory: (projected_memory, budget::limit(&scenario)),
         audit,
     };
-    let exit = finish::write(outcome, &args.out);
+    let exit = finish::write(outcome, &args.out, print);
     if let Some(e) = endpoint {
         e.finish().await;
     }

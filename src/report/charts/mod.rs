@@ -12,6 +12,7 @@ pub mod over_time;
 pub mod paths;
 pub mod percentiles;
 mod pipeline_panel;
+pub mod sweep;
 
 use std::ops::Range;
 use std::path::Path;
