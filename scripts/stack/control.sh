@@ -222,6 +222,6 @@ control_resume() {
   "$FLINK_HOME/bin/sql-client.sh" -f "$sql" >"$log" 2>&1
   rc=$?
   grep -q 'Job ID:' "$log" || sql_client_failed "$log" "$rc" "job $1: resubmitting it from savepoint $sp failed"
-  flink_wait_jobs 300
+  flink_wait_jobs 300 "$name"
   control_log "resumed $1"
 }

@@ -220,15 +220,17 @@ flink_cancel_jobs() {
   done
 }
 
-# flink_wait_jobs SECONDS: every job RUNNING with all its tasks running; a
-# job that fails is reported with the first lines of its exception.
+# flink_wait_jobs SECONDS [NAME...]: every job (or the jobs NAMEd) RUNNING
+# with all its tasks running; a job that fails is reported with the first
+# lines of its exception. A resume waits for its own job only: another job
+# paused meanwhile (a second fault) is not its business.
 flink_wait_jobs() {
-  local deadline=$((SECONDS + $1)) entry name jid state tasks pending jobs
+  local deadline=$((SECONDS + $1)) entry name jid state tasks pending jobs names=("${@:2}")
+  [ "${#names[@]}" -gt 0 ] || for entry in "${FLINK_JOBS[@]}"; do names+=("${entry#*:}"); done
   while :; do
     pending=()
     jobs=$(flink_jobs)
-    for entry in "${FLINK_JOBS[@]}"; do
-      name=${entry#*:}
+    for name in "${names[@]}"; do
       state='' jid='' tasks=''
       read -r state jid tasks <<<"$(job_line "$name" <<<"$jobs")"
       case "$state" in
@@ -250,7 +252,7 @@ flink_wait_jobs() {
       "read $LOG_DIR/flink-taskmanager.log and $FLINK_REST"
     sleep 1
   done
-  ok "flink: all ${#FLINK_JOBS[@]} jobs RUNNING"
+  if [ "$#" -gt 1 ]; then ok "flink: ${names[*]} RUNNING"; else ok "flink: all ${#FLINK_JOBS[@]} jobs RUNNING"; fi
 }
 
 flink_down() {

@@ -11,7 +11,9 @@
 //! `client.update`, `lateness`, `path1.server`), and `intervals` the per-second
 //! counters, so `report`/`compare` can re-render from the directory alone.
 //! `faults` (present when the scenario has `[[faults]]`): each fault's window
-//! and, per sink, recovery time, backlog drain, rows delayed and lost.
+//! and, per sink, whether it was affected, recovery time, backlog drain, rows
+//! delayed and lost. `left_changed` (present when a fault's target could not
+//! be brought back): what was left down and the command that restores it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -164,6 +166,10 @@ pub struct Summary {
     pub warmup_intervals: u32,
     /// True when the run was stopped early.
     pub interrupted: bool,
+    /// What the run's faults left down, each with the command that restores
+    /// it (empty when the pipeline was left as it was found).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_changed: Vec<crate::faults::restore::LeftChanged>,
     /// Rows the schedule intended.
     pub target_rows: u64,
     /// Intended rows per second.
@@ -313,6 +319,7 @@ impl Summary {
             histograms,
             intervals,
             faults: run.faults.clone(),
+            left_changed: run.left_changed(),
             pipeline_metrics: run.metrics.clone(),
         })
     }
