@@ -83,7 +83,8 @@ impl SecondClone {
     /// load, inserts only; `env` added to the harness's environment.
     fn run(&self, env: &[(&str, &str)], faults: &str, sets: &[&str], out: &Path) -> Output {
         let mut cmd = self.harness();
-        cmd.envs(env.iter().copied()).arg("run")
+        cmd.envs(env.iter().copied())
+            .arg("run")
             .arg(self.dir.path().join("scenarios/faults.toml"))
             .args(["--quiet", "--allow-faults", "--out"])
             .arg(out);
@@ -150,26 +151,44 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
         &["duration=125s", "drain_timeout=150s"],
         out.path(),
     );
-    eprintln!("four pauses: run took {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "four pauses: run took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     let run = only_run(out.path()).run;
     assert_eq!(run.faults.len(), 4);
     for f in &run.faults {
         let (start, end) = f.event.window().expect("the fault started");
         eprintln!("  {}: {start:.1} s .. {end:.1} s", f.event.label());
-        assert!(f.event.error.is_none(), "{}: {:?}", f.event.label(), f.event.error);
+        assert!(
+            f.event.error.is_none(),
+            "{}: {:?}",
+            f.event.label(),
+            f.event.error
+        );
         assert!(f.event.left_changed.is_none());
         assert!(end.is_finite(), "{}: resumed", f.event.label());
     }
     for (sink, s) in &run.sinks {
         let a = &s.accounting;
         eprintln!("  {sink}: seen {} missing {}", a.seen, a.missing);
-        assert_eq!((a.seen, a.missing), (run.achieved_rows, 0), "{sink}: nothing missing");
+        assert_eq!(
+            (a.seen, a.missing),
+            (run.achieved_rows, 0),
+            "{sink}: nothing missing"
+        );
     }
 
     // The path 1 pause: path 1 affected, Kafka and path 2 not.
     let p1 = &run.faults[0];
-    let affected = |sink: Sink| p1.sinks.iter().find(|r| r.sink == sink.name()).unwrap().affected;
+    let affected = |sink: Sink| {
+        p1.sinks
+            .iter()
+            .find(|r| r.sink == sink.name())
+            .unwrap()
+            .affected
+    };
     for r in &p1.sinks {
         eprintln!("  path 1 pause, {}: {r:?}", r.sink);
     }
@@ -183,7 +202,9 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
     let (affected, unaffected) = caveat.split_once("unaffected").expect(caveat);
     assert!(affected.contains("affected path1 ("), "{caveat}");
     assert!(
-        unaffected.contains("kafka") && unaffected.contains("path2") && !unaffected.contains("path1"),
+        unaffected.contains("kafka")
+            && unaffected.contains("path2")
+            && !unaffected.contains("path1"),
         "{caveat}"
     );
     assert!(!caveat.contains("did not recover"), "{caveat}");
@@ -221,11 +242,23 @@ fn a_resume_that_fails_says_what_is_down_and_the_command_that_restores_it() {
         &["duration=20s", "drain_timeout=5s"],
         out.path(),
     );
-    eprintln!("failed resume: run took {:.0} s", started.elapsed().as_secs_f64());
-    assert_eq!(o.status.code(), Some(4), "a fault's undo failed: {}", show(&o));
+    eprintln!(
+        "failed resume: run took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "a fault's undo failed: {}",
+        show(&o)
+    );
     let loaded = only_run(out.path());
     let f = &loaded.run.faults[0];
-    let left = f.event.left_changed.as_ref().expect("left_changed recorded");
+    let left = f
+        .event
+        .left_changed
+        .as_ref()
+        .expect("left_changed recorded");
     let restore = left.restore_command.clone();
     let want = format!(
         "TPCDS_STACK_DIR={} {} resume kafka-to-cloudberry",
@@ -234,21 +267,33 @@ fn a_resume_that_fails_says_what_is_down_and_the_command_that_restores_it() {
     );
     assert_eq!(restore, want);
     assert_eq!(left.attempts, 2);
-    assert!(left.error.contains("kafka-to-cloudberry.sql"), "the real cause: {}", left.error);
+    assert!(
+        left.error.contains("kafka-to-cloudberry.sql"),
+        "the real cause: {}",
+        left.error
+    );
 
     let down = "the Flink job tpcds-kafka-to-cloudberry is stopped";
     let md = std::fs::read_to_string(loaded.dir.join("summary.md")).unwrap();
     let top: String = md.lines().take(6).collect::<Vec<_>>().join("\n");
-    assert!(top.contains("Pipeline left changed") && top.contains(down) && top.contains(&restore), "{top}");
+    assert!(
+        top.contains("Pipeline left changed") && top.contains(down) && top.contains(&restore),
+        "{top}"
+    );
     let html = std::fs::read_to_string(loaded.dir.join("report.html")).unwrap();
     let top: String = html.lines().take(3).collect::<Vec<_>>().join("\n");
-    assert!(top.contains("Pipeline left changed") && top.contains(down) && top.contains(&restore), "{top}");
+    assert!(
+        top.contains("Pipeline left changed") && top.contains(down) && top.contains(&restore),
+        "{top}"
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(loaded.dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(json["left_changed"][0]["restore_command"], restore.as_str());
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
-        stderr.lines().any(|l| l.contains("the pipeline was left changed") && l.ends_with(&restore)),
+        stderr
+            .lines()
+            .any(|l| l.contains("the pipeline was left changed") && l.ends_with(&restore)),
         "{stderr}"
     );
 
@@ -256,7 +301,10 @@ fn a_resume_that_fails_says_what_is_down_and_the_command_that_restores_it() {
     let c = clone.harness().arg("check").output().unwrap();
     let text = String::from_utf8_lossy(&c.stdout);
     assert_eq!(c.status.code(), Some(3), "{}", show(&c));
-    assert!(text.contains(down) && text.contains(&format!("restore it with: {restore}")), "{text}");
+    assert!(
+        text.contains(down) && text.contains(&format!("restore it with: {restore}")),
+        "{text}"
+    );
 
     // The cause fixed, the command restores the job.
     drop(sql);

@@ -124,29 +124,43 @@ fn every_action_but_up_uses_what_the_stack_directory_records() {
         tmp.path(),
         "FLINK_HOME=/recorded/flink MYSQL_PORT=13306 stack_env_record && echo \"$STACK_ENV_FILE\"",
     );
-    assert!(record.status.success(), "{}", String::from_utf8_lossy(&record.stderr));
+    assert!(
+        record.status.success(),
+        "{}",
+        String::from_utf8_lossy(&record.stderr)
+    );
     let file = tmp.path().join("stack/stack.env");
     assert_eq!(mode(&file), 0o600, "it holds passwords");
     let show = "echo \"$FLINK_HOME $MYSQL_PORT\"";
     let as_resume = Command::new("bash")
         .arg("-c")
-        .arg(format!("STACK_ACTION=resume; MYSQL_PORT=3306; . scripts/stack/lib.sh; {show}"))
+        .arg(format!(
+            "STACK_ACTION=resume; MYSQL_PORT=3306; . scripts/stack/lib.sh; {show}"
+        ))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("TPCDS_STACK_DIR", tmp.path().join("stack"))
         .env("TPCDS_CACHE_DIR", tmp.path().join("elsewhere"))
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&as_resume.stdout).trim(), "/recorded/flink 13306");
+    assert_eq!(
+        String::from_utf8_lossy(&as_resume.stdout).trim(),
+        "/recorded/flink 13306"
+    );
     let as_up = Command::new("bash")
         .arg("-c")
-        .arg(format!("STACK_ACTION=up; MYSQL_PORT=3306; . scripts/stack/lib.sh; {show}"))
+        .arg(format!(
+            "STACK_ACTION=up; MYSQL_PORT=3306; . scripts/stack/lib.sh; {show}"
+        ))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("TPCDS_STACK_DIR", tmp.path().join("stack"))
         .env("TPCDS_CACHE_DIR", tmp.path().join("elsewhere"))
         .output()
         .unwrap();
     let up = String::from_utf8_lossy(&as_up.stdout);
-    assert!(up.trim().ends_with("elsewhere/flink-1.20.3 3306"), "up takes its environment: {up}");
+    assert!(
+        up.trim().ends_with("elsewhere/flink-1.20.3 3306"),
+        "up takes its environment: {up}"
+    );
 }
 
 // Issue 27: a failed submission said "Flink did not accept the resubmission";
@@ -166,6 +180,9 @@ flink_submit_jobs
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.contains("| /x/bin/java: No such file or directory"), "{err}");
+    assert!(
+        err.contains("| /x/bin/java: No such file or directory"),
+        "{err}"
+    );
     assert!(err.contains("sql-client.sh -f …` exited 127"), "{err}");
 }

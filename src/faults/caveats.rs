@@ -36,7 +36,10 @@ fn one(f: &FaultRecovery, load_end_s: f64) -> String {
         f.sinks.iter().partition(|r| r.affected);
     let mut parts = Vec::new();
     if !affected.is_empty() {
-        let each: Vec<String> = affected.iter().map(|r| affected_text(r, load_end_s)).collect();
+        let each: Vec<String> = affected
+            .iter()
+            .map(|r| affected_text(r, load_end_s))
+            .collect();
         parts.push(format!("affected {}", each.join("; ")));
     }
     if !unaffected.is_empty() {
@@ -60,10 +63,14 @@ fn affected_text(r: &SinkRecovery, load_end_s: f64) -> String {
             "did not recover while the load ran (it ended at {load_end_s:.0} s): lengthen duration to see how long recovery takes"
         ),
     };
-    let drained = r
-        .drain_s
-        .map_or(String::new(), |d| format!(", backlog drained after {}", secs(d)));
-    let peak = if peak.is_empty() { peak } else { format!("{peak}, ") };
+    let drained = r.drain_s.map_or(String::new(), |d| {
+        format!(", backlog drained after {}", secs(d))
+    });
+    let peak = if peak.is_empty() {
+        peak
+    } else {
+        format!("{peak}, ")
+    };
     format!("{} ({peak}{back}{drained})", r.sink)
 }
 
@@ -115,12 +122,24 @@ mod tests {
     fn a_path1_pause_names_path1_affected_and_kafka_and_path2_unaffected() {
         let mut path1 = steady(300, 8);
         for s in 8..30 {
-            path1.push(Second { second: s, p99_us: None, in_flight: Some(20 + 150 * u64::from(s - 7)) });
+            path1.push(Second {
+                second: s,
+                p99_us: None,
+                in_flight: Some(20 + 150 * u64::from(s - 7)),
+            });
         }
         for (s, ms) in [(30, 16_000), (31, 9_000), (32, 2_000), (33, 320), (34, 310)] {
-            path1.push(Second { second: s, p99_us: Some(ms * 1000), in_flight: Some(40) });
+            path1.push(Second {
+                second: s,
+                p99_us: Some(ms * 1000),
+                in_flight: Some(40),
+            });
         }
-        path1.extend((35..60).map(|s| Second { second: s, p99_us: Some(300_000), in_flight: Some(20) }));
+        path1.extend((35..60).map(|s| Second {
+            second: s,
+            p99_us: Some(300_000),
+            in_flight: Some(20),
+        }));
         let mut kafka = steady(40, 60);
         kafka[20].p99_us = Some(85_000); // within max(1.5 × 40, 40 + 50) = 90 ms
         let path2 = steady(200, 60);
@@ -129,28 +148,62 @@ mod tests {
             analyse(Sink::Path1, &path1, 8.0, 30.0, Some(300_000), |_, _| 0),
             analyse(Sink::Path2, &path2, 8.0, 30.0, Some(200_000), |_, _| 0),
         ];
-        assert_eq!(sinks.iter().map(|r| r.affected).collect::<Vec<_>>(), [false, true, false]);
-        let c = caveats(&[FaultRecovery { event: event(), sinks }], 60.0);
+        assert_eq!(
+            sinks.iter().map(|r| r.affected).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+        let c = caveats(
+            &[FaultRecovery {
+                event: event(),
+                sinks,
+            }],
+            60.0,
+        );
         let text = &c[0];
         assert!(text.starts_with("fault kafka-to-cloudberry pause: affected path1 (p99 up to 16 s, back in its band 3.0 s after"), "{text}");
-        assert!(text.ends_with("unaffected (latency never left its pre-fault band): kafka, path2"), "{text}");
+        assert!(
+            text.ends_with("unaffected (latency never left its pre-fault band): kafka, path2"),
+            "{text}"
+        );
         assert!(!c.iter().any(|c| c.contains("did not recover")), "{c:?}");
     }
 
     #[test]
     fn an_affected_sink_that_never_came_back_did_not_recover() {
         let mut s = steady(100, 10);
-        s.extend((10..20).map(|i| Second { second: i, p99_us: Some(5_000_000), in_flight: Some(500) }));
+        s.extend((10..20).map(|i| Second {
+            second: i,
+            p99_us: Some(5_000_000),
+            in_flight: Some(500),
+        }));
         let r = analyse(Sink::Path2, &s, 10.0, 12.0, Some(100_000), |_, _| 1);
         assert!(r.affected && r.recovered_at_s.is_none());
-        let c = caveats(&[FaultRecovery { event: event(), sinks: vec![r] }], 20.0);
-        assert!(c[0].contains("path2 (p99 up to 5.0 s, did not recover while the load ran (it ended at 20 s)"), "{c:?}");
+        let c = caveats(
+            &[FaultRecovery {
+                event: event(),
+                sinks: vec![r],
+            }],
+            20.0,
+        );
+        assert!(
+            c[0].contains(
+                "path2 (p99 up to 5.0 s, did not recover while the load ran (it ended at 20 s)"
+            ),
+            "{c:?}"
+        );
     }
 
     #[test]
     fn a_fault_that_never_started_has_no_caveat() {
         let mut e = event();
         e.started_s = None;
-        assert!(caveats(&[FaultRecovery { event: e, sinks: vec![] }], 20.0).is_empty());
+        assert!(caveats(
+            &[FaultRecovery {
+                event: e,
+                sinks: vec![]
+            }],
+            20.0
+        )
+        .is_empty());
     }
 }

@@ -235,7 +235,10 @@ pub fn stack_command(script: &Path, line: &str) -> String {
                 .map(|root| root.join(".stack"))
         });
     match dir {
-        Some(d) => format!("TPCDS_STACK_DIR={} {line}", shell_quote(&d.to_string_lossy())),
+        Some(d) => format!(
+            "TPCDS_STACK_DIR={} {line}",
+            shell_quote(&d.to_string_lossy())
+        ),
         None => line.to_string(),
     }
 }
@@ -243,8 +246,7 @@ pub fn stack_command(script: &Path, line: &str) -> String {
 /// `s` as one shell word: as it is when it is plain, else single-quoted.
 fn shell_quote(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
     {
         s.to_string()
@@ -426,14 +428,20 @@ mod tests {
         assert!(!text.contains("progress"), "{text}");
         let many: String = (0..40).map(|i| format!("line {i}\n")).collect();
         let text = error_text(&many, "");
-        assert!(text.starts_with("line 0\n") && text.ends_with("…"), "{text}");
+        assert!(
+            text.starts_with("line 0\n") && text.ends_with("…"),
+            "{text}"
+        );
         assert!(!text.contains("line 16"), "{text}");
         assert_eq!(error_text("", "a\nthe end\n"), "a\nthe end");
     }
 
     #[test]
     fn the_restore_command_names_the_stack_directory() {
-        let line = stack_command(Path::new("/a b/scripts/stack.sh"), "/a b/scripts/stack.sh resume x");
+        let line = stack_command(
+            Path::new("/a b/scripts/stack.sh"),
+            "/a b/scripts/stack.sh resume x",
+        );
         let want_dir = std::env::var("TPCDS_STACK_DIR").unwrap_or_else(|_| "/a b/.stack".into());
         assert!(line.starts_with("TPCDS_STACK_DIR="), "{line}");
         assert!(line.contains(&shell_quote(&want_dir)), "{line}");

@@ -181,7 +181,8 @@ mod tests {
         let l = LeftChanged {
             target: "kafka-to-cloudberry".into(),
             down: what_is_down(FaultTarget::JobKafkaToWarehouse),
-            restore_command: "TPCDS_STACK_DIR=/s /r/scripts/stack.sh resume kafka-to-cloudberry".into(),
+            restore_command: "TPCDS_STACK_DIR=/s /r/scripts/stack.sh resume kafka-to-cloudberry"
+                .into(),
             attempts: 4,
             error: "`x` failed (exit status: 1): cannot read\nmore".into(),
         };

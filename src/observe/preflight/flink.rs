@@ -414,8 +414,16 @@ mod tests {
             ]
         );
         assert!(r.problems[1].what_to_do.starts_with("restore it with: "));
-        assert!(r.problems[1].what_to_do.ends_with("stack.sh heal"), "{:?}", r.problems[1]);
-        assert!(r.problems[2].what_to_do.ends_with("stack.sh up"), "{:?}", r.problems[2]);
+        assert!(
+            r.problems[1].what_to_do.ends_with("stack.sh heal"),
+            "{:?}",
+            r.problems[1]
+        );
+        assert!(
+            r.problems[2].what_to_do.ends_with("stack.sh up"),
+            "{:?}",
+            r.problems[2]
+        );
     }
 
     // A paused job (stopped with a savepoint) is reported as a run's report
@@ -430,8 +438,16 @@ mod tests {
             d.problem.ends_with("the Flink job tpcds-kafka-to-cloudberry is stopped, so no row reaches the warehouse by path 1"),
             "{d:?}"
         );
-        assert!(d.what_to_do.starts_with("restore it with: TPCDS_STACK_DIR="), "{d:?}");
-        assert!(d.what_to_do.ends_with("stack.sh resume kafka-to-cloudberry"), "{d:?}");
+        assert!(
+            d.what_to_do
+                .starts_with("restore it with: TPCDS_STACK_DIR="),
+            "{d:?}"
+        );
+        assert!(
+            d.what_to_do
+                .ends_with("stack.sh resume kafka-to-cloudberry"),
+            "{d:?}"
+        );
     }
 
     #[test]
