@@ -25,9 +25,14 @@
 #
 # Endpoints, credentials and settings come from the environment (defaults in
 # scripts/stack/lib.sh and scripts/stack/flink-sql.env; docs/STACK.md lists them).
+# `up` records them, the distributions' paths and the rendered job SQL in the
+# stack directory; every other action uses only what is recorded there, so it
+# works from any checkout with TPCDS_STACK_DIR pointing at the stack.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# lib.sh reads the stack directory's recorded settings for every action but `up`.
+STACK_ACTION=${1:-}
 # shellcheck source=stack/lib.sh
 . "$HERE/stack/lib.sh"
 # shellcheck source=stack/fetch.sh
@@ -92,6 +97,7 @@ cmd_up() {
   is_external mysql || ensure_debian_packages mariadb-server mariadb-client
   is_external warehouse || ensure_debian_packages postgresql-15 postgresql-client-15
   prometheus_prepare
+  stack_env_record
   # The four services do not need each other to start: start them side by
   # side (each one's messages are prefixed by its name), then the jobs.
   local pids=() names=(mysql warehouse kafka flink) i failed=()
@@ -103,6 +109,7 @@ cmd_up() {
   [ "${#failed[@]}" -eq 0 ] || die "could not bring up: ${failed[*]} (messages above)"
   refresher_up
   prometheus_up
+  flink_render_jobs
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
   trap - EXIT
@@ -211,6 +218,7 @@ case "${1:-}" in
   heal) cmd_heal ;;
   restart-jobs)
     flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
+    flink_render_jobs
     flink_cancel_jobs
     flink_submit_jobs
     flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"

@@ -47,6 +47,7 @@ echo "'password' = 'x'" >"$FLINK_DIR/sql/old.sql"
 printf '#!/bin/sh\nfor i in 1 2 3 4; do echo "Job ID: $i"; done\n' >"$FLINK_HOME/bin/sql-client.sh"
 chmod +x "$FLINK_HOME/bin/sql-client.sh"
 flink_jobs() { :; }  # no cluster: every job is submitted
+flink_render_jobs
 flink_submit_jobs
 "#,
     );
@@ -111,4 +112,77 @@ fn mariadb_reads_a_quoted_password_back_verbatim() {
         .trim_end()
         .replace(r"\\", r"\");
     assert_eq!(got, HOSTILE);
+}
+
+// Issue 27: a control action run from another checkout used that checkout's
+// defaults (its .cache for Flink). What `up` records in the stack directory
+// wins over the caller's environment for every other action.
+#[test]
+fn every_action_but_up_uses_what_the_stack_directory_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let record = bash(
+        tmp.path(),
+        "FLINK_HOME=/recorded/flink MYSQL_PORT=13306 stack_env_record && echo \"$STACK_ENV_FILE\"",
+    );
+    assert!(
+        record.status.success(),
+        "{}",
+        String::from_utf8_lossy(&record.stderr)
+    );
+    let file = tmp.path().join("stack/stack.env");
+    assert_eq!(mode(&file), 0o600, "it holds passwords");
+    let show = "echo \"$FLINK_HOME $MYSQL_PORT\"";
+    let as_resume = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "STACK_ACTION=resume; MYSQL_PORT=3306; . scripts/stack/lib.sh; {show}"
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TPCDS_STACK_DIR", tmp.path().join("stack"))
+        .env("TPCDS_CACHE_DIR", tmp.path().join("elsewhere"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&as_resume.stdout).trim(),
+        "/recorded/flink 13306"
+    );
+    let as_up = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "STACK_ACTION=up; MYSQL_PORT=3306; . scripts/stack/lib.sh; {show}"
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TPCDS_STACK_DIR", tmp.path().join("stack"))
+        .env("TPCDS_CACHE_DIR", tmp.path().join("elsewhere"))
+        .output()
+        .unwrap();
+    let up = String::from_utf8_lossy(&as_up.stdout);
+    assert!(
+        up.trim().ends_with("elsewhere/flink-1.20.3 3306"),
+        "up takes its environment: {up}"
+    );
+}
+
+// Issue 27: a failed submission said "Flink did not accept the resubmission";
+// the cause (sql-client.sh not found) was only in a log file.
+#[test]
+fn a_failed_sql_client_is_named_with_its_exit_status_and_first_error_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = bash(
+        tmp.path(),
+        r#"mkdir -p "$FLINK_HOME/bin"
+printf '#!/bin/sh\necho "starting"\necho "/x/bin/java: No such file or directory" >&2\nexit 127\n' >"$FLINK_HOME/bin/sql-client.sh"
+chmod +x "$FLINK_HOME/bin/sql-client.sh"
+flink_jobs() { :; }
+flink_render_jobs
+flink_submit_jobs
+"#,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("| /x/bin/java: No such file or directory"),
+        "{err}"
+    );
+    assert!(err.contains("sql-client.sh -f …` exited 127"), "{err}");
 }

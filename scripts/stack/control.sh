@@ -198,7 +198,7 @@ else:
 # execution.savepoint.path set to its last savepoint; wait until it runs.
 control_resume() {
   control_check "$1"
-  local file name state sp sql log=$LOG_DIR/flink-submit.log
+  local file name state sp src sql rc log=$LOG_DIR/flink-submit.log
   read -r file name <<<"$(control_job "$1")"
   read -r state _ <<<"$(flink_jobs | job_line "$name")"
   if job_active "$state"; then
@@ -211,19 +211,17 @@ control_resume() {
   sp=$(cat "$FLINK_DIR/savepoints/$1.last")
   control_log "resume $1 from $sp"
   private_dir "$FLINK_DIR/sql" || die "cannot make $FLINK_DIR/sql private"
-  export KAFKA_BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
+  # The job as `up` rendered it (this stack's settings), not this checkout's flink-sql/.
+  src=$(flink_job_sql "$file") || exit 1
   sql=$FLINK_DIR/sql/resume-$file
   # Every job file starts with RESET; the savepoint path goes right after it.
   # Owner-only (umask 077): the rendered SQL holds passwords.
-  (umask 077 && "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" |
-    awk -v sp="$sp" '{ print } !done && /^RESET;/ { print "SET '"'"'execution.savepoint.path'"'"' = '"'"'" sp "'"'"';"; done = 1 }' >"$sql") ||
-    die "rendering flink-sql/$file failed"
-  grep -q "execution.savepoint.path" "$sql" || die "flink-sql/$file has no RESET; line to put the savepoint path after"
+  (umask 077 && awk -v sp="$sp" '{ print } !done && /^RESET;/ { print "SET '"'"'execution.savepoint.path'"'"' = '"'"'" sp "'"'"';"; done = 1 }' "$src" >"$sql") ||
+    die "cannot write $sql from $src"
+  grep -q "execution.savepoint.path" "$sql" || die "$src has no RESET; line to put the savepoint path after"
   "$FLINK_HOME/bin/sql-client.sh" -f "$sql" >"$log" 2>&1
-  grep -q 'Job ID:' "$log" || {
-    grep -m 8 -E 'ERROR|Exception|Caused by' "$log" >&2
-    die "job $1: Flink did not accept the resubmission" "read $log"
-  }
-  flink_wait_jobs 300
+  rc=$?
+  grep -q 'Job ID:' "$log" || sql_client_failed "$log" "$rc" "job $1: resubmitting it from savepoint $sp failed"
+  flink_wait_jobs 300 "$name"
   control_log "resumed $1"
 }

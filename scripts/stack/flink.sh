@@ -139,13 +139,47 @@ job_active() {
   return 1
 }
 
-# flink_submit_jobs: render every job that is not already running and
-# submit them all from one SQL client session (a JVM that loads the planner
-# once: ~25 s of CPU per client on 2 cores, so one client, not four).
-flink_submit_jobs() {
-  local entry file name state files=() log=$LOG_DIR/flink-submit.log submitted jobs
+# flink_render_jobs: render every job's SQL from this checkout's flink-sql/
+# into $FLINK_DIR/sql/ (`up`, `restart-jobs`): the stack's record of its jobs,
+# which heal and resume submit again from any checkout.
+flink_render_jobs() {
+  local entry file
   private_dir "$FLINK_DIR/sql" || die "cannot make $FLINK_DIR/sql private"
   export KAFKA_BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
+  for entry in "${FLINK_JOBS[@]}"; do
+    file=${entry%%:*}
+    (umask 077 && "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" >"$FLINK_DIR/sql/$file.tmp" &&
+      mv "$FLINK_DIR/sql/$file.tmp" "$FLINK_DIR/sql/$file") ||
+      die "rendering flink-sql/$file failed"
+  done
+}
+
+# flink_job_sql FILE: the stack's rendered SQL of a job, or die naming it.
+flink_job_sql() {
+  local sql=$FLINK_DIR/sql/$1
+  [ -f "$sql" ] && [ -r "$sql" ] && [ -s "$sql" ] && { echo "$sql"; return 0; }
+  die "cannot read the stack's rendered SQL of job ${1%.sql}: $sql (missing, empty or unreadable; scripts/stack.sh up writes it)" \
+    "restore that file, or re-render and resubmit every job with scripts/stack.sh restart-jobs (TPCDS_STACK_DIR=$TPCDS_STACK_DIR)"
+}
+
+# sql_client_failed LOG RC WHAT: die naming the SQL client command, its exit
+# status and the first error lines of its output (its first lines when none
+# look like an error): the real cause, never a guess.
+sql_client_failed() {
+  local lines
+  lines=$(grep -m 8 -E 'ERROR|Exception|Caused by|No such file|Permission denied|not found' "$1")
+  [ -n "$lines" ] || lines=$(head -n 8 "$1")
+  printf '%s\n' "$lines" | sed 's/^/           | /' >&2
+  die "$3: \`$FLINK_HOME/bin/sql-client.sh -f …\` exited $2; its first error lines are above" \
+    "read $1 (the rendered SQL is in $FLINK_DIR/sql/)"
+}
+
+# flink_submit_jobs: submit every job that is not already running, from the
+# stack's rendered SQL, in one SQL client session (a JVM that loads the
+# planner once: ~25 s of CPU per client on 2 cores, so one client, not four).
+flink_submit_jobs() {
+  local entry file name state files=() log=$LOG_DIR/flink-submit.log submitted jobs sql rc
+  private_dir "$FLINK_DIR/sql" || die "cannot make $FLINK_DIR/sql private"
   (umask 077 && : >"$FLINK_DIR/sql/submit.sql")
   jobs=$(flink_jobs)
   for entry in "${FLINK_JOBS[@]}"; do
@@ -155,19 +189,17 @@ flink_submit_jobs() {
       log "flink: job $name already $state"
       continue
     fi
-    (umask 077 && "$STACK_ROOT/scripts/stack/render-sql.sh" "$STACK_ROOT/flink-sql/$file" >"$FLINK_DIR/sql/$file") ||
-      die "rendering flink-sql/$file failed"
-    cat "$FLINK_DIR/sql/$file" >>"$FLINK_DIR/sql/submit.sql"
+    sql=$(flink_job_sql "$file") || exit 1
+    cat "$sql" >>"$FLINK_DIR/sql/submit.sql"
     files+=("$file")
   done
   [ "${#files[@]}" -gt 0 ] || return 0
   log "flink: submitting ${files[*]}"
   "$FLINK_HOME/bin/sql-client.sh" -f "$FLINK_DIR/sql/submit.sql" >"$log" 2>&1
+  rc=$?
   submitted=$(grep -c 'Job ID:' "$log")
   if [ "$submitted" -ne "${#files[@]}" ]; then
-    grep -m 8 -E 'ERROR|Exception|Caused by' "$log" >&2
-    die "Flink accepted $submitted of ${#files[@]} jobs (${files[*]}); the first error lines are above" \
-      "read $log (the rendered SQL is in $FLINK_DIR/sql/); fix the cause and run scripts/stack.sh up again (it submits only the missing jobs)"
+    sql_client_failed "$log" "$rc" "Flink accepted $submitted of ${#files[@]} jobs (${files[*]})"
   fi
 }
 
@@ -189,15 +221,17 @@ flink_cancel_jobs() {
   done
 }
 
-# flink_wait_jobs SECONDS: every job RUNNING with all its tasks running; a
-# job that fails is reported with the first lines of its exception.
+# flink_wait_jobs SECONDS [NAME...]: every job (or the jobs NAMEd) RUNNING
+# with all its tasks running; a job that fails is reported with the first
+# lines of its exception. A resume waits for its own job only: another job
+# paused meanwhile (a second fault) is not its business.
 flink_wait_jobs() {
-  local deadline=$((SECONDS + $1)) entry name jid state tasks pending jobs
+  local deadline=$((SECONDS + $1)) entry name jid state tasks pending jobs names=("${@:2}")
+  [ "${#names[@]}" -gt 0 ] || for entry in "${FLINK_JOBS[@]}"; do names+=("${entry#*:}"); done
   while :; do
     pending=()
     jobs=$(flink_jobs)
-    for entry in "${FLINK_JOBS[@]}"; do
-      name=${entry#*:}
+    for name in "${names[@]}"; do
       state='' jid='' tasks=''
       read -r state jid tasks <<<"$(job_line "$name" <<<"$jobs")"
       case "$state" in
@@ -219,7 +253,7 @@ flink_wait_jobs() {
       "read $LOG_DIR/flink-taskmanager.log and $FLINK_REST"
     sleep 1
   done
-  ok "flink: all ${#FLINK_JOBS[@]} jobs RUNNING"
+  if [ "$#" -gt 1 ]; then ok "flink: ${names[*]} RUNNING"; else ok "flink: all ${#FLINK_JOBS[@]} jobs RUNNING"; fi
 }
 
 flink_down() {

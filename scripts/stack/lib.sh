@@ -62,6 +62,44 @@ FLINK_HOME=$TPCDS_CACHE_DIR/flink-$FLINK_VERSION
 KAFKA_LIBS=$TPCDS_CACHE_DIR/kafka-$KAFKA_VERSION/libs
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
+# --- what the stack was started with -----------------------------------------
+# A stack directory is self-contained: `up` records here everything a later
+# action needs (the Flink and Kafka distributions, PostgreSQL's binaries,
+# endpoints, ports, credentials, memory), and every other action (stop, start,
+# pause, resume, heal, status, …) reads them back from it and uses them over
+# the caller's environment and defaults. So a control action run from another
+# checkout, or by a harness built elsewhere, with TPCDS_STACK_DIR pointing here
+# acts on this stack as it was started (issue 27: a resume from a second clone
+# looked for Flink under that clone's .cache). The rendered Flink SQL and the
+# savepoints live in $TPCDS_STACK_DIR/flink (flink.sh). Owner-only: it holds passwords.
+STACK_ENV_FILE=$TPCDS_STACK_DIR/stack.env
+STACK_RECORDED_VARS=(TPCDS_CACHE_DIR FLINK_HOME KAFKA_LIBS PG_BIN TPCDS_EXTERNAL
+  MYSQL_HOST MYSQL_PORT MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD MYSQL_CDC_USER MYSQL_CDC_PASSWORD
+  KAFKA_HOST KAFKA_PORT KAFKA_CONTROLLER_PORT FLINK_HOST FLINK_PORT FLINK_RPC_PORT FLINK_TASK_SLOTS
+  FLINK_JM_MEMORY FLINK_TM_MEMORY WAREHOUSE_HOST WAREHOUSE_PORT WAREHOUSE_DATABASE WAREHOUSE_USER
+  WAREHOUSE_PASSWORD)
+# Not recorded: MATVIEW_REFRESH_* (changed by `scripts/stack.sh refresher`
+# with a new value in the environment) and flink-sql.env's job settings
+# (changed by `restart-jobs`, which re-renders the jobs).
+
+# stack_env_record: write $STACK_ENV_FILE from the settings `up` runs with.
+stack_env_record() {
+  local v
+  (
+    umask 077
+    {
+      echo "# Written by scripts/stack.sh up (from $STACK_ROOT, $(date -u +%FT%TZ)); read by every other action."
+      for v in "${STACK_RECORDED_VARS[@]}"; do printf '%s=%q\n' "$v" "${!v-}"; done
+    } >"$STACK_ENV_FILE.tmp" && mv "$STACK_ENV_FILE.tmp" "$STACK_ENV_FILE"
+  ) || die "cannot write $STACK_ENV_FILE"
+}
+
+# Every action but `up` (which records what it is given) uses what was recorded.
+if [ "${STACK_ACTION:-}" != up ] && [ -f "$STACK_ENV_FILE" ]; then
+  # shellcheck source=/dev/null
+  . "$STACK_ENV_FILE" || die "cannot read $STACK_ENV_FILE" "run scripts/stack.sh up again from the checkout that started the stack"
+fi
+
 # --- output -----------------------------------------------------------------
 if [ -t 1 ]; then C_RED=$'\e[31m'; C_GRN=$'\e[32m'; C_YEL=$'\e[33m'; C_OFF=$'\e[0m'; else C_RED=; C_GRN=; C_YEL=; C_OFF=; fi
 log() { printf '%s [stack] %s\n' "$(date +%H:%M:%S)" "$*"; }

@@ -55,15 +55,21 @@ pub enum Controller {
     },
 }
 
-/// The last this many bytes of a command's output are kept for messages.
-const OUTPUT_TAIL: usize = 600;
+/// A failed command's message keeps at most this many lines of its stderr
+/// (the script's error, and the first error lines of what it ran) …
+const ERROR_LINES: usize = 16;
+/// … and at most this many bytes of them (or of the end of its stdout when
+/// it wrote nothing to stderr).
+const OUTPUT_MAX: usize = 1500;
 
 impl Controller {
     /// Picks the controls `control` asks for. `scenario_dir` is where the
     /// scenario file lives: `scripts/stack.sh` is looked for in the current
     /// directory, then beside the scenario's parent (a repository checkout).
     pub fn resolve(control: &Control, scenario_dir: Option<&Path>) -> Result<Self, ControlError> {
-        let native = native_script(control, scenario_dir);
+        // Absolute: the restore command a report prints must run from anywhere.
+        let native =
+            native_script(control, scenario_dir).map(|p| std::fs::canonicalize(&p).unwrap_or(p));
         let docker = on_path("docker");
         match control.mode {
             ControlMode::Native => native
@@ -164,6 +170,25 @@ impl Controller {
         }
     }
 
+    /// The shell command a user runs to bring `target` back, exactly: the
+    /// native script by its absolute path with the stack directory it acts
+    /// on (`TPCDS_STACK_DIR`, as the run had it), so it works from any
+    /// directory and checkout.
+    pub fn restore_line(&self, target: FaultTarget) -> String {
+        match self {
+            Controller::Native { script } => {
+                let verb = if target.is_job() { "resume" } else { "start" };
+                let line = format!(
+                    "{} {verb} {}",
+                    shell_quote(&script.to_string_lossy()),
+                    target.name()
+                );
+                stack_command(script, &line)
+            }
+            Controller::Compose { .. } => self.up(target).1,
+        }
+    }
+
     /// `native` or `compose`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -196,7 +221,44 @@ pub fn compose_service(target: FaultTarget) -> &'static str {
     }
 }
 
-/// Runs a control command to completion; its output's end on failure.
+/// `line` (a `scripts/stack.sh …` command) prefixed with the stack directory
+/// it acts on: `TPCDS_STACK_DIR` when set, else the script's checkout's
+/// `.stack` (scripts/stack/lib.sh's default), shell-quoted.
+pub fn stack_command(script: &Path, line: &str) -> String {
+    let dir = std::env::var_os("TPCDS_STACK_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            script
+                .parent()
+                .and_then(Path::parent)
+                .map(|root| root.join(".stack"))
+        });
+    match dir {
+        Some(d) => format!(
+            "TPCDS_STACK_DIR={} {line}",
+            shell_quote(&d.to_string_lossy())
+        ),
+        None => line.to_string(),
+    }
+}
+
+/// `s` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Runs a control command to completion. On failure the error holds its
+/// exit status and the first lines of its stderr (where the stack script
+/// writes its error and the first error lines of the command that failed
+/// under it), redacted: the real cause, not the end of a log.
 pub async fn run(mut cmd: Command, line: &str) -> Result<String, ControlError> {
     cmd.stdin(Stdio::null()).kill_on_drop(true);
     let out = cmd.output().await.map_err(|e| ControlError::Failed {
@@ -204,18 +266,48 @@ pub async fn run(mut cmd: Command, line: &str) -> Result<String, ControlError> {
         status: "could not start".into(),
         output: e.to_string(),
     })?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    let text = crate::redact::redact_text(&tail(&text, OUTPUT_TAIL)).into_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success() {
-        Ok(text)
-    } else {
-        Err(ControlError::Failed {
-            command: line.to_string(),
-            status: out.status.to_string(),
-            output: text,
-        })
+        return Ok(crate::redact::redact_text(&tail(&stdout, OUTPUT_MAX)).into_owned());
     }
+    Err(ControlError::Failed {
+        command: line.to_string(),
+        status: out.status.to_string(),
+        output: crate::redact::redact_text(&error_text(
+            &String::from_utf8_lossy(&out.stderr),
+            &stdout,
+        ))
+        .into_owned(),
+    })
+}
+
+/// The first [`ERROR_LINES`] non-empty lines of `stderr` (at most
+/// [`OUTPUT_MAX`] bytes), or the end of `stdout` when stderr is empty.
+fn error_text(stderr: &str, stdout: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return tail(stdout.trim_end(), OUTPUT_MAX);
+    }
+    let mut text = lines[..lines.len().min(ERROR_LINES)].join("\n");
+    if lines.len() > ERROR_LINES {
+        text.push_str("\n…");
+    }
+    head(&text, OUTPUT_MAX)
+}
+
+fn head(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        return s.to_string();
+    }
+    let mut cut = n;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
 }
 
 fn tail(s: &str, n: usize) -> String {
@@ -321,5 +413,39 @@ mod tests {
     fn output_tail_keeps_the_end() {
         assert_eq!(tail("abcdef", 3), "…def");
         assert_eq!(tail("ab", 3), "ab");
+    }
+
+    // The stack script prints the failing command's first error lines, then
+    // its own ERROR line, on stderr; its progress goes to stdout. The message
+    // keeps stderr from its start (the cause), not the end of everything.
+    #[test]
+    fn a_failure_keeps_the_first_error_lines_of_stderr() {
+        let stderr = "           | bash: /x/.cache/flink-1.20.3/bin/sql-client.sh: No such file or directory\n\
+                      16:00:00 [stack] ERROR: job kafka-to-cloudberry: `sql-client.sh -f …` exited 127\n";
+        let text = error_text(stderr, "16:00:00 [stack] progress\n");
+        assert!(text.starts_with("| bash: /x/.cache"), "{text}");
+        assert!(text.contains("exited 127"), "{text}");
+        assert!(!text.contains("progress"), "{text}");
+        let many: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        let text = error_text(&many, "");
+        assert!(
+            text.starts_with("line 0\n") && text.ends_with("…"),
+            "{text}"
+        );
+        assert!(!text.contains("line 16"), "{text}");
+        assert_eq!(error_text("", "a\nthe end\n"), "a\nthe end");
+    }
+
+    #[test]
+    fn the_restore_command_names_the_stack_directory() {
+        let line = stack_command(
+            Path::new("/a b/scripts/stack.sh"),
+            "/a b/scripts/stack.sh resume x",
+        );
+        let want_dir = std::env::var("TPCDS_STACK_DIR").unwrap_or_else(|_| "/a b/.stack".into());
+        assert!(line.starts_with("TPCDS_STACK_DIR="), "{line}");
+        assert!(line.contains(&shell_quote(&want_dir)), "{line}");
+        assert_eq!(shell_quote("/plain/path"), "/plain/path");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 }

@@ -8,13 +8,17 @@
 //! again). The times of each step are kept as a [`FaultEvent`] in seconds of
 //! the run (the load's zero), so they sit on the same axis as the per-second
 //! latency series. On a stop (Ctrl-C, SIGTERM) a fault not yet started is
-//! skipped and a target that is down is brought back at once: the harness
-//! never leaves the stack broken. A scenario that acts on the stack runs only
-//! with the user's consent ([`consent`]).
+//! skipped and a target that is down is brought back at once. Bringing a
+//! target back is retried with backoff for a bounded time ([`restore`]); when
+//! it still fails the event records what was left down and the command that
+//! restores it, which the report leads with. A scenario that acts on the
+//! stack runs only with the user's consent ([`consent`]).
 
+pub mod caveats;
 pub mod consent;
 pub mod control;
 pub mod recovery;
+pub mod restore;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -54,6 +58,10 @@ pub struct FaultEvent {
     /// Why a step failed, or that the fault was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Set when the target could not be brought back: the pipeline was left
+    /// changed (what is down, the command that restores it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_changed: Option<restore::LeftChanged>,
 }
 
 impl FaultEvent {
@@ -69,6 +77,7 @@ impl FaultEvent {
             restore_s: None,
             ended_s: None,
             error: None,
+            left_changed: None,
         }
     }
 
@@ -224,23 +233,24 @@ async fn one(
         let back_at = start + spec.at + spec.duration;
         let _ = sleep_or_stop(back_at.max(Instant::now()), &mut stop).await;
     }
-    let (cmd, line) = ctrl.up(spec.target);
+    let (_, line) = ctrl.up(spec.target);
     let t = secs(start);
     slot.update(|e| e.restore_s = Some(t));
     eprintln!("fault at {t:.1}s: {line}");
-    match control::run(cmd, &line).await {
+    match restore::bring_back(&ctrl, spec.target, |m| eprintln!("fault {label}: {m}")).await {
         Ok(_) => {
             let t = secs(start);
             slot.update(|e| e.ended_s = Some(t));
             eprintln!("fault {label} over at {t:.1}s (target answering again)");
         }
-        Err(e) => {
-            let msg = e.to_string();
-            eprintln!("fault {label}: restoring failed: {msg}");
+        Err(left) => {
+            eprintln!("fault {label}: {}", left.notice());
+            let msg = format!("restoring failed: {}", left.error);
             error = Some(match error {
                 Some(first) => format!("{first}; then {msg}"),
                 None => msg,
             });
+            slot.update(|e| e.left_changed = Some(left));
         }
     }
     if error.is_some() {
@@ -250,4 +260,5 @@ async fn one(
 
 /// Longest the run waits for its faults to be over (targets back) before the
 /// drain timeout starts counting.
-pub const RESTORE_GRACE: Duration = Duration::from_secs(180);
+/// Covers a resubmission's attempts within [`restore::RESTORE_RETRY`].
+pub const RESTORE_GRACE: Duration = Duration::from_secs(240);

@@ -18,6 +18,12 @@
 //!   rows. The hold matters when the fault stops the writers too (a MySQL
 //!   restart): nothing is in flight while MySQL is down, and the backlog only
 //!   builds once writes resume into a pipeline that has not reconnected yet.
+//! - **affected**: the sink left its pre-fault band: some second from the
+//!   fault's start until recovery is not "recovered" by the rule above (its
+//!   p99 over the threshold, or no samples while more rows wait than before
+//!   the fault). A sink that never left it is **unaffected**: its recovery is
+//!   not reported (a "did not recover" there would blame the fault for a sink
+//!   it never touched).
 //! - **rows delayed**: latency samples above the threshold in the seconds from
 //!   the fault's start until recovery (rows are counted in the second they
 //!   were seen; with `sample_rate` < 1 this is the sampled count).
@@ -63,6 +69,10 @@ pub struct Second {
 pub struct SinkRecovery {
     /// The sink.
     pub sink: String,
+    /// Whether the sink left its pre-fault band (see the module's
+    /// definitions); runs written before this field read as affected.
+    #[serde(default = "affected_by_default")]
+    pub affected: bool,
     /// p99 of the pre-fault window, ms.
     pub pre_fault_p99_ms: Option<f64>,
     /// The recovery threshold, ms.
@@ -88,6 +98,10 @@ pub struct SinkRecovery {
     /// Written as `lost` by older runs.
     #[serde(default, alias = "lost")]
     pub run_missing: u64,
+}
+
+fn affected_by_default() -> bool {
+    true
 }
 
 /// The in-flight count at or under which a backlog counts as drained.
@@ -160,6 +174,7 @@ pub fn analyse(
             .iter()
             .filter(move |s| s.second >= fs && until.is_none_or(|u| s.second < u.max(fs + 1)))
     };
+    let affected = during(recovered_at).any(|s| !ok(s));
     let peak_p99 = during(recovered_at).filter_map(|s| s.p99_us).max();
     let peak_in_flight = during(drained_at).filter_map(|s| s.in_flight).max();
     let rows_delayed = thr.map_or(0, |t| {
@@ -169,6 +184,7 @@ pub fn analyse(
     let ms = |us: u64| us as f64 / 1000.0;
     SinkRecovery {
         sink: sink.name().to_string(),
+        affected,
         pre_fault_p99_ms: pre_p99_us.map(ms),
         threshold_ms: thr.map(ms),
         peak_p99_ms: peak_p99.map(ms),

@@ -199,4 +199,13 @@ impl RunData {
     pub fn sink_list(&self) -> Vec<Sink> {
         self.sinks.keys().copied().collect()
     }
+
+    /// What the run's faults left down (their undo failed), each with the
+    /// command that restores it: every report leads with these.
+    pub fn left_changed(&self) -> Vec<crate::faults::restore::LeftChanged> {
+        self.faults
+            .iter()
+            .filter_map(|f| f.event.left_changed.clone())
+            .collect()
+    }
 }

@@ -112,6 +112,17 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
          <title>{}</title><style>{CSS}</style></head><body>\n",
         escape(&title)
     );
+    // A pipeline the run left broken comes before any figure.
+    for l in run.left_changed() {
+        let _ = writeln!(
+            h,
+            "<p class=\"verdict fail\"><strong>Pipeline left changed:</strong> {} ({} attempts to bring it \
+             back failed). Restore it with: <code>{}</code></p>",
+            escape(&redact_text(&l.down)),
+            l.attempts,
+            escape(&redact_text(&l.restore_command))
+        );
+    }
     let (class, verdict) = if run.slo.passed {
         ("pass", "SLO passed")
     } else {

@@ -72,6 +72,16 @@ pub fn render(run: &RunData) -> String {
         "❌ SLO breached"
     };
     let _ = writeln!(md, "## tpcds-bench · `{}` · {verdict}\n", run.scenario);
+    // A pipeline the run left broken comes before any figure.
+    for l in run.left_changed() {
+        let _ = writeln!(
+            md,
+            "> **⚠ Pipeline left changed:** {} ({} attempts to bring it back failed). Restore it with:\n>\n> `{}`\n",
+            redact_text(&l.down),
+            l.attempts,
+            redact_text(&l.restore_command)
+        );
+    }
     let _ = writeln!(
         md,
         "Run `{}` started {} UTC, {} of load (first {} excluded as warmup).\n",

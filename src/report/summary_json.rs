@@ -15,6 +15,9 @@
 //! and, per sink, recovery time, backlog drain, rows delayed and lost.
 //! `audit` (when it ran): per warehouse path and table, rows compared with
 //! MySQL, mismatched keys and the time the audit took.
+//! and, per sink, whether it was affected, recovery time, backlog drain, rows
+//! delayed and lost. `left_changed` (present when a fault's target could not
+//! be brought back): what was left down and the command that restores it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -167,6 +170,10 @@ pub struct Summary {
     pub warmup_intervals: u32,
     /// True when the run was stopped early.
     pub interrupted: bool,
+    /// What the run's faults left down, each with the command that restores
+    /// it (empty when the pipeline was left as it was found).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_changed: Vec<crate::faults::restore::LeftChanged>,
     /// Rows the schedule intended.
     pub target_rows: u64,
     /// Intended rows per second.
@@ -333,6 +340,7 @@ impl Summary {
             histograms,
             intervals,
             faults: run.faults.clone(),
+            left_changed: run.left_changed(),
             pipeline_metrics: run.metrics.clone(),
             audit: run.audit.clone(),
         })

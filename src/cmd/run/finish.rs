@@ -307,34 +307,10 @@ pub fn write(o: Outcome<'_>, out: &Path, print: bool) -> anyhow::Result<(Exit, P
                 .map_or(0, |(_, v)| v.accounting.missing);
         }
     }
-    if !fault_recovery.is_empty() {
-        caveats.push(format!(
-            "faults: recovered = per-second p99 back under max({}× the p99 of the {} s before the fault, that p99 + {} ms) \
-             for {} s; drained = in flight held for {} s under max({}× the highest count of those {} s, that count + {}); \
-             see summary.json faults",
-            recovery::TOLERANCE,
-            recovery::PRE_WINDOW_S,
-            recovery::TOLERANCE_FLOOR_US / 1000,
-            recovery::HOLD_S,
-            recovery::HOLD_S,
-            recovery::TOLERANCE,
-            recovery::PRE_WINDOW_S,
-            recovery::DRAIN_FLOOR
-        ));
-    }
-    // Recovery is read from rows written after the fault: a load that ends
-    // first leaves nothing to read it from. Say so instead of a bare "none".
-    let load_end_s = o.load_time.as_secs_f64();
-    for f in &fault_recovery {
-        for r in f.sinks.iter().filter(|r| r.recovered_at_s.is_none()) {
-            caveats.push(format!(
-                "fault {}: {} did not recover while the load ran (it ended at {load_end_s:.0} s): \
-                 lengthen duration to see how long recovery takes",
-                f.event.label(),
-                r.sink
-            ));
-        }
-    }
+    caveats.extend(crate::faults::caveats::caveats(
+        &fault_recovery,
+        o.load_time.as_secs_f64(),
+    ));
 
     if let Some(n) = o.metric_errors.filter(|n| *n > 0) {
         caveats.push(format!(
@@ -427,6 +403,10 @@ pub fn write(o: Outcome<'_>, out: &Path, print: bool) -> anyhow::Result<(Exit, P
     if print {
         print!("{}", crate::report::markdown::render(&run));
         println!("\nrun directory: {}", dir.display());
+    }
+    // Last on stderr too, where a script or CI log shows it without the report.
+    for l in run.left_changed() {
+        eprintln!("tpcds-bench: {}", l.notice());
     }
     let _ = o.wall_start_us;
     let exit = if o.interrupted {

@@ -194,14 +194,22 @@ fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetRepo
         let problem = match current(jobs, name) {
             Some(j) if j.state == "RUNNING" => continue,
             Some(j) if !terminal(&j.state) => {
-                format!("job {name} is {} (not RUNNING yet)", j.state)
+                report.problem(
+                    format!("job {name} is {} (not RUNNING yet)", j.state),
+                    "see the Flink dashboard and log (scripts/stack.sh logs flink-jobmanager)",
+                );
+                continue;
             }
             Some(j) => format!("job {name} is not running (last state {})", j.state),
             None => format!("job {name} was never submitted"),
         };
+        // Said as a run's report says a fault's undo that failed: what is
+        // down, and the exact command that brings it back.
+        let (down, restore) =
+            crate::faults::restore::job_advice(name, current(jobs, name).map(|j| j.state.as_str()));
         report.problem(
-            problem,
-            "see the Flink dashboard and log (scripts/stack.sh logs flink-jobmanager); scripts/stack.sh up resubmits missing jobs",
+            format!("{problem}: the pipeline is left changed: {down}"),
+            format!("restore it with: {restore}"),
         );
     }
 }
@@ -401,9 +409,44 @@ mod tests {
             p,
             vec![
                 "job a is RESTARTING (not RUNNING yet)",
-                "job b is not running (last state FAILED)",
-                "job c was never submitted"
+                "job b is not running (last state FAILED): the pipeline is left changed: the Flink job b is stopped",
+                "job c was never submitted: the pipeline is left changed: the Flink job c is stopped"
             ]
+        );
+        assert!(r.problems[1].what_to_do.starts_with("restore it with: "));
+        assert!(
+            r.problems[1].what_to_do.ends_with("stack.sh heal"),
+            "{:?}",
+            r.problems[1]
+        );
+        assert!(
+            r.problems[2].what_to_do.ends_with("stack.sh up"),
+            "{:?}",
+            r.problems[2]
+        );
+    }
+
+    // A paused job (stopped with a savepoint) is reported as a run's report
+    // reports a failed resume: what is down and the command that resumes it.
+    #[test]
+    fn a_stopped_pipeline_job_says_what_is_down_and_how_to_resume_it() {
+        let mut r = report();
+        let name = "tpcds-kafka-to-cloudberry".to_string();
+        evaluate_jobs(&[job(&name, "FINISHED")], &[name], &mut r);
+        let d = &r.problems[0];
+        assert!(
+            d.problem.ends_with("the Flink job tpcds-kafka-to-cloudberry is stopped, so no row reaches the warehouse by path 1"),
+            "{d:?}"
+        );
+        assert!(
+            d.what_to_do
+                .starts_with("restore it with: TPCDS_STACK_DIR="),
+            "{d:?}"
+        );
+        assert!(
+            d.what_to_do
+                .ends_with("stack.sh resume kafka-to-cloudberry"),
+            "{d:?}"
         );
     }
 
