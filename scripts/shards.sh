@@ -22,7 +22,7 @@ mkdir -p "$OUT/single" "$OUT/shards" "$OUT/merged"
 
 echo "== one process, $RATE rows/s" >&2
 /usr/bin/time -f "%U %S" -o "$OUT/single.cpu" \
-  "$BIN" run scenarios/quickstart.toml --quiet --out "$OUT/single" "${SETS[@]}" >/dev/null
+  "$BIN" run scenarios/quickstart.toml --quiet --out "$OUT/single" "${SETS[@]}" >/dev/null || echo "(one process: exit $?, an SLO breach is still a comparison)" >&2
 
 echo "== $SHARDS shards, $RATE rows/s in all" >&2
 at=$(date -u -d "+20 seconds" +%Y-%m-%dT%H:%M:%SZ)
@@ -33,8 +33,8 @@ for i in $(seq 0 $((SHARDS - 1))); do
     --shard "$i/$SHARDS" --start-at "$at" >"$OUT/shard$i.out" 2>"$OUT/shard$i.err" &
   pids+=($!)
 done
-for p in "${pids[@]}"; do wait "$p"; done
-"$BIN" merge "$OUT"/shards/*-shard*of"$SHARDS" --out "$OUT/merged" >/dev/null
+for p in "${pids[@]}"; do wait "$p" || echo "(a shard exited $?)" >&2; done
+"$BIN" merge "$OUT"/shards/*-shard*of"$SHARDS" --out "$OUT/merged" >/dev/null || echo "(merge exited $?)" >&2
 
 single=$(ls -d "$OUT"/single/*/)
 merged=$(ls -d "$OUT"/merged/*/)
