@@ -216,7 +216,7 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
         // Each shard audited its own tickets; their verdicts are its caveats.
         audit: None,
     };
-    let mut per_second: BTreeMap<u32, (SeriesHistograms, IntervalCounters)> = BTreeMap::new();
+    let mut seconds: BTreeMap<u32, (SeriesHistograms, IntervalCounters)> = BTreeMap::new();
     for (info, s) in &ordered {
         let r = s.run;
         run.target_rows += r.target_rows;
@@ -234,13 +234,13 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
         let offset =
             ((r.started_at - started_at).num_milliseconds() as f64 / 1000.0).round() as u32;
         for (&second, interval) in r.stats.intervals() {
-            let (h, c) = per_second.entry(second + offset).or_default();
+            let (h, c) = seconds.entry(second + offset).or_default();
             h.merge(&interval.histograms);
             add_counters(c, &interval.counters);
         }
     }
     run.stats.merge(&IntervalSnapshot {
-        parts: per_second
+        parts: seconds
             .into_iter()
             .map(|(second, (histograms, counters))| IntervalPart {
                 second,
@@ -249,8 +249,8 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
             })
             .collect(),
     });
-    run.target_rate = per_second_of(run.target_rows, &run);
-    run.achieved_rate = per_second_of(run.achieved_rows, &run);
+    run.target_rate = per_second(run.target_rows, run.duration);
+    run.achieved_rate = per_second(run.achieved_rows, run.duration);
     run.environment
         .insert("tickets".into(), tickets_span(&run.shards));
     let present: Vec<u32> = run.shards.iter().map(|s| s.index).collect();
@@ -275,10 +275,6 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
     run.slo = evaluate(&run);
     run.run_id = crate::report::run_dir_name(&run);
     Ok(run)
-}
-
-fn per_second_of(rows: u64, run: &RunData) -> f64 {
-    per_second(rows, run.duration)
 }
 
 /// `start..end` over every shard's ticket range (they tile the run's).
@@ -358,15 +354,7 @@ fn evaluate(run: &RunData) -> SloVerdict {
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
     let ratio = run.achieved_rate / run.target_rate.max(f64::MIN_POSITIVE);
-    let breaches: Vec<String> = super::slo::objectives(&slo, &run.stats, &run.sinks, ratio, None)
-        .into_iter()
-        .filter(|o| !o.passed)
-        .map(|o| o.detail)
-        .collect();
-    SloVerdict {
-        passed: breaches.is_empty(),
-        breaches,
-    }
+    super::slo::verdict(&slo, &run.stats, &run.sinks, ratio, None)
 }
 
 #[cfg(test)]

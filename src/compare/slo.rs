@@ -29,6 +29,26 @@ fn objective(name: String, passed: bool, detail: String) -> Objective {
     }
 }
 
+/// The run's verdict: every objective of `slo` checked, the failed ones as
+/// breach lines (what `run` and `merge` record in `summary.json`).
+pub fn verdict(
+    slo: &Slo,
+    stats: &RunStats,
+    sinks: &BTreeMap<Sink, SinkRun>,
+    achieved_ratio: f64,
+    audit: Option<&crate::audit::AuditReport>,
+) -> crate::report::SloVerdict {
+    let breaches: Vec<String> = objectives(slo, stats, sinks, achieved_ratio, audit)
+        .into_iter()
+        .filter(|o| !o.passed)
+        .map(|o| o.detail)
+        .collect();
+    crate::report::SloVerdict {
+        passed: breaches.is_empty(),
+        breaches,
+    }
+}
+
 /// Checks every objective of `slo` against a run's stats and accounting.
 /// `achieved_ratio` is achieved / target rows per second; `audit` is the
 /// run's audit of the sinks' contents, when it ran.

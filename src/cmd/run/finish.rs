@@ -447,14 +447,5 @@ fn evaluate_slo(
     achieved_ratio: f64,
     audit: Option<&crate::audit::AuditReport>,
 ) -> SloVerdict {
-    let breaches: Vec<String> =
-        crate::compare::slo::objectives(&s.slo, stats, sinks, achieved_ratio, audit)
-            .into_iter()
-            .filter(|o| !o.passed)
-            .map(|o| o.detail)
-            .collect();
-    SloVerdict {
-        passed: breaches.is_empty(),
-        breaches,
-    }
+    crate::compare::slo::verdict(&s.slo, stats, sinks, achieved_ratio, audit)
 }
