@@ -144,9 +144,15 @@ mod tests {
         kafka[20].p99_us = Some(85_000); // within max(1.5 × 40, 40 + 50) = 90 ms
         let path2 = steady(200, 60);
         let sinks = vec![
-            analyse(Sink::Kafka, &kafka, 8.0, 30.0, Some(40_000), |_, _| 0),
-            analyse(Sink::Path1, &path1, 8.0, 30.0, Some(300_000), |_, _| 0),
-            analyse(Sink::Path2, &path2, 8.0, 30.0, Some(200_000), |_, _| 0),
+            analyse(Sink::Kafka, &kafka, 8.0, 30.0, Some(40_000), |_, _| {
+                (0, 100)
+            }),
+            analyse(Sink::Path1, &path1, 8.0, 30.0, Some(300_000), |s, _| {
+                ((20..35).contains(&s) as u64 * 50, 100)
+            }),
+            analyse(Sink::Path2, &path2, 8.0, 30.0, Some(200_000), |_, _| {
+                (0, 100)
+            }),
         ];
         assert_eq!(
             sinks.iter().map(|r| r.affected).collect::<Vec<_>>(),
@@ -176,7 +182,7 @@ mod tests {
             p99_us: Some(5_000_000),
             in_flight: Some(500),
         }));
-        let r = analyse(Sink::Path2, &s, 10.0, 12.0, Some(100_000), |_, _| 1);
+        let r = analyse(Sink::Path2, &s, 10.0, 12.0, Some(100_000), |_, _| (1, 1));
         assert!(r.affected && r.recovered_at_s.is_none());
         let c = caveats(
             &[FaultRecovery {
