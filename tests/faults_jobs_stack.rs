@@ -205,6 +205,22 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
         );
         return;
     }
+    // On a loaded machine a resume can take a minute (CI: 8.0 .. 68.2 s) and
+    // run into the next pause (path 2's at 60 s): path 2 is then affected, by
+    // its own pause. The report names the overlap; check that, not the rest.
+    if !p1.overlaps.is_empty() {
+        eprintln!(
+            "  the path 1 pause overlapped {:?}: Kafka and path 2 are not checked for 'unaffected'",
+            p1.overlaps
+        );
+        let caveat = run
+            .caveats
+            .iter()
+            .find(|c| c.starts_with("fault kafka-to-cloudberry pause:"))
+            .expect("a caveat for the path 1 pause");
+        assert!(caveat.contains("its window overlapped fault"), "{caveat}");
+        return;
+    }
     assert!(!affected(Sink::Kafka) && !affected(Sink::Path2));
     let caveat = run
         .caveats

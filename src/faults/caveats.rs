@@ -14,10 +14,12 @@ pub fn caveats(faults: &[FaultRecovery], load_end_s: f64) -> Vec<String> {
         .collect();
     if !out.is_empty() {
         out.push(format!(
-            "faults: a sink is affected when a second from the fault's start on leaves its pre-fault band \
-             (per-second p99 over max({}× the p99 of the {} s before the fault, that p99 + {} ms), or no rows \
-             while more wait than before), else unaffected; recovered = back in the band for {} s; drained = in \
-             flight held for {} s under max({}× the highest count of those {} s, that count + {}); see summary.json faults",
+            "faults: a sink is affected when, from the fault's start until it recovered, more than {} % of its \
+             rows were over its band (max({}× the p99 of the {} s before the fault, that p99 + {} ms)) or it \
+             had no rows while more waited than before, else unaffected; recovered = per-second p99 back in the \
+             band for {} s; drained = in flight held for {} s under max({}× the highest count of those {} s, \
+             that count + {}); see summary.json faults",
+            recovery::AFFECTED_SHARE * 100.0,
             recovery::TOLERANCE,
             recovery::PRE_WINDOW_S,
             recovery::TOLERANCE_FLOOR_US / 1000,
@@ -47,6 +49,12 @@ fn one(f: &FaultRecovery, load_end_s: f64) -> String {
         parts.push(format!(
             "unaffected (latency never left its pre-fault band): {}",
             names.join(", ")
+        ));
+    }
+    if !f.overlaps.is_empty() {
+        parts.push(format!(
+            "its window overlapped fault {} (a sink out of its band may owe it to either)",
+            f.overlaps.join(", ")
         ));
     }
     format!("fault {}: {}", f.event.label(), parts.join("; "))
@@ -162,6 +170,7 @@ mod tests {
             &[FaultRecovery {
                 event: event(),
                 sinks,
+                overlaps: vec![],
             }],
             60.0,
         );
@@ -188,6 +197,7 @@ mod tests {
             &[FaultRecovery {
                 event: event(),
                 sinks: vec![r],
+                overlaps: vec!["kafka restart".into()],
             }],
             20.0,
         );
@@ -195,6 +205,10 @@ mod tests {
             c[0].contains(
                 "path2 (p99 up to 5.0 s, did not recover while the load ran (it ended at 20 s)"
             ),
+            "{c:?}"
+        );
+        assert!(
+            c[0].ends_with("its window overlapped fault kafka restart (a sink out of its band may owe it to either)"),
             "{c:?}"
         );
     }
@@ -206,7 +220,8 @@ mod tests {
         assert!(caveats(
             &[FaultRecovery {
                 event: e,
-                sinks: vec![]
+                sinks: vec![],
+                overlaps: vec![],
             }],
             20.0
         )

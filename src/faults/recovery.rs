@@ -221,6 +221,28 @@ pub struct FaultRecovery {
     pub event: FaultEvent,
     /// Per sink, in report order (empty when the fault never started).
     pub sinks: Vec<SinkRecovery>,
+    /// The other faults whose windows overlap this one's (labels): a sink
+    /// out of its band then may owe it to either, and the report says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlaps: Vec<String>,
+}
+
+/// Labels of the faults in `events`, other than the `i`-th, whose windows
+/// overlap its window.
+fn overlapping(events: &[FaultEvent], i: usize) -> Vec<String> {
+    let Some((start, end)) = events[i].window() else {
+        return Vec::new();
+    };
+    events
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != i)
+        .filter_map(|(_, e)| {
+            e.window()
+                .filter(|&(s, e)| s <= end && e >= start)
+                .map(|_| e.label())
+        })
+        .collect()
 }
 
 /// Analyses every fault of a run against its per-second statistics.
@@ -228,11 +250,13 @@ pub fn from_run(stats: &RunStats, sinks: &[Sink], events: &[FaultEvent]) -> Vec<
     let last = stats.last_second().unwrap_or(0);
     events
         .iter()
-        .map(|ev| {
+        .enumerate()
+        .map(|(i, ev)| {
             let Some((start, end)) = ev.window() else {
                 return FaultRecovery {
                     event: ev.clone(),
                     sinks: Vec::new(),
+                    overlaps: Vec::new(),
                 };
             };
             let fs = start.max(0.0).floor() as u32;
@@ -281,6 +305,7 @@ pub fn from_run(stats: &RunStats, sinks: &[Sink], events: &[FaultEvent]) -> Vec<
             FaultRecovery {
                 event: ev.clone(),
                 sinks,
+                overlaps: overlapping(events, i),
             }
         })
         .collect()
@@ -391,6 +416,34 @@ mod tests {
         assert_eq!(r.rows_delayed, 2);
         assert_eq!(r.peak_p99_ms, Some(162.0));
         assert!(run(50).affected);
+    }
+
+    // CI: a resume that took a minute on a loaded machine ran into the next
+    // fault's window; the report names the overlap.
+    #[test]
+    fn overlapping_windows_are_named() {
+        let ev = |target: &str, start: f64, end: Option<f64>| FaultEvent {
+            action: "pause".into(),
+            target: target.into(),
+            control: "native".into(),
+            at_s: start,
+            duration_s: 5.0,
+            started_s: Some(start),
+            down_s: Some(start),
+            restore_s: Some(start + 5.0),
+            ended_s: end,
+            error: None,
+            left_changed: None,
+        };
+        let events = [
+            ev("a", 8.0, Some(68.2)),
+            ev("b", 60.0, Some(70.0)),
+            ev("c", 90.0, None),
+            ev("d", 69.0, Some(89.0)),
+        ];
+        assert_eq!(overlapping(&events, 0), ["b pause"]);
+        assert_eq!(overlapping(&events, 1), ["a pause", "d pause"]);
+        assert!(overlapping(&events, 2).is_empty(), "89 < 90");
     }
 
     // One good second inside a bad stretch is not recovery: the hold period.
