@@ -13,8 +13,11 @@
 #                                      started: start its stopped components, resubmit jobs
 #                                      that are not running; never installs or downloads
 #                                      (exit 3 when this checkout did not start the stack)
-#   scripts/stack.sh restart-jobs      cancel and resubmit the Flink jobs (after changing a
-#                                      setting of scripts/stack/flink-sql.env)
+#   scripts/stack.sh restart-jobs [--fresh]  re-render the Flink jobs (after changing a setting
+#                                      of scripts/stack/flink-sql.env) and restart each from a
+#                                      savepoint, so it goes on where it stopped; --fresh cancels
+#                                      and submits them anew (the CDC sources then read every
+#                                      table from the start again: minutes on a large database)
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
 #                                      flink-jobmanager, flink-taskmanager, or a file name)
 #   scripts/stack.sh stop|kill|start COMPONENT   fault controls: stop (graceful), SIGKILL, or
@@ -218,8 +221,18 @@ case "${1:-}" in
   heal) cmd_heal ;;
   restart-jobs)
     flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
+    case "${2:-}" in
+      "") fresh=0 ;;
+      --fresh) fresh=1 ;;
+      *) die "restart-jobs takes no argument but --fresh (got $2)" "scripts/stack.sh restart-jobs [--fresh]" ;;
+    esac
     flink_render_jobs
-    flink_cancel_jobs
+    if [ "$fresh" = 1 ]; then
+      flink_cancel_jobs
+    else
+      control_restart_jobs
+    fi
+    # Jobs that were not running (or --fresh) start anew.
     flink_submit_jobs
     flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
     ;;

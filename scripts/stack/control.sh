@@ -194,6 +194,25 @@ else:
   log "job $1 paused; savepoint $location"
 }
 
+# control_restart_jobs: each running job stopped with a savepoint and
+# submitted again from it with the SQL just rendered (restart-jobs): a changed
+# sink setting takes effect and the job goes on from where it stopped. A
+# cancel and fresh submit instead makes the CDC sources read every table from
+# the start again (minutes on a database that holds earlier runs' rows, with
+# every row rewritten at the sinks): a sweep's A/B step measured that backlog,
+# not the setting. Jobs that were not running are left to the fresh submit.
+control_restart_jobs() {
+  local entry stem
+  for entry in "${FLINK_JOBS[@]}"; do
+    stem=${entry%%.sql:*}
+    rm -f "$FLINK_DIR/savepoints/$stem.last"
+    control_pause "$stem"
+    if [ -s "$FLINK_DIR/savepoints/$stem.last" ]; then
+      control_resume "$stem"
+    fi
+  done
+}
+
 # control_resume STEM: submit the job's SQL again with
 # execution.savepoint.path set to its last savepoint; wait until it runs.
 control_resume() {
