@@ -214,6 +214,27 @@ fn evaluate_jobs(jobs: &[FlinkJob], expected: &[String], report: &mut TargetRepo
     }
 }
 
+/// The one HTTP client of the process. Building one loads and parses the
+/// system's root certificates (OpenSSL): ~0.1 CPU-s each time. A client per
+/// GET, with the metrics sampler asking Flink's REST API several times a
+/// second, kept one of the two cores busy (a sweep's harness used 1.0 cores
+/// at 250 rows/s and was its own bottleneck). Built once, reused. No idle
+/// connections are kept: a pooled connection belongs to the tokio runtime
+/// that opened it, and tests (and `sweep` steps) run several runtimes.
+fn http_client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .map_err(|e| format!("cannot build an HTTP client: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// A GET of `path` under `base_url` with a maintained HTTP client: http and
 /// https, credentials in the URL sent as basic auth, IPv6 hosts; returns
 /// (status, body), the body cut at [`MAX_RESPONSE`]. Errors are masked.
@@ -230,12 +251,9 @@ pub(crate) async fn get(
     let password = url.password().map(percent_decode);
     let _ = url.set_username("");
     let _ = url.set_password(None);
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .build()
-        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-    let mut request = client
+    let mut request = http_client()?
         .get(url)
+        .timeout(timeout)
         .header(reqwest::header::ACCEPT, "application/json");
     if !user.is_empty() || password.is_some() {
         request = request.basic_auth(user, password);
