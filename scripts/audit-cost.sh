@@ -112,6 +112,8 @@ python3 - "$DIR" "$LO..$HI" <<'PY'
 import json, sys
 d = json.load(open("tests/fixtures/runs/quickstart/summary.json"))
 d["environment"]["tickets"] = sys.argv[2]
+# The rows never reached Kafka (sql_log_bin = 0): the warehouse paths only.
+d["sinks"].pop("kafka", None)
 json.dump(d, open(f"{sys.argv[1]}/summary.json", "w"))
 PY
 

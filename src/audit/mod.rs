@@ -6,6 +6,8 @@
 //! ([`sql`] has every statement and the canonical text), and narrows a
 //! difference down to its keys ([`narrow`]).
 
+pub mod canonical;
+pub mod kafka;
 pub mod narrow;
 mod report;
 pub mod side;
@@ -22,7 +24,7 @@ use crate::model::{Sink, Table};
 use side::Side;
 
 /// The sinks the audit compares with MySQL.
-pub const AUDITED: [Sink; 2] = [Sink::Path1, Sink::Path2];
+pub const AUDITED: [Sink; 3] = [Sink::Kafka, Sink::Path1, Sink::Path2];
 
 /// Why an audit could not finish.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,26 @@ pub struct Targets {
     pub mysql: String,
     /// Warehouse URL (with its password).
     pub warehouse: String,
+    /// Where the Kafka sink is read back (`None`: Kafka is not audited).
+    pub kafka: Option<kafka::KafkaSource>,
+}
+
+impl Targets {
+    /// The scenario's targets; the Kafka sink read back from `since` (the
+    /// run's start) when the run observed it.
+    pub fn of(s: &crate::scenario::Scenario, since: chrono::DateTime<chrono::Utc>) -> Targets {
+        Targets {
+            mysql: s.targets.mysql.expose().to_string(),
+            warehouse: s.targets.warehouse.expose().to_string(),
+            kafka: Some(kafka::KafkaSource {
+                brokers: s.targets.kafka.brokers.clone(),
+                topic_prefix: s.targets.kafka.topic_prefix.clone(),
+                format: s.targets.kafka.format.into(),
+                extra: Vec::new(),
+                since,
+            }),
+        }
+    }
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -72,11 +94,14 @@ pub async fn audit(
         tickets: format!("{}..{}", tickets.start, tickets.end),
         ..AuditReport::default()
     };
-    let wanted: Vec<Sink> = AUDITED.into_iter().filter(|s| sinks.contains(s)).collect();
+    let wanted: Vec<Sink> = AUDITED
+        .into_iter()
+        .filter(|s| sinks.contains(s) && (*s != Sink::Kafka || targets.kafka.is_some()))
+        .collect();
     if wanted.is_empty() {
         return Ok(report);
     }
-    let (mut my, mut whs) = connect(targets, &wanted).await?;
+    let (mut my, mut whs) = connect(targets, tickets, &wanted).await?;
     let mut audits: BTreeMap<Sink, SinkAudit> =
         wanted.iter().map(|s| (*s, SinkAudit::default())).collect();
     for table in Table::ALL {
@@ -149,9 +174,14 @@ pub fn failed(tickets: &Range<u64>, sinks: &[Sink], e: &AuditError) -> AuditRepo
     }
 }
 
-/// MySQL, and one warehouse connection per sink (PostgreSQL runs one
-/// statement at a time per connection; the paths are audited at once).
-async fn connect(t: &Targets, sinks: &[Sink]) -> Result<(Side, Vec<(Sink, Side)>), AuditError> {
+/// MySQL, one warehouse connection per path (PostgreSQL runs one statement
+/// at a time per connection; the paths are audited at once), and the Kafka
+/// sink's read-back, started now so it overlaps the databases' work.
+async fn connect(
+    t: &Targets,
+    tickets: &Range<u64>,
+    sinks: &[Sink],
+) -> Result<(Side, Vec<(Sink, Side)>), AuditError> {
     let unreachable = |target: &str, e: String| AuditError::Connect {
         target: crate::redact::redact_url(target),
         message: crate::redact::redact_text(&e).into_owned(),
@@ -164,6 +194,14 @@ async fn connect(t: &Targets, sinks: &[Sink]) -> Result<(Side, Vec<(Sink, Side)>
     my.prepare().await?;
     let mut whs = Vec::new();
     for s in sinks {
+        if *s == Sink::Kafka {
+            if let Some(src) = t.kafka.clone() {
+                let tickets = tickets.clone();
+                let read = tokio::task::spawn_blocking(move || kafka::read(&src, &tickets));
+                whs.push((*s, Side::Kafka(side::KafkaImages::Reading(read))));
+            }
+            continue;
+        }
         let wh = crate::observe::warehouse::WarehouseConn::connect(&t.warehouse, CONNECT_TIMEOUT)
             .await
             .map_err(|e| unreachable(&t.warehouse, e.to_string()))?;

@@ -121,7 +121,12 @@ pub fn key_diff(
     sink: Option<&String>,
 ) -> KeyDiff {
     let mut columns = Vec::new();
-    if let (Some(x), Some(y)) = (mysql, sink) {
+    // Column by column only when both are canonical texts (Kafka's side is a digest).
+    let both = match (mysql, sink) {
+        (Some(x), Some(y)) if x.split('|').count() == y.split('|').count() => Some((x, y)),
+        _ => None,
+    };
+    if let Some((x, y)) = both {
         let names = sql::columns(table);
         for ((name, _), (u, v)) in names.iter().zip(x.split('|').zip(y.split('|'))) {
             if u != v {

@@ -40,13 +40,26 @@ pub type Key = (i64, i64);
 pub enum Side {
     /// MySQL (the source of truth).
     MySql(mysql_async::Conn),
-    /// A warehouse schema (`path1`, `path2`) over a shared client.
+    /// A warehouse schema (`path1`, `path2`).
     Warehouse {
-        /// The client (shared by the paths: tokio-postgres pipelines requests).
+        /// The client.
         client: std::sync::Arc<tokio_postgres::Client>,
         /// The schema.
         schema: String,
     },
+    /// The Kafka sink's last images, being read back or read.
+    Kafka(KafkaImages),
+}
+
+/// The Kafka sink's images: the read started when the audit did (so it
+/// overlaps the databases' work), awaited on first use.
+pub enum KafkaImages {
+    /// Still reading.
+    Reading(tokio::task::JoinHandle<Result<super::kafka::Images, AuditError>>),
+    /// Read.
+    Read(super::kafka::Images),
+    /// Failed (the error was returned once).
+    Failed,
 }
 
 impl Side {
@@ -55,20 +68,52 @@ impl Side {
         match self {
             Side::MySql(_) => "MySQL".into(),
             Side::Warehouse { schema, .. } => format!("warehouse {schema}"),
+            Side::Kafka(_) => "Kafka".into(),
+        }
+    }
+
+    /// The Kafka images, once read (`None` for a database).
+    async fn images(&mut self) -> Result<Option<&super::kafka::Images>, AuditError> {
+        let Side::Kafka(k) = self else {
+            return Ok(None);
+        };
+        if let KafkaImages::Reading(h) = k {
+            let read = match h.await {
+                Ok(r) => r,
+                Err(e) => Err(AuditError::Query {
+                    side: "Kafka".into(),
+                    message: format!("the read-back task failed: {e}"),
+                }),
+            };
+            match read {
+                Ok(images) => *k = KafkaImages::Read(images),
+                Err(e) => {
+                    *k = KafkaImages::Failed;
+                    return Err(e);
+                }
+            }
+        }
+        match k {
+            KafkaImages::Read(images) => Ok(Some(images)),
+            _ => Err(AuditError::Query {
+                side: "Kafka".into(),
+                message: "the topics could not be read back".into(),
+            }),
         }
     }
 
     fn dialect(&self) -> Dialect {
         match self {
             Side::MySql(_) => Dialect::MySql,
-            Side::Warehouse { .. } => Dialect::Postgres,
+            // Kafka runs no SQL: every caller answers from its images first.
+            Side::Warehouse { .. } | Side::Kafka(_) => Dialect::Postgres,
         }
     }
 
     fn schema(&self) -> &str {
         match self {
-            Side::MySql(_) => "",
             Side::Warehouse { schema, .. } => schema,
+            Side::MySql(_) | Side::Kafka(_) => "",
         }
     }
 
@@ -98,6 +143,7 @@ impl Side {
             Side::Warehouse { client, .. } => {
                 client.batch_execute(stmt).await.map_err(|e| e.to_string())
             }
+            Side::Kafka(_) => Ok(()),
         }
     }
 
@@ -107,6 +153,9 @@ impl Side {
         table: Table,
         range: &Range<u64>,
     ) -> Result<Aggregate, AuditError> {
+        if let Some(images) = self.images().await? {
+            return Ok(images.aggregate(table, range));
+        }
         let stmt = sql::totals(self.dialect(), self.schema(), table);
         let (lo, hi) = (to_i64(range.start), to_i64(range.end));
         let row: Result<Vec<String>, String> = match self {
@@ -120,6 +169,7 @@ impl Side {
                 .await
                 .map(|r| texts_pg(&r))
                 .map_err(|e| e.to_string()),
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
         let mut row = row.map_err(|e| self.err(e))?;
         if row.len() < 2 {
@@ -141,6 +191,9 @@ impl Side {
         range: &Range<u64>,
         width: u64,
     ) -> Result<HashMap<i64, Aggregate>, AuditError> {
+        if let Some(images) = self.images().await? {
+            return Ok(images.bucketed(table, range, width));
+        }
         let stmt = sql::buckets(self.dialect(), self.schema(), table);
         let (lo, hi, w) = (to_i64(range.start), to_i64(range.end), to_i64(width));
         let rows: Result<Vec<Vec<String>>, String> = match self {
@@ -154,6 +207,7 @@ impl Side {
                 .await
                 .map(|rows| rows.iter().map(texts_pg).collect())
                 .map_err(|e| e.to_string()),
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
         let rows = rows.map_err(|e| self.err(e))?;
         let mut out = HashMap::new();
@@ -181,6 +235,9 @@ impl Side {
         table: Table,
         range: &Range<u64>,
     ) -> Result<HashMap<Key, String>, AuditError> {
+        if let Some(images) = self.images().await? {
+            return Ok(images.row_digests(table, range));
+        }
         let stmt = sql::row_digests(self.dialect(), self.schema(), table);
         let (lo, hi) = (to_i64(range.start), to_i64(range.end));
         let r: Result<HashMap<Key, String>, String> = match self {
@@ -198,6 +255,7 @@ impl Side {
                         .collect()
                 })
                 .map_err(|e| e.to_string()),
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
         r.map_err(|e| self.err(e))
     }
@@ -208,6 +266,17 @@ impl Side {
         table: Table,
         keys: &[Key],
     ) -> Result<HashMap<Key, String>, AuditError> {
+        if let Some(images) = self.images().await? {
+            // Kafka keeps digests, not text: a differing key shows its digest.
+            let all = images.row_digests(table, &(0..u64::MAX));
+            return Ok(keys
+                .iter()
+                .filter_map(|k| {
+                    all.get(k)
+                        .map(|d| (*k, format!("(Kafka's last image, digest {d})")))
+                })
+                .collect());
+        }
         let spliced: Vec<(u32, u64)> = keys
             .iter()
             .map(|(i, t)| (*i as u32, (*t).max(0) as u64))
@@ -232,6 +301,7 @@ impl Side {
                     })
                     .map_err(|e| e.to_string())
             }
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
         r.map_err(|e| self.err(e))
     }

@@ -265,21 +265,22 @@ pub fn buckets(d: Dialect, schema: &str, table: Table) -> String {
     )
 }
 
-/// Every row of `[lo, hi)`: item, ticket and the MD5 of its canonical text.
+/// Every row of `[lo, hi)`: item, ticket and its digest as 15 hex digits
+/// (the digest [`totals`] sums; the Kafka sink keeps no more than that).
 pub fn row_digests(d: Dialect, schema: &str, table: Table) -> String {
     let p = table.prefix();
-    let (key, md5) = match d {
+    let (key, hex) = match d {
         Dialect::MySql => (
             format!("CAST({p}item_sk AS SIGNED), CAST({p}ticket_number AS SIGNED)"),
-            format!("MD5({})", canonical(d, table)),
+            format!("LEFT(MD5({}), 15)", canonical(d, table)),
         ),
         Dialect::Postgres => (
             format!("{p}item_sk::bigint, {p}ticket_number::bigint"),
-            format!("md5({})", canonical(d, table)),
+            format!("left(md5({}), 15)", canonical(d, table)),
         ),
     };
     format!(
-        "SELECT {key}, {md5} FROM {rel} WHERE {range}",
+        "SELECT {key}, {hex} FROM {rel} WHERE {range}",
         rel = relation(d, schema, table),
         range = in_range(d, table)
     )
