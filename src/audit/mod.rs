@@ -1,10 +1,12 @@
-//! The audit: does each warehouse path hold, value for value, what MySQL holds
-//! over a run's ticket range? The ledger proves every row version arrived (by
-//! key and stamp); this proves the values arrived intact. Per table it
-//! compares the row count, each money column's sum and an order-independent
-//! digest of every row's canonical text, all computed inside each database
-//! ([`sql`] has every statement and the canonical text), and narrows a
-//! difference down to its keys ([`narrow`]).
+//! The audit: does each warehouse path, and the Kafka sink's last image of
+//! each key, hold value for value what MySQL holds over a run's ticket range?
+//! The ledger proves every row version arrived (by key and stamp); this
+//! proves the values arrived intact. Per table it compares the row count,
+//! each money column's sum and an order-independent digest of every row's
+//! canonical text, computed inside each database ([`sql`] has every statement
+//! and the canonical text; [`canonical`] renders Kafka's images the same way,
+//! [`kafka`] reads them back), and narrows a difference down to its keys
+//! ([`narrow`]).
 
 pub mod canonical;
 pub mod kafka;

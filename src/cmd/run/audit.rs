@@ -1,4 +1,4 @@
-//! The end-of-run audit: after the drain, each warehouse path against MySQL
+//! The end-of-run audit: after the drain, each warehouse path and Kafka against MySQL
 //! over the run's tickets (see [`crate::audit`]).
 
 use std::ops::Range;
