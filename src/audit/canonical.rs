@@ -12,6 +12,9 @@
 //! printed in UTC with six fraction digits; `null` or an absent column as
 //! `NULL`.
 
+use std::sync::OnceLock;
+
+use chrono::{Datelike, Timelike};
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 
@@ -24,8 +27,12 @@ use crate::observe::decode::parse_stamp_value;
 /// match MySQL's, which is what the audit should say: `None` digests as a
 /// value no row has).
 pub fn text(table: Table, image: &Map<String, Value>) -> Option<String> {
+    // The column list once per table, not per message.
+    static COLUMNS: OnceLock<[Vec<(String, Kind)>; 2]> = OnceLock::new();
+    let all = COLUMNS.get_or_init(|| [columns(Table::StoreSales), columns(Table::StoreReturns)]);
+    let cols = &all[usize::from(table != Table::StoreSales)];
     let mut out = String::with_capacity(256);
-    for (i, (col, kind)) in columns(table).iter().enumerate() {
+    for (i, (col, kind)) in cols.iter().enumerate() {
         if i > 0 {
             out.push('|');
         }
@@ -55,8 +62,18 @@ fn render(v: &Value, kind: Kind) -> Option<String> {
         }
         Kind::Timestamp => {
             let micros = parse_stamp_value(v).ok()??;
-            let t = chrono::DateTime::from_timestamp_micros(micros)?;
-            Some(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+            let t = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+            // By hand: a strftime pattern is parsed anew on every call.
+            Some(format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                micros.rem_euclid(1_000_000)
+            ))
         }
     }
 }
@@ -102,6 +119,9 @@ mod tests {
         assert_eq!(parts[18], "99999.990000");
         assert_eq!(parts[19], "1.050000");
         assert_eq!(parts[20], "2026-11-24 05:12:03.957380");
+        let early = image(r#"{"updated_at":"1969-12-31 23:59:59.5"}"#);
+        let t = text(Table::StoreReturns, &early).unwrap();
+        assert!(t.ends_with("|1969-12-31 23:59:59.500000"), "{t}");
         assert!(text(Table::StoreReturns, &image(r#"{"sr_fee":"x"}"#)).is_none());
     }
 
