@@ -114,6 +114,46 @@ impl Images {
     }
 }
 
+/// The Kafka sink's images: the read started when the audit did (so it
+/// overlaps the databases' work), awaited on first use.
+pub enum KafkaImages {
+    /// Still reading.
+    Reading(tokio::task::JoinHandle<Result<Images, AuditError>>),
+    /// Read.
+    Read(Images),
+    /// Failed (the error was returned once).
+    Failed,
+}
+
+impl KafkaImages {
+    /// The images, awaiting the read the first time.
+    pub async fn get(&mut self) -> Result<&Images, AuditError> {
+        if let KafkaImages::Reading(h) = self {
+            let read = match h.await {
+                Ok(r) => r,
+                Err(e) => Err(AuditError::Query {
+                    side: "Kafka".into(),
+                    message: format!("the read-back task failed: {e}"),
+                }),
+            };
+            match read {
+                Ok(images) => *self = KafkaImages::Read(images),
+                Err(e) => {
+                    *self = KafkaImages::Failed;
+                    return Err(e);
+                }
+            }
+        }
+        match self {
+            KafkaImages::Read(images) => Ok(images),
+            _ => Err(AuditError::Query {
+                side: "Kafka".into(),
+                message: "the topics could not be read back".into(),
+            }),
+        }
+    }
+}
+
 /// Reads the topics back (blocking: run it off the async runtime).
 pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditError> {
     let mut cfg = KafkaConfig::new(src.brokers.clone(), tickets.clone());

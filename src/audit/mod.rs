@@ -9,6 +9,7 @@
 //! ([`narrow`]).
 
 pub mod canonical;
+pub mod columns;
 pub mod kafka;
 pub mod narrow;
 mod report;
@@ -200,7 +201,7 @@ async fn connect(
             if let Some(src) = t.kafka.clone() {
                 let tickets = tickets.clone();
                 let read = tokio::task::spawn_blocking(move || kafka::read(&src, &tickets));
-                whs.push((*s, Side::Kafka(side::KafkaImages::Reading(read))));
+                whs.push((*s, Side::Kafka(kafka::KafkaImages::Reading(read))));
             }
             continue;
         }

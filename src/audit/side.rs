@@ -48,18 +48,7 @@ pub enum Side {
         schema: String,
     },
     /// The Kafka sink's last images, being read back or read.
-    Kafka(KafkaImages),
-}
-
-/// The Kafka sink's images: the read started when the audit did (so it
-/// overlaps the databases' work), awaited on first use.
-pub enum KafkaImages {
-    /// Still reading.
-    Reading(tokio::task::JoinHandle<Result<super::kafka::Images, AuditError>>),
-    /// Read.
-    Read(super::kafka::Images),
-    /// Failed (the error was returned once).
-    Failed,
+    Kafka(super::kafka::KafkaImages),
 }
 
 impl Side {
@@ -74,31 +63,9 @@ impl Side {
 
     /// The Kafka images, once read (`None` for a database).
     async fn images(&mut self) -> Result<Option<&super::kafka::Images>, AuditError> {
-        let Side::Kafka(k) = self else {
-            return Ok(None);
-        };
-        if let KafkaImages::Reading(h) = k {
-            let read = match h.await {
-                Ok(r) => r,
-                Err(e) => Err(AuditError::Query {
-                    side: "Kafka".into(),
-                    message: format!("the read-back task failed: {e}"),
-                }),
-            };
-            match read {
-                Ok(images) => *k = KafkaImages::Read(images),
-                Err(e) => {
-                    *k = KafkaImages::Failed;
-                    return Err(e);
-                }
-            }
-        }
-        match k {
-            KafkaImages::Read(images) => Ok(Some(images)),
-            _ => Err(AuditError::Query {
-                side: "Kafka".into(),
-                message: "the topics could not be read back".into(),
-            }),
+        match self {
+            Side::Kafka(k) => k.get().await.map(Some),
+            _ => Ok(None),
         }
     }
 
