@@ -43,8 +43,9 @@ pub enum Command {
     /// Join the run directories of a sharded run (`run --shard I/N`) into one
     /// run directory that `report`, `compare` and `gate` read like any other.
     Merge(MergeArgs),
-    /// Compare a run's rows in each warehouse path with MySQL's, value for
-    /// value (exit 0 equal, 1 different), e.g. again after a fault or a replay.
+    /// Compare a run's rows in each warehouse path, and Kafka's last image of
+    /// each key (read back from the topics), with MySQL's, value for value
+    /// (exit 0 equal, 1 different), e.g. again after a fault or a replay.
     Audit(AuditArgs),
 }
 

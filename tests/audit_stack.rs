@@ -1,7 +1,10 @@
 //! The audit against the real stack: after ONE short run, each kind of
 //! corruption is injected in turn into warehouse path 1, found by
 //! `tpcds-bench audit RUN_DIR` at the right key, table and sink (exit 1)
-//! while path 2 reports zero, and repaired. A stack that is not running fails
+//! while path 2 and Kafka report zero, and repaired. Then Kafka: a change
+//! event nobody made in MySQL, produced to the topic directly, makes Kafka's
+//! last image of that key differ (and path 1's, which reads the topic), until
+//! the row's real image is produced again. A stack that is not running fails
 //! these tests, never skips them.
 
 mod stack_check;
@@ -14,6 +17,27 @@ use mysql_async::prelude::Queryable;
 use support::{assert_exit, only_run, run_scenario};
 use tpcds_bench::audit::{AuditReport, DiffKind};
 use tpcds_bench::model::{Sink, Table};
+
+fn kafka_brokers() -> String {
+    std::env::var("TPCDS_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// Produces one Debezium `c` event for `store_sales` as Flink writes them
+/// (key `{ss_item_sk, ss_ticket_number}`, the after image), and waits for the ack.
+fn produce_image(key: (i64, i64), after: &str) {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let p: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", kafka_brokers())
+        .create()
+        .expect("a Kafka producer");
+    let k = format!(r#"{{"ss_item_sk":{},"ss_ticket_number":{}}}"#, key.0, key.1);
+    let v = format!(r#"{{"before":null,"after":{after},"op":"c"}}"#);
+    p.send(BaseRecord::to("tpcds.store_sales").key(&k).payload(&v))
+        .map_err(|(e, _)| e)
+        .expect("the event is queued");
+    p.flush(Duration::from_secs(10))
+        .expect("the event is acknowledged");
+}
 
 fn warehouse_url() -> String {
     std::env::var("TPCDS_WAREHOUSE_URL")
@@ -39,17 +63,39 @@ fn audit(dir: &Path) -> (i32, AuditReport) {
 }
 
 /// Path 1 holds exactly one differing key, `key` in `table`, of `kind`;
-/// path 2 none. Returns the key's report.
+/// path 2 and Kafka none. Returns the key's report.
 fn found(
     r: &AuditReport,
     table: Table,
     key: (i64, i64),
     kind: DiffKind,
 ) -> tpcds_bench::audit::KeyDiff {
-    let p2 = &r.sinks[&Sink::Path2];
-    assert_eq!((p2.mismatched, &p2.error), (0, &None), "path 2: {p2:?}");
-    let p1 = &r.sinks[&Sink::Path1];
-    assert_eq!(p1.mismatched, 1, "path 1: {p1:?}");
+    found_at(
+        r,
+        Sink::Path1,
+        &[Sink::Path2, Sink::Kafka],
+        table,
+        key,
+        kind,
+    )
+}
+
+/// `sink` holds exactly one differing key, `key` in `table`, of `kind`; the
+/// `clean` sinks none.
+fn found_at(
+    r: &AuditReport,
+    sink: Sink,
+    clean: &[Sink],
+    table: Table,
+    key: (i64, i64),
+    kind: DiffKind,
+) -> tpcds_bench::audit::KeyDiff {
+    for s in clean {
+        let a = &r.sinks[s];
+        assert_eq!((a.mismatched, &a.error), (0, &None), "{s}: {a:?}");
+    }
+    let p1 = &r.sinks[&sink];
+    assert_eq!(p1.mismatched, 1, "{sink}: {p1:?}");
     let t = &p1.tables[&table];
     assert_eq!(t.mismatched, 1, "{table}: {t:?}");
     let k = t.keys[0].clone();
@@ -123,7 +169,7 @@ fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
     let loaded = only_run(out.path());
     let dir = loaded.dir.clone();
     let run_audit = loaded.run.audit.clone().expect("the run audited its sinks");
-    for sink in [Sink::Path1, Sink::Path2] {
+    for sink in [Sink::Kafka, Sink::Path1, Sink::Path2] {
         let a = &run_audit.sinks[&sink];
         assert_eq!((a.mismatched, &a.error), (0, &None), "{sink}: {a:?}");
         assert!(a.rows > 1000, "{sink}: {} rows compared", a.rows);
@@ -272,6 +318,38 @@ fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
         // Repaired: both paths equal again, and the text says so.
         let (code, r) = audit(&dir);
         assert_eq!(code, 0, "{r:?}");
+
+        // Kafka: an update event MySQL never made (one cent more), produced
+        // to the topic as Flink writes them, built from path 2's row.
+        let image = |cents: &str| {
+            format!(
+                "SELECT row_to_json(t)::text FROM (SELECT ss_sold_date_sk, ss_sold_time_sk, ss_item_sk, \
+                 ss_customer_sk, ss_cdemo_sk, ss_hdemo_sk, ss_addr_sk, ss_store_sk, ss_promo_sk, \
+                 ss_ticket_number, ss_quantity, ss_wholesale_cost, ss_list_price, ss_sales_price, \
+                 ss_ext_discount_amt, ss_ext_sales_price, ss_ext_wholesale_cost, ss_ext_list_price, \
+                 ss_ext_tax, ss_coupon_amt, ss_net_paid {cents} AS ss_net_paid, ss_net_paid_inc_tax, \
+                 ss_net_profit, bench_ts, updated_at FROM path2.store_sales WHERE {ss_where}) t"
+            )
+        };
+        let real: String = pg.query_one(&image(""), &[]).await.unwrap().get(0);
+        let wrong: String = pg.query_one(&image("+ 0.01"), &[]).await.unwrap().get(0);
+        produce_image(ss, &wrong);
+        let (code, r) = audit(&dir);
+        assert_eq!(code, 1);
+        // Path 1 reads the topic: it may already hold the wrong image too.
+        let k = found_at(&r, Sink::Kafka, &[Sink::Path2], Table::StoreSales, ss, DiffKind::Changed);
+        assert!(k.mysql.is_some() && k.sink.is_some(), "{k:?}");
+        // The real image again: Kafka, and then path 1, agree with MySQL.
+        produce_image(ss, &real);
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let (code, r) = audit(&dir);
+            if code == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not repaired: {r:?}");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
         let _ = my.disconnect().await;
     });
 }

@@ -1,11 +1,16 @@
-//! The audit: does each warehouse path hold, value for value, what MySQL holds
-//! over a run's ticket range? The ledger proves every row version arrived (by
-//! key and stamp); this proves the values arrived intact. Per table it
-//! compares the row count, each money column's sum and an order-independent
-//! digest of every row's canonical text, all computed inside each database
-//! ([`sql`] has every statement and the canonical text), and narrows a
-//! difference down to its keys ([`narrow`]).
+//! The audit: does each warehouse path, and the Kafka sink's last image of
+//! each key, hold value for value what MySQL holds over a run's ticket range?
+//! The ledger proves every row version arrived (by key and stamp); this
+//! proves the values arrived intact. Per table it compares the row count,
+//! each money column's sum and an order-independent digest of every row's
+//! canonical text, computed inside each database ([`sql`] has every statement
+//! and the canonical text; [`canonical`] renders Kafka's images the same way,
+//! [`kafka`] reads them back), and narrows a difference down to its keys
+//! ([`narrow`]).
 
+pub mod canonical;
+pub mod columns;
+pub mod kafka;
 pub mod narrow;
 mod report;
 pub mod side;
@@ -22,7 +27,7 @@ use crate::model::{Sink, Table};
 use side::Side;
 
 /// The sinks the audit compares with MySQL.
-pub const AUDITED: [Sink; 2] = [Sink::Path1, Sink::Path2];
+pub const AUDITED: [Sink; 3] = [Sink::Kafka, Sink::Path1, Sink::Path2];
 
 /// Why an audit could not finish.
 #[derive(Debug, thiserror::Error)]
@@ -52,39 +57,103 @@ pub struct Targets {
     pub mysql: String,
     /// Warehouse URL (with its password).
     pub warehouse: String,
+    /// Where the Kafka sink is read back (`None`: Kafka is not audited).
+    pub kafka: Option<kafka::KafkaSource>,
+}
+
+impl Targets {
+    /// The scenario's targets; the Kafka sink read back from `since` (the
+    /// run's start) when the run observed it.
+    pub fn of(s: &crate::scenario::Scenario, since: chrono::DateTime<chrono::Utc>) -> Targets {
+        Targets {
+            mysql: s.targets.mysql.expose().to_string(),
+            warehouse: s.targets.warehouse.expose().to_string(),
+            kafka: Some(kafka::KafkaSource {
+                brokers: s.targets.kafka.brokers.clone(),
+                topic_prefix: s.targets.kafka.topic_prefix.clone(),
+                format: s.targets.kafka.format.into(),
+                extra: Vec::new(),
+                since,
+            }),
+        }
+    }
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Audits `sinks` (those of [`AUDITED`]) over `tickets`. Fails only when a
 /// database cannot be reached; a sink whose audit fails later carries its error.
+///
+/// Per table, MySQL's totals are computed once for every sink, at the same
+/// time as each warehouse path's on its own connection; only a sink whose
+/// totals differ is narrowed down (MySQL's side of the narrowing is per sink).
 pub async fn audit(
     targets: &Targets,
     tickets: &Range<u64>,
     sinks: &[Sink],
 ) -> Result<AuditReport, AuditError> {
+    let started = Instant::now();
     let mut report = AuditReport {
         tickets: format!("{}..{}", tickets.start, tickets.end),
-        sinks: BTreeMap::new(),
+        ..AuditReport::default()
     };
-    let wanted: Vec<Sink> = AUDITED.into_iter().filter(|s| sinks.contains(s)).collect();
+    let wanted: Vec<Sink> = AUDITED
+        .into_iter()
+        .filter(|s| sinks.contains(s) && (*s != Sink::Kafka || targets.kafka.is_some()))
+        .collect();
     if wanted.is_empty() {
         return Ok(report);
     }
-    let (mut my, client) = connect(targets).await?;
-    for s in wanted {
-        let mut wh = Side::Warehouse {
-            client: client.clone(),
-            schema: s.name().to_string(),
-        };
-        report
-            .sinks
-            .insert(s, audit_sink(&mut my, &mut wh, tickets).await);
+    let (mut my, mut whs) = connect(targets, tickets, &wanted).await?;
+    let mut audits: BTreeMap<Sink, SinkAudit> =
+        wanted.iter().map(|s| (*s, SinkAudit::default())).collect();
+    for table in Table::ALL {
+        let (a, b) = tokio::join!(
+            timed(my.totals(table, tickets)),
+            futures::future::join_all(whs.iter_mut().map(|(_, w)| timed(w.totals(table, tickets))))
+        );
+        let (a, my_ms) = a;
+        report.mysql_ms += my_ms;
+        let a = a.map_err(|e| e.to_string());
+        for ((sink, wh), (b, wh_ms)) in whs.iter_mut().zip(b) {
+            let out = audits.entry(*sink).or_default();
+            if out.error.is_some() {
+                continue;
+            }
+            let narrowing = Instant::now();
+            let t = match (&a, b) {
+                (Err(e), _) => Err(e.clone()),
+                (_, Err(e)) => Err(e.to_string()),
+                (Ok(a), Ok(b)) => narrow::table(&mut my, wh, table, tickets, a, &b)
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
+            match t {
+                Ok(mut t) => {
+                    // The sink's time: until both sides' totals were there,
+                    // plus its narrowing.
+                    t.took_ms = my_ms.max(wh_ms) + narrowing.elapsed().as_millis() as u64;
+                    out.rows += t.rows_mysql;
+                    out.mismatched += t.mismatched;
+                    out.took_ms += t.took_ms;
+                    out.tables.insert(table, t);
+                }
+                Err(e) => out.error = Some(e),
+            }
+        }
     }
     if let Side::MySql(c) = my {
         let _ = c.disconnect().await;
     }
+    report.sinks = audits;
+    report.took_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
+    let t = Instant::now();
+    let out = f.await;
+    (out, t.elapsed().as_millis() as u64)
 }
 
 /// A report whose every sink failed with `e` (the databases were unreachable).
@@ -104,10 +173,18 @@ pub fn failed(tickets: &Range<u64>, sinks: &[Sink], e: &AuditError) -> AuditRepo
                 )
             })
             .collect(),
+        ..AuditReport::default()
     }
 }
 
-async fn connect(t: &Targets) -> Result<(Side, Arc<tokio_postgres::Client>), AuditError> {
+/// MySQL, one warehouse connection per path (PostgreSQL runs one statement
+/// at a time per connection; the paths are audited at once), and the Kafka
+/// sink's read-back, started now so it overlaps the databases' work.
+async fn connect(
+    t: &Targets,
+    tickets: &Range<u64>,
+    sinks: &[Sink],
+) -> Result<(Side, Vec<(Sink, Side)>), AuditError> {
     let unreachable = |target: &str, e: String| AuditError::Connect {
         target: crate::redact::redact_url(target),
         message: crate::redact::redact_text(&e).into_owned(),
@@ -116,37 +193,27 @@ async fn connect(t: &Targets) -> Result<(Side, Arc<tokio_postgres::Client>), Aud
         .await
         .map_err(|_| unreachable(&t.mysql, "no answer".into()))?
         .map_err(|e| unreachable(&t.mysql, e.to_string()))?;
-    let wh = crate::observe::warehouse::WarehouseConn::connect(&t.warehouse, CONNECT_TIMEOUT)
-        .await
-        .map_err(|e| unreachable(&t.warehouse, e.to_string()))?;
     let mut my = Side::MySql(my);
     my.prepare().await?;
-    let client = Arc::new(wh.client);
-    Side::Warehouse {
-        client: client.clone(),
-        schema: String::new(),
-    }
-    .prepare()
-    .await?;
-    Ok((my, client))
-}
-
-async fn audit_sink(my: &mut Side, wh: &mut Side, tickets: &Range<u64>) -> SinkAudit {
-    let started = Instant::now();
-    let mut out = SinkAudit::default();
-    for table in Table::ALL {
-        match narrow::table(my, wh, table, tickets).await {
-            Ok(t) => {
-                out.rows += t.rows_mysql;
-                out.mismatched += t.mismatched;
-                out.tables.insert(table, t);
+    let mut whs = Vec::new();
+    for s in sinks {
+        if *s == Sink::Kafka {
+            if let Some(src) = t.kafka.clone() {
+                let tickets = tickets.clone();
+                let read = tokio::task::spawn_blocking(move || kafka::read(&src, &tickets));
+                whs.push((*s, Side::Kafka(kafka::KafkaImages::Reading(read))));
             }
-            Err(e) => {
-                out.error = Some(e.to_string());
-                break;
-            }
+            continue;
         }
+        let wh = crate::observe::warehouse::WarehouseConn::connect(&t.warehouse, CONNECT_TIMEOUT)
+            .await
+            .map_err(|e| unreachable(&t.warehouse, e.to_string()))?;
+        let mut side = Side::Warehouse {
+            client: Arc::new(wh.client),
+            schema: s.name().to_string(),
+        };
+        side.prepare().await?;
+        whs.push((*s, side));
     }
-    out.took_ms = started.elapsed().as_millis() as u64;
-    out
+    Ok((my, whs))
 }

@@ -104,6 +104,13 @@ pub struct AuditReport {
     pub tickets: String,
     /// Per audited sink.
     pub sinks: BTreeMap<Sink, SinkAudit>,
+    /// The whole audit's wall time (ms), every sink and table.
+    #[serde(default)]
+    pub took_ms: u64,
+    /// MySQL's side of it (ms): its totals, computed once for every sink,
+    /// while the sinks computed theirs.
+    #[serde(default)]
+    pub mysql_ms: u64,
 }
 
 impl AuditReport {
@@ -117,7 +124,11 @@ impl AuditReport {
 
     /// One line per sink, for the terminal and summary.md.
     pub fn lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = vec![format!(
+            "the audit took {} ms in all; MySQL's side {} ms, computed once for every sink \
+             while each sink computed its own",
+            self.took_ms, self.mysql_ms
+        )];
         for (sink, a) in &self.sinks {
             if let Some(e) = &a.error {
                 out.push(format!("{sink}: audit failed: {e}"));

@@ -23,6 +23,16 @@ pub struct Aggregate {
     pub sums: Vec<String>,
 }
 
+impl Aggregate {
+    /// Whether two ranges hold the same rows: count and digest equal, and
+    /// the money sums too where both sides computed them.
+    pub fn agrees(&self, other: &Aggregate) -> bool {
+        self.count == other.count
+            && self.digest == other.digest
+            && (self.sums.is_empty() || other.sums.is_empty() || self.sums == other.sums)
+    }
+}
+
 /// A row key as both databases return it: `(item, ticket)`.
 pub type Key = (i64, i64);
 
@@ -30,13 +40,15 @@ pub type Key = (i64, i64);
 pub enum Side {
     /// MySQL (the source of truth).
     MySql(mysql_async::Conn),
-    /// A warehouse schema (`path1`, `path2`) over a shared client.
+    /// A warehouse schema (`path1`, `path2`).
     Warehouse {
-        /// The client (shared by the paths: tokio-postgres pipelines requests).
+        /// The client.
         client: std::sync::Arc<tokio_postgres::Client>,
         /// The schema.
         schema: String,
     },
+    /// The Kafka sink's last images, being read back or read.
+    Kafka(super::kafka::KafkaImages),
 }
 
 impl Side {
@@ -45,20 +57,30 @@ impl Side {
         match self {
             Side::MySql(_) => "MySQL".into(),
             Side::Warehouse { schema, .. } => format!("warehouse {schema}"),
+            Side::Kafka(_) => "Kafka".into(),
+        }
+    }
+
+    /// The Kafka images, once read (`None` for a database).
+    async fn images(&mut self) -> Result<Option<&super::kafka::Images>, AuditError> {
+        match self {
+            Side::Kafka(k) => k.get().await.map(Some),
+            _ => Ok(None),
         }
     }
 
     fn dialect(&self) -> Dialect {
         match self {
             Side::MySql(_) => Dialect::MySql,
-            Side::Warehouse { .. } => Dialect::Postgres,
+            // Kafka runs no SQL: every caller answers from its images first.
+            Side::Warehouse { .. } | Side::Kafka(_) => Dialect::Postgres,
         }
     }
 
     fn schema(&self) -> &str {
         match self {
-            Side::MySql(_) => "",
             Side::Warehouse { schema, .. } => schema,
+            Side::MySql(_) | Side::Kafka(_) => "",
         }
     }
 
@@ -69,16 +91,63 @@ impl Side {
         }
     }
 
-    /// Sets the session's time zone to UTC (how timestamps are printed).
+    /// Sets the session's time zone to UTC (how timestamps are printed), and
+    /// what makes the audit cheaper where the server knows it.
     pub async fn prepare(&mut self) -> Result<(), AuditError> {
-        let stmt = sql::session_utc(self.dialect());
-        let r = match self {
+        self.execute(sql::session_utc(self.dialect()))
+            .await
+            .map_err(|e| self.err(e))?;
+        if let Some(stmt) = sql::session_cheaper(self.dialect()) {
+            // Only a cost: a server without the setting audits the same.
+            let _ = self.execute(stmt).await;
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, stmt: &str) -> Result<(), String> {
+        match self {
             Side::MySql(c) => c.query_drop(stmt).await.map_err(|e| e.to_string()),
             Side::Warehouse { client, .. } => {
                 client.batch_execute(stmt).await.map_err(|e| e.to_string())
             }
+            Side::Kafka(_) => Ok(()),
+        }
+    }
+
+    /// The aggregates of the whole `range` (see [`sql::totals`]).
+    pub async fn totals(
+        &mut self,
+        table: Table,
+        range: &Range<u64>,
+    ) -> Result<Aggregate, AuditError> {
+        if let Some(images) = self.images().await? {
+            return Ok(images.aggregate(table, range));
+        }
+        let stmt = sql::totals(self.dialect(), self.schema(), table);
+        let (lo, hi) = (to_i64(range.start), to_i64(range.end));
+        let row: Result<Vec<String>, String> = match self {
+            Side::MySql(c) => c
+                .exec_first::<mysql_async::Row, _, _>(stmt, (lo, hi))
+                .await
+                .map(|r| r.map(texts_my).unwrap_or_default())
+                .map_err(|e| e.to_string()),
+            Side::Warehouse { client, .. } => client
+                .query_one(stmt.as_str(), &[&lo, &hi])
+                .await
+                .map(|r| texts_pg(&r))
+                .map_err(|e| e.to_string()),
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
-        r.map_err(|e| self.err(e))
+        let mut row = row.map_err(|e| self.err(e))?;
+        if row.len() < 2 {
+            return Err(self.err("the totals row has too few columns"));
+        }
+        let sums = row.split_off(2);
+        Ok(Aggregate {
+            count: row[0].parse().unwrap_or(0),
+            digest: row[1].clone(),
+            sums,
+        })
     }
 
     /// The aggregates of each `width`-ticket bucket of `range` that holds rows,
@@ -89,6 +158,9 @@ impl Side {
         range: &Range<u64>,
         width: u64,
     ) -> Result<HashMap<i64, Aggregate>, AuditError> {
+        if let Some(images) = self.images().await? {
+            return Ok(images.bucketed(table, range, width));
+        }
         let stmt = sql::buckets(self.dialect(), self.schema(), table);
         let (lo, hi, w) = (to_i64(range.start), to_i64(range.end), to_i64(width));
         let rows: Result<Vec<Vec<String>>, String> = match self {
@@ -102,6 +174,7 @@ impl Side {
                 .await
                 .map(|rows| rows.iter().map(texts_pg).collect())
                 .map_err(|e| e.to_string()),
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
         let rows = rows.map_err(|e| self.err(e))?;
         let mut out = HashMap::new();
@@ -129,6 +202,9 @@ impl Side {
         table: Table,
         range: &Range<u64>,
     ) -> Result<HashMap<Key, String>, AuditError> {
+        if let Some(images) = self.images().await? {
+            return Ok(images.row_digests(table, range));
+        }
         let stmt = sql::row_digests(self.dialect(), self.schema(), table);
         let (lo, hi) = (to_i64(range.start), to_i64(range.end));
         let r: Result<HashMap<Key, String>, String> = match self {
@@ -146,6 +222,7 @@ impl Side {
                         .collect()
                 })
                 .map_err(|e| e.to_string()),
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
         r.map_err(|e| self.err(e))
     }
@@ -156,6 +233,17 @@ impl Side {
         table: Table,
         keys: &[Key],
     ) -> Result<HashMap<Key, String>, AuditError> {
+        if let Some(images) = self.images().await? {
+            // Kafka keeps digests, not text: a differing key shows its digest.
+            let all = images.row_digests(table, &(0..u64::MAX));
+            return Ok(keys
+                .iter()
+                .filter_map(|k| {
+                    all.get(k)
+                        .map(|d| (*k, format!("(Kafka's last image, digest {d})")))
+                })
+                .collect());
+        }
         let spliced: Vec<(u32, u64)> = keys
             .iter()
             .map(|(i, t)| (*i as u32, (*t).max(0) as u64))
@@ -180,6 +268,7 @@ impl Side {
                     })
                     .map_err(|e| e.to_string())
             }
+            Side::Kafka(_) => Err("Kafka answers from its images".to_string()),
         };
         r.map_err(|e| self.err(e))
     }

@@ -16,13 +16,16 @@
 //!
 //! Functions relied on.
 //! MySQL/MariaDB: `MD5`, `LEFT`, `CONV(x, 16, 10)`, `CAST(… AS UNSIGNED |
-//! DECIMAL(p,s) | CHAR)`, `DATE_FORMAT(…, '%Y-%m-%d %H:%i:%s.%f')`, `IFNULL`,
-//! `CONCAT_WS`, `DIV`, `SUM`, `COUNT`, row constructors in `IN`.
+//! SIGNED | DECIMAL(p,s) | DATETIME(6) | CHAR)`, the implicit conversion of a
+//! number or `DATETIME(6)` to text inside `IFNULL`/`CONCAT_WS`, `DIV`, `SUM`,
+//! `COUNT`, row constructors in `IN`.
 //! PostgreSQL 15 (and, by their documentation, Greenplum 7 / Cloudberry 2,
 //! whose kernel is PostgreSQL 12 / 14): `md5`, `left`, the cast
 //! `('x' || hex)::bit(60)::bigint`, `::numeric(p,s)`, `::text`,
 //! `to_char(…, 'YYYY-MM-DD HH24:MI:SS.US')`, `coalesce`, `concat_ws`,
-//! `unnest` of two arrays, `SET TIME ZONE`.
+//! `unnest` of two arrays, `SET TIME ZONE`, and `SET jit = off` where the
+//! server knows it (ignored where it does not: compiling the digest
+//! expression took about a third of PostgreSQL's CPU for the statement).
 //!
 //! Untested on Cloudberry (it cannot run on our machines): that the statements
 //! run there at all, that `to_char` and the `bit(60)` cast behave as in
@@ -30,101 +33,8 @@
 //! distributed table is a two-stage aggregate there; the ticket ranges are not
 //! the distribution key, so every segment scans its share).
 
+pub use super::columns::{columns, money_columns, Kind};
 use crate::model::Table;
-
-/// How a column is rendered in the canonical text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// INT / BIGINT.
-    Int,
-    /// DECIMAL(7,2): money; summed per range as well.
-    Money,
-    /// DATETIME(6) in MySQL, `timestamp(6)` in the warehouse.
-    Timestamp,
-}
-
-/// The audited columns of `table`, in DDL order. Left out: the harness's
-/// stamp `bench_ts` (the ledger checks versions by it) and the warehouse's
-/// own `arrived_at`. `updated_at` is MySQL's own value and is carried by the
-/// pipeline, so it is audited (it is where a time-zone shift would show).
-pub fn columns(table: Table) -> Vec<(String, Kind)> {
-    use Kind::*;
-    let (ints_before, ints_after, money): (&[&str], &[&str], &[&str]) = match table {
-        Table::StoreSales => (
-            &[
-                "sold_date_sk",
-                "sold_time_sk",
-                "item_sk",
-                "customer_sk",
-                "cdemo_sk",
-                "hdemo_sk",
-                "addr_sk",
-                "store_sk",
-                "promo_sk",
-                "ticket_number",
-            ],
-            &["quantity"],
-            &[
-                "wholesale_cost",
-                "list_price",
-                "sales_price",
-                "ext_discount_amt",
-                "ext_sales_price",
-                "ext_wholesale_cost",
-                "ext_list_price",
-                "ext_tax",
-                "coupon_amt",
-                "net_paid",
-                "net_paid_inc_tax",
-                "net_profit",
-            ],
-        ),
-        Table::StoreReturns => (
-            &[
-                "returned_date_sk",
-                "return_time_sk",
-                "item_sk",
-                "customer_sk",
-                "cdemo_sk",
-                "hdemo_sk",
-                "addr_sk",
-                "store_sk",
-                "reason_sk",
-                "ticket_number",
-            ],
-            &["return_quantity"],
-            &[
-                "return_amt",
-                "return_tax",
-                "return_amt_inc_tax",
-                "fee",
-                "return_ship_cost",
-                "refunded_cash",
-                "reversed_charge",
-                "store_credit",
-                "net_loss",
-            ],
-        ),
-    };
-    let p = table.prefix();
-    let named = |cols: &[&str], kind: Kind| -> Vec<(String, Kind)> {
-        cols.iter().map(|c| (format!("{p}{c}"), kind)).collect()
-    };
-    let mut out = named(ints_before, Int);
-    out.extend(named(ints_after, Int));
-    out.extend(named(money, Money));
-    out.push(("updated_at".into(), Timestamp));
-    out
-}
-
-/// The money columns of `table` (summed per range).
-pub fn money_columns(table: Table) -> Vec<String> {
-    columns(table)
-        .into_iter()
-        .filter(|(_, k)| *k == Kind::Money)
-        .map(|(c, _)| c)
-        .collect()
-}
 
 /// The two SQL dialects the audit speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,15 +53,19 @@ fn relation(d: Dialect, schema: &str, table: Table) -> String {
     }
 }
 
-/// One column rendered as canonical text.
+/// One column rendered as canonical text. MySQL/MariaDB: an integer and a
+/// `DECIMAL` become text implicitly inside `CONCAT_WS` (`IFNULL(x, 'NULL')`
+/// is a string), so only the scale and the fraction width need a cast; an
+/// explicit `CAST(… AS CHAR)` per column or `DATE_FORMAT` cost a third of
+/// the statement's CPU for the same characters (docs/RESULTS.md).
 fn render(d: Dialect, col: &str, kind: Kind) -> String {
     match (d, kind) {
-        (Dialect::MySql, Kind::Int) => format!("IFNULL(CAST({col} AS CHAR), 'NULL')"),
+        (Dialect::MySql, Kind::Int) => format!("IFNULL({col}, 'NULL')"),
         (Dialect::MySql, Kind::Money) => {
-            format!("IFNULL(CAST(CAST({col} AS DECIMAL(20,6)) AS CHAR), 'NULL')")
+            format!("IFNULL(CAST({col} AS DECIMAL(20,6)), 'NULL')")
         }
         (Dialect::MySql, Kind::Timestamp) => {
-            format!("IFNULL(DATE_FORMAT({col}, '%Y-%m-%d %H:%i:%s.%f'), 'NULL')")
+            format!("IFNULL(CAST({col} AS DATETIME(6)), 'NULL')")
         }
         (Dialect::Postgres, Kind::Int) => format!("coalesce({col}::text, 'NULL')"),
         (Dialect::Postgres, Kind::Money) => format!("coalesce({col}::numeric(20,6)::text, 'NULL')"),
@@ -191,63 +105,89 @@ fn in_range(d: Dialect, table: Table) -> String {
     }
 }
 
+/// The whole of `[lo, hi)` in one aggregate, no `GROUP BY` (the common case:
+/// both sides agree and nothing is narrowed; a `GROUP BY` made MariaDB sort
+/// and PostgreSQL plan a sort for the one group). Returns the row count, the
+/// digest sum and each money column's sum, as text. Parameters `lo`, `hi`.
+pub fn totals(d: Dialect, schema: &str, table: Table) -> String {
+    let (count, dsum, sums) = aggregates(d, table);
+    format!(
+        "SELECT {count}, {dsum}, {sums} FROM (SELECT {digest} AS d, {money} FROM {rel} WHERE {range}) x",
+        sums = sums.join(", "),
+        digest = digest(d, table),
+        money = money_columns(table).join(", "),
+        rel = relation(d, schema, table),
+        range = in_range(d, table),
+    )
+}
+
+/// The aggregate columns of [`totals`] and [`buckets`]: count, digest sum,
+/// money sums (over a derived table with `d` and the money columns).
+fn aggregates(d: Dialect, table: Table) -> (&'static str, &'static str, Vec<String>) {
+    let money = money_columns(table);
+    match d {
+        Dialect::MySql => (
+            "CAST(COUNT(*) AS CHAR)",
+            "CAST(IFNULL(SUM(d), 0) AS CHAR)",
+            money
+                .iter()
+                .map(|c| format!("CAST(CAST(IFNULL(SUM({c}), 0) AS DECIMAL(30,6)) AS CHAR)"))
+                .collect(),
+        ),
+        Dialect::Postgres => (
+            "count(*)::text",
+            "coalesce(sum(d), 0)::text",
+            money
+                .iter()
+                .map(|c| format!("coalesce(sum({c}), 0)::numeric(30,6)::text"))
+                .collect(),
+        ),
+    }
+}
+
 /// Per bucket of `width` tickets from `lo` within `[lo, hi)`: the bucket
 /// number, the row count, the digest sum, and each money column's sum, all
 /// as text. Parameters: MySQL `lo, width, lo, hi` (in textual order);
 /// PostgreSQL `$1` = lo, `$2` = hi, `$3` = width.
 pub fn buckets(d: Dialect, schema: &str, table: Table) -> String {
     let t = format!("{}ticket_number", table.prefix());
-    let money = money_columns(table);
-    let (bucket, sums, count, dsum) = match d {
+    let (count, dsum, sums) = aggregates(d, table);
+    // MariaDB sorts by the GROUP BY key unless told not to.
+    let (bucket, cast_bucket, order) = match d {
         Dialect::MySql => (
             format!("({t} - ?) DIV ?"),
-            money
-                .iter()
-                .map(|c| format!("CAST(CAST(IFNULL(SUM({c}), 0) AS DECIMAL(30,6)) AS CHAR)"))
-                .collect::<Vec<_>>(),
-            "CAST(COUNT(*) AS CHAR)".to_string(),
-            "CAST(IFNULL(SUM(d), 0) AS CHAR)".to_string(),
+            "CAST(b AS CHAR)",
+            " ORDER BY NULL",
         ),
-        Dialect::Postgres => (
-            format!("({t} - $1) / $3"),
-            money
-                .iter()
-                .map(|c| format!("coalesce(sum({c}), 0)::numeric(30,6)::text"))
-                .collect(),
-            "count(*)::text".to_string(),
-            "coalesce(sum(d), 0)::text".to_string(),
-        ),
-    };
-    let cast_bucket = match d {
-        Dialect::MySql => "CAST(b AS CHAR)",
-        Dialect::Postgres => "b::text",
+        Dialect::Postgres => (format!("({t} - $1) / $3"), "b::text", ""),
     };
     format!(
         "SELECT {cast_bucket}, {count}, {dsum}, {sums} FROM (SELECT {bucket} AS b, {digest} AS d, {money} \
-         FROM {rel} WHERE {range}) x GROUP BY b",
+         FROM {rel} WHERE {range}) x GROUP BY b{order}",
         sums = sums.join(", "),
         digest = digest(d, table),
-        money = money.join(", "),
+        money = money_columns(table).join(", "),
         rel = relation(d, schema, table),
         range = in_range(d, table),
     )
 }
 
-/// Every row of `[lo, hi)`: item, ticket and the MD5 of its canonical text.
+/// Every row of `[lo, hi)`: item, ticket and its digest as 15 hex digits
+/// (the digest [`totals`] sums; the Kafka sink keeps no more than that).
 pub fn row_digests(d: Dialect, schema: &str, table: Table) -> String {
     let p = table.prefix();
-    let (key, md5) = match d {
+    let (key, hex) = match d {
         Dialect::MySql => (
             format!("CAST({p}item_sk AS SIGNED), CAST({p}ticket_number AS SIGNED)"),
-            format!("MD5({})", canonical(d, table)),
+            format!("LEFT(MD5({}), 15)", canonical(d, table)),
         ),
         Dialect::Postgres => (
             format!("{p}item_sk::bigint, {p}ticket_number::bigint"),
-            format!("md5({})", canonical(d, table)),
+            format!("left(md5({}), 15)", canonical(d, table)),
         ),
     };
     format!(
-        "SELECT {key}, {md5} FROM {rel} WHERE {range}",
+        "SELECT {key}, {hex} FROM {rel} WHERE {range}",
         rel = relation(d, schema, table),
         range = in_range(d, table)
     )
@@ -293,6 +233,17 @@ pub fn session_utc(d: Dialect) -> &'static str {
     }
 }
 
+/// A session setting that only makes the audit cheaper, so a server that
+/// does not know it (an older Cloudberry/Greenplum) is not an error:
+/// PostgreSQL's JIT compiles the digest expression anew for every statement
+/// and spent more CPU compiling than it saved at 300,000 rows.
+pub fn session_cheaper(d: Dialect) -> Option<&'static str> {
+    match d {
+        Dialect::MySql => None,
+        Dialect::Postgres => Some("SET jit = off"),
+    }
+}
+
 /// The canonical text of literal values, for the canonical-text tests: the
 /// same renderings applied to a one-row `SELECT` of typed literals
 /// (`exprs`: (SQL literal of the column's type, kind)).
@@ -316,6 +267,17 @@ mod tests {
         assert_eq!(money_columns(Table::StoreSales).len(), 12);
         assert_eq!(columns(Table::StoreReturns).len(), 21);
         assert_eq!(money_columns(Table::StoreReturns).len(), 9);
+    }
+
+    #[test]
+    fn the_totals_have_no_group_by_and_the_same_columns_as_a_bucket() {
+        for d in [Dialect::MySql, Dialect::Postgres] {
+            let t = totals(d, "path2", Table::StoreSales);
+            assert!(!t.contains("GROUP BY"), "{t}");
+            // A bucket row is the bucket number, then exactly a total's columns.
+            let sums = |s: &str| s.to_lowercase().matches("sum(").count();
+            assert_eq!(sums(&t), sums(&buckets(d, "path2", Table::StoreSales)));
+        }
     }
 
     #[test]

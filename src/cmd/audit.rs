@@ -1,6 +1,7 @@
 //! `tpcds-bench audit RUN_DIR`: the end-of-run audit again, later (after a
 //! fault, a replay, a repair): each warehouse path the run observed against
-//! MySQL over the run's tickets. Prints one line per sink and the differing
+//! MySQL over the run's tickets, and the Kafka sink's last images read back
+//! from the topics. Prints one line per sink and the differing
 //! keys; exit 0 when every row agrees, 1 when any differs.
 
 use crate::audit::{Targets, AUDITED};
@@ -22,10 +23,7 @@ pub async fn audit(args: AuditArgs) -> anyhow::Result<Exit> {
     if sinks.is_empty() {
         sinks = AUDITED.to_vec();
     }
-    let targets = Targets {
-        mysql: scenario.targets.mysql.expose().to_string(),
-        warehouse: scenario.targets.warehouse.expose().to_string(),
-    };
+    let targets = Targets::of(&scenario, summary.started_at);
     let report = crate::audit::audit(&targets, &tickets, &sinks)
         .await
         .map_err(|e| Classified::new(Exit::Unreachable, e))?;

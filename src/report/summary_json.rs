@@ -13,7 +13,7 @@
 //! counters, so `report`/`compare` can re-render from the directory alone.
 //! `faults` (present when the scenario has `[[faults]]`): each fault's window
 //! and, per sink, recovery time, backlog drain, rows delayed and lost.
-//! `audit` (when it ran): per warehouse path and table, rows compared with
+//! `audit` (when it ran): per sink (Kafka, path1, path2) and table, rows compared with
 //! MySQL, mismatched keys and the time the audit took.
 //! and, per sink, whether it was affected, recovery time, backlog drain, rows
 //! delayed and lost. `left_changed` (present when a fault's target could not
@@ -228,11 +228,12 @@ pub struct Summary {
     /// duration, path 1's Kafka lag, MySQL binlog position); `metrics.csv` too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pipeline_metrics: Vec<crate::metrics::MetricsSample>,
-    /// The audit of the warehouse paths' contents against MySQL over the
+    /// The audit of the sinks' contents against MySQL over the
     /// run's tickets: per sink `rows`, `mismatched`, `took_ms`, `error`, and
     /// per table `rows_mysql`, `rows_sink`, `mismatched`, `keys` (the first 20
     /// differing keys with both sides' canonical text), `more_keys`,
-    /// `sums_differ`, `took_ms` (see `crate::audit`).
+    /// `sums_differ`, `took_ms`; `took_ms` and `mysql_ms` of the whole audit
+    /// and of MySQL's side (see `crate::audit`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditReport>,
 }

@@ -60,7 +60,7 @@ pub struct Scenario {
     pub derived: Derived,
     /// The OpenMetrics endpoint served while the run lasts (`[live]`).
     pub live: Live,
-    /// The end-of-run audit of what the warehouse paths hold (`[audit]`).
+    /// The end-of-run audit of what the sinks (Kafka, the warehouse paths) hold (`[audit]`).
     pub audit: Audit,
     /// How `sweep` steps through rates (`[sweep]`).
     #[serde(skip_serializing_if = "SweepSpec::is_default")]
@@ -319,7 +319,7 @@ pub enum DerivedRelation {
     MatView,
 }
 
-/// `[audit]`: after the drain, compare MySQL with each warehouse path over
+/// `[audit]`: after the drain, compare MySQL with each warehouse path and Kafka over
 /// the run's ticket range, value for value (see [`crate::audit`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Audit {

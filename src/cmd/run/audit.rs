@@ -1,4 +1,4 @@
-//! The end-of-run audit: after the drain, each warehouse path against MySQL
+//! The end-of-run audit: after the drain, each warehouse path and Kafka against MySQL
 //! over the run's tickets (see [`crate::audit`]).
 
 use std::ops::Range;
@@ -14,11 +14,12 @@ use crate::scenario::Scenario;
 const SETTLE: Duration = Duration::from_secs(2);
 const SETTLE_TRIES: u32 = 2;
 
-/// Audits the observed warehouse paths; `None` when `[audit] enabled = false`,
-/// the run was interrupted, or no warehouse path was observed.
+/// Audits the observed sinks (Kafka and the warehouse paths); `None` when `[audit] enabled = false`,
+/// the run was interrupted, or no audited sink was observed.
 pub async fn after_drain(
     scenario: &Scenario,
     tickets: &Range<u64>,
+    started_at: chrono::DateTime<chrono::Utc>,
     interrupted: bool,
 ) -> Option<AuditReport> {
     let sinks: Vec<_> = AUDITED
@@ -28,10 +29,7 @@ pub async fn after_drain(
     if !scenario.audit.enabled || interrupted || sinks.is_empty() {
         return None;
     }
-    let targets = Targets {
-        mysql: scenario.targets.mysql.expose().to_string(),
-        warehouse: scenario.targets.warehouse.expose().to_string(),
-    };
+    let targets = Targets::of(scenario, started_at);
     let once = || async {
         crate::audit::audit(&targets, tickets, &sinks)
             .await

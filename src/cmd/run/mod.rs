@@ -322,7 +322,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
         faults.push(format!("end-of-run delete check failed: {e}"));
     }
     let stats = collector.await.context("the stats collector panicked")?;
-    let audit = audit::after_drain(&scenario, &tickets, interrupted).await;
+    let audit = audit::after_drain(&scenario, &tickets, started_at, interrupted).await;
     while let Ok(f) = fault_rx.try_recv() {
         faults.push(f.message);
     }

@@ -9,13 +9,12 @@ use tokio::task::JoinHandle;
 
 use crate::model::{Observation, Sink};
 use crate::observe::binlog::{BinlogConfig, BinlogObserver};
-use crate::observe::decode::Format;
 use crate::observe::kafka::{KafkaConfig, KafkaObserver};
 use crate::observe::preflight::{check_all, PreflightConfig, PreflightReport};
 use crate::observe::warehouse::ChangeWatch;
 use crate::observe::warehouse::{WarehouseConfig, WarehouseObserver};
 use crate::observe::{ObserveError, ObserverStats};
-use crate::scenario::{KafkaFormat, Scenario};
+use crate::scenario::Scenario;
 
 /// Checks the targets the scenario's sinks need (always MySQL with its binlog
 /// settings: the pipeline is CDC).
@@ -47,15 +46,6 @@ pub async fn preflight(s: &Scenario) -> PreflightReport {
     check_all(&cfg).await
 }
 
-fn format_of(f: KafkaFormat) -> Format {
-    match f {
-        KafkaFormat::DebeziumJson => Format::DebeziumJson,
-        KafkaFormat::CanalJson => Format::CanalJson,
-        KafkaFormat::UpsertKafka => Format::UpsertKafka,
-        KafkaFormat::Json => Format::Json,
-    }
-}
-
 /// Observers connected and positioned, not yet reading.
 pub struct Ready {
     kafka: Option<KafkaObserver>,
@@ -75,7 +65,7 @@ pub async fn start(s: &Scenario, tickets: Range<u64>) -> Result<Ready, ObserveEr
     let kafka = if wants(Sink::Kafka) {
         let mut cfg = KafkaConfig::new(s.targets.kafka.brokers.clone(), tickets.clone());
         cfg.topic_prefix = s.targets.kafka.topic_prefix.clone();
-        cfg.format = format_of(s.targets.kafka.format);
+        cfg.format = s.targets.kafka.format.into();
         let k = KafkaObserver::start(cfg).await?;
         env.insert("kafka.format".into(), s.targets.kafka.format.name().into());
         Some(k)

@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{change_from, parse_json, row_key, row_stamp, Change, DecodeError, Decoded};
+use super::{
+    change_from, image_digest, parse_json, row_key, row_stamp, Change, DecodeError, Decoded,
+};
 use crate::model::{OpKind, Table};
 
 /// Which table a message is about: the name the message carries wins (a Canal
@@ -36,6 +38,7 @@ fn required_object<'a>(
 pub(super) fn debezium(
     topic_table: Option<Table>,
     payload: Option<&[u8]>,
+    digests: bool,
 ) -> Result<Decoded, DecodeError> {
     // Kafka Connect writes a tombstone after each delete so compaction can drop
     // the key; it carries no change.
@@ -75,15 +78,18 @@ pub(super) fn debezium(
     };
     let image = required_object(env, image_field)?;
     let change = change_from(table, image, op)?;
+    let left = (op != OpKind::Delete).then(|| image_digest(table, image));
     Ok(Decoded {
         changes: vec![change],
         ignored: 0,
+        digests: if digests { vec![left] } else { Vec::new() },
     })
 }
 
 pub(super) fn canal(
     topic_table: Option<Table>,
     payload: Option<&[u8]>,
+    digests: bool,
 ) -> Result<Decoded, DecodeError> {
     let Some(bytes) = payload else {
         return Ok(Decoded::only_ignored(1));
@@ -116,14 +122,20 @@ pub(super) fn canal(
         return Ok(Decoded::only_ignored(rows.len().max(1) as u64));
     };
     let mut changes = Vec::with_capacity(rows.len());
+    let mut left = Vec::new();
     for row in rows {
         // For UPDATE, `data` holds the new images (with the key and the new
         // stamp); `old` only the changed columns' old values: not needed.
-        changes.push(change_from(table, as_object(row, "data row")?, op)?);
+        let image = as_object(row, "data row")?;
+        changes.push(change_from(table, image, op)?);
+        if digests {
+            left.push((op != OpKind::Delete).then(|| image_digest(table, image)));
+        }
     }
     Ok(Decoded {
         changes,
         ignored: 0,
+        digests: left,
     })
 }
 
@@ -131,10 +143,12 @@ pub(super) fn upsert(
     topic_table: Option<Table>,
     key: Option<&[u8]>,
     payload: Option<&[u8]>,
+    digests: bool,
 ) -> Result<Decoded, DecodeError> {
     let table = topic_table.ok_or(DecodeError::NoTable)?;
     let key_json = key.map(parse_json).transpose()?;
     let key_obj = key_json.as_ref().map(|k| as_object(k, "key")).transpose()?;
+    let mut left = None;
     let change = match payload {
         None => {
             let key_obj =
@@ -150,6 +164,12 @@ pub(super) fn upsert(
             let value = as_object(&value, "value")?;
             // With `value.fields-include = 'EXCEPT_KEY'` the key columns are only in the key.
             let images: Vec<&Map<String, Value>> = std::iter::once(value).chain(key_obj).collect();
+            if digests {
+                // The key's columns join the value's (`EXCEPT_KEY` leaves them out).
+                let mut whole = key_obj.cloned().unwrap_or_default();
+                whole.extend(value.iter().map(|(k, v)| (k.clone(), v.clone())));
+                left = Some(image_digest(table, &whole));
+            }
             Change {
                 key: row_key(table, &images)?,
                 op: OpKind::Insert,
@@ -160,21 +180,29 @@ pub(super) fn upsert(
     Ok(Decoded {
         changes: vec![change],
         ignored: 0,
+        digests: if digests { vec![left] } else { Vec::new() },
     })
 }
 
 pub(super) fn plain(
     topic_table: Option<Table>,
     payload: Option<&[u8]>,
+    digests: bool,
 ) -> Result<Decoded, DecodeError> {
     let table = topic_table.ok_or(DecodeError::NoTable)?;
     let Some(bytes) = payload else {
         return Ok(Decoded::only_ignored(1));
     };
     let value = parse_json(bytes)?;
-    let change = change_from(table, as_object(&value, "message")?, OpKind::Insert)?;
+    let image = as_object(&value, "message")?;
+    let change = change_from(table, image, OpKind::Insert)?;
     Ok(Decoded {
         changes: vec![change],
         ignored: 0,
+        digests: if digests {
+            vec![Some(image_digest(table, image))]
+        } else {
+            Vec::new()
+        },
     })
 }

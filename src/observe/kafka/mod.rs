@@ -20,7 +20,7 @@
 //! hops binlog → Kafka → path 1.
 
 pub mod clock;
-mod prefilter;
+pub mod prefilter;
 mod setup;
 pub(crate) mod stall;
 
@@ -38,7 +38,8 @@ use crate::model::{Observation, Sink, Table, Visible, VisibleSource};
 use crate::redact::redact_text;
 
 pub use setup::{
-    assign_topics_at_high_watermarks, client_config, target_name, unique_group_id, StartOffset,
+    assign_topics_at_high_watermarks, client_config, partitions, target_name, topics,
+    unique_group_id, StartOffset,
 };
 
 /// Errors further apart than this are separate incidents, not one outage.
