@@ -11,6 +11,13 @@
 //! duplicate window, which gives back the room in-flight rows took), to show
 //! what a fully seen row still costs until the window forgets it.
 //!
+//! Then the per-second statistics: one second of a 1,000 rows/s run of the
+//! quickstart mix (every row recorded in the client, lateness, four sinks'
+//! and the hops' series) merged into a [`Collector`] per second of run, and
+//! the heap bytes per second of run the collector holds once the seconds are
+//! behind it: packed in RAM (how they were kept before) and spilled to a file
+//! (now). They grow with the run's length, so this is what an hour costs.
+//!
 //! Before issue 26 (full keys, both version slots inline; README, 2026-12-05):
 //! 264 / 211 / 338 B per in-flight row at 10⁴ / 10⁵ / 10⁶ rows, 316 / 253 /
 //! 371 B once seen everywhere. The tables' layout gives 67 / 54 / 86 B and
@@ -20,7 +27,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tpcds_bench::model::{Observation, OpKind, RowKey, Sink, Table};
+use tpcds_bench::model::{Hop, Observation, OpKind, RowKey, Sink, Table};
+use tpcds_bench::stats::{Collector, DeltaSign, Recorder, Series, SeriesHistograms};
 use tpcds_bench::track::{CommitBatch, CommittedRow, Ledger};
 
 /// The system allocator, counting live bytes.
@@ -139,4 +147,68 @@ fn main() {
         );
         drop(ledger);
     }
+    per_second_statistics(if full { 600 } else { 60 });
+}
+
+/// The series one committed row of the quickstart mix records into.
+fn row_series(row: u64) -> Vec<Series> {
+    let op = match row % 100 {
+        0 | 1 => OpKind::Update,
+        2 => OpKind::Delete,
+        _ => OpKind::Insert,
+    };
+    let mut out = vec![Series::Client(op), Series::Lateness];
+    out.extend(SINKS.map(|s| Series::Sink(s, op)));
+    out.extend([Sink::Kafka, Sink::Path1, Sink::Path2].map(Series::SinkServer));
+    out.extend([Sink::Path1, Sink::Path2].map(Series::Detected));
+    out.extend(Hop::ALL.map(Series::Hop));
+    out.push(Series::PathsDelta(DeltaSign::ALL[(row % 2) as usize]));
+    out
+}
+
+/// One second of a 1,000 rows/s run, latencies spread over 1–400 ms.
+fn one_second(rec: &mut Recorder, start: Instant, sec: u64) {
+    for row in 0..1_000u64 {
+        let at = start + Duration::from_millis(sec * 1_000 + row);
+        for (i, s) in row_series(row).into_iter().enumerate() {
+            let us = 1_000 + (row * 7_919 + i as u64 * 104_729 + sec * 31) % 400_000;
+            rec.record_at(s, at, us);
+        }
+    }
+}
+
+/// Heap bytes per second of run the statistics hold, packed in RAM and
+/// through the collector (spilled).
+fn per_second_statistics(seconds: u64) {
+    let start = Instant::now() - Duration::from_secs(seconds + 10);
+    let before = live();
+    let mut packed: Vec<SeriesHistograms> = Vec::new();
+    for sec in 0..seconds {
+        let mut rec = Recorder::new(start);
+        one_second(&mut rec, start, sec);
+        let mut set = SeriesHistograms::new();
+        for part in rec.take_interval().parts {
+            set.merge(&part.histograms);
+        }
+        set.pack();
+        packed.push(set);
+    }
+    let in_ram = live() - before;
+    drop(packed);
+    let before = live();
+    let mut c = Collector::new(Duration::ZERO);
+    for sec in 0..seconds {
+        let mut rec = Recorder::new(start);
+        one_second(&mut rec, start, sec);
+        c.merge(rec.take_interval());
+    }
+    let spilled = live() - before;
+    assert_eq!(c.stats().intervals().len() as u64, seconds);
+    println!(
+        "per-second statistics, {seconds} s of 1,000 rows/s (quickstart mix): \
+         packed in RAM {:.0} B per second of run, spilled {:.0} B per second of run \
+         (collector totals included)",
+        in_ram as f64 / seconds as f64,
+        spilled as f64 / seconds as f64
+    );
 }

@@ -25,6 +25,7 @@
 
 pub mod binlog;
 pub mod decode;
+pub mod feed;
 mod error;
 pub mod kafka;
 pub mod preflight;
