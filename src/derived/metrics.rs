@@ -32,12 +32,12 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Probe, ProbeBoard, PROBE_STORE};
 use crate::model::{Observation, OpKind, Sink};
+use crate::observe::feed::FeedReader;
 use crate::observe::kafka::stall::{self, StallWatch};
 use crate::observe::kafka::{
     assign_topics_at_high_watermarks, client_config, target_name, unique_group_id, KafkaConfig,
     StartOffset,
 };
-use crate::observe::feed::FeedReader;
 use crate::observe::{ObserveError, ObserverStats};
 use crate::stats::{Recorder, Series, SnapshotSender};
 

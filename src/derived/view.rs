@@ -16,8 +16,8 @@ use tokio::time::MissedTickBehavior;
 
 use super::{Probe, ProbeBoard, PROBE_STORE};
 use crate::model::{Observation, OpKind, Sink};
-use crate::observe::warehouse::{WarehouseConn, DERIVED_READER};
 use crate::observe::feed::FeedReader;
+use crate::observe::warehouse::{WarehouseConn, DERIVED_READER};
 use crate::observe::{ObserveError, ObserverStats};
 
 /// What a view observer needs.

@@ -25,8 +25,8 @@
 
 pub mod binlog;
 pub mod decode;
-pub mod feed;
 mod error;
+pub mod feed;
 pub mod kafka;
 pub mod preflight;
 pub mod warehouse;

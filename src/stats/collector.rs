@@ -11,9 +11,9 @@ use hdrhistogram::Histogram;
 
 use crate::model::Sink;
 
+use super::histograms::SeriesHistograms;
 use super::progress::{Progress, SinkProgress};
 use super::recorder::{IntervalCounters, IntervalSnapshot, SnapshotReceiver};
-use super::histograms::SeriesHistograms;
 use super::series::Series;
 use super::spill::SpillFile;
 use super::summary::LatencySummary;
@@ -405,7 +405,11 @@ mod tests {
             let mut r = Recorder::new(start);
             for (i, s) in series.iter().enumerate() {
                 for j in 0..100 {
-                    r.record_at(*s, at(start, sec * 1000 + j), 500 + (j * 997 + i as u64) % 300_000);
+                    r.record_at(
+                        *s,
+                        at(start, sec * 1000 + j),
+                        500 + (j * 997 + i as u64) % 300_000,
+                    );
                 }
             }
             c.merge(r.take_interval());
@@ -417,11 +421,18 @@ mod tests {
             .values()
             .map(|i| std::mem::size_of::<IntervalStats>() + i.histograms.resident_bytes())
             .sum();
-        let spilled = stats.intervals().values().filter(|i| i.histograms.is_spilled()).count();
+        let spilled = stats
+            .intervals()
+            .values()
+            .filter(|i| i.histograms.is_spilled())
+            .count();
         assert_eq!((n, spilled), (1_800, 1_800 - PACK_LAG_SECONDS as usize - 1));
         // Live, a second held ~55 slots and the packed bytes: > 8 KB.
         let per_second = resident / n;
-        assert!(per_second < 1_500, "{per_second} B of RAM per second of run");
+        assert!(
+            per_second < 1_500,
+            "{per_second} B of RAM per second of run"
+        );
         // Read back unchanged from the file.
         let iv = stats.interval(7).unwrap();
         assert_eq!(iv.histograms.get(Series::Lateness).unwrap().len(), 100);

@@ -18,12 +18,12 @@ mod summary;
 
 pub use codec::{decode_histogram, encode_histogram, encode_v2};
 pub use collector::{warmup_intervals, Collector, IntervalStats, RunStats, PROGRESS_LAG_SECONDS};
+pub use histograms::SeriesHistograms;
 pub use progress::{format_ms, Progress, SinkProgress};
 pub use recorder::{
     second_of, snapshot_channel, Counter, Gauge, IntervalCounters, IntervalPart, IntervalSnapshot,
     Recorder, SnapshotReceiver, SnapshotSender,
 };
-pub use histograms::SeriesHistograms;
 pub use series::{new_histogram, DeltaSign, Series, SIGFIGS};
 pub use spill::SpillFile;
 pub use summary::LatencySummary;

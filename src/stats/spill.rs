@@ -17,6 +17,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::series::Series;
@@ -32,8 +33,21 @@ pub struct SpillFile {
 impl SpillFile {
     /// A new unlinked file in the temporary directory.
     pub fn create() -> std::io::Result<Arc<SpillFile>> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tpcds-bench-stats-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Unlinked at once: the open file lives on until the process ends.
+        std::fs::remove_file(&path)?;
         Ok(Arc::new(SpillFile {
-            file: tempfile::tempfile()?,
+            file,
             end: Mutex::new(0),
         }))
     }
@@ -100,9 +114,10 @@ impl Spilled {
     /// so a failure here is a fault of the machine (the disk went away).
     pub fn read(&self) -> Vec<Entry> {
         let blob = self.blob();
-        entries(&blob)
+        let all = entries(&blob)
             .map(|(index, max, bytes)| (index, max, bytes.to_vec()))
-            .collect()
+            .collect();
+        all
     }
 
     /// The max and V2 bytes of the series at `index`, if the blob has it
@@ -110,9 +125,10 @@ impl Spilled {
     /// every second this way).
     pub fn entry(&self, index: usize) -> Option<(u64, Vec<u8>)> {
         let blob = self.blob();
-        entries(&blob)
+        let found = entries(&blob)
             .find(|(i, _, _)| *i == index)
-            .map(|(_, max, bytes)| (max, bytes.to_vec()))
+            .map(|(_, max, bytes)| (max, bytes.to_vec()));
+        found
     }
 
     fn blob(&self) -> Vec<u8> {
@@ -154,10 +170,7 @@ mod tests {
         let f = SpillFile::create().unwrap();
         let a = Spilled::write(&f, [(0, 7, &b"abc"[..]), (54, 9, &b""[..])]).unwrap();
         let b = Spilled::write(&f, [(3, 1, &b"xy"[..])]).unwrap();
-        assert_eq!(
-            a.read(),
-            vec![(0, 7, b"abc".to_vec()), (54, 9, Vec::new())]
-        );
+        assert_eq!(a.read(), vec![(0, 7, b"abc".to_vec()), (54, 9, Vec::new())]);
         assert_eq!(b.entry(3), Some((1, b"xy".to_vec())));
         assert_eq!(b.entry(0), None);
         assert_eq!(f.len(), 13 + 3 + 13 + 13 + 2);
