@@ -20,8 +20,9 @@
 //!
 //! Before issue 26 (full keys, both version slots inline; README, 2026-12-05):
 //! 264 / 211 / 338 B per in-flight row at 10⁴ / 10⁵ / 10⁶ rows, 316 / 253 /
-//! 371 B once seen everywhere. The tables' layout gives 67 / 54 / 86 B and
-//! 36 / 30 / 44 B now (docs/RESULTS.md).
+//! 371 B once seen everywhere; now 67.2 / 53.7 / 86.0 B and 35.9 / 30.3 /
+//! 43.7 B, and a second of statistics 30,158 B before, 1,693 B now
+//! (docs/RESULTS.md).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -177,9 +178,9 @@ fn one_second(rec: &mut Recorder, start: Instant, sec: u64) {
     }
 }
 
-/// Heap bytes per second of run the statistics hold, packed in RAM and
-/// through the collector (spilled).
-fn per_second_statistics(seconds: u64) {
+/// Heap bytes the statistics of `seconds` of run hold: packed in RAM (how
+/// they were kept before) and through the collector (spilled).
+fn statistics_bytes(seconds: u64) -> (isize, isize) {
     let start = Instant::now() - Duration::from_secs(seconds + 10);
     let before = live();
     let mut packed: Vec<SeriesHistograms> = Vec::new();
@@ -204,11 +205,23 @@ fn per_second_statistics(seconds: u64) {
     }
     let spilled = live() - before;
     assert_eq!(c.stats().intervals().len() as u64, seconds);
+    (in_ram, spilled)
+}
+
+/// Heap bytes each further second of run adds to the statistics: the
+/// difference between two run lengths, so what every run holds once (the
+/// totals, the seconds not yet behind the collector) cancels.
+fn per_second_statistics(seconds: u64) {
+    let (ram_a, spill_a) = statistics_bytes(seconds / 2);
+    let (ram_b, spill_b) = statistics_bytes(seconds);
+    let extra = (seconds - seconds / 2) as f64;
     println!(
-        "per-second statistics, {seconds} s of 1,000 rows/s (quickstart mix): \
-         packed in RAM {:.0} B per second of run, spilled {:.0} B per second of run \
-         (collector totals included)",
-        in_ram as f64 / seconds as f64,
-        spilled as f64 / seconds as f64
+        "per-second statistics at 1,000 rows/s (quickstart mix), {} s vs {seconds} s of run: \
+         each second adds {:.0} B packed in RAM (before), {:.0} B spilled (now); \
+         the collector holds {:.1} MiB for {seconds} s (totals and live seconds included)",
+        seconds / 2,
+        (ram_b - ram_a) as f64 / extra,
+        (spill_b - spill_a) as f64 / extra,
+        spill_b as f64 / 1_048_576.0
     );
 }
