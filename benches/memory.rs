@@ -148,7 +148,7 @@ fn main() {
         );
         drop(ledger);
     }
-    per_second_statistics(if full { 600 } else { 60 });
+    per_second_statistics(if full { 600 } else { 20 });
 }
 
 /// The series one committed row of the quickstart mix records into.

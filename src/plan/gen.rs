@@ -52,3 +52,36 @@ pub fn mutation_pool(s: &Scenario) -> usize {
     ((per_worker * MUTATION_HORIZON_S).ceil() as usize)
         .clamp(MIN_POOL, GenConfig::default().mutation_pool)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quickstart(overrides: &[(&str, &str)]) -> Scenario {
+        let mut s = crate::scenario::parse_str(
+            include_str!("../../scenarios/quickstart.toml"),
+            "quickstart.toml",
+        )
+        .unwrap();
+        let o: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        s.apply_overrides(&o).unwrap();
+        s
+    }
+
+    // A minute of a worker's lines at the peak rate, within 1,000 ..= 100,000:
+    // what the stamp memories and the pollers' last stamps are sized from.
+    #[test]
+    fn the_mutation_pool_is_a_minute_of_a_workers_lines() {
+        assert_eq!(mutation_pool(&quickstart(&[])), 6_000);
+        let soak = quickstart(&[("load.rate.per_second", "1000")]);
+        assert_eq!(mutation_pool(&soak), 30_000);
+        assert_eq!(gen_config(&soak, 0).mutation_pool, 30_000);
+        let slow = quickstart(&[("load.rate.per_second", "5")]);
+        assert_eq!(mutation_pool(&slow), 1_000);
+        let fast = quickstart(&[("load.rate.per_second", "20000")]);
+        assert_eq!(mutation_pool(&fast), 100_000);
+    }
+}
