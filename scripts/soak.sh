@@ -9,8 +9,9 @@
 #   MINUTES=5 RATE=500 scripts/soak.sh   # a short check
 #
 # Writes SOAK_DIR (default reports/soak-<time>/): the run directory, rss.csv
-# (elapsed_s,rss_kib) and soak.md with the start, end and peak RSS and the
-# time from SIGTERM to exit. Exit 0 when the run ended with a partial report
+# (elapsed_s,rss_kib) and soak.md: RSS at 1 min and every 5 min with each
+# one's ratio to the 5-min value, the range after minute 5 (the issue's
+# "flat within ±10 %"), the peak, and the time from SIGTERM to exit. Exit 0 when the run ended with a partial report
 # (exit code 130), 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,17 +66,25 @@ def at(sec):
 lines = [f"# Soak: {rate} rows/s for {minutes} min", ""]
 if rows:
     peak = max(rows, key=lambda r: r[1])
-    lines += ["| elapsed | RSS |", "|---|---|"]
+    last = rows[-1][0]
+    base = at(300)[1] if last >= 300 else None
+    lines += ["| elapsed | RSS | vs 5 min |", "|---|---|---|"]
     shown = []
-    for sec in [60, 300, 600, 900, 1800, 2700, rows[-1][0]]:
+    for sec in [60] + list(range(300, last + 1, 300)) + [last]:
         e, k = at(sec)
-        if sec <= rows[-1][0] and e not in shown:
+        if sec <= last and e not in shown:
             shown.append(e)
-            lines.append(f"| {e // 60} min {e % 60:02d} s | {mib(k)} |")
+            vs = f"{(k / base - 1) * 100:+.1f} %" if base else ""
+            lines.append(f"| {e // 60} min {e % 60:02d} s | {mib(k)} | {vs} |")
     lines += ["", f"Peak RSS {mib(peak[1])} at {peak[0] // 60} min."]
-    half = [k for e, k in rows if e >= rows[-1][0] / 2]
-    if len(half) > 1:
-        lines.append(f"Second half: {mib(min(half))} … {mib(max(half))}.")
+    after = [k for e, k in rows if e >= 300]
+    if base and len(after) > 1:
+        lo, hi = (min(after) / base - 1) * 100, (max(after) / base - 1) * 100
+        flat = "yes" if lo >= -10 and hi <= 10 else "no"
+        lines.append(
+            f"After 5 min: {mib(min(after))} … {mib(max(after))}, {lo:+.1f} % … {hi:+.1f} % "
+            f"of the 5-min value ({mib(base)}); flat within ±10 %: {flat}."
+        )
 runs = glob.glob(f"{d}/run/*/summary.json")
 if runs:
     s = json.load(open(runs[0]))

@@ -32,6 +32,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Probe, ProbeBoard, PROBE_STORE};
 use crate::model::{Observation, OpKind, Sink};
+use crate::observe::feed::FeedReader;
 use crate::observe::kafka::stall::{self, StallWatch};
 use crate::observe::kafka::{
     assign_topics_at_high_watermarks, client_config, target_name, unique_group_id, KafkaConfig,
@@ -66,7 +67,7 @@ pub struct MetricsObserver {
     cfg: KafkaConfig,
     group_id: String,
     starts: Vec<StartOffset>,
-    board: ProbeBoard,
+    probes: FeedReader<Probe>,
     started_wall_us: i64,
 }
 
@@ -90,7 +91,8 @@ impl MetricsObserver {
                 cfg,
                 group_id,
                 starts,
-                board,
+                // Registered now, before the first probe: sees every one.
+                probes: board.reader(),
                 started_wall_us: chrono::Utc::now().timestamp_micros(),
             })
         })
@@ -121,7 +123,6 @@ impl MetricsObserver {
         let mut stats = ObserverStats::new(Sink::Metrics);
         let mut rec = Recorder::new(run_start);
         let mut queue: VecDeque<Probe> = VecDeque::new();
-        let mut taken = 0;
         let mut last_flush = Instant::now();
         let mut watch = StallWatch::new(&self.starts, self.cfg.stall_after, Instant::now());
         while !*stop.borrow() {
@@ -162,8 +163,7 @@ impl MetricsObserver {
                                 (seen_wall - end).max(0) as u64,
                             );
                             if w.store_sk == Some(i64::from(PROBE_STORE)) {
-                                let new = self.board.since(taken);
-                                taken += new.len();
+                                let new = self.probes.take();
                                 queue.extend(new);
                                 let n = w.change_events.unwrap_or(0).max(0) as usize;
                                 let out: Vec<Observation> = queue

@@ -25,10 +25,10 @@ pub mod probe;
 pub mod reads;
 pub mod view;
 
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::model::{RowKey, StampMicros};
+use crate::observe::feed::{Feed, FeedReader};
 
 /// The store key of probe sales; the workload's stores are {1, 2, 4, 7, 8, 10}.
 pub const PROBE_STORE: i32 = 999;
@@ -64,10 +64,12 @@ pub struct Probe {
     pub acked_at: Instant,
 }
 
-/// Committed probes in commit order, shared by the writer and the observers
-/// (append-only; each observer keeps its own cursor).
+/// Committed probes in commit order, shared by the writer and the observers.
+/// Each observer takes them through its own reader (registered when it
+/// connects, before the first probe); probes every reader took are forgotten
+/// (see [`crate::observe::feed`]), so the board does not grow with the run.
 #[derive(Debug, Clone, Default)]
-pub struct ProbeBoard(Arc<Mutex<Vec<Probe>>>);
+pub struct ProbeBoard(Feed<Probe>);
 
 impl ProbeBoard {
     /// An empty board.
@@ -77,18 +79,17 @@ impl ProbeBoard {
 
     /// Adds a committed probe.
     pub fn push(&self, p: Probe) {
-        self.0.lock().expect("probe board poisoned").push(p);
+        self.0.push(p);
     }
 
-    /// The probes from index `from` on (what an observer has not taken yet).
-    pub fn since(&self, from: usize) -> Vec<Probe> {
-        let v = self.0.lock().expect("probe board poisoned");
-        v.get(from..).map(<[Probe]>::to_vec).unwrap_or_default()
+    /// A reader of every probe committed from now on.
+    pub fn reader(&self) -> FeedReader<Probe> {
+        self.0.reader()
     }
 
     /// How many probes were committed.
     pub fn len(&self) -> usize {
-        self.0.lock().expect("probe board poisoned").len()
+        self.0.pushed() as usize
     }
 
     /// True when none was.

@@ -16,6 +16,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::{Probe, ProbeBoard, PROBE_STORE};
 use crate::model::{Observation, OpKind, Sink};
+use crate::observe::feed::FeedReader;
 use crate::observe::warehouse::{WarehouseConn, DERIVED_READER};
 use crate::observe::{ObserveError, ObserverStats};
 
@@ -36,7 +37,7 @@ pub struct ViewConfig {
 pub struct ViewObserver {
     cfg: ViewConfig,
     conn: WarehouseConn,
-    board: ProbeBoard,
+    probes: FeedReader<Probe>,
 }
 
 impl ViewObserver {
@@ -55,7 +56,9 @@ impl ViewObserver {
                 "create it with warehouse-init/apply.sh (scripts/stack.sh up runs it)",
             )
         })?;
-        Ok(ViewObserver { cfg, conn, board })
+        // Registered now, before the first probe: this observer sees every one.
+        let probes = board.reader();
+        Ok(ViewObserver { cfg, conn, probes })
     }
 
     /// The sink it reports.
@@ -65,7 +68,7 @@ impl ViewObserver {
 
     /// Polls until `stop`; reports each probe once.
     pub async fn run(
-        self,
+        mut self,
         tx: mpsc::Sender<Vec<Observation>>,
         mut stop: watch::Receiver<bool>,
     ) -> Result<ObserverStats, ObserveError> {
@@ -81,7 +84,6 @@ impl ViewObserver {
             .await
             .map_err(|e| ObserveError::fault(self.conn.target(), e))?;
         let mut pending: HashMap<i32, Probe> = HashMap::new();
-        let mut taken = 0;
         let mut tick = tokio::time::interval(self.cfg.poll_interval);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -89,8 +91,7 @@ impl ViewObserver {
                 _ = tick.tick() => {}
                 _ = stop.wait_for(|s| *s) => break,
             }
-            let new = self.board.since(taken);
-            taken += new.len();
+            let new = self.probes.take();
             pending.extend(new.into_iter().map(|p| (p.date_sk, p)));
             if pending.is_empty() {
                 continue;

@@ -26,6 +26,7 @@
 pub mod binlog;
 pub mod decode;
 mod error;
+pub mod feed;
 pub mod kafka;
 pub mod preflight;
 pub mod warehouse;

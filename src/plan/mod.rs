@@ -9,7 +9,7 @@ mod shard;
 
 use std::time::Duration;
 
-pub use gen::gen_config;
+pub use gen::{gen_config, mutation_pool, MUTATION_HORIZON_S};
 pub use profile::RateProfile;
 pub use schedule::{Batch, Schedule};
 pub use shard::Shard;

@@ -4,15 +4,18 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
 use crate::model::Sink;
 
+use super::histograms::SeriesHistograms;
 use super::progress::{Progress, SinkProgress};
 use super::recorder::{IntervalCounters, IntervalSnapshot, SnapshotReceiver};
-use super::series::{Series, SeriesHistograms};
+use super::series::Series;
+use super::spill::SpillFile;
 use super::summary::LatencySummary;
 
 /// How many seconds behind the newest one a second's histograms are packed:
@@ -85,6 +88,27 @@ pub struct RunStats {
     warmup_intervals: u32,
     totals: SeriesHistograms,
     intervals: BTreeMap<u32, IntervalStats>,
+    spill: Spill,
+}
+
+/// The file seconds are spilled to: made on first use; `Some(None)` when it
+/// could not be made (seconds then stay packed in RAM).
+#[derive(Debug, Clone, Default)]
+struct Spill(Option<Option<Arc<SpillFile>>>);
+
+/// Where seconds go is no part of what the stats hold.
+impl PartialEq for Spill {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Spill {
+    fn file(&mut self) -> Option<Arc<SpillFile>> {
+        self.0
+            .get_or_insert_with(|| SpillFile::create().ok())
+            .clone()
+    }
 }
 
 /// Number of leading intervals that warmup covers: any second that starts
@@ -113,6 +137,7 @@ impl RunStats {
             warmup_intervals,
             totals,
             intervals,
+            spill: Spill::default(),
         }
     }
 
@@ -175,9 +200,9 @@ impl RunStats {
     }
 
     /// Merges one snapshot; commutative, so recorders may report in any order.
-    /// Seconds [`PACK_LAG_SECONDS`] behind the newest are packed (see
-    /// `series::Slot`): the per-second histograms are most of the harness's
-    /// memory otherwise.
+    /// Seconds [`PACK_LAG_SECONDS`] behind the newest are packed and spilled
+    /// to a file (see `stats::spill`): the per-second histograms were the
+    /// harness's memory that grew with the run's length.
     pub fn merge(&mut self, snapshot: &IntervalSnapshot) {
         for part in &snapshot.parts {
             let interval = self.intervals.entry(part.second).or_default();
@@ -190,6 +215,7 @@ impl RunStats {
             return;
         };
         let cut = newest.saturating_sub(PACK_LAG_SECONDS);
+        let file = self.spill.file();
         // Newest first, down to the first second already packed: everything
         // older was packed when the cut passed it (a late part keeps a packed
         // second packed).
@@ -200,7 +226,10 @@ impl RunStats {
             // Summaries now, from the live histograms: a report at the end
             // (a SIGTERM's partial one, due in 5 s) then decodes no packed second.
             interval.lane(None);
-            interval.histograms.pack();
+            match &file {
+                Some(f) => interval.histograms.spill(f),
+                None => interval.histograms.pack(),
+            }
         }
     }
 }
@@ -330,6 +359,7 @@ mod tests {
         c.merge(r.take_interval());
         let stats = c.stats();
         assert!(stats.interval(0).unwrap().histograms.is_packed());
+        assert!(stats.interval(0).unwrap().histograms.is_spilled());
         assert!(!stats.interval(19).unwrap().histograms.is_packed());
         // Summarised while still live, so a report decodes nothing.
         assert!(stats.interval(3).unwrap().lanes_cached());
@@ -343,7 +373,7 @@ mod tests {
         late.record_at(INS, at(start, 3_500), 7);
         c.merge(late.take_interval());
         let iv = c.stats().interval(3).unwrap();
-        assert!(iv.histograms.is_packed());
+        assert!(iv.histograms.is_packed() && iv.histograms.is_spilled());
         assert_eq!(iv.histograms.get(INS).unwrap().len(), 51);
         assert_eq!(iv.histograms.get(INS).unwrap().min(), 7);
         assert_eq!(
@@ -352,6 +382,61 @@ mod tests {
             "the late part is in the summary"
         );
         assert_eq!(c.stats().summary(INS).count, 20 * 50 + 1);
+    }
+
+    // The per-second statistics grew ~14 KB a second of run (an hour at
+    // 1,000 rows/s: ~50 MB); spilled, a second past the cut keeps only its
+    // counters, lanes and the blob's handle in RAM. Counted in bytes, so a
+    // regression (seconds left in RAM) fails here, not in a soak.
+    #[test]
+    fn per_second_statistics_take_bounded_ram_per_second() {
+        let start = Instant::now() - Duration::from_secs(400);
+        let mut c = Collector::new(Duration::ZERO);
+        let series = [
+            INS,
+            Series::Client(OpKind::Insert),
+            Series::Lateness,
+            Series::Sink(Sink::Path1, OpKind::Insert),
+            Series::Sink(Sink::Path2, OpKind::Update),
+            Series::SinkServer(Sink::Path1),
+            Series::Detected(Sink::Path2),
+        ];
+        for sec in 0..300u64 {
+            let mut r = Recorder::new(start);
+            for (i, s) in series.iter().enumerate() {
+                for j in 0..100 {
+                    r.record_at(
+                        *s,
+                        at(start, sec * 1000 + j),
+                        500 + (j * 997 + i as u64) % 300_000,
+                    );
+                }
+            }
+            c.merge(r.take_interval());
+        }
+        let stats = c.stats();
+        let n = stats.intervals().len();
+        let resident: usize = stats
+            .intervals()
+            .values()
+            .map(|i| std::mem::size_of::<IntervalStats>() + i.histograms.resident_bytes())
+            .sum();
+        let spilled = stats
+            .intervals()
+            .values()
+            .filter(|i| i.histograms.is_spilled())
+            .count();
+        assert_eq!((n, spilled), (300, 300 - PACK_LAG_SECONDS as usize - 1));
+        // Live, a second held ~55 slots and the packed bytes: > 8 KB.
+        let per_second = resident / n;
+        assert!(
+            per_second < 1_500,
+            "{per_second} B of RAM per second of run"
+        );
+        // Read back unchanged from the file.
+        let iv = stats.interval(7).unwrap();
+        assert_eq!(iv.histograms.get(Series::Lateness).unwrap().len(), 100);
+        assert_eq!(iv.lane(Some(Sink::Path1)).count, 100);
     }
 
     #[test]

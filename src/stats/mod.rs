@@ -9,19 +9,23 @@
 
 mod codec;
 mod collector;
+mod histograms;
 mod progress;
 mod recorder;
 mod series;
+mod spill;
 mod summary;
 
 pub use codec::{decode_histogram, encode_histogram, encode_v2};
 pub use collector::{warmup_intervals, Collector, IntervalStats, RunStats, PROGRESS_LAG_SECONDS};
+pub use histograms::SeriesHistograms;
 pub use progress::{format_ms, Progress, SinkProgress};
 pub use recorder::{
     second_of, snapshot_channel, Counter, Gauge, IntervalCounters, IntervalPart, IntervalSnapshot,
     Recorder, SnapshotReceiver, SnapshotSender,
 };
-pub use series::{new_histogram, DeltaSign, Series, SeriesHistograms, SIGFIGS};
+pub use series::{new_histogram, DeltaSign, Series, SIGFIGS};
+pub use spill::SpillFile;
 pub use summary::LatencySummary;
 
 /// The µs histogram type used everywhere.

@@ -9,7 +9,8 @@ use tokio::sync::mpsc;
 
 use crate::model::Sink;
 
-use super::series::{Series, SeriesHistograms};
+use super::histograms::SeriesHistograms;
+use super::series::Series;
 
 /// A per-second count a recorder can add to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

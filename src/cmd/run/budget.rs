@@ -25,8 +25,10 @@ const LEDGER_IN_FLIGHT: f64 = 90.0;
 const LEDGER_WINDOW: f64 = 45.0;
 /// Bytes per key a warehouse poller or a writer remembers (id, stamp, FIFO, slack).
 const STAMP_KEY: f64 = 40.0;
-/// Per-second statistics kept for the report (packed histograms and counters).
-const PER_SECOND: f64 = 64.0 * 1024.0;
+/// RAM per second of run kept for the report: counters, the lanes'
+/// summaries and where the second's histograms are (they are spilled to a
+/// file, `stats::spill`): 1.7 KB by `cargo bench --bench memory`.
+const PER_SECOND: f64 = 2048.0;
 
 /// The projected peak resident set of running `s`, bytes.
 pub fn project(s: &Scenario, plan: &Plan) -> u64 {
@@ -39,14 +41,14 @@ pub fn project(s: &Scenario, plan: &Plan) -> u64 {
         * (IN_FLIGHT_S * LEDGER_IN_FLIGHT
             + s.observe.duplicate_window.as_secs_f64() * LEDGER_WINDOW);
     let mutates = s.mix.update_probability > 0.0 || s.mix.delete_probability > 0.0;
-    let pool = crate::tpcds::GenConfig::default().mutation_pool as f64;
+    let pool = crate::plan::mutation_pool(s) as f64;
     let workers = f64::from(s.load.workers);
     let pollers = [crate::model::Sink::Path1, crate::model::Sink::Path2]
         .iter()
         .filter(|k| s.observe.observes(**k))
         .count() as f64;
     let present_cap = if mutates {
-        (2.0 * workers * pool).max(200_000.0)
+        2.0 * workers * pool
     } else {
         200_000.0
     };

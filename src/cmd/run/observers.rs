@@ -83,14 +83,12 @@ pub async fn start(s: &Scenario, tickets: Range<u64>) -> Result<Ready, ObserveEr
         cfg.overlap = s.observe.arrival_overlap;
         cfg.watch = changes.clone();
         // Twice every worker's pool of mutable lines when the mix mutates
-        // any (see observe::warehouse::present); else only re-reads need it.
+        // any (see observe::warehouse::present; the pool is sized from the
+        // rate, `plan::mutation_pool`); else only re-reads need it.
         let mutates = s.mix.update_probability > 0.0 || s.mix.delete_probability > 0.0;
-        cfg.present_cap = if mutates {
-            (2 * s.load.workers as usize * crate::tpcds::GenConfig::default().mutation_pool)
-                .max(cfg.present_cap)
-        } else {
-            cfg.present_cap
-        };
+        if mutates {
+            cfg.present_cap = 2 * s.load.workers as usize * crate::plan::mutation_pool(s);
+        }
         let w = WarehouseObserver::start(cfg).await?;
         let info = w.info();
         env.insert("warehouse.kind".into(), info.kind.name().into());

@@ -18,9 +18,9 @@
 //!   lookup then finds it already seen and drops it (never reported twice).
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 
 use crate::model::{RowKey, StampMicros, Table};
+use crate::observe::feed::{Feed, FeedReader};
 
 /// One change the run registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +31,14 @@ pub(crate) struct Expected {
 }
 
 /// The keys the run updated or deleted, shared by the run (writer) and the
-/// warehouse pollers (readers). Cheap to clone; append-only for a run.
-/// Register a change after its MySQL transaction committed.
+/// warehouse pollers (readers). Cheap to clone. Register a change after its
+/// MySQL transaction committed. Each poller takes every change registered
+/// after it was connected; a change every poller has taken is forgotten here
+/// (the pollers keep their own unconfirmed ones), so the watch holds only
+/// the slowest poller's backlog (see [`crate::observe::feed`]).
 #[derive(Debug, Clone, Default)]
 pub struct ChangeWatch {
-    log: Arc<Mutex<Vec<Expected>>>,
+    feed: Feed<Expected>,
 }
 
 impl ChangeWatch {
@@ -46,15 +49,12 @@ impl ChangeWatch {
 
     /// Registers a key whose DELETE committed.
     pub fn register_delete(&self, key: RowKey) {
-        self.lock().push(Expected {
-            key,
-            update_to: None,
-        });
+        self.register_deletes([key]);
     }
 
     /// Registers several deleted keys at once (one lock).
     pub fn register_deletes(&self, keys: impl IntoIterator<Item = RowKey>) {
-        self.lock().extend(keys.into_iter().map(|key| Expected {
+        self.feed.extend(keys.into_iter().map(|key| Expected {
             key,
             update_to: None,
         }));
@@ -62,7 +62,7 @@ impl ChangeWatch {
 
     /// Registers a key whose UPDATE committed, with the new version's `bench_ts`.
     pub fn register_update(&self, key: RowKey, new_stamp: StampMicros) {
-        self.lock().push(Expected {
+        self.feed.push(Expected {
             key,
             update_to: Some(new_stamp),
         });
@@ -70,7 +70,7 @@ impl ChangeWatch {
 
     /// How many changes were registered so far.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.feed.pushed() as usize
     }
 
     /// Whether nothing was registered.
@@ -78,34 +78,35 @@ impl ChangeWatch {
         self.len() == 0
     }
 
-    /// Changes registered since `cursor`, advancing it.
-    fn read_from(&self, cursor: &mut usize) -> Vec<Expected> {
-        let log = self.lock();
-        let new = log
-            .get(*cursor..)
-            .map(<[Expected]>::to_vec)
-            .unwrap_or_default();
-        *cursor = log.len();
-        new
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Expected>> {
-        // A writer that panicked mid-push leaves a valid Vec: keep going.
-        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    /// How many registered changes are held for a poller that has not taken
+    /// them yet (what this watch costs in memory: 32 bytes each).
+    pub fn held(&self) -> usize {
+        self.feed.held()
     }
 }
 
 /// One poller's registered changes still to confirm.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
-    cursor: usize,
+    reader: Option<FeedReader<Expected>>,
     pending: VecDeque<Expected>,
 }
 
 impl Pending {
+    /// Changes of `watch` registered from now on (none without a watch).
+    /// Made when the poller connects, before the run writes.
+    pub(crate) fn new(watch: Option<&ChangeWatch>) -> Self {
+        Pending {
+            reader: watch.map(|w| w.feed.reader()),
+            pending: VecDeque::new(),
+        }
+    }
+
     /// Pulls changes registered since the last call.
-    pub(crate) fn refresh(&mut self, watch: &ChangeWatch) {
-        self.pending.extend(watch.read_from(&mut self.cursor));
+    pub(crate) fn refresh(&mut self) {
+        if let Some(r) = &mut self.reader {
+            self.pending.extend(r.take());
+        }
     }
 
     /// Up to `max` pending changes of `table` worth a lookup now, oldest first:
@@ -182,26 +183,53 @@ mod tests {
     #[test]
     fn each_reader_sees_every_change_once() {
         let w = ChangeWatch::new();
-        let mut a = Pending::default();
-        let mut b = Pending::default();
+        let mut a = Pending::new(Some(&w));
+        let mut b = Pending::new(Some(&w));
         w.register_delete(k(Table::StoreSales, 1));
-        a.refresh(&w);
+        a.refresh();
         w.register_deletes([k(Table::StoreSales, 2), k(Table::StoreReturns, 3)]);
         w.register_update(k(Table::StoreSales, 4), 99);
-        a.refresh(&w);
-        b.refresh(&w);
-        a.refresh(&w);
+        a.refresh();
+        b.refresh();
+        a.refresh();
         assert_eq!((a.counts(), b.counts(), w.len()), ((3, 1), (3, 1), 4));
+        // Both pollers took every change: the watch holds none of them.
+        assert_eq!(w.held(), 0);
+    }
+
+    // The run-long log this replaced grew by every update and delete; now
+    // the watch holds only what a poller has yet to take, however long the
+    // run (counted in entries, not timed).
+    #[test]
+    fn the_watch_holds_only_the_slowest_pollers_backlog() {
+        let w = ChangeWatch::new();
+        let mut a = Pending::new(Some(&w));
+        let mut b = Pending::new(Some(&w));
+        for t in 0..100_000 {
+            w.register_delete(k(Table::StoreSales, t));
+            if t % 100 == 99 {
+                a.refresh();
+                b.refresh();
+                a.pending.clear();
+                b.pending.clear();
+                assert_eq!(w.held(), 0);
+            }
+        }
+        w.register_update(k(Table::StoreSales, 1), 7);
+        a.refresh();
+        assert_eq!((w.held(), w.len()), (1, 100_001));
+        drop(b);
+        assert_eq!(w.held(), 0);
     }
 
     #[test]
     fn deletes_need_the_row_seen_and_batches_are_bounded() {
         let w = ChangeWatch::new();
-        let mut p = Pending::default();
+        let mut p = Pending::new(Some(&w));
         let keys: Vec<RowKey> = (0..5).map(|t| k(Table::StoreSales, t)).collect();
         w.register_deletes(keys.iter().copied());
         w.register_delete(k(Table::StoreReturns, 9));
-        p.refresh(&w);
+        p.refresh();
         let mut present = HashMap::new();
         for key in &keys[..4] {
             present.insert(*key, Some(1));
@@ -226,12 +254,12 @@ mod tests {
     #[test]
     fn updates_are_checked_at_once_and_dropped_when_already_seen() {
         let w = ChangeWatch::new();
-        let mut p = Pending::default();
+        let mut p = Pending::new(Some(&w));
         let a = k(Table::StoreSales, 1);
         let b = k(Table::StoreSales, 2);
         w.register_update(a, 50);
         w.register_update(b, 60);
-        p.refresh(&w);
+        p.refresh();
         let mut present = HashMap::new();
         // a's new version was already reported by arrival polling.
         present.insert(a, Some(50));

@@ -159,7 +159,8 @@ impl Poller {
             lower,
             window: SeenWindow::new(WINDOW_CAP),
             present: Present::new(cfg.present_cap, cfg.tickets.start),
-            pending: Pending::default(),
+            // Registered now, before the run writes: sees every change.
+            pending: Pending::new(cfg.watch.as_ref()),
             tickets,
             last_start: None,
             conn,
@@ -211,9 +212,7 @@ impl Poller {
             self.cfg.max_lookback.as_micros() as i64,
         );
 
-        if let Some(watch) = &self.cfg.watch {
-            self.pending.refresh(watch);
-        }
+        self.pending.refresh();
         let present = &self.present;
         let checks: Vec<Vec<Expected>> = Table::ALL
             .iter()
@@ -416,9 +415,7 @@ impl Poller {
 
     /// Final counters.
     pub(super) fn finish(mut self) -> ObserverStats {
-        if let Some(watch) = &self.cfg.watch {
-            self.pending.refresh(watch);
-        }
+        self.pending.refresh();
         (self.stats.deletes_pending, self.stats.updates_pending) = self.pending.counts();
         self.stats.clock_offset = self.clock.summary();
         self.stats
