@@ -182,13 +182,13 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
 
     // The path 1 pause: path 1 affected, Kafka and path 2 not.
     let p1 = &run.faults[0];
-    let affected = |sink: Sink| {
-        p1.sinks
-            .iter()
-            .find(|r| r.sink == sink.name())
-            .unwrap()
-            .affected
-    };
+    let recovery = |sink: Sink| p1.sinks.iter().find(|r| r.sink == sink.name()).unwrap();
+    let affected = |sink: Sink| recovery(sink).affected;
+    let caveat = run
+        .caveats
+        .iter()
+        .find(|c| c.starts_with("fault kafka-to-cloudberry pause:"))
+        .unwrap_or_else(|| panic!("no caveat for the path 1 pause: {:?}", run.caveats));
     for r in &p1.sinks {
         eprintln!("  path 1 pause, {}: {r:?}", r.sink);
     }
@@ -213,11 +213,6 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
             "  the path 1 pause overlapped {:?}: Kafka and path 2 are not checked for 'unaffected'",
             p1.overlaps
         );
-        let caveat = run
-            .caveats
-            .iter()
-            .find(|c| c.starts_with("fault kafka-to-cloudberry pause:"))
-            .expect("a caveat for the path 1 pause");
         assert!(caveat.contains("its window overlapped fault"), "{caveat}");
         return;
     }
@@ -227,9 +222,9 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
     // rows of ~2,000 over its band, so "affected" by the 1 % rule. What a job
     // pause must show is that it hits its own path and not the others: path
     // 1's delay dwarfs theirs.
-    let p1_delayed = p1.sinks.iter().find(|r| r.sink == "path1").unwrap();
+    let p1_delayed = recovery(Sink::Path1);
     for sink in [Sink::Kafka, Sink::Path2] {
-        let r = p1.sinks.iter().find(|r| r.sink == sink.name()).unwrap();
+        let r = recovery(sink);
         assert!(
             r.rows_delayed * 10 < p1_delayed.rows_delayed
                 && r.peak_p99_ms.unwrap_or(0.0) * 10.0 < p1_delayed.peak_p99_ms.unwrap_or(0.0),
@@ -241,11 +236,6 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
         eprintln!("  Kafka or path 2 left its band for a moment (the machine): the caveat's wording is not checked");
         return;
     }
-    let caveat = run
-        .caveats
-        .iter()
-        .find(|c| c.starts_with("fault kafka-to-cloudberry pause:"))
-        .unwrap_or_else(|| panic!("no caveat for the path 1 pause: {:?}", run.caveats));
     let (affected, unaffected) = caveat.split_once("unaffected").expect(caveat);
     assert!(affected.contains("affected path1 ("), "{caveat}");
     assert!(
