@@ -184,8 +184,8 @@ fn each_job_pauses_and_resumes_from_a_second_clone() {
     let p1 = &run.faults[0];
     let recovery = |sink: Sink| p1.sinks.iter().find(|r| r.sink == sink.name()).unwrap();
     let affected = |sink: Sink| recovery(sink).affected;
-    let caveat = run
-        .caveats
+    let caveats: Vec<String> = run.caveats.iter().map(ToString::to_string).collect();
+    let caveat = caveats
         .iter()
         .find(|c| c.starts_with("fault kafka-to-cloudberry pause:"))
         .unwrap_or_else(|| panic!("no caveat for the path 1 pause: {:?}", run.caveats));

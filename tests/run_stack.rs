@@ -153,7 +153,7 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
     assert!(
         run.caveats
             .iter()
-            .any(|c| c.contains("MySQL was the bottleneck")),
+            .any(|c| c.to_string().contains("MySQL was the bottleneck")),
         "the report must blame MySQL for the lock: {:?}",
         run.caveats
     );
@@ -194,7 +194,10 @@ fn sigterm_writes_a_partial_report_within_five_seconds_and_exits_130() {
     let run = only_run(out.path()).run;
     assert!(run.interrupted);
     assert!(run.achieved_rows > 0);
-    assert!(run.caveats.iter().any(|c| c.starts_with("interrupted")));
+    assert!(run
+        .caveats
+        .iter()
+        .any(|c| c.to_string().starts_with("interrupted")));
 }
 
 // Issue 22: without a terminal the live line wrote `\r` and `ESC[K` into CI

@@ -10,9 +10,9 @@
 use std::path::Path;
 
 use crate::cli::{BootstrapArgs, CompareArgs};
+use crate::compare::bootstrap::BootstrapOptions;
 use crate::compare::fingerprint::{check_sources, differences};
 use crate::compare::render::{compare_paths, compare_runs, SinkRow};
-use crate::compare::stats::BootstrapOptions;
 use crate::compare::{paths_change, row_deltas, run_change};
 use crate::exit::{fail, Classified, Exit};
 use crate::model::Sink;

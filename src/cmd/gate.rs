@@ -13,11 +13,11 @@ use anyhow::Context;
 
 use crate::cli::GateArgs;
 use crate::cmd::compare::{common_sinks, load, options};
+use crate::compare::bootstrap::{self, BootstrapOptions};
 use crate::compare::fingerprint::{check_sources, differences};
 use crate::compare::render::{gate as render_gate, GateReport};
 use crate::compare::runs::widen;
 use crate::compare::slo::objectives;
-use crate::compare::stats::{self, BootstrapOptions};
 use crate::compare::verdict::{judge, per_sink_confidence, Floors, SinkVerdict};
 use crate::compare::{junit, sink_seconds};
 use crate::exit::{fail, Exit};
@@ -57,14 +57,14 @@ fn judge_sink(
     let opts = &BootstrapOptions {
         block_len: opts.block_len.or_else(|| {
             let runs = per_run.iter().chain([&current]);
-            runs.map(|s| stats::block_length(s)).max()
+            runs.map(|s| bootstrap::block_length(s)).max()
         }),
         ..*opts
     };
-    let change = stats::change(&pooled, &current, opts).map(|change| {
+    let change = bootstrap::change(&pooled, &current, opts).map(|change| {
         let p99s: Vec<u64> = per_run
             .iter()
-            .filter_map(|s| stats::percentile(s, opts.quantile))
+            .filter_map(|s| bootstrap::percentile(s, opts.quantile))
             .collect();
         widen(change, &p99s)
     });

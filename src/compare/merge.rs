@@ -8,11 +8,46 @@
 //! merged figures; every caveat keeps the name of the shard it came from.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use crate::caveat::{Caveat, OfShard};
 use crate::report::{per_second, RunData, ShardInfo, SinkRun, SinkVisibility, SloVerdict};
 use crate::scenario::Slo;
 use crate::stats::{IntervalCounters, IntervalPart, IntervalSnapshot, RunStats, SeriesHistograms};
 
+/// What a reader of a merged run must know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Merged {
+    /// Shards whose directories were not given (`I/N` each).
+    Partial {
+        /// The missing shards.
+        missing: Vec<String>,
+    },
+    /// How the shards were joined.
+    From {
+        /// Shards merged.
+        shards: usize,
+        /// Shards the run had.
+        of: u32,
+    },
+}
+
+impl fmt::Display for Merged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Partial { missing } => write!(
+                f,
+                "partial merge: shard {} missing; its rows are neither targeted nor counted here",
+                missing.join(", ")
+            ),
+            Self::From { shards, of } => write!(
+                f,
+                "merged from {shards} of {of} shards: counts and histograms added, seconds aligned on each shard's wall-clock start; \
+                 each shard timed its rows on its own clock, so a clock offset between shard hosts does not enter a latency"
+            ),
+        }
+    }
+}
 /// How many missing keys a merged sink keeps (the shards' lists joined).
 const MISSING_KEYS_KEPT: usize = 100;
 /// Shards whose starts differ by more than this were not started together.
@@ -228,8 +263,12 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
             add_sink(run.sinks.entry(sink).or_default(), sr);
         }
         let tag = format!("shard {}/{}", info.index, info.count);
-        run.caveats
-            .extend(r.caveats.iter().map(|c| format!("{tag}: {c}")));
+        run.caveats.extend(r.caveats.iter().map(|c| {
+            Caveat::new(OfShard {
+                shard: tag.clone(),
+                caveat: c.clone(),
+            })
+        }));
         // Whole seconds between this shard's start and the merged start.
         let offset =
             ((r.started_at - started_at).num_milliseconds() as f64 / 1000.0).round() as u32;
@@ -259,19 +298,13 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
         .map(|i| format!("{i}/{count}"))
         .collect();
     if !missing.is_empty() {
-        run.caveats.insert(
-            0,
-            format!(
-                "partial merge: shard {} missing; its rows are neither targeted nor counted here",
-                missing.join(", ")
-            ),
-        );
+        run.caveats
+            .insert(0, Caveat::new(Merged::Partial { missing }));
     }
-    run.caveats.push(format!(
-        "merged from {} of {count} shards: counts and histograms added, seconds aligned on each shard's wall-clock start; \
-         each shard timed its rows on its own clock, so a clock offset between shard hosts does not enter a latency",
-        run.shards.len()
-    ));
+    run.caveats.push(Caveat::new(Merged::From {
+        shards: run.shards.len(),
+        of: count,
+    }));
     run.slo = evaluate(&run);
     run.run_id = crate::report::run_dir_name(&run);
     Ok(run)

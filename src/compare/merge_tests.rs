@@ -52,7 +52,10 @@ fn counts_and_histograms_add_and_in_flight_levels_too() {
     assert_eq!(m.environment["tickets"], "1000..1200");
     assert!(m.run_id.ends_with("-merged"), "{}", m.run_id);
     assert_eq!(m.shards.len(), 2);
-    assert!(m.caveats.iter().any(|c| c.starts_with("shard 1/2: ")));
+    assert!(m
+        .caveats
+        .iter()
+        .any(|c| c.to_string().starts_with("shard 1/2: ")));
     // The SLOs are judged again on the merged figures: path1 misses 4 rows.
     assert!(!m.slo.passed);
     assert!(
@@ -86,7 +89,7 @@ fn a_missing_shard_is_refused_unless_partial() {
     );
     let m = merge(&runs(&rs), true).unwrap();
     assert!(
-        m.caveats[0].contains("shard 1/3 missing"),
+        m.caveats[0].to_string().contains("shard 1/3 missing"),
         "{:?}",
         m.caveats
     );

@@ -3,27 +3,27 @@
 //!
 //! Everything works from saved run directories ([`crate::report::load_run`]):
 //! the per-second interval histograms after warmup are the unit of
-//! resampling ([`stats`]), the fingerprint says whether two runs are
+//! resampling ([`bootstrap`]), the fingerprint says whether two runs are
 //! comparable at all ([`fingerprint`]), [`runs`] widens
 //! intervals by the spread of several baseline runs, [`student_t`] is the one
 //! t quantile both use, [`verdict`] decides, [`slo`] lists the
 //! scenario's objectives, [`render`] writes Markdown and [`junit`] JUnit XML.
 //! [`merge`] joins the shards of one sharded run into one run.
 
+pub mod bootstrap;
 pub mod fingerprint;
 pub mod junit;
 pub mod merge;
 pub mod render;
 pub mod runs;
 pub mod slo;
-pub mod stats;
 pub mod student_t;
 pub mod sweeps;
 pub mod verdict;
 
 use crate::model::Sink;
-use crate::report::{fmt_latency, RunData};
-use crate::stats::{new_histogram, DeltaSign, Hist, Series};
+use crate::report::RunData;
+use crate::stats::{fmt_latency, new_histogram, DeltaSign, Hist, Series};
 
 /// The 1-second end-to-end histograms of `sink` (all ops merged), from the
 /// end of warmup to the last second that saw a sample; seconds without
@@ -63,20 +63,23 @@ pub fn run_change(
     base: &RunData,
     cur: &RunData,
     sink: Sink,
-    opts: &stats::BootstrapOptions,
-) -> Option<stats::Change> {
-    stats::change(&sink_seconds(base, sink), &sink_seconds(cur, sink), opts)
+    opts: &bootstrap::BootstrapOptions,
+) -> Option<bootstrap::Change> {
+    bootstrap::change(&sink_seconds(base, sink), &sink_seconds(cur, sink), opts)
 }
 
 /// The change of one percentile from path 1 to path 2 within `run`, paired by
 /// second (the same rows travel both paths in the same seconds).
-pub fn paths_change(run: &RunData, opts: &stats::BootstrapOptions) -> Option<stats::Change> {
+pub fn paths_change(
+    run: &RunData,
+    opts: &bootstrap::BootstrapOptions,
+) -> Option<bootstrap::Change> {
     let (a, b) = aligned_seconds(
         run,
         &Series::sink_ops(Sink::Path1),
         &Series::sink_ops(Sink::Path2),
     );
-    stats::paired_change(&a, &b, opts)
+    bootstrap::paired_change(&a, &b, opts)
 }
 
 /// [`series_seconds`] of `a` and of `b` in one run, padded with empty seconds
@@ -97,14 +100,14 @@ fn aligned_seconds(run: &RunData, a: &[Series], b: &[Series]) -> (Vec<Hist>, Vec
 pub fn row_deltas(
     run: &RunData,
     quantiles: &[f64],
-    opts: &stats::BootstrapOptions,
-) -> Option<stats::RowDeltas> {
+    opts: &bootstrap::BootstrapOptions,
+) -> Option<bootstrap::RowDeltas> {
     let (later, earlier) = aligned_seconds(
         run,
         &[Series::PathsDelta(DeltaSign::Path2Later)],
         &[Series::PathsDelta(DeltaSign::Path2Earlier)],
     );
-    stats::row_deltas(&later, &earlier, quantiles, opts)
+    bootstrap::row_deltas(&later, &earlier, quantiles, opts)
 }
 
 /// A signed latency change for tables: `+12 ms`, `−3.4 ms`, `+1.2 s`.

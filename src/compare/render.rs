@@ -3,13 +3,13 @@
 
 use std::fmt::Write as _;
 
+use super::bootstrap::{Change, RowDeltas, MIN_DF};
 use super::fingerprint::Difference;
 use super::fmt_delta;
 use super::slo::Objective;
-use super::stats::{Change, RowDeltas, MIN_DF};
 use super::verdict::{per_sink_confidence, quantile_label, Floors, Outcome, SinkVerdict};
 use crate::model::Sink;
-use crate::report::fmt_latency;
+use crate::stats::fmt_latency;
 
 /// One sink of `compare A B`: the p50 and p99 change.
 #[derive(Debug, Clone, PartialEq)]

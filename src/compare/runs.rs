@@ -11,7 +11,7 @@
 //! then at least that wide around the change; with few runs `t` is large and
 //! says honestly how little two or three runs tell about the spread.
 
-use super::stats::Change;
+use super::bootstrap::Change;
 use super::student_t;
 
 /// What the baseline runs' spread did to one sink's interval.

@@ -9,7 +9,7 @@
 //! regression there is), and runs too short to hold the independent blocks an
 //! interval needs (refused, so that a gate cannot pass on no evidence).
 
-use super::stats::{Change, MIN_DF};
+use super::bootstrap::{Change, MIN_DF};
 use crate::model::Sink;
 
 /// The practical floors a change must exceed to count as a regression.
@@ -120,7 +120,7 @@ pub fn judge(
                 Outcome::Pass(format!(
                     "significant but {} ≤ absolute floor {}",
                     ms(c.diff_us),
-                    crate::report::fmt_latency(absolute_floor_us)
+                    crate::stats::fmt_latency(absolute_floor_us)
                 ))
             } else if c.diff_us <= rel_floor {
                 Outcome::Pass(format!(

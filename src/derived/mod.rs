@@ -14,16 +14,19 @@
 //! - [`view`]: polls `derived.store_daily_pathN[_mv]` for the probes' groups;
 //!   freshness = first poll that shows the probe's group − its commit ack
 //!   (resolution: the poll interval, `[derived] poll_interval`).
-//! - [`metrics`]: reads `tpcds.sales_metrics`; freshness = the first window
+//! - [`analytics_topic`]: reads `tpcds.sales_metrics`; freshness = the first window
 //!   result of the probe store that includes the probe − its commit ack; and
 //!   for every window result, its window end → when it was read.
 //! - [`reads`]: TPC-DS-style queries at a fixed rate during the load, latency
 //!   from their intended start (open loop).
 
-pub mod metrics;
+pub mod analytics_topic;
+mod caveats;
 pub mod probe;
 pub mod reads;
 pub mod view;
+
+pub use caveats::{caveats, DerivedCaveat};
 
 use std::time::Instant;
 

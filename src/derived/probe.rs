@@ -42,7 +42,7 @@ pub struct ProbeConfig {
 pub struct ProbeReport {
     /// Probes committed.
     pub committed: u64,
-    /// Probes whose write failed (each is reported as a fault).
+    /// Probes whose write failed (each is reported as an error).
     pub failed: u64,
 }
 
@@ -75,12 +75,12 @@ fn probe_row(ticket: u64, date_sk: i32) -> SaleRow {
     }
 }
 
-/// Writes probes until the schedule ends or `stop`; faults go to `fault`.
+/// Writes probes until the schedule ends or `stop`; errors go to `errors`.
 pub async fn run_probes(
     cfg: ProbeConfig,
     board: ProbeBoard,
     commits: mpsc::Sender<CommitBatch>,
-    fault: mpsc::UnboundedSender<crate::load::WorkerFault>,
+    errors: mpsc::UnboundedSender<crate::load::WorkerError>,
     mut stop: watch::Receiver<bool>,
 ) -> ProbeReport {
     let mut report = ProbeReport::default();
@@ -89,7 +89,7 @@ pub async fn run_probes(
     let interval = 1.0 / cfg.per_second;
     let mut last_date = i32::MIN;
     let say = |m: String| {
-        let _ = fault.send(crate::load::WorkerFault {
+        let _ = errors.send(crate::load::WorkerError {
             worker: usize::MAX,
             message: m,
         });

@@ -104,13 +104,13 @@ impl ReadRunner {
         self.cfg.sink
     }
 
-    /// Runs the schedule from `start` for `duration` or until `stop`; failures go to `fault`.
+    /// Runs the schedule from `start` for `duration` or until `stop`; failures go to `errors`.
     pub async fn run(
         self,
         start: Instant,
         duration: Duration,
         stats: SnapshotSender,
-        fault: mpsc::UnboundedSender<crate::load::WorkerFault>,
+        errors: mpsc::UnboundedSender<crate::load::WorkerError>,
         mut stop: watch::Receiver<bool>,
     ) -> ReadReport {
         let sink = self.cfg.sink;
@@ -138,7 +138,7 @@ impl ReadRunner {
                 }
                 Err(e) => {
                     report.failed += 1;
-                    let _ = fault.send(crate::load::WorkerFault {
+                    let _ = errors.send(crate::load::WorkerError {
                         worker: usize::MAX,
                         message: format!("query {sink} failed: {e}"),
                     });

@@ -1,34 +1,104 @@
-//! The report's caveats about a run's faults: for each fault, the sinks it
-//! affected with how they recovered, and the sinks it left alone named as
-//! unaffected (never as "did not recover"); then how recovery is judged.
+//! The report's caveats about a run's faults: a control that failed; for
+//! each fault, the sinks it affected with how they recovered, and the sinks
+//! it left alone named as unaffected (never as "did not recover"); then how
+//! recovery is judged.
+
+use std::fmt;
 
 use super::recovery::{self, FaultRecovery, SinkRecovery};
+use super::FaultEvent;
+use crate::caveat::Caveat;
+
+/// One fact of the run's injected faults.
+#[derive(Debug, Clone)]
+pub enum FaultCaveat {
+    /// The fault's control failed: `at_s` when it failed after the fault
+    /// started (the stack may be left changed), `None` when it never started.
+    ControlFailed {
+        /// `target action`.
+        label: String,
+        /// When the fault was due, when it had started.
+        at_s: Option<f64>,
+        /// What the control said.
+        error: String,
+    },
+    /// What a fault that started did to each sink. `load_end_s`: when the
+    /// load stopped (recovery is read from rows written before it).
+    Effect {
+        /// The fault and each sink's recovery.
+        fault: FaultRecovery,
+        /// When the load stopped.
+        load_end_s: f64,
+    },
+    /// How recovery is judged (after the faults' effects).
+    Judged,
+}
+
+impl fmt::Display for FaultCaveat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ControlFailed {
+                label,
+                at_s: Some(at),
+                error,
+            } => write!(f, "fault {label} at {at:.0}s: {error}"),
+            Self::ControlFailed {
+                label,
+                at_s: None,
+                error,
+            } => write!(f, "fault {label}: {error}"),
+            Self::Effect { fault, load_end_s } => f.write_str(&one(fault, *load_end_s)),
+            Self::Judged => write!(
+                f,
+                "faults: a sink is affected when, from the fault's start until it recovered, more than {} % of its \
+                 rows were over its band (max({}× the p99 of the {} s before the fault, that p99 + {} ms)) or it \
+                 had no rows while more waited than before, else unaffected; recovered = per-second p99 back in the \
+                 band for {} s; drained = in flight held for {} s under max({}× the highest count of those {} s, \
+                 that count + {}); see summary.json faults",
+                recovery::AFFECTED_SHARE * 100.0,
+                recovery::TOLERANCE,
+                recovery::PRE_WINDOW_S,
+                recovery::TOLERANCE_FLOOR_US / 1000,
+                recovery::HOLD_S,
+                recovery::HOLD_S,
+                recovery::TOLERANCE,
+                recovery::PRE_WINDOW_S,
+                recovery::DRAIN_FLOOR
+            ),
+        }
+    }
+}
+
+/// A caveat per fault whose control failed, in the scenario's order.
+pub fn control_errors(events: &[FaultEvent]) -> Vec<Caveat> {
+    events
+        .iter()
+        .filter_map(|ev| {
+            let error = ev.error.clone()?;
+            Some(Caveat::new(FaultCaveat::ControlFailed {
+                label: ev.label(),
+                at_s: ev.started_s.map(|_| ev.at_s),
+                error,
+            }))
+        })
+        .collect()
+}
 
 /// One caveat per fault that started, then the definitions. `load_end_s`:
 /// when the load stopped (recovery is read from rows written before it).
-pub fn caveats(faults: &[FaultRecovery], load_end_s: f64) -> Vec<String> {
-    let mut out: Vec<String> = faults
+pub fn caveats(faults: &[FaultRecovery], load_end_s: f64) -> Vec<Caveat> {
+    let mut out: Vec<Caveat> = faults
         .iter()
         .filter(|f| !f.sinks.is_empty())
-        .map(|f| one(f, load_end_s))
+        .map(|f| {
+            Caveat::new(FaultCaveat::Effect {
+                fault: f.clone(),
+                load_end_s,
+            })
+        })
         .collect();
     if !out.is_empty() {
-        out.push(format!(
-            "faults: a sink is affected when, from the fault's start until it recovered, more than {} % of its \
-             rows were over its band (max({}× the p99 of the {} s before the fault, that p99 + {} ms)) or it \
-             had no rows while more waited than before, else unaffected; recovered = per-second p99 back in the \
-             band for {} s; drained = in flight held for {} s under max({}× the highest count of those {} s, \
-             that count + {}); see summary.json faults",
-            recovery::AFFECTED_SHARE * 100.0,
-            recovery::TOLERANCE,
-            recovery::PRE_WINDOW_S,
-            recovery::TOLERANCE_FLOOR_US / 1000,
-            recovery::HOLD_S,
-            recovery::HOLD_S,
-            recovery::TOLERANCE,
-            recovery::PRE_WINDOW_S,
-            recovery::DRAIN_FLOOR
-        ));
+        out.push(Caveat::new(FaultCaveat::Judged));
     }
     out
 }
@@ -94,8 +164,11 @@ fn secs(s: f64) -> String {
 mod tests {
     use super::*;
     use crate::faults::recovery::{analyse, Second};
-    use crate::faults::FaultEvent;
     use crate::model::Sink;
+
+    fn texts(c: Vec<Caveat>) -> Vec<String> {
+        c.iter().map(ToString::to_string).collect()
+    }
 
     fn steady(p99_ms: u64, n: u32) -> Vec<Second> {
         (0..n)
@@ -166,14 +239,14 @@ mod tests {
             sinks.iter().map(|r| r.affected).collect::<Vec<_>>(),
             [false, true, false]
         );
-        let c = caveats(
+        let c = texts(caveats(
             &[FaultRecovery {
                 event: event(),
                 sinks,
                 overlaps: vec![],
             }],
             60.0,
-        );
+        ));
         let text = &c[0];
         assert!(text.starts_with("fault kafka-to-cloudberry pause: affected path1 (p99 up to 16 s, back in its band 3.0 s after"), "{text}");
         assert!(
@@ -193,14 +266,14 @@ mod tests {
         }));
         let r = analyse(Sink::Path2, &s, 10.0, 12.0, Some(100_000), |_, _| (1, 1));
         assert!(r.affected && r.recovered_at_s.is_none());
-        let c = caveats(
+        let c = texts(caveats(
             &[FaultRecovery {
                 event: event(),
                 sinks: vec![r],
                 overlaps: vec!["kafka restart".into()],
             }],
             20.0,
-        );
+        ));
         assert!(
             c[0].contains(
                 "path2 (p99 up to 5.0 s, did not recover while the load ran (it ended at 20 s)"
@@ -226,5 +299,22 @@ mod tests {
             20.0
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_failed_control_says_when_it_failed() {
+        let mut late = event();
+        late.error = Some("resume failed".into());
+        let mut early = event();
+        early.started_s = None;
+        early.error = Some("no such job".into());
+        let c = texts(control_errors(&[late, early, event()]));
+        assert_eq!(
+            c,
+            [
+                "fault kafka-to-cloudberry pause at 8s: resume failed",
+                "fault kafka-to-cloudberry pause: no such job"
+            ]
+        );
     }
 }

@@ -4,9 +4,11 @@
 //! `max_lag`, dropped), and every row's client latency is measured from its own
 //! intended time, so a stall is charged to every row it delayed.
 
+mod caveats;
 mod sql;
 mod stamps;
 mod worker;
 
+pub use caveats::{FailedRows, Lateness};
 pub use sql::{format_stamp, BatchSql};
-pub use worker::{run_worker, WorkerConfig, WorkerFault, WorkerReport, LATE_THRESHOLD};
+pub use worker::{run_worker, WorkerConfig, WorkerError, WorkerReport, LATE_THRESHOLD};

@@ -38,9 +38,10 @@ pub struct WorkerConfig {
     pub stamp_memory: (u64, usize),
 }
 
-/// What a worker reports along the way besides its measurements.
+/// An error a worker met along the way (a lost connection, a failed
+/// transaction): reported besides its measurements, never an injected fault.
 #[derive(Debug)]
-pub struct WorkerFault {
+pub struct WorkerError {
     /// Which worker.
     pub worker: usize,
     /// What happened (no passwords).
@@ -110,7 +111,7 @@ pub async fn run_worker(
     mut gen: Generator,
     commits: mpsc::Sender<CommitBatch>,
     stats: SnapshotSender,
-    faults: mpsc::UnboundedSender<WorkerFault>,
+    errors: mpsc::UnboundedSender<WorkerError>,
     mut stop: watch::Receiver<bool>,
 ) -> WorkerReport {
     let mut report = WorkerReport::default();
@@ -124,8 +125,8 @@ pub async fn run_worker(
     // was late because of MySQL, one due after it because of the harness.
     let mut prev_ack = cfg.start;
     let mut last_flush = Instant::now();
-    let fault = |message: String| {
-        let _ = faults.send(WorkerFault {
+    let error = |message: String| {
+        let _ = errors.send(WorkerError {
             worker: cfg.id,
             message,
         });
@@ -183,7 +184,7 @@ pub async fn run_worker(
                 Err(e) => {
                     next_connect = Instant::now() + backoff;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
-                    fault(format!("worker {}: cannot connect to MySQL: {e}", cfg.id));
+                    error(format!("worker {}: cannot connect to MySQL: {e}", cfg.id));
                 }
             }
         }
@@ -199,7 +200,7 @@ pub async fn run_worker(
         writes.extend((0..batch.rows.len()).map_while(|_| gen.try_next_write(now_us)));
         let exhausted = writes.len() < batch.rows.len();
         if exhausted {
-            fault(format!(
+            error(format!(
                 "worker {}: its ticket range {:?} is used up; it stops here (run shorter, or at a lower rate)",
                 cfg.id,
                 gen.tickets_used()
@@ -275,7 +276,7 @@ pub async fn run_worker(
                 } else if in_transaction {
                     let _ = c.query_drop("ROLLBACK").await;
                 }
-                fault(format!(
+                error(format!(
                     "worker {}: write failed ({rows} rows): {e}",
                     cfg.id
                 ));

@@ -24,6 +24,7 @@
 //! polled, query result received, binlog event read).
 
 pub mod binlog;
+mod caveats;
 pub mod decode;
 mod error;
 pub mod feed;
@@ -37,11 +38,8 @@ use serde::Serialize;
 
 use crate::model::Sink;
 
-/// The crate's one URL masker ([`crate::redact`]), also under the name the
-/// observers and the integration tests have always used.
-pub use crate::redact::redact_url;
+pub use caveats::{caveats, ObserverCaveat, Sampled};
 pub use error::{BoxError, ObserveError};
-pub use preflight::mysql::opts as mysql_opts;
 
 /// Kafka consumers found stalled and replaced so far in this process (see
 /// `kafka::stall`): the live endpoint's `tpcds_observer_stalls_total`.

@@ -1,19 +1,18 @@
-//! Rate profile → per-worker open-loop schedule. Pure arithmetic, no I/O, no
+//! Rate profile ([`crate::rate`]) → per-worker open-loop schedule. Pure arithmetic, no I/O, no
 //! clocks: times are offsets from the run start; the load module anchors them
 //! to an `Instant` and sleeps until each batch is due.
 
 mod gen;
-mod profile;
 mod schedule;
 mod shard;
 
 use std::time::Duration;
 
 pub use gen::{gen_config, mutation_pool, MUTATION_HORIZON_S};
-pub use profile::RateProfile;
 pub use schedule::{Batch, Schedule};
 pub use shard::Shard;
 
+pub use crate::rate::RateProfile;
 use crate::scenario::{Arrivals, Scenario};
 
 /// Everything the workers need to know about when to write.
@@ -39,7 +38,7 @@ impl Plan {
     /// The plan of a validated scenario.
     pub fn from_scenario(s: &Scenario) -> Self {
         Plan {
-            profile: RateProfile::from_scenario(s),
+            profile: RateProfile::new(&s.load.rate, s.duration),
             workers: s.load.workers,
             batch_rows: s.load.batch_rows,
             arrivals: s.load.arrivals,

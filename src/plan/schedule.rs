@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
-use super::profile::RateProfile;
+use crate::rate::RateProfile;
 use crate::scenario::Arrivals;
 
 /// Rows a worker should write together, with their intended offsets from the

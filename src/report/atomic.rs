@@ -305,7 +305,7 @@ mod tests {
         run.scenario_source = format!("[targets]\nmysql = \"{dsn}\"\n");
         run.resolved_scenario = serde_json::json!({ "targets": { "mysql": dsn } });
         run.environment.insert("dsn".into(), dsn.into());
-        run.caveats.push(format!("could not reach {dsn}"));
+        run.caveats.push(format!("could not reach {dsn}").into());
         run.slo.breaches.push(format!("{dsn} too slow"));
         // Issue 22: secrets that are no URL password, under secret-looking names.
         run.scenario_source

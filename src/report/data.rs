@@ -175,13 +175,13 @@ pub struct RunData {
     /// SLO verdict.
     pub slo: SloVerdict,
     /// Anything a reader must know to trust the numbers (clock offsets, sampling...).
-    pub caveats: Vec<String>,
+    pub caveats: Vec<crate::caveat::Caveat>,
     /// The collector's histograms and per-second counters.
     pub stats: RunStats,
     /// The scenario's `[[faults]]` as they happened, with each sink's recovery.
     pub faults: Vec<crate::faults::recovery::FaultRecovery>,
     /// The pipeline's own metrics, one sample per second (empty when not sampled).
-    pub metrics: Vec<crate::metrics::MetricsSample>,
+    pub metrics: Vec<crate::pipeline_metrics::MetricsSample>,
     /// Each server's clock offset from the harness's (`mysql`, `kafka`,
     /// `warehouse`), where measured.
     pub clock_offsets: BTreeMap<String, ClockOffset>,

@@ -160,7 +160,7 @@ pub fn read_into(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::load::load_run;
+    use crate::report::read::load_run;
 
     /// The lines written from packed bytes are the ones the hdrhistogram
     /// crate's writer wrote for this stored run (every second there is packed

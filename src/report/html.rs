@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::stats::LatencySummary;
+use crate::stats::{fmt_latency, LatencySummary};
 
 use super::charts::Chart;
 use super::data::RunData;
-use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows, TableRow};
+use super::tables::{client_rows, hop_rows, sink_rows, TableRow};
 use super::{hlog, write_file, Exporter, ReportError};
 use crate::redact::{redact_text, redact_value};
 
@@ -233,7 +233,7 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
     if !run.caveats.is_empty() {
         h.push_str("<h2>Caveats</h2>\n<ul>");
         for c in &run.caveats {
-            let _ = write!(h, "<li>{}</li>", escape(&redact_text(c)));
+            let _ = write!(h, "<li>{}</li>", escape(&redact_text(&c.to_string())));
         }
         h.push_str("</ul>\n");
     }

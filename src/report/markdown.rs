@@ -6,10 +6,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::stats::LatencySummary;
+use crate::stats::{fmt_latency, LatencySummary};
 
 use super::data::RunData;
-use super::tables::{client_rows, fmt_latency, hop_rows, sink_rows, TableRow};
+use super::tables::{client_rows, hop_rows, sink_rows, TableRow};
 use super::{write_file, Exporter, ReportError};
 use crate::redact::{redact_text, redact_value};
 
@@ -186,7 +186,7 @@ pub fn render(run: &RunData) -> String {
     if !run.caveats.is_empty() {
         md.push_str("### Caveats\n\n");
         for c in &run.caveats {
-            let _ = writeln!(md, "- {}", redact_text(c));
+            let _ = writeln!(md, "- {}", redact_text(&c.to_string()));
         }
         md.push('\n');
     }

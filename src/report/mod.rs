@@ -14,10 +14,9 @@ mod data;
 pub mod hlog;
 pub mod html;
 pub mod latency_csv;
-mod load;
 pub mod markdown;
-/// The crate's one masker, under the name the report modules have always used.
-pub use crate::redact;
+pub mod metrics_csv;
+mod read;
 pub mod summary_json;
 mod tables;
 #[cfg(test)]
@@ -35,9 +34,8 @@ pub use atomic::{rewrite_run_dir, run_dir_name, run_id, write_run_dir, write_run
 pub use data::{
     HarnessMemory, RunData, ShardInfo, SinkAccounting, SinkRun, SinkVisibility, SloVerdict,
 };
-pub use load::{load_run, LoadedRun};
+pub use read::{load_run, LoadedRun};
 pub use summary_json::Summary;
-pub use tables::fmt_latency;
 
 /// File name of the copied scenario.
 pub const SCENARIO_FILE: &str = "scenario.toml";
@@ -150,7 +148,7 @@ impl Exporter for ScenarioExporter {
 
     fn export(&self, run: &RunData, dir: &Path) -> Result<(), ReportError> {
         // Verbatim except secrets (a scenario may carry a full DSN).
-        let text = redact::redact_text(&run.scenario_source);
+        let text = crate::redact::redact_text(&run.scenario_source);
         write_file(dir, SCENARIO_FILE, text.as_bytes())
     }
 }
@@ -166,7 +164,7 @@ pub fn default_exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(markdown::MarkdownExporter),
         Box::new(charts::ChartsExporter),
         Box::new(html::HtmlExporter),
-        Box::new(crate::metrics::csv::MetricsCsvExporter),
+        Box::new(metrics_csv::MetricsCsvExporter),
     ]
 }
 

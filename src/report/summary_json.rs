@@ -29,9 +29,9 @@ use crate::model::{Hop, OpKind, Sink};
 use crate::stats::{encode_histogram, IntervalCounters, LatencySummary, Series};
 
 use super::data::{RunData, SinkAccounting, SinkVisibility, SloVerdict};
-use super::redact::{redact_json, redact_text};
 use super::{write_file, Exporter, ReportError};
 use crate::clock::ClockOffset;
+use crate::redact::{redact_json, redact_text, redact_value};
 
 /// Identifies the file type in `format`.
 pub const SUMMARY_FORMAT: &str = "tpcds-bench/summary";
@@ -227,7 +227,7 @@ pub struct Summary {
     /// The pipeline's own metrics per second (Flink jobs, restarts, checkpoint
     /// duration, path 1's Kafka lag, MySQL binlog position); `metrics.csv` too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pipeline_metrics: Vec<crate::metrics::MetricsSample>,
+    pub pipeline_metrics: Vec<crate::pipeline_metrics::MetricsSample>,
     /// The audit of the sinks' contents against MySQL over the
     /// run's tickets: per sink `rows`, `mismatched`, `took_ms`, `error`, and
     /// per table `rows_mysql`, `rows_sink`, `mismatched`, `keys` (the first 20
@@ -330,12 +330,12 @@ impl Summary {
             environment: run
                 .environment
                 .iter()
-                .map(|(k, v)| (k.clone(), super::redact::redact_value(k, v).into_owned()))
+                .map(|(k, v)| (k.clone(), redact_value(k, v).into_owned()))
                 .collect(),
             caveats: run
                 .caveats
                 .iter()
-                .map(|c| redact_text(c).into_owned())
+                .map(|c| redact_text(&c.to_string()).into_owned())
                 .collect(),
             resolved_scenario: redact_json(&run.resolved_scenario),
             histograms,

@@ -2,7 +2,7 @@
 //! and the client get, and how resolution and clock offsets are worded.
 
 use crate::model::{Hop, OpKind, Sink, VisibleSource};
-use crate::stats::{LatencySummary, Series};
+use crate::stats::{fmt_latency, LatencySummary, Series};
 
 use super::data::{RunData, SinkRun};
 
@@ -15,18 +15,6 @@ pub(crate) struct TableRow {
     pub summary: LatencySummary,
     /// Last column: the resolution bounding these percentiles, or a clock note.
     pub note: String,
-}
-
-/// Formats µs for humans: `1.8 ms`, `180 ms`, `12.3 s`.
-pub fn fmt_latency(micros: u64) -> String {
-    let ms = micros as f64 / 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 10_000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.1} s", ms / 1000.0)
-    }
 }
 
 /// How a sink's detection resolution reads next to its percentiles.

@@ -119,7 +119,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         poll_interval: Duration::from_millis(100),
         arrival_overlap: Duration::ZERO,
         sample_rate: 1.0,
-        duplicate_window: crate::track::DEFAULT_DUP_WINDOW,
+        duplicate_window: DEFAULT_DUP_WINDOW,
         memory_limit_mib: DEFAULT_MEMORY_LIMIT_MIB,
     };
     let slo = cx.keep(
@@ -365,7 +365,7 @@ fn observe(t: &Tbl) -> Result<Observe> {
     let duplicate_window = cx.keep(opt_duration(
         t,
         "duplicate_window",
-        crate::track::DEFAULT_DUP_WINDOW,
+        DEFAULT_DUP_WINDOW,
         Duration::from_secs(1),
         Duration::from_secs(3600),
         "how long seen rows are kept to recognise duplicates, from 1s to 1h (e.g. \"60s\")",

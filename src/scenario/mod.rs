@@ -29,6 +29,7 @@ use toml_edit::ImDocument;
 
 use crate::redact::redact_text;
 
+pub use crate::rate::{RateSpec, RateStep, StepSpec};
 pub use build_targets::ENV_OVERRIDES;
 pub use error::{Location, ScenarioError};
 pub use types::*;
@@ -116,7 +117,7 @@ impl Scenario {
 
     /// Total intended rows over the run (the integral of the rate profile).
     pub fn expected_rows(&self) -> f64 {
-        crate::plan::RateProfile::from_scenario(self).total_rows()
+        crate::rate::RateProfile::new(&self.load.rate, self.duration).total_rows()
     }
 }
 

@@ -48,3 +48,15 @@ impl StatsError {
         4
     }
 }
+
+/// Formats µs for humans: `1.8 ms`, `180 ms`, `12.3 s`.
+pub fn fmt_latency(micros: u64) -> String {
+    let ms = micros as f64 / 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 10_000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use crate::report::charts::sweep::SweepChart;
 use crate::report::html::escape;
-use crate::report::{fmt_latency, ReportError};
+use crate::report::ReportError;
+use crate::stats::fmt_latency;
 
 use super::{Sweep, SWEEP_FILE};
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::observe::preflight::flink::get;
+use crate::targets::flink::get;
 
 /// Time between two samples of Flink's vertex metrics.
 pub const VERTEX_EVERY: Duration = Duration::from_secs(2);

@@ -9,10 +9,8 @@ use super::store::{LedgerMemory, Live, Store, UNSEEN};
 use super::{CommitBatch, CommittedRow};
 use crate::model::{Hop, Observation, OpKind, RowKey, Sink, StampMicros, VisibleSource};
 
-/// How long a fully observed version is remembered to recognise duplicates.
-/// Beyond it a repeat shows up as `unexpected` instead of `duplicates` (still
-/// reported). It bounds the ledger's memory: at 20,000 rows/s, 60 s is 1.2 M rows.
-pub const DEFAULT_DUP_WINDOW: Duration = Duration::from_secs(60);
+/// The duplicate window of a ledger not given one (the scenario's default).
+const DEFAULT_DUP_WINDOW: Duration = crate::scenario::DEFAULT_DUP_WINDOW;
 
 /// Accounting for one sink.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

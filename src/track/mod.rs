@@ -15,6 +15,7 @@
 //! queue), so unmatched observations wait in an early buffer until their commit
 //! is registered; those still unmatched at the end are `unexpected`.
 
+mod caveats;
 mod keys;
 mod ledger;
 mod store;
@@ -25,8 +26,9 @@ mod probe_tests;
 #[cfg(test)]
 mod visible_tests;
 
+pub use caveats::{Clamped, NegativeHop, SeenWithoutLatency};
 pub(crate) use keys::{pack as pack_key, IdMap};
-pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts, DEFAULT_DUP_WINDOW};
+pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts};
 pub use store::LedgerMemory;
 pub use task::{run_tracker, TrackerIo, TrackerStatus, EARLY_GRACE};
 

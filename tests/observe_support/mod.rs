@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc;
 use tpcds_bench::model::{Observation, OpKind, RowKey, StampMicros, Table};
-use tpcds_bench::observe::redact_url;
+use tpcds_bench::redact::redact_url;
 
 /// How long a change may take to reach a sink: this checks arrival, not speed.
 pub const VISIBLE_TIMEOUT: Duration = Duration::from_secs(60);

@@ -185,7 +185,7 @@ fn a_killed_shard_is_named_by_merge_and_joined_only_with_partial() {
     assert_exit(&o, 0);
     let m = only_run(merged_out.path()).run;
     assert!(
-        m.caveats[0].contains("shard 1/3 missing"),
+        m.caveats[0].to_string().contains("shard 1/3 missing"),
         "{:?}",
         m.caveats
     );

@@ -9,9 +9,12 @@
 //! [`IN_FLIGHT_S`] and its duplicate window, the warehouse pollers' and the
 //! writers' stamp memories (each capped), and the per-second statistics.
 
+use std::fmt;
 use std::time::Duration;
 
+use crate::caveat::Caveat;
 use crate::plan::Plan;
+use crate::report::HarnessMemory;
 use crate::scenario::Scenario;
 
 /// Code, librdkafka's and the runtime's buffers, MySQL/PostgreSQL sessions.
@@ -76,6 +79,30 @@ pub fn warning(projected: u64, limit: u64) -> Option<String> {
             limit as f64 / 1048576.0
         )
     })
+}
+
+/// The harness's peak resident set over its budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OverBudget(pub HarnessMemory);
+
+impl OverBudget {
+    /// The caveat of `memory`, when its peak exceeded the budget.
+    pub fn of(memory: &HarnessMemory) -> Option<Caveat> {
+        let over = memory
+            .peak_rss_bytes
+            .is_some_and(|b| b > memory.limit_bytes);
+        over.then(|| Caveat::new(OverBudget(*memory)))
+    }
+}
+
+impl fmt::Display for OverBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the harness's peak RSS exceeded its budget (observe.memory_limit_mib): {}",
+            self.0.line()
+        )
+    }
 }
 
 /// The process's peak resident set (`VmHWM`), bytes.

@@ -9,12 +9,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::observers::ObserverTask;
-use crate::derived::metrics::MetricsObserver;
+use crate::derived::analytics_topic::MetricsObserver;
 use crate::derived::probe::{run_probes, ProbeConfig, ProbeReport};
 use crate::derived::reads::{ReadConfig, ReadReport, ReadRunner};
 use crate::derived::view::{ViewConfig, ViewObserver};
 use crate::derived::{ProbeBoard, PROBE_TICKETS};
-use crate::load::WorkerFault;
+use crate::load::WorkerError;
 use crate::model::{Observation, Sink};
 use crate::observe::ObserveError;
 use crate::scenario::Scenario;
@@ -100,8 +100,8 @@ pub struct Io {
     pub commits: mpsc::Sender<CommitBatch>,
     /// Latency snapshots to the collector.
     pub stats: SnapshotSender,
-    /// Faults to the run.
-    pub faults: mpsc::UnboundedSender<WorkerFault>,
+    /// Errors to the run.
+    pub errors: mpsc::UnboundedSender<WorkerError>,
     /// The run's start, monotonic and wall-clock µs.
     pub start: Instant,
     /// See `start`.
@@ -154,7 +154,7 @@ impl Ready {
                 cfg,
                 self.board.clone(),
                 io.commits.clone(),
-                io.faults.clone(),
+                io.errors.clone(),
                 io.stop_load.clone(),
             ))
         });
@@ -167,7 +167,7 @@ impl Ready {
                     io.start,
                     io.duration,
                     io.stats.clone(),
-                    io.faults.clone(),
+                    io.errors.clone(),
                     io.stop_load.clone(),
                 );
                 (sink, tokio::spawn(task))
@@ -193,55 +193,4 @@ impl Tasks {
         }
         report
     }
-}
-
-/// What a reader of the derived and query figures must know.
-pub fn caveats(s: &Scenario, r: &Report) -> Vec<String> {
-    let mut out = Vec::new();
-    let wants = |sink| s.observe.sinks.contains(&sink);
-    if Sink::DERIVED.iter().any(|d| wants(*d)) {
-        out.push(format!(
-            "{} probe sales (store {}, {}/s, each its own date key) were written besides the workload and \
-             are counted at every sink; the derived sinks expect only them{}",
-            r.probes.committed,
-            crate::derived::PROBE_STORE,
-            s.derived.probes_per_second,
-            if r.probes.failed > 0 {
-                format!(" ({} probe writes failed)", r.probes.failed)
-            } else {
-                String::new()
-            }
-        ));
-    }
-    for sink in [Sink::Path1View, Sink::Path2View] {
-        if wants(sink) {
-            out.push(format!(
-                "{sink}: freshness of {} (commit ack → first poll showing the probe's group), poll every {}",
-                s.derived.relation_name(sink),
-                humantime::format_duration(s.derived.poll_interval)
-            ));
-        }
-    }
-    if wants(Sink::Metrics) {
-        out.push(
-            "metrics: commit ack → first tpcds.sales_metrics window result that includes the probe \
-             (a window holds up to ANALYTICS_WINDOW_SECONDS of probes, so this spans the window); \
-             metrics.server is window end → result read, on the Flink host's clock"
-                .to_string(),
-        );
-    }
-    let queries: Vec<String> = r
-        .reads
-        .iter()
-        .map(|(q, rr)| format!("{q} {} ok/{} failed", rr.ok, rr.failed))
-        .collect();
-    if !queries.is_empty() {
-        out.push(format!(
-            "reads under load over {}.*, {}/s each, latency from the intended start: {}",
-            s.derived.reads_schema,
-            s.derived.reads_per_second,
-            queries.join(", ")
-        ));
-    }
-    out
 }

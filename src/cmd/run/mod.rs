@@ -4,10 +4,12 @@
 
 mod audit;
 mod budget;
+mod caveats;
 mod derived;
 mod finish;
 mod live;
 mod observers;
+mod outcome;
 mod progress;
 mod shard;
 mod signals;
@@ -24,7 +26,7 @@ use crate::cli::RunArgs;
 use crate::exit::{Classified, Exit};
 use crate::faults::{self, control::Controller, FaultRun};
 use crate::live::Phase;
-use crate::load::{run_worker, WorkerConfig, WorkerFault, WorkerReport};
+use crate::load::{run_worker, WorkerConfig, WorkerError, WorkerReport};
 use crate::model::Observation;
 use crate::plan::Plan;
 use crate::stats::snapshot_channel;
@@ -165,16 +167,16 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
 
     let metrics_samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let (metrics_stop, metrics_stop_rx) = watch::channel(false);
-    let metrics_task = tokio::spawn(crate::metrics::sample(
-        crate::metrics::MetricsConfig::from_scenario(&scenario),
+    let metrics_task = tokio::spawn(crate::pipeline_metrics::sample(
+        crate::pipeline_metrics::MetricsConfig::from_scenario(&scenario),
         start,
         metrics_stop_rx,
         metrics_samples.clone(),
     ));
     let mut fault_run = controller.map(|c| FaultRun::start(c, scenario.faults.clone(), start));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (fault_tx, mut fault_rx) = mpsc::unbounded_channel::<WorkerFault>();
-    let mysql_opts = crate::observe::mysql_opts(scenario.targets.mysql.expose())
+    let (error_tx, mut error_rx) = mpsc::unbounded_channel::<WorkerError>();
+    let mysql_opts = crate::targets::mysql::opts(scenario.targets.mysql.expose())
         .context("the MySQL URL was validated but the driver rejects it")?;
     let gen_cfg = crate::plan::gen_config(&scenario, wall_start_us);
     // Stamps of the lines the generator may still mutate (see `load::stamps`).
@@ -207,7 +209,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
             gen,
             commit_tx.clone(),
             stats_tx.clone(),
-            fault_tx.clone(),
+            error_tx.clone(),
             stop_rx.clone(),
         )));
     }
@@ -218,7 +220,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
             stop_load: stop_rx.clone(),
             commits: commit_tx.clone(),
             stats: stats_tx.clone(),
-            faults: fault_tx.clone(),
+            errors: error_tx.clone(),
             start,
             wall_start_us,
             duration: scenario.duration,
@@ -227,7 +229,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
         derived::probe_tickets(&run_tickets),
     );
     observer_tasks.append(&mut derived_tasks.observers);
-    drop((commit_tx, stats_tx, fault_tx));
+    drop((commit_tx, stats_tx, error_tx));
 
     // Load phase: until every worker's schedule ends, or a signal.
     let mut signals = signals::Signals::new()?;
@@ -317,14 +319,14 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
         Err(e) => eprintln!("MySQL's clock offset is unknown: {e}"),
     }
     let mut ledger = tracker.await.context("the tracker task panicked")?;
-    let mut faults = Vec::new();
+    let mut errors = Vec::new();
     if let Err(e) = observers::confirm_absent_deletes(&scenario, &mut ledger).await {
-        faults.push(format!("end-of-run delete check failed: {e}"));
+        errors.push(format!("end-of-run delete check failed: {e}"));
     }
     let stats = collector.await.context("the stats collector panicked")?;
     let audit = audit::after_drain(&scenario, &tickets, started_at, interrupted).await;
-    while let Ok(f) = fault_rx.try_recv() {
-        faults.push(f.message);
+    while let Ok(e) = error_rx.try_recv() {
+        errors.push(e.message);
     }
 
     let fault_events = fault_run.as_ref().map(FaultRun::events).unwrap_or_default();
@@ -338,7 +340,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
         .map(|m| m.clone())
         .unwrap_or_default();
     let shards = sharding.info(&scenario, &tickets);
-    let outcome = finish::Outcome {
+    let outcome = outcome::Outcome {
         scenario: &scenario,
         plan: &plan,
         started_at,
@@ -350,7 +352,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
         observers: observer_results,
         observed_env,
         preflight,
-        faults,
+        errors,
         interrupted,
         drained,
         drain_took,

@@ -9,7 +9,8 @@ use serde::Serialize;
 use tokio_postgres::{Client, NoTls};
 
 use crate::model::Table;
-use crate::observe::{redact_url, ObserveError};
+use crate::observe::ObserveError;
+use crate::redact::redact_url;
 
 /// Which server the warehouse URL reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -102,7 +102,7 @@ impl WarehouseObserver {
     pub async fn start(cfg: WarehouseConfig) -> Result<Self, ObserveError> {
         if cfg.poll_interval.is_zero() {
             return Err(ObserveError::misconfigured(
-                crate::observe::redact_url(&cfg.url),
+                crate::redact::redact_url(&cfg.url),
                 "poll interval is 0",
                 "set a poll interval of at least 1 ms (e.g. 100ms)",
             ));

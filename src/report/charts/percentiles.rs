@@ -39,8 +39,8 @@ pub(super) fn curves(
             Some(Curve {
                 label: format!(
                     "{label}  (p50 {} · p99 {} · n={})",
-                    crate::report::fmt_latency(h.value_at_quantile(0.5)),
-                    crate::report::fmt_latency(h.value_at_quantile(0.99)),
+                    crate::stats::fmt_latency(h.value_at_quantile(0.5)),
+                    crate::stats::fmt_latency(h.value_at_quantile(0.99)),
                     h.len()
                 ),
                 color,

@@ -1,6 +1,6 @@
 //! The bottom panel of `latency-over-time` when the run sampled the
 //! pipeline's own metrics: path 1's Kafka consumer lag (messages; it moves in
-//! checkpoint steps, see [`crate::metrics`]), shaded where a Flink job was not
+//! checkpoint steps, see [`crate::pipeline_metrics`]), shaded where a Flink job was not
 //! RUNNING, with a mark where Flink counted a job restart. Same time axis as
 //! the panels above, so a latency spike lines up with its cause.
 

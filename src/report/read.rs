@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::caveat::Caveat;
 use crate::stats::{decode_histogram, IntervalStats, RunStats, Series, SeriesHistograms};
 
 use super::data::{RunData, SinkRun};
@@ -147,7 +148,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
         sinks,
         environment: summary.environment.clone(),
         slo: summary.slo.clone(),
-        caveats: summary.caveats.clone(),
+        caveats: summary.caveats.iter().cloned().map(Caveat::from).collect(),
         stats: RunStats::from_parts(summary.warmup_intervals, totals, intervals),
         faults: summary.faults.clone(),
         metrics: summary.pipeline_metrics.clone(),

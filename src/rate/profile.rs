@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::scenario::{RateSpec, Scenario, StepSpec};
+use super::{RateSpec, StepSpec};
 
 /// One piece of a piecewise-linear rate: `r0` at `start` to `r1` at `end`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,11 +81,6 @@ impl RateProfile {
         };
         p.total = p.rows_by_secs(d);
         p
-    }
-
-    /// The profile of a scenario's `load.rate` over its `duration`.
-    pub fn from_scenario(s: &Scenario) -> Self {
-        Self::new(&s.load.rate, s.duration)
     }
 
     /// Length of the profile (the run's duration).

@@ -1,14 +1,14 @@
 //! `metrics.csv`: the pipeline's own metrics, one row per run second (see
-//! [`super`] for what each column means and its resolution).
+//! [`crate::pipeline_metrics`] for what each column means and its resolution).
 
 use std::path::Path;
 
-use crate::report::{ReportError, RunData};
+use super::{csv_text, write_file, Exporter, ReportError, RunData};
 
 /// File name in the run directory.
 pub const METRICS_FILE: &str = "metrics.csv";
 
-/// Column names, in the order of [`super::MetricsSample`]'s fields.
+/// Column names, in the order of [`crate::pipeline_metrics::MetricsSample`]'s fields.
 pub const HEADER: [&str; 8] = [
     "second",
     "flink_running",
@@ -22,14 +22,14 @@ pub const HEADER: [&str; 8] = [
 
 /// Renders the CSV text.
 pub fn render(run: &RunData) -> Result<String, ReportError> {
-    crate::report::csv_text(METRICS_FILE, &HEADER, run.metrics.iter().cloned())
+    csv_text(METRICS_FILE, &HEADER, run.metrics.iter().cloned())
 }
 
 /// Writes `metrics.csv` (only when the run sampled metrics).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MetricsCsvExporter;
 
-impl crate::report::Exporter for MetricsCsvExporter {
+impl Exporter for MetricsCsvExporter {
     fn name(&self) -> &'static str {
         METRICS_FILE
     }
@@ -38,6 +38,6 @@ impl crate::report::Exporter for MetricsCsvExporter {
         if run.metrics.is_empty() {
             return Ok(());
         }
-        crate::report::write_file(dir, METRICS_FILE, render(run)?.as_bytes())
+        write_file(dir, METRICS_FILE, render(run)?.as_bytes())
     }
 }

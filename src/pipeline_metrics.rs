@@ -11,10 +11,10 @@
 //! - MySQL: the binlog position (`SHOW MASTER STATUS`), in bytes written.
 //!
 //! A source that does not answer leaves its columns empty for that second (and
-//! counts an error); the sampler never stops the run.
+//! counts an error); the sampler never stops the run. The report writes the
+//! samples to `metrics.csv` ([`crate::report::metrics_csv`]).
 
-pub mod csv;
-
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,40 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::observe::preflight::flink::get;
+use crate::caveat::Caveat;
+use crate::targets::flink::get;
+
+/// What a reader of the pipeline's metrics must know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsCaveat {
+    /// Reads that failed (their seconds' columns are empty).
+    ReadsFailed(u64),
+    /// Path 1's Kafka lag moves in checkpoint-interval steps.
+    LagInSteps,
+}
+
+impl fmt::Display for MetricsCaveat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ReadsFailed(n) => write!(
+                f,
+                "pipeline metrics (metrics.csv): {n} reads failed (Flink REST, Kafka or MySQL not answering that second; the columns are empty there)"
+            ),
+            Self::LagInSteps => f.write_str(
+                "pipeline metrics: path 1's Kafka lag is high watermark − the offsets Flink commits at each checkpoint, \
+                 so it moves in checkpoint-interval steps",
+            ),
+        }
+    }
+}
+
+/// The caveats of a run's `samples` and its failed reads (`errors`; `None`:
+/// the sampler did not stop in time).
+pub fn caveats(samples: &[MetricsSample], errors: Option<u64>) -> Vec<Caveat> {
+    let failed = errors.filter(|n| *n > 0).map(MetricsCaveat::ReadsFailed);
+    let lag = (!samples.is_empty()).then_some(MetricsCaveat::LagInSteps);
+    failed.into_iter().chain(lag).map(Caveat::new).collect()
+}
 
 /// Path 1's consumer group (`PATH1_GROUP_ID` of the stack).
 pub const PATH1_GROUP: &str = "tpcds-path1";
@@ -252,7 +285,7 @@ async fn kafka_lag(
 
 async fn binlog_position(url: &str, conn: &mut Option<mysql_async::Conn>) -> Option<(String, u64)> {
     if conn.is_none() {
-        let opts = crate::observe::mysql_opts(url).ok()?;
+        let opts = crate::targets::mysql::opts(url).ok()?;
         *conn = tokio::time::timeout(REQUEST_TIMEOUT, mysql_async::Conn::new(opts))
             .await
             .ok()?
