@@ -210,6 +210,20 @@ pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditErro
     if open.is_empty() {
         return Ok(images);
     }
+    // Room for one image per message up front: growing the tables by doubling
+    // held the old and the new one at once, half as much again at the peak
+    // (issue 26). Messages outnumber keys only by the updates and deletes.
+    for e in assign.elements() {
+        let Offset::Offset(start) = e.offset() else {
+            continue;
+        };
+        let end = open.get(&(e.topic().to_string(), e.partition())).copied();
+        let table = topics.iter().find(|(t, _)| t == e.topic()).map(|(_, t)| *t);
+        if let (Some(end), Some(table)) = (end, table) {
+            let n = usize::try_from(end - start).unwrap_or(0);
+            images.rows.entry(table).or_default().reserve(n);
+        }
+    }
     consumer.assign(&assign).map_err(|e| fail(e.to_string()))?;
     let mut last = Instant::now();
     while !open.is_empty() {
