@@ -167,6 +167,16 @@ impl RunStats {
         self.totals.merged(Series::sink_ops(sink))
     }
 
+    /// The headline histograms of one sink, one per operation, unmerged: a
+    /// reader that only counts their values skips merging them into a new
+    /// full-range histogram (the live endpoint's once-a-second snapshot).
+    pub fn sink_total_parts(&self, sink: Sink) -> Vec<Cow<'_, Histogram<u64>>> {
+        Series::sink_ops(sink)
+            .into_iter()
+            .filter_map(|s| self.totals.get(s))
+            .collect()
+    }
+
     /// Headline client histogram, all ops merged.
     pub fn client_total(&self) -> Option<Histogram<u64>> {
         self.totals.merged(Series::client_ops())
