@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::model::Sink;
-use crate::stats::{Collector, Hist};
+use crate::stats::{BucketCounts, Collector, Hist};
 use crate::track::TrackerStatus;
 
 use super::encode::BUCKETS_SECONDS;
@@ -29,27 +29,27 @@ impl LatencyBuckets {
         Self::from_histograms([h])
     }
 
-    /// Re-buckets several HdrHistograms into one, as if merged first (without
-    /// the merge: a full-range copy per sink per second was most of the
-    /// snapshot's cost).
+    /// Re-buckets several HdrHistograms into one, as if merged first.
     pub fn from_histograms<'a>(hs: impl IntoIterator<Item = &'a Hist>) -> Self {
-        let mut b = LatencyBuckets {
-            counts: vec![0u64; BUCKETS_SECONDS.len() + 1],
-            ..LatencyBuckets::default()
-        };
+        let mut b = BucketCounts::empty(BUCKETS_SECONDS.len());
         for h in hs {
-            for v in h.iter_recorded() {
-                let secs = h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
-                let i = BUCKETS_SECONDS.partition_point(|&b| b < secs);
-                b.counts[i] += v.count_since_last_iteration();
-            }
-            b.sum_seconds += h.mean() * h.len() as f64 / 1e6;
-            b.count += h.len();
+            b.add(h, &BUCKETS_SECONDS);
         }
+        Self::from(&b)
+    }
+}
+
+impl From<&BucketCounts> for LatencyBuckets {
+    /// Empty (no counts at all) when nothing was recorded.
+    fn from(b: &BucketCounts) -> Self {
         if b.count == 0 {
             return LatencyBuckets::default();
         }
-        b
+        LatencyBuckets {
+            counts: b.counts.clone(),
+            sum_seconds: b.sum_seconds,
+            count: b.count,
+        }
     }
 }
 
@@ -119,9 +119,16 @@ impl Snapshot {
                     seen: counts.seen,
                     in_flight: unseen,
                     missing: if done { unseen } else { 0 },
-                    latency: LatencyBuckets::from_histograms(
-                        c.stats().sink_total_parts(sink).iter().map(|h| h.as_ref()),
-                    ),
+                    // Kept up to date as seconds merge when the run asked
+                    // for it; else re-bucketed from the whole run's histograms.
+                    latency: match c.latency_buckets(sink) {
+                        Some(b) => LatencyBuckets::from(b),
+                        None => c
+                            .stats()
+                            .sink_total(sink)
+                            .map(|h| LatencyBuckets::from_histogram(&h))
+                            .unwrap_or_default(),
+                    },
                 }
             })
             .collect();
@@ -160,6 +167,43 @@ mod tests {
         assert!((got.sum_seconds - want.sum_seconds).abs() < 1e-6 * want.sum_seconds);
         assert_eq!(
             LatencyBuckets::from_histograms([]),
+            LatencyBuckets::default()
+        );
+    }
+
+    // The buckets kept as seconds merge hold what re-bucketing the run's
+    // headline histograms gives: warmup seconds left out, every op counted.
+    #[test]
+    fn buckets_kept_as_seconds_merge_match_the_headline_histograms() {
+        use crate::model::OpKind;
+        use crate::stats::{Recorder, Series};
+        use std::time::Instant;
+        let start = Instant::now();
+        let mut c = Collector::new(Duration::from_secs(2)).with_latency_buckets(&BUCKETS_SECONDS);
+        let mut rec = Recorder::new(start);
+        for s in 0..6u64 {
+            let at = start + Duration::from_secs(s) + Duration::from_millis(300);
+            for i in 0..400u64 {
+                let op = if i % 7 == 0 {
+                    OpKind::Update
+                } else {
+                    OpKind::Insert
+                };
+                rec.record_at(
+                    Series::Sink(Sink::Path2, op),
+                    at,
+                    2_000 + i * 997 + s * 50_000,
+                );
+            }
+            c.merge(rec.take_interval());
+        }
+        let kept = LatencyBuckets::from(c.latency_buckets(Sink::Path2).unwrap());
+        let whole = LatencyBuckets::from_histogram(&c.stats().sink_total(Sink::Path2).unwrap());
+        assert_eq!(kept.count, 4 * 400, "the first 2 s are warmup");
+        assert_eq!((&kept.counts, kept.count), (&whole.counts, whole.count));
+        assert!((kept.sum_seconds - whole.sum_seconds).abs() < 1e-3 * whole.sum_seconds);
+        assert_eq!(
+            LatencyBuckets::from(c.latency_buckets(Sink::Kafka).unwrap()),
             LatencyBuckets::default()
         );
     }
