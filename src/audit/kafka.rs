@@ -168,6 +168,7 @@ pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditErro
         .create()
         .map_err(|e| fail(e.to_string()))?;
     let topics = observer::topics(&cfg);
+    let table_of = |topic: &str| topics.iter().find(|(t, _)| t == topic).map(|(_, t)| *t);
     let names: Vec<String> = topics.iter().map(|(t, _)| t.clone()).collect();
     let parts = observer::partitions(&consumer, &cfg.brokers, &names, cfg.connect_timeout)
         .map_err(|e| fail(e.to_string()))?;
@@ -190,8 +191,9 @@ pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditErro
         .offsets_for_times(times, cfg.connect_timeout)
         .map_err(|e| fail(e.to_string()))?;
     let mut assign = TopicPartitionList::new();
-    // Partitions still to read up to their end.
+    // Partitions still to read up to their end, and messages to read per table.
     let mut open: HashMap<(String, i32), i64> = HashMap::new();
+    let mut messages: BTreeMap<Table, usize> = BTreeMap::new();
     for e in starts.elements() {
         let key = (e.topic().to_string(), e.partition());
         let end = ends.get(&key).copied().unwrap_or(0);
@@ -204,6 +206,9 @@ pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditErro
                 .add_partition_offset(e.topic(), e.partition(), Offset::Offset(start))
                 .map_err(|e| fail(e.to_string()))?;
             open.insert(key, end);
+            if let Some(table) = table_of(e.topic()) {
+                *messages.entry(table).or_default() += usize::try_from(end - start).unwrap_or(0);
+            }
         }
     }
     let mut images = Images::default();
@@ -213,16 +218,8 @@ pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditErro
     // Room for one image per message up front: growing the tables by doubling
     // held the old and the new one at once, half as much again at the peak
     // (issue 26). Messages outnumber keys only by the updates and deletes.
-    for e in assign.elements() {
-        let Offset::Offset(start) = e.offset() else {
-            continue;
-        };
-        let end = open.get(&(e.topic().to_string(), e.partition())).copied();
-        let table = topics.iter().find(|(t, _)| t == e.topic()).map(|(_, t)| *t);
-        if let (Some(end), Some(table)) = (end, table) {
-            let n = usize::try_from(end - start).unwrap_or(0);
-            images.rows.entry(table).or_default().reserve(n);
-        }
+    for (table, n) in messages {
+        images.rows.entry(table).or_default().reserve(n);
     }
     consumer.assign(&assign).map_err(|e| fail(e.to_string()))?;
     let mut last = Instant::now();
@@ -255,10 +252,7 @@ pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditErro
         if observer::prefilter::skip(msg.payload(), tickets) {
             continue;
         }
-        let table = topics
-            .iter()
-            .find(|(t, _)| t == msg.topic())
-            .map(|(_, t)| *t);
+        let table = table_of(msg.topic());
         // A message the observer could not decode was reported by the run;
         // here it changes no image.
         let Ok(d) = decode_digested(cfg.format, table, msg.key(), msg.payload()) else {

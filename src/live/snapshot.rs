@@ -26,15 +26,8 @@ impl LatencyBuckets {
     /// its highest equivalent value falls: the summary's percentiles are
     /// reported the same way, so both round up, never down.
     pub fn from_histogram(h: &Hist) -> Self {
-        Self::from_histograms([h])
-    }
-
-    /// Re-buckets several HdrHistograms into one, as if merged first.
-    pub fn from_histograms<'a>(hs: impl IntoIterator<Item = &'a Hist>) -> Self {
         let mut b = BucketCounts::empty(BUCKETS_SECONDS.len());
-        for h in hs {
-            b.add(h, &BUCKETS_SECONDS);
-        }
+        b.add(h, &BUCKETS_SECONDS);
         Self::from(&b)
     }
 }
@@ -162,11 +155,14 @@ mod tests {
         let mut merged = a.clone();
         merged.add(&b).unwrap();
         let want = LatencyBuckets::from_histogram(&merged);
-        let got = LatencyBuckets::from_histograms([&a, &b]);
+        let mut added = BucketCounts::empty(BUCKETS_SECONDS.len());
+        added.add(&a, &BUCKETS_SECONDS);
+        added.add(&b, &BUCKETS_SECONDS);
+        let got = LatencyBuckets::from(&added);
         assert_eq!((got.counts, got.count), (want.counts, want.count));
         assert!((got.sum_seconds - want.sum_seconds).abs() < 1e-6 * want.sum_seconds);
         assert_eq!(
-            LatencyBuckets::from_histograms([]),
+            LatencyBuckets::from(&BucketCounts::empty(BUCKETS_SECONDS.len())),
             LatencyBuckets::default()
         );
     }
