@@ -326,7 +326,10 @@ mod tests {
         let d = im.row_digests(Table::StoreSales, &range);
         assert_eq!(d.len(), 2, "the deleted key is absent: {d:?}");
         assert_eq!(d[&(3, 5_000_000_000)], format!("{:015x}", 2));
-        assert_eq!(d[&(i64::from(u32::MAX), 5_000_000_009)], format!("{:015x}", 7));
+        assert_eq!(
+            d[&(i64::from(u32::MAX), 5_000_000_009)],
+            format!("{:015x}", 7)
+        );
         let a = im.aggregate(Table::StoreSales, &(5_000_000_005..5_000_000_010));
         assert_eq!((a.count, a.digest.as_str()), (1, "7"));
         assert_eq!(im.aggregate(Table::StoreReturns, &range).count, 1);
