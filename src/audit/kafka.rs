@@ -150,7 +150,7 @@ impl Images {
             .get(&table)
             .into_iter()
             .flatten()
-            .map(|(id, d)| (self.unpack(*id), *d))
+            .map(move |(id, d)| (self.unpack(*id), *d))
             .filter(move |(k, _)| k.1 >= 0 && range.contains(&(k.1 as u64)))
     }
 }
