@@ -32,8 +32,17 @@ fn http_client() -> Result<&'static reqwest::Client, String> {
 /// (status, body), the body cut at [`MAX_RESPONSE`]. Errors are masked.
 pub async fn get(base_url: &str, path: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
     let mut url = url::Url::parse(base_url).map_err(|e| format!("not a URL: {e}"))?;
+    // The query apart from the path: `set_path` would encode its `?` as `%3F`,
+    // and Flink then answers the bare path (a list of metric names, 200), so
+    // `?get=busyTimeMsPerSecond` read as "no such metric" (every chain 0 % busy
+    // in sweeps, `numRestarts` never known).
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
     let full_path = format!("{}{path}", url.path().trim_end_matches('/'));
     url.set_path(&full_path);
+    url.set_query(query);
     // Credentials go in a header, never in the URL an error message could quote.
     let user = percent_decode(url.username());
     let password = url.password().map(percent_decode);

@@ -345,6 +345,24 @@ mod tests {
         url
     }
 
+    #[tokio::test]
+    async fn a_query_reaches_the_server_as_a_query() {
+        let url = fake_flink(vec![(
+            "/jobs/j/metrics?get=numRestarts".into(),
+            r#"[{"id":"numRestarts","value":"3"}]"#.into(),
+        )])
+        .await;
+        let (status, body) = get(
+            &format!("{url}/"),
+            "/jobs/j/metrics?get=numRestarts",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        assert!(String::from_utf8_lossy(&body).contains("\"3\""));
+    }
+
     fn config(user: serde_json::Value) -> String {
         serde_json::json!({"execution-config": {"user-config": user}}).to_string()
     }
