@@ -25,8 +25,9 @@ pub enum FaultCaveat {
     /// What a fault that started did to each sink. `load_end_s`: when the
     /// load stopped (recovery is read from rows written before it).
     Effect {
-        /// The fault and each sink's recovery.
-        fault: FaultRecovery,
+        /// The fault and each sink's recovery (boxed: the other facts are a
+        /// few words).
+        fault: Box<FaultRecovery>,
         /// When the load stopped.
         load_end_s: f64,
     },
@@ -92,7 +93,7 @@ pub fn caveats(faults: &[FaultRecovery], load_end_s: f64) -> Vec<Caveat> {
         .filter(|f| !f.sinks.is_empty())
         .map(|f| {
             Caveat::new(FaultCaveat::Effect {
-                fault: f.clone(),
+                fault: Box::new(f.clone()),
                 load_end_s,
             })
         })

@@ -8,7 +8,7 @@ use super::build::{fmt, opt_duration, DAY, MAX_RATE};
 use super::error::ScenarioError;
 use super::read::{Field, Tbl};
 use super::types::*;
-use crate::rate::RateProfile;
+use crate::rate::{RateProfile, RateSpec, RateStep, StepSpec};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 

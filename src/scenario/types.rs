@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::url::TargetUrl;
 use crate::dist::{CountRange, KeyDist, LagDist};
 use crate::model::{Sink, Table};
-use crate::rate::dur;
+use crate::rate::{dur, RateSpec};
 
 /// Default MySQL target.
 pub const DEFAULT_MYSQL_URL: &str = "mysql://root:root123@127.0.0.1:3306/business_db";
