@@ -1,11 +1,11 @@
 //! The Kafka sink's side of the audit: the last image of each key of the
 //! run's ticket range, as the Kafka observer's decoder reads it, kept as the
-//! digest of its canonical text ([`super::canonical`]). The changelog topics
-//! are read back after the drain from the messages appended since the run
-//! started (`offsets_for_times`, a minute early for clock skew) to the high
-//! watermarks seen when the audit began, so `tpcds-bench audit RUN_DIR` can
-//! do the same later and the observer pays nothing during the run. Memory:
-//! one digest per key of the range, for the audit's duration only: the key
+//! digest of its canonical text ([`crate::observe::decode::canonical`]). The
+//! changelog topics are read back after the drain from the messages appended
+//! since the run started (`offsets_for_times`, a minute early for clock
+//! skew) to the high watermarks seen when the audit began, so `tpcds-bench
+//! audit RUN_DIR` can do the same later and the observer pays nothing during
+//! the run. Memory: one digest per key of the range, for the audit's duration only: the key
 //! packed into one u64 (ticket offset in the range, item), 16 bytes a slot
 //! with the digest (before: a 24-byte `(i64, i64, u64)` slot, ~52 MB instead of
 //! ~36 MB for the 1.5 M keys of a 5-minute run at 5,000 rows/s).

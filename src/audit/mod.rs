@@ -4,12 +4,10 @@
 //! proves the values arrived intact. Per table it compares the row count,
 //! each money column's sum and an order-independent digest of every row's
 //! canonical text, computed inside each database ([`sql`] has every statement
-//! and the canonical text; [`canonical`] renders Kafka's images the same way,
-//! [`kafka`] reads them back), and narrows a difference down to its keys
-//! ([`narrow`]).
+//! and the canonical text; [`crate::observe::decode::canonical`] renders
+//! Kafka's images the same way, [`kafka`] reads them back), and narrows a
+//! difference down to its keys ([`narrow`]).
 
-pub mod canonical;
-pub mod columns;
 pub mod kafka;
 pub mod narrow;
 mod report;

@@ -33,7 +33,7 @@
 //! distributed table is a two-stage aggregate there; the ticket ranges are not
 //! the distribution key, so every segment scans its share).
 
-pub use super::columns::{columns, money_columns, Kind};
+pub use crate::observe::decode::columns::{columns, money_columns, Kind};
 use crate::model::Table;
 
 /// The two SQL dialects the audit speaks.

@@ -6,7 +6,7 @@
 //! server parses the 24-column statement once per connection rather than once
 //! per row (mysql_async keeps it prepared), and the values travel binary.
 //! Measured flat out on 4 connections: 5,289 rows/s prepared against 4,271 and
-//! 5,025 as text (`scripts/capacity.sh`'s single-row run).
+//! 5,025 as text (`scripts/bench/capacity.sh`'s single-row run).
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;

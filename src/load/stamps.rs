@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 
 use crate::model::{RowKey, StampMicros, Table};
-use crate::track::IdMap;
+use crate::model::keys::IdMap;
 
 /// Bounded FIFO memory of sale lines' latest stamps.
 #[derive(Debug, Default)]

@@ -6,6 +6,7 @@
 //! `cmd::sweep` runs the steps.
 
 pub mod bottleneck;
+pub mod chart;
 pub mod knee;
 pub mod load;
 pub mod render;

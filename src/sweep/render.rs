@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::report::charts::sweep::SweepChart;
+use super::chart::SweepChart;
 use crate::report::html::escape;
 use crate::report::ReportError;
 use crate::stats::fmt_latency;

@@ -8,7 +8,7 @@ use mysql_async::Opts;
 /// onto the server's Unix socket. Measured here (4 single-row writers and the
 /// binlog observer, 4 alternating runs each): TCP 4827 rows/s on average,
 /// the socket 4757, with about 8 % less harness CPU on TCP; and sysbench, the
-/// comparison of `scripts/capacity.sh`, connects over TCP too.
+/// comparison of `scripts/bench/capacity.sh`, connects over TCP too.
 pub fn opts(url: &str) -> Result<Opts, mysql_async::UrlError> {
     let opts = Opts::from_url(url)?;
     if url

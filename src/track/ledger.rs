@@ -4,7 +4,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use super::keys;
+use crate::model::keys;
 use super::store::{LedgerMemory, Live, Store, UNSEEN};
 use super::{CommitBatch, CommittedRow};
 use crate::model::{Hop, Observation, OpKind, RowKey, Sink, StampMicros, VisibleSource};

@@ -4,7 +4,7 @@
 //!
 //! Memory: a version in flight costs about 40 bytes (a compact id and 32
 //! bytes, `store`); once seen at every sink it keeps only its id and stamp
-//! for the duplicate window. The ticket-relative ids are in `keys`.
+//! for the duplicate window. The ticket-relative ids are in `model::keys`.
 //!
 //! Matching rules (why they are unambiguous): a version is identified by its key
 //! and its `bench_ts` stamp; each row is mutated at most once after its insert
@@ -16,7 +16,6 @@
 //! is registered; those still unmatched at the end are `unexpected`.
 
 mod caveats;
-mod keys;
 mod ledger;
 mod store;
 mod task;
@@ -27,7 +26,6 @@ mod probe_tests;
 mod visible_tests;
 
 pub use caveats::{Clamped, NegativeHop, SeenWithoutLatency};
-pub(crate) use keys::{pack as pack_key, IdMap};
 pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts};
 pub use store::LedgerMemory;
 pub use task::{run_tracker, TrackerIo, TrackerStatus, EARLY_GRACE};

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::keys::{self, IdMap, RowIds};
+use crate::model::keys::{self, IdMap, RowIds};
 use crate::model::{OpKind, RowKey, StampMicros};
 
 /// Bits of [`Live::packed`] below the ack time: the operation (2) and the

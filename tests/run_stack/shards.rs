@@ -11,7 +11,7 @@ use tpcds_bench::model::Sink;
 use tpcds_bench::report::load_run;
 
 /// The load both ways: 300 rows/s over 6 workers (2 per shard), 30 s
-/// (`scripts/shards.sh` measures 600 rows/s, 60 s).
+/// (`scripts/bench/shards.sh` measures 600 rows/s, 60 s).
 const SETS: [&str; 5] = [
     "load.workers=6",
     "load.rate.per_second=300",

@@ -25,6 +25,8 @@
 //!   or scientific (`1.2E+3`) numbers or strings. Keys may be JSON numbers or
 //!   numeric strings.
 
+pub mod canonical;
+pub mod columns;
 mod formats;
 pub mod stamp;
 #[cfg(test)]
@@ -124,7 +126,7 @@ pub struct Decoded {
     /// that carry nothing), counted but not reported.
     pub ignored: u64,
     /// Filled by [`decode_digested`] only, one per change: the digest of the
-    /// row image the change leaves ([`crate::audit::canonical`]), `None` for
+    /// row image the change leaves ([`canonical`]), `None` for
     /// a delete; an image no MySQL row renders as digests as
     /// [`UNRENDERABLE`].
     pub digests: Vec<Option<u64>>,
@@ -146,8 +148,7 @@ impl Decoded {
 
 /// The digest of one row image of `table` (see [`Decoded::digests`]).
 fn image_digest(table: Table, image: &Map<String, Value>) -> u64 {
-    crate::audit::canonical::text(table, image)
-        .map_or(UNRENDERABLE, |t| crate::audit::canonical::digest(&t))
+    canonical::text(table, image).map_or(UNRENDERABLE, |t| canonical::digest(&t))
 }
 
 /// Why a message could not be decoded. The message is counted as malformed.

@@ -14,14 +14,14 @@
 //! cap keeps that out of reach.
 //!
 //! A key is held as its packed id relative to the run's first ticket
-//! (`track::pack_key`, 8 bytes) with its stamp: about 35 bytes a key with the
+//! (`model::keys::pack`, 8 bytes) with its stamp: about 35 bytes a key with the
 //! table's slack and the FIFO, instead of ~80 with full keys. A key outside
 //! the run's range (the poll's query excludes them) is not remembered.
 
 use std::collections::VecDeque;
 
 use crate::model::{RowKey, StampMicros};
-use crate::track::{pack_key, IdMap};
+use crate::model::keys::{pack as pack_key, IdMap};
 
 /// A stamp the sink showed without one (`None`).
 const NO_STAMP: StampMicros = StampMicros::MIN;

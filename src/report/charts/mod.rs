@@ -12,7 +12,6 @@ pub mod over_time;
 pub mod paths;
 pub mod percentiles;
 mod pipeline_panel;
-pub mod sweep;
 
 use std::ops::Range;
 use std::path::Path;
@@ -208,17 +207,17 @@ impl Exporter for ChartsExporter {
 }
 
 /// Text style of tick labels.
-fn tick_style() -> TextStyle<'static> {
+pub(crate) fn tick_style() -> TextStyle<'static> {
     (FONT, TICK_SIZE).into_font().color(&INK)
 }
 
 /// Text style of axis descriptions.
-fn desc_style() -> TextStyle<'static> {
+pub(crate) fn desc_style() -> TextStyle<'static> {
     (FONT, AXIS_DESC_SIZE).into_font().color(&INK)
 }
 
 /// Text style of chart titles.
-fn title_style() -> TextStyle<'static> {
+pub(crate) fn title_style() -> TextStyle<'static> {
     (FONT, TITLE_SIZE).into_font().color(&INK)
 }
 
@@ -291,7 +290,7 @@ pub(crate) fn log_ms_axis(lo: f64, hi: f64) -> KeyedAxis<LogCoord<f64>> {
 }
 
 /// Formats a millisecond tick on a log axis: `0.5`, `2`, `20`, `200`, `2000`.
-fn ms_tick(ms: &f64) -> String {
+pub(crate) fn ms_tick(ms: &f64) -> String {
     if *ms >= 1.0 {
         format!("{:.0}", ms)
     } else {
@@ -368,7 +367,7 @@ pub(crate) fn draw_side_legend<DB: DrawingBackend>(
 }
 
 /// A log latency range (ms) padded around `lo..hi`, never empty or non-positive.
-fn ms_range(lo: f64, hi: f64) -> (f64, f64) {
+pub(crate) fn ms_range(lo: f64, hi: f64) -> (f64, f64) {
     let lo = if lo.is_finite() && lo > 0.0 { lo } else { 0.1 };
     let hi = if hi.is_finite() && hi > lo {
         hi

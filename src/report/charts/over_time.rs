@@ -76,7 +76,7 @@ fn sink_series(run: &RunData, last: u32) -> Vec<SinkSeries> {
 }
 
 /// Evenly spaced time ticks (1, 2, 5 × 10ⁿ s apart), about eight of them.
-pub(super) fn time_ticks(x_max: f64) -> Vec<f64> {
+pub(crate) fn time_ticks(x_max: f64) -> Vec<f64> {
     let raw = (x_max / 8.0).max(1.0);
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]

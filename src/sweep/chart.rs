@@ -11,10 +11,10 @@ use plotters::prelude::*;
 
 use crate::model::Sink;
 use crate::report::ReportError;
-use crate::sweep::Sweep;
+use super::Sweep;
 
-use super::over_time::time_ticks;
-use super::{
+use crate::report::charts::over_time::time_ticks;
+use crate::report::charts::{
     desc_style, draw_side_legend, linear_axis, log_ms_axis, ms_range, ms_tick, sink_color,
     tick_style, title_style, DrawResult, Swatch, ACHIEVED_COLOR, GRID_BOLD, GRID_LIGHT, INK,
     LEGEND_WIDTH, LINE_WIDTH, MARGIN, MARGIN_RIGHT, TARGET_COLOR, THIN_LINE_WIDTH, X_LABEL_AREA,
@@ -46,7 +46,7 @@ impl SweepChart {
     }
 
     fn draw<DB: DrawingBackend>(self, root: &DrawingArea<DB, Shift>, s: &Sweep) -> DrawResult<DB> {
-        root.fill(&super::BACKGROUND)?;
+        root.fill(&crate::report::charts::BACKGROUND)?;
         match self {
             SweepChart::LatencyThroughput => curves(root, s),
             SweepChart::AchievedVsTarget => achieved(root, s),
@@ -191,7 +191,7 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Sweep) -> DrawR
             Swatch::Dashed(c.stroke_width(THIN_LINE_WIDTH)),
         ));
     }
-    entries.push(("○ knee".into(), Swatch::Fill(super::BACKGROUND)));
+    entries.push(("○ knee".into(), Swatch::Fill(crate::report::charts::BACKGROUND)));
     if !limits.is_empty() {
         entries.push((
             "SLO p99 limit".into(),

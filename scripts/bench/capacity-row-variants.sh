@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # What of the store_sales row costs MariaDB its single-row rate: sysbench
-# writes the harness's row (scripts/capacity-store-sales.lua) into variants of
+# writes the harness's row (scripts/bench/capacity-store-sales.lua) into variants of
 # the table, next to oltp_insert, ROUNDS times in turn, on the running stack's
 # MariaDB. Prints rows/s per variant and round. A throwaway database per
 # variant (capacity_row_*), dropped at the end; business_db is only read.
 #
-#   scripts/capacity-row-variants.sh            # 4 threads, 15 s each, 2 rounds
-#   THREADS=8 SECONDS_EACH=30 ROUNDS=3 scripts/capacity-row-variants.sh
+#   scripts/bench/capacity-row-variants.sh            # 4 threads, 15 s each, 2 rounds
+#   THREADS=8 SECONDS_EACH=30 ROUNDS=3 scripts/bench/capacity-row-variants.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${MYSQL_HOST:=127.0.0.1}" "${MYSQL_PORT:=3306}" "${MYSQL_USER:=root}" "${MYSQL_PASSWORD:=root123}"
 : "${THREADS:=4}" "${SECONDS_EACH:=15}" "${ROUNDS:=2}"
 q() { mariadb --protocol=TCP -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" -p"$MYSQL_PASSWORD" -N -B -e "$1"; }
@@ -37,7 +37,7 @@ for round in $(seq "$ROUNDS"); do
     db=capacity_row_$v
     q "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db; CREATE TABLE $db.store_sales LIKE business_db.store_sales"
     [ -z "${ALTER[$v]}" ] || q "ALTER TABLE $db.store_sales ${ALTER[$v]}"
-    line+=" $(sysbench scripts/capacity-store-sales.lua "${CONN[@]}" --mysql-db="$db" "${RUN[@]}" | rate) |"
+    line+=" $(sysbench scripts/bench/capacity-store-sales.lua "${CONN[@]}" --mysql-db="$db" "${RUN[@]}" | rate) |"
     q "DROP DATABASE $db"
   done
   echo "$line"

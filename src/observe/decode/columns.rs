@@ -1,5 +1,6 @@
 //! The audited columns of each table and how each is rendered in the
-//! canonical text (see [`super::sql`] for the text itself).
+//! canonical text (see `audit::sql` for the text in SQL, [`super::canonical`]
+//! for it from a Kafka image).
 
 use crate::model::Table;
 

@@ -5,17 +5,17 @@
 # default floors (+25 %, 20 ms) and confidence (0.95 for the whole gate).
 # Nothing changed between the runs, so every failing pair is a false alarm.
 #
-#   scripts/gate-aa.sh                       # 13 runs of 30 s (5 s warmup): 10 pairs, ~10 min
-#   RUNS=23 DURATION=60s scripts/gate-aa.sh  # 20 pairs of the workflow's 60 s runs
+#   scripts/bench/gate-aa.sh                       # 13 runs of 30 s (5 s warmup): 10 pairs, ~10 min
+#   RUNS=23 DURATION=60s scripts/bench/gate-aa.sh  # 20 pairs of the workflow's 60 s runs
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${RUNS:=13}"
 : "${DURATION:=30s}"
 : "${WARMUP:=5s}"
 : "${SCENARIO:=scenarios/quickstart.toml}"
 : "${OUT:=reports/gate-aa-$(date -u +%Y%m%dT%H%M%SZ)}"
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 mkdir -p "$OUT/runs" "$OUT/warmup"
 # A pipeline just started is still catching up: one discarded run first.
 "$BIN" run "$SCENARIO" --quiet --out "$OUT/warmup" --set "duration=10s" --set "warmup=0s" >/dev/null || true

@@ -5,8 +5,8 @@
 # samples the harness's RSS every SAMPLE_S seconds, and after MINUTES sends
 # SIGTERM and times how long the partial report takes.
 #
-#   scripts/soak.sh                      # 60 min at 1000 rows/s
-#   MINUTES=5 RATE=500 scripts/soak.sh   # a short check
+#   scripts/bench/soak.sh                      # 60 min at 1000 rows/s
+#   MINUTES=5 RATE=500 scripts/bench/soak.sh   # a short check
 #
 # Writes SOAK_DIR (default reports/soak-<time>/): the run directory, rss.csv
 # (elapsed_s,rss_kib) and soak.md: RSS at 1 min and every 5 min with each
@@ -14,7 +14,7 @@
 # "flat within ±10 %"), the peak, and the time from SIGTERM to exit. Exit 0 when the run ended with a partial report
 # (exit code 130), 1 otherwise.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 : "${MINUTES:=60}"
 : "${RATE:=1000}"
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 mkdir -p "$SOAK_DIR/run"
 
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 
 # The scenario runs longer than the soak, so the SIGTERM lands under load.
 "$BIN" run scenarios/quickstart.toml --quiet --out "$SOAK_DIR/run" \

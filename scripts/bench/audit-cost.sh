@@ -9,16 +9,16 @@
 # same rows, alternating, so their times compare side by side. The rows are
 # deleted again at the end (also with sql_log_bin = 0).
 #
-#   scripts/audit-cost.sh                          # 300,000 rows, 3 repeats
-#   ROWS=30000 REPEATS=1 scripts/audit-cost.sh     # the short version
-#   BEFORE=/tmp/tpcds-bench-main scripts/audit-cost.sh
-#   LOAD_ONLY=1 scripts/audit-cost.sh              # leave the rows there (time statements
+#   scripts/bench/audit-cost.sh                          # 300,000 rows, 3 repeats
+#   ROWS=30000 REPEATS=1 scripts/bench/audit-cost.sh     # the short version
+#   BEFORE=/tmp/tpcds-bench-main scripts/bench/audit-cost.sh
+#   LOAD_ONLY=1 scripts/bench/audit-cost.sh              # leave the rows there (time statements
 #                                                  # by hand); CLEAN_ONLY=1 deletes them
 #
 # Needs the stack (scripts/stack.sh up) and the mysql and psql clients; reads
 # TPCDS_MYSQL_URL / TPCDS_WAREHOUSE_URL like the harness.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${ROWS:=300000}"
 : "${RETURNS_PCT:=10}"
 : "${REPEATS:=3}"
@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 : "${TPCDS_WAREHOUSE_URL:=postgres://gpadmin:gpadmin@127.0.0.1:5432/tpcds}"
 if [ -z "${LOAD_ONLY:-}${CLEAN_ONLY:-}" ]; then
   # shellcheck source=harness-bin.sh
-  . scripts/harness-bin.sh
+  . scripts/bench/harness-bin.sh
 fi
 # A range no run allocates (runs take theirs from the clock, ~1.8e18).
 LO=9000000000000000000

@@ -1,4 +1,4 @@
--- sysbench script for scripts/capacity.sh: one autocommit INSERT of a
+-- sysbench script for scripts/bench/capacity.sh: one autocommit INSERT of a
 -- store_sales row per event (the harness's row shape: 23 TPC-DS columns and
 -- bench_ts, into a table created LIKE business_db.store_sales), so the
 -- harness can be compared with sysbench on the same row as well as with

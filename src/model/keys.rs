@@ -1,6 +1,6 @@
 //! Compact row ids: a [`RowKey`] (24 bytes with its padding) as one `u64`,
 //! relative to the run's first ticket, and a version id as the row id plus the
-//! version's slot (a row has at most two versions, see the module docs).
+//! version's slot (a row has at most two versions, see `track`).
 //!
 //! Layout of a row id (63 bits, so a version id `row << 1 | slot` fits a u64):
 //! bit 62 clear, bit 61 the table, bits 22..61 the ticket's offset from the
@@ -21,12 +21,12 @@ const ITEM_BITS: u32 = 22;
 const OFFSET_BITS: u32 = 39;
 
 /// A version id: `row << 1 | slot`.
-pub(super) fn version(row: u64, slot: usize) -> u64 {
+pub(crate) fn version(row: u64, slot: usize) -> u64 {
     (row << 1) | slot as u64
 }
 
 /// The row of a version id, and its slot.
-pub(super) fn split(version: u64) -> (u64, usize) {
+pub(crate) fn split(version: u64) -> (u64, usize) {
     (version >> 1, (version & 1) as usize)
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn pack(base: u64, key: &RowKey) -> Option<u64> {
 
 /// Row keys to ids and back.
 #[derive(Debug, Default)]
-pub(super) struct RowIds {
+pub(crate) struct RowIds {
     base: u64,
     interned: HashMap<RowKey, u64>,
     keys: Vec<RowKey>,
@@ -79,7 +79,7 @@ pub(super) struct RowIds {
 
 impl RowIds {
     /// Ids relative to `base`, the run's first ticket.
-    pub(super) fn new(base: u64) -> Self {
+    pub(crate) fn new(base: u64) -> Self {
         RowIds {
             base,
             ..RowIds::default()
@@ -91,12 +91,12 @@ impl RowIds {
     }
 
     /// The id of a row, if it can have been registered.
-    pub(super) fn get(&self, key: &RowKey) -> Option<u64> {
+    pub(crate) fn get(&self, key: &RowKey) -> Option<u64> {
         self.packed(key).or_else(|| self.interned.get(key).copied())
     }
 
     /// The id of a row being registered.
-    pub(super) fn get_or_intern(&mut self, key: &RowKey) -> u64 {
+    pub(crate) fn get_or_intern(&mut self, key: &RowKey) -> u64 {
         if let Some(id) = self.get(key) {
             return id;
         }
@@ -107,7 +107,7 @@ impl RowIds {
     }
 
     /// The key of a row id.
-    pub(super) fn key(&self, row: u64) -> RowKey {
+    pub(crate) fn key(&self, row: u64) -> RowKey {
         if row & INTERNED != 0 {
             return self.keys[(row & !INTERNED) as usize];
         }

@@ -1,6 +1,10 @@
 //! The shared vocabulary of the harness: tables, row keys, operations, sinks and
 //! observations. Every stage (generator, workers, observers, tracker, stats) speaks
 //! these types, so they stay small, `Copy` where possible, and free of I/O.
+//! `keys`: a row key packed as one `u64`, which workers, the warehouse
+//! observer and the tracker all key their tables by.
+
+pub(crate) mod keys;
 
 use std::fmt;
 use std::time::Instant;

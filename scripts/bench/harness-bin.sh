@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/capacity.sh and scripts/results.sh: builds the harness and
+# Sourced by scripts/bench/capacity.sh and scripts/bench/results.sh: builds the harness and
 # sets BIN to its path, wherever CARGO_TARGET_DIR puts it.
 # CARGO_PROFILE=dev measures the unoptimised harness crate (dependencies stay
 # optimised); figures worth publishing come from the release build. BIN set

@@ -2,8 +2,8 @@
 # The published results (docs/RESULTS.md), reproducibly: runs the release build against
 # the running stack (scripts/stack.sh up) and writes a markdown report.
 #
-#   scripts/results.sh [latency] [fidelity] [memory]   # default: all three
-#   RESULTS_DIR=reports/results scripts/results.sh latency
+#   scripts/bench/results.sh [latency] [fidelity] [memory]   # default: all three
+#   RESULTS_DIR=reports/results scripts/bench/results.sh latency
 #
 #   latency   p50/p99 per sink at 500 and 2,000 rows/s: scenarios/quickstart.toml's mix,
 #             all four sinks, 80 s with 20 s warmup (60 s measured)            ~4 min
@@ -17,7 +17,7 @@
 # the flush/checkpoint settings (scripts/stack/flink-sql.env) and MariaDB's durability
 # settings the numbers were measured with.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 HERE=$(pwd)
 
 : "${MYSQL_HOST:=127.0.0.1}"
@@ -31,7 +31,7 @@ WHAT=("$@")
 [ "${#WHAT[@]}" -gt 0 ] || WHAT=(latency fidelity memory)
 
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 
 # run NAME ARGS...: one run of the quickstart scenario with --set overrides, into
 # RESULTS_DIR/NAME; prints the run directory. Exit 1 (an SLO breach) is a result, not an error.

@@ -6,15 +6,15 @@
 # timestamp) and the poll's own `detected` figures per run, then the median of
 # each setting and their difference.
 #
-#   scripts/poll-independence.sh                  # 3 rounds, ~10 min
-#   ROUNDS=1 RATE=1000 scripts/poll-independence.sh
+#   scripts/bench/poll-independence.sh                  # 3 rounds, ~10 min
+#   ROUNDS=1 RATE=1000 scripts/bench/poll-independence.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${ROUNDS:=3}"
 : "${RATE:=200}"
 : "${OUT:=reports/poll-independence-$(date -u +%Y%m%dT%H%M%SZ)}"
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 mkdir -p "$OUT"
 for round in $(seq 1 "$ROUNDS"); do
   for poll in 100ms 5ms; do

@@ -1,5 +1,5 @@
 //! The canonical text of a row image as a Kafka message carries it (JSON),
-//! character for character what [`super::sql`] makes MySQL print for the same
+//! character for character what the audit's SQL (`audit::sql`) makes MySQL print for the same
 //! row, and its digest: so the Kafka sink's last images compare with MySQL
 //! by the same sums.
 //!
@@ -8,7 +8,7 @@
 //! with six decimals from the nearest `f64` (exact for every value with at
 //! most six decimals below 10⁹, which covers any `DECIMAL(7,2)` and any real
 //! difference from one); timestamps in every form `bench_ts` may take
-//! ([`crate::observe::decode::parse_stamp_value`]: ISO-8601, SQL, epoch),
+//! ([`super::parse_stamp_value`]: ISO-8601, SQL, epoch),
 //! printed in UTC with six fraction digits; `null` or an absent column as
 //! `NULL`.
 
@@ -18,9 +18,9 @@ use chrono::{Datelike, Timelike};
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 
-use super::sql::{columns, Kind};
+use super::columns::{columns, Kind};
 use crate::model::Table;
-use crate::observe::decode::parse_stamp_value;
+use super::parse_stamp_value;
 
 /// The canonical text of `image` (a row of `table`), or `None` when a
 /// column holds something no MySQL value renders as (the digest then cannot

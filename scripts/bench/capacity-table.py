@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints scripts/capacity.sh's tables from its rounds file.
+"""Prints scripts/bench/capacity.sh's tables from its rounds file.
 
 Usage: capacity-table.py ROUNDS_TSV CONNECTIONS SECONDS_EACH BATCH_ROWS
 

@@ -5,17 +5,17 @@
 # harness's CPU seconds per 1,000 rows (all processes' user + system time, from
 # /usr/bin/time), and the gate between the two in both directions.
 #
-#   scripts/shards.sh                       # 600 rows/s, 60 s, 3 shards
-#   SHARDS=2 RATE=1000 DURATION=30s scripts/shards.sh
+#   scripts/bench/shards.sh                       # 600 rows/s, 60 s, 3 shards
+#   SHARDS=2 RATE=1000 DURATION=30s scripts/bench/shards.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${SHARDS:=3}"
 : "${RATE:=600}"
 : "${DURATION:=60s}"
 : "${WORKERS:=6}"
 : "${OUT:=reports/shards-$(date -u +%Y%m%dT%H%M%SZ)}"
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 SETS=(--set "load.workers=$WORKERS" --set "load.rate.per_second=$RATE" --set "duration=$DURATION"
       --set "warmup=10s" --set "drain_timeout=60s")
 mkdir -p "$OUT/single" "$OUT/shards" "$OUT/merged"

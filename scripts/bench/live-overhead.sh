@@ -7,17 +7,17 @@
 # (user + system of the harness process, from getrusage; the end-of-run audit
 # off) and the ratio of the medians. The machine may be shared: compare pairs, not single runs.
 #
-#   scripts/live-overhead.sh                           # 4 pairs of 40 s at 1000 rows/s
-#   PAIRS=2 DURATION=20s scripts/live-overhead.sh
+#   scripts/bench/live-overhead.sh                           # 4 pairs of 40 s at 1000 rows/s
+#   PAIRS=2 DURATION=20s scripts/bench/live-overhead.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${PAIRS:=4}"
 : "${RATE:=1000}"
 : "${DURATION:=40s}"
 : "${HARNESS_METRICS_PORT:=9464}"
 : "${OUT:=reports/live-overhead-$(date -u +%Y%m%dT%H%M%SZ)}"
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 mkdir -p "$OUT"
 python3 - "$BIN" "$OUT" "$PAIRS" "$RATE" "$DURATION" "127.0.0.1:$HARNESS_METRICS_PORT" <<'PY'
 import resource, statistics, subprocess, sys

@@ -3,9 +3,9 @@
 # the running stack's MariaDB, next to Debian's `sysbench oltp_insert` on the
 # same server, at the same number of connections, in one go.
 #
-#   scripts/capacity.sh                  # 3 rounds, 4 connections, 15 s per writer, batched = 50 rows/txn
-#   ROUNDS=5 CONNECTIONS=8 SECONDS_EACH=30 BATCH_ROWS=100 scripts/capacity.sh
-#   BIN_B=/path/to/other/tpcds-bench ROUNDS=8 scripts/capacity.sh
+#   scripts/bench/capacity.sh                  # 3 rounds, 4 connections, 15 s per writer, batched = 50 rows/txn
+#   ROUNDS=5 CONNECTIONS=8 SECONDS_EACH=30 BATCH_ROWS=100 scripts/bench/capacity.sh
+#   BIN_B=/path/to/other/tpcds-bench ROUNDS=8 scripts/bench/capacity.sh
 #                                        # also that build single-row in every round, right
 #                                        # beside this one (order alternating): an A/B of builds
 #
@@ -14,7 +14,7 @@
 #   1. sysbench oltp_insert (one autocommit INSERT per event) in its own database
 #      `capacity_sbtest` (prepare 10,000 rows, as sysbench needs a key range for its
 #      random `k`; run for SECONDS_EACH; cleanup: user data untouched);
-#   2. sysbench again, with scripts/capacity-store-sales.lua: one autocommit
+#   2. sysbench again, with scripts/bench/capacity-store-sales.lua: one autocommit
 #      INSERT of a store_sales row per event (the harness's row: 24 columns, two
 #      indexes, against oltp_insert's 4 columns and auto-increment key), so the
 #      harness's own cost shows apart from what its heavier row costs MariaDB;
@@ -46,7 +46,7 @@
 # Targets (issue 5): tpcds-bench ≥ 1.0× sysbench single-row, ≥ 4× batched
 # (both against oltp_insert; the same-row ratio is printed beside them).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 : "${MYSQL_HOST:=127.0.0.1}"
 : "${MYSQL_PORT:=3306}"
@@ -70,7 +70,7 @@ command -v sysbench >/dev/null || { echo "capacity: sysbench is missing (scripts
 mysql_q 'SELECT 1' >/dev/null || { echo "capacity: MariaDB at $MYSQL_HOST:$MYSQL_PORT does not answer (scripts/stack.sh up)" >&2; exit 3; }
 
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 
 # CPU seconds (user + system) MariaDB's server process has used so far: read
 # around each writer's run, so the table can say what a row costs the server
@@ -189,7 +189,7 @@ for round in $(seq 1 "$ROUNDS"); do
   "${SB[@]}" cleanup >/dev/null
   # 2. sysbench on the store_sales row; 3./4. tpcds-bench flat out.
   mysql_q "TRUNCATE TABLE $TP_DB.store_sales"
-  sysbench_run "$round" SS "a store_sales row per event" sysbench scripts/capacity-store-sales.lua \
+  sysbench_run "$round" SS "a store_sales row per event" sysbench scripts/bench/capacity-store-sales.lua \
     --db-driver=mysql --mysql-host="$MYSQL_HOST" --mysql-port="$MYSQL_PORT" \
     --mysql-user="$MYSQL_USER" --mysql-password="$MYSQL_PASSWORD" --mysql-db="$TP_DB"
   if [ -z "${BIN_B:-}" ]; then
@@ -206,7 +206,7 @@ done
 
 # --- the tables --------------------------------------------------------------------
 SETTINGS=$(mysql_q "SELECT CONCAT(@@version, ', innodb_flush_log_at_trx_commit=', @@innodb_flush_log_at_trx_commit, ', sync_binlog=', @@sync_binlog, ', binlog_format=', @@binlog_format)")
-python3 scripts/capacity-table.py "$ROUNDS_TSV" "$CONNECTIONS" "$SECONDS_EACH" "$BATCH_ROWS"
+python3 scripts/bench/capacity-table.py "$ROUNDS_TSV" "$CONNECTIONS" "$SECONDS_EACH" "$BATCH_ROWS"
 printf '\nEvery committed tpcds-bench row was seen once in the binlog (checked per run).\n'
 printf '\n(CPU: user + system seconds of the MariaDB server process and of the writing client during each run, per 1000 rows; the tpcds-bench figure includes its binlog observer, tracker and report.)\n'
 if [ -n "${BIN_B:-}" ]; then

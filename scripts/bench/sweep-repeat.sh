@@ -12,17 +12,17 @@
 #      is the machine's CPUs, not the flush); max rows 100 holds more rows than
 #      a 100 ms flush collects below 1,000 rows/s, so it changes nothing.
 #
-#   scripts/sweep-repeat.sh                      # 3 repeats + A/B: about 35 min
-#   REPEATS=1 AB=0 scripts/sweep-repeat.sh       # one find-max only
+#   scripts/bench/sweep-repeat.sh                      # 3 repeats + A/B: about 35 min
+#   REPEATS=1 AB=0 scripts/bench/sweep-repeat.sh       # one find-max only
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 : "${REPEATS:=3}"
 : "${AB:=1}"
 : "${AB_SET:=PATH2_JDBC_FLUSH_INTERVAL=1s}"
 : "${SCENARIO:=scenarios/sweep.toml}"
 : "${OUT:=reports/sweep-repeat-$(date -u +%Y%m%dT%H%M%SZ)}"
 # shellcheck source=harness-bin.sh
-. scripts/harness-bin.sh
+. scripts/bench/harness-bin.sh
 mkdir -p "$OUT/repeats" "$OUT/ab"
 # A pipeline just started is still catching up: one discarded run first.
 "$BIN" run "$SCENARIO" --quiet --out "$OUT/warmup" --set "duration=10s" --set "warmup=0s" >/dev/null || true
