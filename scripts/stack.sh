@@ -13,8 +13,10 @@
 #                                      started: start its stopped components, resubmit jobs
 #                                      that are not running; never installs or downloads
 #                                      (exit 3 when this checkout did not start the stack)
-#   scripts/stack.sh restart-jobs      cancel and resubmit the Flink jobs (after changing a
-#                                      setting of scripts/stack/flink-sql.env)
+#   scripts/stack.sh restart-jobs [JOB...]  cancel and resubmit the Flink jobs, or only the
+#                                      named ones (flink-sql/ file stems), after changing a
+#                                      setting of scripts/stack/flink-sql.env; a new KAFKA_FORMAT
+#                                      empties path 1's topics first (also in up and heal)
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
 #                                      flink-jobmanager, flink-taskmanager, or a file name)
 #   scripts/stack.sh stop|kill|start COMPONENT   fault controls: stop (graceful), SIGKILL, or
@@ -42,6 +44,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/stack/flink.sh"
 # shellcheck source=stack/control.sh
 . "$HERE/stack/control.sh"
+# shellcheck source=stack/format.sh
+. "$HERE/stack/format.sh"
 
 # The processes `up` starts (pid files and logs carry these names).
 COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager refresher)
@@ -98,6 +102,7 @@ cmd_up() {
   for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${names[$i]}"); done
   [ "${#failed[@]}" -eq 0 ] || die "could not bring up: ${failed[*]} (messages above)"
   refresher_up
+  format_apply
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
   trap - EXIT
@@ -140,6 +145,7 @@ cmd_heal() {
     is_external "${c%%-*}" || [ ! -f "$PID_DIR/$c.pid" ] || is_running "$c" || control_start "$c"
   done
   flink_rest_up || die "the Flink cluster at $FLINK_REST does not answer after heal" "scripts/stack.sh status"
+  format_apply
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
   ok "stack healed"
@@ -200,8 +206,19 @@ case "${1:-}" in
   status) cmd_status ;;
   heal) cmd_heal ;;
   restart-jobs)
+    shift
     flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
+    if [ $# -gt 0 ]; then
+      # Only the named jobs: FLINK_JOBS narrowed for cancel, submit and wait.
+      picked=()
+      for stem in "$@"; do
+        entry=$(control_job "$stem") || die "no job called $stem" "name flink-sql/ file stems: $(control_job_stems)"
+        picked+=("${entry%% *}:${entry#* }")
+      done
+      FLINK_JOBS=("${picked[@]}")
+    fi
     flink_cancel_jobs
+    format_apply
     flink_submit_jobs
     flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
     ;;
@@ -225,7 +242,7 @@ case "${1:-}" in
     esac
     ;;
   *)
-    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
