@@ -38,7 +38,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let plan = Plan::from_scenario(&scenario);
     let sinks = scenario.observe.sinks.clone();
 
-    let preflight = observers::preflight(&scenario).await;
+    let preflight = observers::preflight(&scenario, true).await;
     if !preflight.ok() {
         for d in preflight.problems() {
             eprintln!("{d}");
