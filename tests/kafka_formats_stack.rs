@@ -64,7 +64,12 @@ fn switch(format: &str) -> Result<(), String> {
 /// The format the running path-1 jobs declare (job parameter kafka.format).
 async fn running_format() -> String {
     let jobs: Vec<String> = DEFAULT_FLINK_JOBS.iter().map(|j| j.to_string()).collect();
-    let report = check_flink(&observe_support::flink_url(), &jobs, Duration::from_secs(10)).await;
+    let report = check_flink(
+        &observe_support::flink_url(),
+        &jobs,
+        Duration::from_secs(10),
+    )
+    .await;
     report
         .facts
         .iter()
@@ -120,7 +125,10 @@ async fn every_kafka_format_carries_inserts_updates_deletes_to_the_observer_and_
             switch(name).unwrap_or_else(|e| panic!("{e}"));
             eprintln!("switched to {name} in {:.0?}", t0.elapsed());
             running = running_format().await;
-            assert_eq!(running, name, "the jobs declare another format after the switch");
+            assert_eq!(
+                running, name,
+                "the jobs declare another format after the switch"
+            );
         }
         if format == Format::CanalJson {
             run_refuses_another_format(name);

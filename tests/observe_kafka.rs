@@ -203,9 +203,10 @@ async fn capture_fixtures() {
         let text = |b: Option<&[u8]>| b.map(|p| String::from_utf8_lossy(p).into_owned());
         let (key_text, payload) = (text(msg.key()), text(msg.payload()));
         // A tombstone has only its key to say which row it is.
-        let in_range = [&key_text, &payload]
-            .iter()
-            .any(|t| t.as_deref().is_some_and(|t| tickets_text.iter().any(|n| t.contains(n))));
+        let in_range = [&key_text, &payload].iter().any(|t| {
+            t.as_deref()
+                .is_some_and(|t| tickets_text.iter().any(|n| t.contains(n)))
+        });
         if !in_range {
             continue;
         }
@@ -235,6 +236,10 @@ async fn capture_fixtures() {
         "{}/tests/fixtures/kafka/flink-{format}.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    std::fs::write(&path, serde_json::to_string_pretty(&fixture).unwrap() + "\n").unwrap();
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&fixture).unwrap() + "\n",
+    )
+    .unwrap();
     eprintln!("wrote {path}");
 }

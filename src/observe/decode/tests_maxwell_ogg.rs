@@ -63,20 +63,25 @@ fn maxwell_ddl_bootstrap_markers_and_other_tables_are_ignored() {
 
 #[test]
 fn maxwell_malformed_inputs_are_errors() {
-    let e = decode(Format::MaxwellJson, Some(Table::StoreSales), None, Some(br#"{"data":{}}"#));
+    let e = decode(
+        Format::MaxwellJson,
+        Some(Table::StoreSales),
+        None,
+        Some(&br#"{"data":{}}"#[..]),
+    );
     assert!(matches!(e, Err(DecodeError::MissingField(f)) if f == "type"));
     let e = decode(
         Format::MaxwellJson,
         Some(Table::StoreSales),
         None,
-        Some(br#"{"type":"insert","data":null}"#),
+        Some(&br#"{"type":"insert","data":null}"#[..]),
     );
     assert!(matches!(e, Err(DecodeError::MissingField(f)) if f == "data"));
     let e = decode(
         Format::MaxwellJson,
         Some(Table::StoreSales),
         None,
-        Some(br#"{"type":"INSERT!","data":{}}"#),
+        Some(&br#"{"type":"INSERT!","data":{}}"#[..]),
     );
     assert!(matches!(e, Err(DecodeError::UnknownOp(_))));
 }
@@ -114,7 +119,7 @@ fn ogg_truncate_and_other_tables_are_ignored_and_bad_ops_are_errors() {
         Format::OggJson,
         Some(Table::StoreSales),
         None,
-        Some(br#"{"op_type":"X","after":{}}"#),
+        Some(&br#"{"op_type":"X","after":{}}"#[..]),
     );
     assert!(matches!(e, Err(DecodeError::UnknownOp(op)) if op == "X"));
     // A delete without its before image cannot say which row.
@@ -122,7 +127,7 @@ fn ogg_truncate_and_other_tables_are_ignored_and_bad_ops_are_errors() {
         Format::OggJson,
         Some(Table::StoreSales),
         None,
-        Some(br#"{"op_type":"D","before":null,"after":null}"#),
+        Some(&br#"{"op_type":"D","before":null,"after":null}"#[..]),
     );
     assert!(matches!(e, Err(DecodeError::MissingField(f)) if f == "before"));
 }

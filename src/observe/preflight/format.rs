@@ -80,7 +80,10 @@ mod tests {
         check_kafka_format(&mut t, "debezium-json");
         assert!(!t.ok());
         let d = &t.problems[0];
-        assert!(d.problem.contains("canal-json") && d.problem.contains("debezium-json"), "{d}");
+        assert!(
+            d.problem.contains("canal-json") && d.problem.contains("debezium-json"),
+            "{d}"
+        );
         assert!(d.what_to_do.contains("KAFKA_FORMAT=debezium-json"), "{d}");
         assert!(d.what_to_do.contains("format = \"canal-json\""), "{d}");
     }
