@@ -39,7 +39,12 @@ fn decoding(c: &mut Criterion) {
             "{}/tests/fixtures/kafka/flink-{name}.json",
             env!("CARGO_MANIFEST_DIR")
         );
-        let text = std::fs::read_to_string(&path).expect("the captured fixture");
+        // A format whose fixture has not been captured yet
+        // (scripts/capture-fixtures.sh) is left out.
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!("{path} missing: no decode figure for {name}");
+            continue;
+        };
         let f: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         let format: Format = name.parse().expect("a format");
         let messages: Vec<(Option<Table>, Option<Vec<u8>>, Option<Vec<u8>>)> = f["messages"]
