@@ -4,8 +4,9 @@
 //! written, in order per key.
 //!
 //! `capture_fixtures` (ignored by default) refreshes the decoder test vectors
-//! in `tests/fixtures/kafka/` from what Flink really writes:
-//! `cargo test --test observe_kafka -- --ignored capture_fixtures`.
+//! in `tests/fixtures/kafka/` from what Flink really writes in the format the
+//! stack runs (TPCDS_CAPTURE_FORMAT, default debezium-json); for every format:
+//! `scripts/capture-fixtures.sh`.
 
 mod observe_support;
 mod stack_check;
@@ -126,10 +127,13 @@ async fn kafka_start_fails_with_exit_3_on_unreachable_brokers() {
 }
 
 /// Captures the raw messages Flink writes for a known sequence of changes and
-/// stores them, with the changes, as a decoder fixture.
+/// stores them, with the changes, as a decoder fixture
+/// (`tests/fixtures/kafka/flink-<format>.json`). The rows carry NULLs,
+/// DECIMAL(7,2) values and DATETIME(6) stamps (observe_support's Writer).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "refreshes tests/fixtures/kafka/; run by hand against the stack"]
+#[ignore = "refreshes tests/fixtures/kafka/; run by scripts/capture-fixtures.sh against the stack"]
 async fn capture_fixtures() {
+    let format = std::env::var("TPCDS_CAPTURE_FORMAT").unwrap_or_else(|_| "debezium-json".into());
     let tickets = unique_tickets();
     let t0 = tickets.start;
     let consumer: BaseConsumer = ClientConfig::new()
@@ -169,26 +173,40 @@ async fn capture_fixtures() {
     writes.push(write("delete", r, None));
     w.delete(r).await;
 
-    // insert ×3, update ×2 (two records each), delete ×2.
-    let want = 3 + 2 * 2 + 2;
+    // insert ×3, update ×2, delete ×2: an update is two records (delete of the
+    // old row, insert of the new) in the envelope formats, one in upsert-kafka
+    // and json; json writes no deletes.
+    let want = match format.as_str() {
+        "upsert-kafka" => 3 + 2 + 2,
+        "json" => 3 + 2,
+        _ => 3 + 2 * 2 + 2,
+    };
+    let tickets_text = [t0.to_string(), (t0 + 1).to_string()];
     let mut messages = Vec::new();
     let deadline = Instant::now() + VISIBLE_TIMEOUT;
-    while messages.len() < want {
+    // After the expected count, listen 3 s more: anything extra goes into the
+    // fixture too, where the decoder test would flag it.
+    let mut quiet_until: Option<Instant> = None;
+    while quiet_until.is_none_or(|t| Instant::now() < t) {
         assert!(
             Instant::now() < deadline,
             "only {} of {want} messages: {messages:#?}",
             messages.len()
         );
+        if quiet_until.is_none() && messages.len() >= want {
+            quiet_until = Some(Instant::now() + Duration::from_secs(3));
+        }
         let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
             continue;
         };
         let msg = msg.expect("consume");
-        let payload = msg
-            .payload()
-            .map(|p| String::from_utf8_lossy(p).into_owned());
-        let in_range = payload
-            .as_deref()
-            .is_some_and(|p| p.contains(&t0.to_string()) || p.contains(&(t0 + 1).to_string()));
+        let text = |b: Option<&[u8]>| b.map(|p| String::from_utf8_lossy(p).into_owned());
+        let (key_text, payload) = (text(msg.key()), text(msg.payload()));
+        // A tombstone has only its key to say which row it is.
+        let in_range = [&key_text, &payload].iter().any(|t| {
+            t.as_deref()
+                .is_some_and(|t| tickets_text.iter().any(|n| t.contains(n)))
+        });
         if !in_range {
             continue;
         }
@@ -201,22 +219,27 @@ async fn capture_fixtures() {
             "topic": msg.topic(),
             "partition": msg.partition(),
             "timestamp_type": ts_type,
-            "key": msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            "key": key_text,
             "payload": payload,
         }));
     }
     let fixture = json!({
-        "about": "Messages Flink 1.20 (mysql-cdc -> kafka, value.format debezium-json, \
-                  decimal-as-plain-number, ISO-8601 timestamps) wrote for `writes`, \
-                  captured by tests/observe_kafka.rs capture_fixtures",
-        "format": "debezium-json",
+        "about": format!("Messages Flink 1.20 (mysql-cdc -> kafka, KAFKA_FORMAT={format}, \
+                  decimal-as-plain-number, ISO-8601 timestamps; rows with NULLs, DECIMAL(7,2), \
+                  DATETIME(6)) wrote for `writes`, captured by scripts/capture-fixtures.sh \
+                  (tests/observe_kafka.rs capture_fixtures)"),
+        "format": format,
         "writes": writes,
         "messages": messages,
     });
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/kafka/flink-debezium-json.json"
+    let path = format!(
+        "{}/tests/fixtures/kafka/flink-{format}.json",
+        env!("CARGO_MANIFEST_DIR")
     );
-    std::fs::write(path, serde_json::to_string_pretty(&fixture).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&fixture).unwrap() + "\n",
+    )
+    .unwrap();
     eprintln!("wrote {path}");
 }
