@@ -10,6 +10,7 @@
 #   scripts/formats.sh                                # every format, ~4-6 min each on 2 cores
 #   FORMATS="canal-json json" scripts/formats.sh      # some
 #   DURATION=30s WARMUP=10s scripts/formats.sh        # shorter runs
+#   CARGO_PROFILE=dev scripts/formats.sh              # the debug harness (optimised dependencies)
 #   CAPTURE=1 CHECK=1 scripts/formats.sh              # also refresh tests/fixtures/kafka/ and run
 #                                                     # tests/kafka_formats_stack.rs under each format
 #                                                     # on the way (one switch per format for all)
@@ -36,8 +37,11 @@ trap restore EXIT
 for f in $FORMATS; do
   echo "== $f" >&2
   # Already running it (the record says so): no restart.
-  [ "$(cat "$FORMAT_RECORD" 2>/dev/null || echo debezium-json)" = "$f" ] ||
+  if [ "$(cat "$FORMAT_RECORD" 2>/dev/null || echo debezium-json)" != "$f" ]; then
+    t0=$SECONDS
     KAFKA_FORMAT=$f scripts/stack.sh restart-jobs "${JOBS[@]}" >>"$OUT/stack.log" 2>&1
+    echo "   $f: switched in $((SECONDS - t0)) s (cancel, empty the topics, submit, RUNNING)" >&2
+  fi
   if [ -n "${CAPTURE:-}" ]; then
     TPCDS_CAPTURE_FORMAT=$f cargo test --quiet --test observe_kafka -- --ignored --exact capture_fixtures \
       >>"$OUT/capture.log" 2>&1 || echo "   $f: capturing the fixture failed (see $OUT/capture.log)" >&2
