@@ -47,7 +47,7 @@ fn decoding(c: &mut Criterion) {
         };
         let f: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         let format: Format = name.parse().expect("a format");
-        let messages: Vec<(Option<Table>, Option<Vec<u8>>, Option<Vec<u8>>)> = f["messages"]
+        let messages: Vec<Captured> = f["messages"]
             .as_array()
             .expect("messages")
             .iter()
@@ -74,6 +74,9 @@ fn decoding(c: &mut Criterion) {
     }
     g.finish();
 }
+
+/// A captured message: its topic's table, key and payload.
+type Captured = (Option<Table>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn ledger(c: &mut Criterion) {
     let mut g = c.benchmark_group("tracker");
