@@ -80,37 +80,31 @@ fn flink_debezium_json_vectors_decode_to_the_writes() {
 }
 
 #[test]
-#[ignore = "fixture not captured yet: run scripts/capture-fixtures.sh on the stack, then remove this"]
 fn flink_canal_json_vectors_decode_to_the_writes() {
     check_fixture("canal-json");
 }
 
 #[test]
-#[ignore = "fixture not captured yet: run scripts/capture-fixtures.sh on the stack, then remove this"]
 fn flink_maxwell_json_vectors_decode_to_the_writes() {
     check_fixture("maxwell-json");
 }
 
 #[test]
-#[ignore = "fixture not captured yet: run scripts/capture-fixtures.sh on the stack, then remove this"]
 fn flink_ogg_json_vectors_decode_to_the_writes() {
     check_fixture("ogg-json");
 }
 
 #[test]
-#[ignore = "fixture not captured yet: run scripts/capture-fixtures.sh on the stack, then remove this"]
 fn flink_upsert_kafka_vectors_decode_to_the_writes() {
     check_fixture("upsert-kafka");
 }
 
 #[test]
-#[ignore = "fixture not captured yet: run scripts/capture-fixtures.sh on the stack, then remove this"]
 fn flink_json_vectors_decode_to_the_writes() {
     check_fixture("json");
 }
 
 #[test]
-#[ignore = "fixture not captured yet: run scripts/capture-fixtures.sh on the stack, then remove this"]
 fn every_format_has_a_captured_fixture() {
     for name in FORMAT_NAMES {
         let path = format!(
