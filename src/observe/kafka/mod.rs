@@ -268,7 +268,7 @@ impl KafkaObserver {
                 // Sent at its length: a fresh `batch_max` buffer per batch made
                 // every queued batch ~50 KB (512 × 96 B) however few rows it held, up to
                 // 1,024 of them while the tracker lagged (issue 26). Not
-                // `mem::take`: that would send the `batch_max` buffer itself.
+                // `mem::take`: `batch` keeps its buffer for the next batch.
                 #[allow(clippy::drain_collect)]
                 let full: Vec<Observation> = batch.drain(..).collect();
                 stats.batches += 1;
