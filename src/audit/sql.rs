@@ -33,8 +33,8 @@
 //! distributed table is a two-stage aggregate there; the ticket ranges are not
 //! the distribution key, so every segment scans its share).
 
-pub use crate::observe::decode::columns::{columns, money_columns, Kind};
 use crate::model::Table;
+pub use crate::observe::decode::columns::{columns, money_columns, Kind};
 
 /// The two SQL dialects the audit speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,8 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{RowKey, StampMicros, Table};
 use crate::model::keys::IdMap;
+use crate::model::{RowKey, StampMicros, Table};
 
 /// Bounded FIFO memory of sale lines' latest stamps.
 #[derive(Debug, Default)]

@@ -9,9 +9,9 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
+use super::Sweep;
 use crate::model::Sink;
 use crate::report::ReportError;
-use super::Sweep;
 
 use crate::report::charts::over_time::time_ticks;
 use crate::report::charts::{
@@ -191,7 +191,10 @@ fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Sweep) -> DrawR
             Swatch::Dashed(c.stroke_width(THIN_LINE_WIDTH)),
         ));
     }
-    entries.push(("○ knee".into(), Swatch::Fill(crate::report::charts::BACKGROUND)));
+    entries.push((
+        "○ knee".into(),
+        Swatch::Fill(crate::report::charts::BACKGROUND),
+    ));
     if !limits.is_empty() {
         entries.push((
             "SLO p99 limit".into(),

@@ -4,9 +4,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use crate::model::keys;
 use super::store::{LedgerMemory, Live, Store, UNSEEN};
 use super::{CommitBatch, CommittedRow};
+use crate::model::keys;
 use crate::model::{Hop, Observation, OpKind, RowKey, Sink, StampMicros, VisibleSource};
 
 /// The duplicate window of a ledger not given one (the scenario's default).

@@ -19,8 +19,8 @@ use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 
 use super::columns::{columns, Kind};
-use crate::model::Table;
 use super::parse_stamp_value;
+use crate::model::Table;
 
 /// The canonical text of `image` (a row of `table`), or `None` when a
 /// column holds something no MySQL value renders as (the digest then cannot

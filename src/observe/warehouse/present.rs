@@ -20,8 +20,8 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{RowKey, StampMicros};
 use crate::model::keys::{pack as pack_key, IdMap};
+use crate::model::{RowKey, StampMicros};
 
 /// A stamp the sink showed without one (`None`).
 const NO_STAMP: StampMicros = StampMicros::MIN;
