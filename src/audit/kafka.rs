@@ -4,7 +4,8 @@
 //! are read back after the drain from the messages appended since the run
 //! started (`offsets_for_times`, a minute early for clock skew) to the high
 //! watermarks seen when the audit began, so `tpcds-bench audit RUN_DIR` can
-//! do the same later and the observer pays nothing during the run. Memory:
+//! do the same later and the observer pays nothing during the run. The
+//! mid-run audits keep one [`Tail`] and catch up from where they stopped. Memory:
 //! one digest per key of the range (~40 bytes each), for the audit's
 //! duration only.
 
@@ -156,111 +157,155 @@ impl KafkaImages {
 
 /// Reads the topics back (blocking: run it off the async runtime).
 pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditError> {
-    let mut cfg = KafkaConfig::new(src.brokers.clone(), tickets.clone());
-    cfg.topic_prefix = src.topic_prefix.clone();
-    cfg.format = src.format;
-    cfg.extra = src.extra.clone();
-    let fail = |e: String| AuditError::Query {
-        side: "Kafka".into(),
-        message: crate::redact::redact_text(&e).into_owned(),
-    };
-    let consumer: BaseConsumer = observer::client_config(&cfg, &observer::unique_group_id())
-        .create()
-        .map_err(|e| fail(e.to_string()))?;
-    let topics = observer::topics(&cfg);
-    let names: Vec<String> = topics.iter().map(|(t, _)| t.clone()).collect();
-    let parts = observer::partitions(&consumer, &cfg.brokers, &names, cfg.connect_timeout)
-        .map_err(|e| fail(e.to_string()))?;
-    let since =
-        (src.since - chrono::Duration::from_std(EARLY).unwrap_or_default()).timestamp_millis();
-    let mut times = TopicPartitionList::new();
-    let mut ends = HashMap::new();
-    for (topic, ids) in &parts {
-        for &p in ids {
-            let (_, high) = consumer
-                .fetch_watermarks(topic, p, cfg.connect_timeout)
-                .map_err(|e| fail(e.to_string()))?;
-            ends.insert((topic.clone(), p), high);
-            times
-                .add_partition_offset(topic, p, Offset::Offset(since))
-                .map_err(|e| fail(e.to_string()))?;
+    let mut tail = Tail::open(src, tickets)?;
+    tail.catch_up()?;
+    Ok(tail.images)
+}
+
+/// A read-back that can be resumed: the end-of-run audit reads once, the
+/// mid-run audits catch up from where the last one stopped, so each reads
+/// only the messages appended since (blocking: run it off the async runtime).
+pub struct Tail {
+    consumer: BaseConsumer,
+    cfg: KafkaConfig,
+    topics: Vec<(String, Table)>,
+    /// Per partition: the next offset to read.
+    next: HashMap<(String, i32), i64>,
+    /// The last images read.
+    pub images: Images,
+}
+
+impl Tail {
+    /// A consumer on every partition of the run's topics, from the first
+    /// message appended since a minute before the run started.
+    pub fn open(src: &KafkaSource, tickets: &Range<u64>) -> Result<Tail, AuditError> {
+        let mut cfg = KafkaConfig::new(src.brokers.clone(), tickets.clone());
+        cfg.topic_prefix = src.topic_prefix.clone();
+        cfg.format = src.format;
+        cfg.extra = src.extra.clone();
+        let consumer: BaseConsumer = observer::client_config(&cfg, &observer::unique_group_id())
+            .create()
+            .map_err(fail)?;
+        let topics = observer::topics(&cfg);
+        let names: Vec<String> = topics.iter().map(|(t, _)| t.clone()).collect();
+        let parts = observer::partitions(&consumer, &cfg.brokers, &names, cfg.connect_timeout)
+            .map_err(fail)?;
+        let since =
+            (src.since - chrono::Duration::from_std(EARLY).unwrap_or_default()).timestamp_millis();
+        let mut times = TopicPartitionList::new();
+        let mut ends = HashMap::new();
+        for (topic, ids) in &parts {
+            for &p in ids {
+                let (_, high) = consumer
+                    .fetch_watermarks(topic, p, cfg.connect_timeout)
+                    .map_err(fail)?;
+                ends.insert((topic.clone(), p), high);
+                times
+                    .add_partition_offset(topic, p, Offset::Offset(since))
+                    .map_err(fail)?;
+            }
         }
-    }
-    let starts = consumer
-        .offsets_for_times(times, cfg.connect_timeout)
-        .map_err(|e| fail(e.to_string()))?;
-    let mut assign = TopicPartitionList::new();
-    // Partitions still to read up to their end.
-    let mut open: HashMap<(String, i32), i64> = HashMap::new();
-    for e in starts.elements() {
-        let key = (e.topic().to_string(), e.partition());
-        let end = ends.get(&key).copied().unwrap_or(0);
-        // No message since then: `End` (or an error): nothing to read.
-        let Offset::Offset(start) = e.offset() else {
-            continue;
-        };
-        if start < end {
+        let starts = consumer
+            .offsets_for_times(times, cfg.connect_timeout)
+            .map_err(fail)?;
+        let mut assign = TopicPartitionList::new();
+        let mut next = HashMap::new();
+        for e in starts.elements() {
+            let key = (e.topic().to_string(), e.partition());
+            // No message since then (`End`, or an error): from the end as it was.
+            let start = match e.offset() {
+                Offset::Offset(start) => start,
+                _ => ends.get(&key).copied().unwrap_or(0),
+            };
             assign
                 .add_partition_offset(e.topic(), e.partition(), Offset::Offset(start))
-                .map_err(|e| fail(e.to_string()))?;
-            open.insert(key, end);
+                .map_err(fail)?;
+            next.insert(key, start);
         }
+        consumer.assign(&assign).map_err(fail)?;
+        Ok(Tail {
+            consumer,
+            cfg,
+            topics,
+            next,
+            images: Images::default(),
+        })
     }
-    let mut images = Images::default();
-    if open.is_empty() {
-        return Ok(images);
-    }
-    consumer.assign(&assign).map_err(|e| fail(e.to_string()))?;
-    let mut last = Instant::now();
-    while !open.is_empty() {
-        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
-            if last.elapsed() > STUCK {
-                let short: Vec<String> = open.keys().map(|(t, p)| format!("{t}[{p}]")).collect();
-                return Err(fail(format!(
-                    "no message for {} s while {} were short of their high watermarks",
-                    STUCK.as_secs(),
-                    short.join(", ")
-                )));
+
+    /// Reads on until every partition reached the high watermark it had
+    /// when this call began.
+    pub fn catch_up(&mut self) -> Result<(), AuditError> {
+        let tickets = self.cfg.tickets.clone();
+        // Partitions still to read up to their end.
+        let mut open: HashMap<(String, i32), i64> = HashMap::new();
+        for (key, &next) in &self.next {
+            let (_, high) = self
+                .consumer
+                .fetch_watermarks(&key.0, key.1, self.cfg.connect_timeout)
+                .map_err(fail)?;
+            if next < high {
+                open.insert(key.clone(), high);
             }
-            continue;
-        };
-        let msg = msg.map_err(|e| fail(e.to_string()))?;
-        last = Instant::now();
-        let key = (msg.topic().to_string(), msg.partition());
-        if let Some(&end) = open.get(&key) {
-            if msg.offset() + 1 >= end {
+        }
+        let mut last = Instant::now();
+        while !open.is_empty() {
+            let Some(msg) = self.consumer.poll(Duration::from_millis(200)) else {
+                if last.elapsed() > STUCK {
+                    let short: Vec<String> =
+                        open.keys().map(|(t, p)| format!("{t}[{p}]")).collect();
+                    return Err(fail(format!(
+                        "no message for {} s while {} were short of their high watermarks",
+                        STUCK.as_secs(),
+                        short.join(", ")
+                    )));
+                }
+                continue;
+            };
+            let msg = msg.map_err(fail)?;
+            last = Instant::now();
+            let key = (msg.topic().to_string(), msg.partition());
+            match self.next.get_mut(&key) {
+                // Read already (a fetch may deliver a message twice).
+                Some(n) if msg.offset() < *n => continue,
+                Some(n) => *n = msg.offset() + 1,
+                None => continue,
+            }
+            if open.get(&key).is_some_and(|&end| msg.offset() + 1 >= end) {
                 open.remove(&key);
             }
-            if msg.offset() >= end {
+            self.images.messages += 1;
+            if observer::prefilter::skip(msg.payload(), &tickets) {
                 continue;
             }
-        } else {
-            continue;
-        }
-        images.messages += 1;
-        if observer::prefilter::skip(msg.payload(), tickets) {
-            continue;
-        }
-        let table = topics
-            .iter()
-            .find(|(t, _)| t == msg.topic())
-            .map(|(_, t)| *t);
-        // A message the observer could not decode was reported by the run;
-        // here it changes no image.
-        let Ok(d) = decode_digested(cfg.format, table, msg.key(), msg.payload()) else {
-            continue;
-        };
-        for (c, digest) in d.changes.iter().zip(d.digests) {
-            if !tickets.contains(&c.key.ticket) {
+            let table = self
+                .topics
+                .iter()
+                .find(|(t, _)| t == msg.topic())
+                .map(|(_, t)| *t);
+            // A message the observer could not decode was reported by the run;
+            // here it changes no image.
+            let Ok(d) = decode_digested(self.cfg.format, table, msg.key(), msg.payload()) else {
                 continue;
-            }
-            let rows = images.rows.entry(c.key.table).or_default();
-            let k = (i64::from(c.key.item), c.key.ticket as i64);
-            match digest {
-                Some(d) => rows.insert(k, d),
-                None => rows.remove(&k),
             };
+            for (c, digest) in d.changes.iter().zip(d.digests) {
+                if !tickets.contains(&c.key.ticket) {
+                    continue;
+                }
+                let rows = self.images.rows.entry(c.key.table).or_default();
+                let k = (i64::from(c.key.item), c.key.ticket as i64);
+                match digest {
+                    Some(d) => rows.insert(k, d),
+                    None => rows.remove(&k),
+                };
+            }
         }
+        Ok(())
     }
-    Ok(images)
+}
+
+fn fail(e: impl std::fmt::Display) -> AuditError {
+    AuditError::Query {
+        side: "Kafka".into(),
+        message: crate::redact::redact_text(&e.to_string()).into_owned(),
+    }
 }

@@ -15,6 +15,7 @@
 //! queue), so unmatched observations wait in an early buffer until their commit
 //! is registered; those still unmatched at the end are `unexpected`.
 
+mod cut;
 mod keys;
 mod ledger;
 mod store;
@@ -25,6 +26,7 @@ mod probe_tests;
 #[cfg(test)]
 mod visible_tests;
 
+pub use cut::{Closed, Cut, CutRequest};
 pub(crate) use keys::{pack as pack_key, IdMap};
 pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts, DEFAULT_DUP_WINDOW};
 pub use store::LedgerMemory;
@@ -56,4 +58,10 @@ pub struct CommitBatch {
     pub acked_at: Instant,
     /// The rows, in statement order.
     pub rows: Vec<CommittedRow>,
+    /// Set when a mid-run audit asked for a cut: the sending worker's tickets
+    /// that no later write touches (from its first ticket to its generator's
+    /// [`open_from`](crate::tpcds::Generator::open_from)). It holds once this
+    /// batch and the worker's earlier ones are registered, which is why it
+    /// travels with them.
+    pub closed: Option<std::ops::Range<u64>>,
 }
