@@ -16,7 +16,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use tpcds_bench::live::{bind, encode, serve, Live, Snapshot};
+use tpcds_bench::live::{bind, encode, serve, Live, Snapshot, BUCKETS_SECONDS};
 use tpcds_bench::model::{OpKind, Sink};
 use tpcds_bench::stats::{Collector, Counter, Recorder, Series};
 use tpcds_bench::track::TrackerStatus;
@@ -28,7 +28,7 @@ const RATE: u64 = 1_000;
 /// A collector after `SECONDS` of a run at `RATE`: every row at every sink,
 /// latencies spread from 1 ms to a few seconds.
 fn collector(start: Instant) -> Collector {
-    let mut c = Collector::new(Duration::from_secs(5));
+    let mut c = Collector::new(Duration::from_secs(5)).with_latency_buckets(&BUCKETS_SECONDS);
     let mut rec = Recorder::new(start);
     let mut v = 1u64;
     for s in 0..SECONDS {

@@ -416,7 +416,10 @@ fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
             if let Some(r) = row {
                 break (r.get(0), r.get(1));
             }
-            assert!(Instant::now() < deadline, "no row of the run reached path 1");
+            assert!(
+                Instant::now() < deadline,
+                "no row of the run reached path 1"
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         };
         let at = format!("ss_item_sk = {} AND ss_ticket_number = {}", key.0, key.1);
@@ -472,7 +475,9 @@ fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
     );
     let md = std::fs::read_to_string(loaded.dir.join("summary.md")).unwrap();
     assert!(
-        md.contains("path1: ") && md.contains("first diverged at") && md.contains("converged again at"),
+        md.contains("path1: ")
+            && md.contains("first diverged at")
+            && md.contains("converged again at"),
         "{md}"
     );
 }

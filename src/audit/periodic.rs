@@ -150,10 +150,10 @@ impl Conns {
                 Ok(images) => {
                     let mut side = Side::Kafka(KafkaImages::Read(images));
                     failed |= compare(my, &mut side, &cut_of(cut, Sink::Kafka), &mut mine, o).await;
-                    if let Side::Kafka(KafkaImages::Read(images)) = side {
-                        if let Some(t) = self.kafka.as_mut() {
-                            t.images = images;
-                        }
+                    match (side, self.kafka.as_mut()) {
+                        (Side::Kafka(KafkaImages::Read(images)), Some(t)) => t.give_back(images),
+                        // Not given back: read again from the start next time.
+                        _ => self.kafka = None,
                     }
                 }
                 Err(e) => o.error = Some(e),
@@ -189,7 +189,7 @@ impl Conns {
         .await;
         match read {
             Ok(Ok(mut t)) => {
-                let images = std::mem::take(&mut t.images);
+                let images = t.take_images();
                 self.kafka = Some(t);
                 Ok(images)
             }

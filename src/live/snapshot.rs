@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::model::Sink;
-use crate::stats::{Collector, Hist};
+use crate::stats::{BucketCounts, Collector, Hist};
 use crate::track::TrackerStatus;
 
 use super::encode::BUCKETS_SECONDS;
@@ -26,16 +26,22 @@ impl LatencyBuckets {
     /// its highest equivalent value falls: the summary's percentiles are
     /// reported the same way, so both round up, never down.
     pub fn from_histogram(h: &Hist) -> Self {
-        let mut counts = vec![0u64; BUCKETS_SECONDS.len() + 1];
-        for v in h.iter_recorded() {
-            let secs = h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
-            let i = BUCKETS_SECONDS.partition_point(|&b| b < secs);
-            counts[i] += v.count_since_last_iteration();
+        let mut b = BucketCounts::empty(BUCKETS_SECONDS.len());
+        b.add(h, &BUCKETS_SECONDS);
+        Self::from(&b)
+    }
+}
+
+impl From<&BucketCounts> for LatencyBuckets {
+    /// Empty (no counts at all) when nothing was recorded.
+    fn from(b: &BucketCounts) -> Self {
+        if b.count == 0 {
+            return LatencyBuckets::default();
         }
         LatencyBuckets {
-            counts,
-            sum_seconds: h.mean() * h.len() as f64 / 1e6,
-            count: h.len(),
+            counts: b.counts.clone(),
+            sum_seconds: b.sum_seconds,
+            count: b.count,
         }
     }
 }
@@ -106,11 +112,16 @@ impl Snapshot {
                     seen: counts.seen,
                     in_flight: unseen,
                     missing: if done { unseen } else { 0 },
-                    latency: c
-                        .stats()
-                        .sink_total(sink)
-                        .map(|h| LatencyBuckets::from_histogram(&h))
-                        .unwrap_or_default(),
+                    // Kept up to date as seconds merge when the run asked
+                    // for it; else re-bucketed from the whole run's histograms.
+                    latency: match c.latency_buckets(sink) {
+                        Some(b) => LatencyBuckets::from(b),
+                        None => c
+                            .stats()
+                            .sink_total(sink)
+                            .map(|h| LatencyBuckets::from_histogram(&h))
+                            .unwrap_or_default(),
+                    },
                 }
             })
             .collect();
@@ -133,6 +144,65 @@ impl Snapshot {
 mod tests {
     use super::*;
     use crate::stats::{new_histogram, LatencySummary};
+
+    #[test]
+    fn several_histograms_bucket_as_their_merge_does() {
+        let (mut a, mut b) = (new_histogram(), new_histogram());
+        for i in 0..5_000u64 {
+            a.record(1_000 + i * 37).unwrap();
+            b.record(50_000 + i * 311).unwrap();
+        }
+        let mut merged = a.clone();
+        merged.add(&b).unwrap();
+        let want = LatencyBuckets::from_histogram(&merged);
+        let mut added = BucketCounts::empty(BUCKETS_SECONDS.len());
+        added.add(&a, &BUCKETS_SECONDS);
+        added.add(&b, &BUCKETS_SECONDS);
+        let got = LatencyBuckets::from(&added);
+        assert_eq!((got.counts, got.count), (want.counts, want.count));
+        assert!((got.sum_seconds - want.sum_seconds).abs() < 1e-6 * want.sum_seconds);
+        assert_eq!(
+            LatencyBuckets::from(&BucketCounts::empty(BUCKETS_SECONDS.len())),
+            LatencyBuckets::default()
+        );
+    }
+
+    // The buckets kept as seconds merge hold what re-bucketing the run's
+    // headline histograms gives: warmup seconds left out, every op counted.
+    #[test]
+    fn buckets_kept_as_seconds_merge_match_the_headline_histograms() {
+        use crate::model::OpKind;
+        use crate::stats::{Recorder, Series};
+        use std::time::Instant;
+        let start = Instant::now();
+        let mut c = Collector::new(Duration::from_secs(2)).with_latency_buckets(&BUCKETS_SECONDS);
+        let mut rec = Recorder::new(start);
+        for s in 0..6u64 {
+            let at = start + Duration::from_secs(s) + Duration::from_millis(300);
+            for i in 0..400u64 {
+                let op = if i % 7 == 0 {
+                    OpKind::Update
+                } else {
+                    OpKind::Insert
+                };
+                rec.record_at(
+                    Series::Sink(Sink::Path2, op),
+                    at,
+                    2_000 + i * 997 + s * 50_000,
+                );
+            }
+            c.merge(rec.take_interval());
+        }
+        let kept = LatencyBuckets::from(c.latency_buckets(Sink::Path2).unwrap());
+        let whole = LatencyBuckets::from_histogram(&c.stats().sink_total(Sink::Path2).unwrap());
+        assert_eq!(kept.count, 4 * 400, "the first 2 s are warmup");
+        assert_eq!((&kept.counts, kept.count), (&whole.counts, whole.count));
+        assert!((kept.sum_seconds - whole.sum_seconds).abs() < 1e-3 * whole.sum_seconds);
+        assert_eq!(
+            LatencyBuckets::from(c.latency_buckets(Sink::Kafka).unwrap()),
+            LatencyBuckets::default()
+        );
+    }
 
     // The summary's p99 lies in the bucket that holds the 99th percentile
     // of the re-bucketed counts: what the stack test relies on.

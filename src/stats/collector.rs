@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 
 use crate::model::Sink;
 
+use super::buckets::{BucketCounts, SinkBuckets};
 use super::histograms::SeriesHistograms;
 use super::progress::{Progress, SinkProgress};
 use super::recorder::{IntervalCounters, IntervalSnapshot, SnapshotReceiver};
@@ -239,6 +240,8 @@ impl RunStats {
 #[derive(Debug, Clone, Default)]
 pub struct Collector {
     stats: RunStats,
+    /// Each sink's headline latencies in fixed buckets, when asked for.
+    buckets: Option<SinkBuckets>,
 }
 
 /// How many seconds behind `elapsed` the progress line looks: workers flush
@@ -251,11 +254,33 @@ impl Collector {
     pub fn new(warmup: Duration) -> Self {
         Collector {
             stats: RunStats::new(warmup),
+            buckets: None,
         }
+    }
+
+    /// Also keeps each sink's headline latencies in buckets with these upper
+    /// bounds (seconds, ascending), updated as seconds merge: see
+    /// [`Collector::latency_buckets`].
+    pub fn with_latency_buckets(mut self, bounds: &[f64]) -> Self {
+        self.buckets = Some(SinkBuckets::new(bounds));
+        self
+    }
+
+    /// One sink's headline latencies (after warmup, all ops) in the buckets
+    /// of [`Collector::with_latency_buckets`]; `None` without them.
+    pub fn latency_buckets(&self, sink: Sink) -> Option<&BucketCounts> {
+        self.buckets.as_ref().map(|b| b.sink(sink))
     }
 
     /// Merges one snapshot.
     pub fn merge(&mut self, snapshot: IntervalSnapshot) {
+        if let Some(b) = &mut self.buckets {
+            for part in &snapshot.parts {
+                if part.second >= self.stats.warmup_intervals {
+                    b.add(&part.histograms);
+                }
+            }
+        }
         self.stats.merge(&snapshot);
     }
 

@@ -7,6 +7,7 @@
 //! The interval histograms stay accessible ([`RunStats::intervals`]) for the
 //! report's time series and for later statistical gating.
 
+mod buckets;
 mod codec;
 mod collector;
 mod histograms;
@@ -16,6 +17,7 @@ mod series;
 mod spill;
 mod summary;
 
+pub use buckets::{BucketCounts, SinkBuckets};
 pub use codec::{decode_histogram, encode_histogram, encode_v2};
 pub use collector::{warmup_intervals, Collector, IntervalStats, RunStats, PROGRESS_LAG_SECONDS};
 pub use histograms::SeriesHistograms;

@@ -166,7 +166,7 @@ impl CpuSnapshot {
         }
         let Some(dir) = stack_dir else {
             s.notes
-                .push("TPCDS_STACK_DIR is not set: the stack's CPU is not measured".into());
+                .push("TPCDS_STACK_DIR is not set and ./.stack has no pid files: the stack's CPU is not measured".into());
             return s;
         };
         let Ok(files) = std::fs::read_dir(dir.join("pids")) else {

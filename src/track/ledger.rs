@@ -439,6 +439,15 @@ impl Ledger {
         self.expire_early(|_| true);
     }
 
+    /// Forgets the duplicate window once every observer has stopped (no repeat
+    /// can arrive any more), keeping the peak it reached: the end-of-run audit
+    /// that follows then reuses that memory instead of adding to it (issue 26:
+    /// at 20,000 rows/s the window held ~450,000 versions when the drain ended).
+    pub fn close_window(&mut self) {
+        self.peak = self.peak_memory();
+        self.store.expire(Instant::now(), Duration::ZERO);
+    }
+
     fn expire_early(&mut self, expired: impl Fn(&Observation) -> bool) {
         let mut counts = self.counts;
         let mut removed = 0;

@@ -319,3 +319,34 @@ fn seen_everywhere_moves_to_the_window_and_still_classifies() {
     assert_eq!((peak.live_versions, peak.past_versions), (2, 1));
     assert!(total > 0);
 }
+
+/// Closing the window at the end forgets every past version at once, whatever
+/// its age, and leaves what the report reads: counts, in-flight versions and
+/// the peak the window reached.
+#[test]
+fn closing_the_window_forgets_past_versions_and_keeps_the_rest() {
+    let t0 = Instant::now();
+    let mut l = Ledger::new(&[Sink::Kafka])
+        .with_tickets(0..10_000)
+        .with_dup_window(Duration::from_secs(3600));
+    let rows: Vec<CommittedRow> = (0..5_000).map(|t| ins(t, t as i64)).collect();
+    l.commit(&batch(t0, &rows));
+    for t in 0..4_000 {
+        l.observe(&obs(Sink::Kafka, t, OpKind::Insert, Some(t as i64), t0));
+    }
+    l.prune(t0, Duration::from_secs(1));
+    let before = l.memory();
+    assert_eq!((before.live_versions, before.past_versions), (1_000, 4_000));
+    l.close_window();
+    let after = l.memory();
+    assert_eq!((after.live_versions, after.past_versions), (1_000, 0));
+    assert!(
+        after.past_bytes < before.past_bytes / 10,
+        "{before:?} → {after:?}"
+    );
+    let (peak, _) = l.peak_memory();
+    assert_eq!(peak.past_versions, 4_000);
+    let k = l.counts(Sink::Kafka);
+    assert_eq!((k.expected, k.seen, k.missing()), (5_000, 4_000, 1_000));
+    assert_eq!(l.missing_keys(Sink::Kafka, 3).len(), 3);
+}

@@ -327,6 +327,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
     if let Err(e) = observers::confirm_absent_deletes(&scenario, &mut ledger).await {
         faults.push(format!("end-of-run delete check failed: {e}"));
     }
+    ledger.close_window();
     let stats = collector.await.context("the stats collector panicked")?;
     let series = mid_run.finish().await;
     let audit = audit::after_drain(&scenario, &tickets, started_at, interrupted, series).await;

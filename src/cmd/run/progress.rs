@@ -74,6 +74,10 @@ pub async fn collect(
 ) -> RunStats {
     let style = Style::for_stderr(quiet);
     let mut c = Collector::new(warmup);
+    if live.is_some() {
+        // The endpoint's latency buckets, kept as seconds merge.
+        c = c.with_latency_buckets(&crate::live::BUCKETS_SECONDS);
+    }
     let mut tick = tokio::time::interval_at(
         (start + Duration::from_secs(1)).into(),
         Duration::from_secs(1),

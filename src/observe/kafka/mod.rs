@@ -265,7 +265,12 @@ impl KafkaObserver {
                 timeout = Duration::ZERO;
             }
             if !batch.is_empty() {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.cfg.batch_max));
+                // Sent at its length: a fresh `batch_max` buffer per batch made
+                // every queued batch ~50 KB (512 × 96 B) however few rows it held, up to
+                // 1,024 of them while the tracker lagged (issue 26).
+                // (`mem::take` would hand over the `batch_max` buffer itself.)
+                let mut full: Vec<Observation> = Vec::with_capacity(batch.len());
+                full.append(&mut batch);
                 stats.batches += 1;
                 if tx.blocking_send(full).is_err() {
                     // The tracker is gone: the run is over.
