@@ -455,6 +455,12 @@ fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
     for s in [Sink::Kafka, Sink::Path2] {
         assert!(clean(s) >= 2, "{s}: {p:#?}");
         assert!(p.iter().all(|a| a.sinks[&s].mismatched == 0), "{s}: {p:#?}");
+        // The cut advances with the load: a later audit compares more rows.
+        let rows: Vec<u64> = p.iter().map(|a| a.sinks[&s].rows).collect();
+        assert!(
+            rows.windows(2).all(|w| w[0] <= w[1]) && rows.last() > rows.first(),
+            "{s}: the cut did not advance: {rows:?}"
+        );
     }
     let ticket = format!("ticket={}, item={}", key.1, key.0);
     let diverged = p
@@ -480,4 +486,18 @@ fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
             && md.contains("converged again at"),
         "{md}"
     );
+    // One row per mid-run audit: its time, and per sink rows and differences.
+    let first = &p[diverged];
+    let row = format!(
+        "| {:.1} s | {} ms | {}, 0 | {}, {} |",
+        first.at_ms as f64 / 1000.0,
+        first.took_ms,
+        first.sinks[&Sink::Kafka].rows,
+        first.sinks[&Sink::Path1].rows,
+        first.sinks[&Sink::Path1].mismatched
+    );
+    assert!(md.contains("| at | took | kafka: rows, differ |"), "{md}");
+    assert!(md.contains(&row), "{row} not in\n{md}");
+    let html = std::fs::read_to_string(loaded.dir.join("report.html")).unwrap();
+    assert!(html.contains("<th>path1: rows, differ</th>"), "{html}");
 }

@@ -56,6 +56,33 @@ impl Series {
     /// One line per sink: how many audits, how many rows the last compared,
     /// when the contents first diverged and when they converged again.
     pub fn lines(&self) -> Vec<String> {
+        self.sinks().iter().map(|s| self.line(*s)).collect()
+    }
+
+    /// Every mid-run audit in one row: when its cut was taken (s since the
+    /// load started), how long it took, and per sink the rows compared and
+    /// the keys that differed (or that it failed). The header comes first.
+    pub fn table(&self) -> Vec<Vec<String>> {
+        let sinks = self.sinks();
+        let mut head = vec!["at".to_string(), "took".to_string()];
+        head.extend(sinks.iter().map(|s| format!("{s}: rows, differ")));
+        let mut out = vec![head];
+        for a in &self.audits {
+            let mut row = vec![
+                format!("{:.1} s", a.at_ms as f64 / 1000.0),
+                format!("{} ms", a.took_ms),
+            ];
+            row.extend(sinks.iter().map(|s| match a.sinks.get(s) {
+                None => "–".to_string(),
+                Some(x) if x.error.is_some() => "failed".to_string(),
+                Some(x) => format!("{}, {}", x.rows, x.mismatched),
+            }));
+            out.push(row);
+        }
+        out
+    }
+
+    fn sinks(&self) -> Vec<Sink> {
         let mut sinks: Vec<Sink> = self
             .audits
             .iter()
@@ -63,7 +90,7 @@ impl Series {
             .collect();
         sinks.sort_unstable();
         sinks.dedup();
-        sinks.iter().map(|s| self.line(*s)).collect()
+        sinks
     }
 
     fn line(&self, sink: Sink) -> String {
@@ -166,5 +193,12 @@ mod tests {
             skipped: 0,
         };
         assert!(open.lines()[1].contains("had not converged by the last audit"));
+        let t = s.table();
+        assert_eq!(
+            t[0],
+            ["at", "took", "kafka: rows, differ", "path1: rows, differ"]
+        );
+        assert_eq!(t[2], ["10.0 s", "5 ms", "100, 0", "100, 1"]);
+        assert_eq!(t.len(), 4);
     }
 }
