@@ -9,6 +9,7 @@
 //! Memory: one digest per key of the range ([`Images`]), for the audit's
 //! duration only.
 
+pub mod fast;
 mod images;
 mod tail;
 

@@ -10,10 +10,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::{fail, Images, KafkaSource, EARLY, STUCK};
+use super::{fail, fast, Images, KafkaSource, EARLY, STUCK};
 use crate::audit::AuditError;
 use crate::model::Table;
-use crate::observe::decode::decode_digested;
+use crate::observe::decode::{decode_digested, Format};
 use crate::observe::kafka::{self as observer, KafkaConfig};
 
 /// A consumer on every partition of the run's topics and the last images
@@ -133,6 +133,8 @@ impl Tail {
             images.reserve(table, n);
         }
         let mut last = Instant::now();
+        // The canonical text's buffer, reused for every message.
+        let mut buf = String::with_capacity(512);
         while !open.is_empty() {
             let Some(msg) = self.consumer.poll(Duration::from_millis(200)) else {
                 if last.elapsed() > STUCK {
@@ -162,14 +164,22 @@ impl Tail {
             if observer::prefilter::skip(msg.payload(), &tickets) {
                 continue;
             }
+            let table = table_of(msg.topic());
+            // The stack's format read fast; what that path leaves, and the
+            // other formats, by the observer's decoder.
+            if let (Format::DebeziumJson, Some(t), Some(p)) =
+                (self.cfg.format, table, msg.payload())
+            {
+                if let Some(f) = fast::debezium(t, p, &mut buf) {
+                    if tickets.contains(&f.ticket) {
+                        images.set(t, f.ticket, f.item, f.digest);
+                    }
+                    continue;
+                }
+            }
             // A message the observer could not decode was reported by the run;
             // here it changes no image.
-            let Ok(d) = decode_digested(
-                self.cfg.format,
-                table_of(msg.topic()),
-                msg.key(),
-                msg.payload(),
-            ) else {
+            let Ok(d) = decode_digested(self.cfg.format, table, msg.key(), msg.payload()) else {
                 continue;
             };
             for (c, digest) in d.changes.iter().zip(d.digests) {
