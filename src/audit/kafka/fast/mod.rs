@@ -13,11 +13,13 @@
 //! written as text, a `bench_ts` that is not an ISO date-time), so the
 //! images are the same either way; a test holds the two to each other.
 
-use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+mod de;
+
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use de::{EnvSeed, Row, Scalar};
+use serde::de::DeserializeSeed;
 
 use crate::audit::canonical::digest;
 use crate::audit::columns::{columns, Kind};
@@ -124,192 +126,6 @@ impl Layout {
     }
 }
 
-/// A scalar JSON value, borrowed where the text has no escapes.
-#[derive(Debug, Clone, PartialEq)]
-enum Scalar<'a> {
-    Null,
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Str(Cow<'a, str>),
-    /// A boolean, array or object: renders as nothing MySQL prints.
-    Other,
-}
-
-/// A row image: one slot per audited column (`None`: absent).
-#[derive(Debug, Default)]
-struct Row<'a>(Vec<Option<Scalar<'a>>>);
-
-impl<'a> Row<'a> {
-    fn get(&self, slot: usize) -> Option<&Scalar<'a>> {
-        self.0.get(slot).and_then(Option::as_ref)
-    }
-}
-
-#[derive(Debug, Default)]
-struct Env<'a> {
-    op: Option<Cow<'a, str>>,
-    before: Option<Row<'a>>,
-    after: Option<Row<'a>>,
-    /// A `source` or `payload` member: left to the general decoder.
-    named: bool,
-}
-
-struct EnvSeed(&'static Layout);
-
-impl<'de> DeserializeSeed<'de> for EnvSeed {
-    type Value = Env<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Env<'de>, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EnvSeed {
-    type Value = Env<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Debezium envelope")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Env<'de>, A::Error> {
-        let mut env = Env::default();
-        while let Some(Text(k)) = m.next_key::<Text<'de>>()? {
-            // The last of a repeated member wins, as in a `serde_json::Map`.
-            match k.as_ref() {
-                "op" => env.op = m.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
-                "before" => env.before = m.next_value_seed(RowSeed(self.0))?,
-                "after" => env.after = m.next_value_seed(RowSeed(self.0))?,
-                "source" | "payload" => {
-                    m.next_value::<IgnoredAny>()?;
-                    env.named = true;
-                }
-                _ => {
-                    m.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(env)
-    }
-}
-
-/// An image (`null` reads as `None`).
-struct RowSeed(&'static Layout);
-
-impl<'de> DeserializeSeed<'de> for RowSeed {
-    type Value = Option<Row<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RowSeed {
-    type Value = Option<Row<'de>>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a row image")
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-        let mut row = Row(vec![None; self.0.stamp + 1]);
-        let mut hint = 0;
-        while let Some(Text(k)) = m.next_key::<Text<'de>>()? {
-            match self.0.slot(&k, hint) {
-                Some(s) => {
-                    row.0[s] = Some(m.next_value::<Scalar<'de>>()?);
-                    hint = s + 1;
-                }
-                None => {
-                    m.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(Some(row))
-    }
-}
-
-/// A string, borrowed from the message unless it has escapes (serde's own
-/// `Cow<str>` always copies).
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(TextVisitor)
-    }
-}
-
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Text<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
-        Ok(Text(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
-        Ok(Text(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
-        Ok(Text(Cow::Owned(v)))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_none<E>(self) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Other)
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::I64(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::U64(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::F64(v))
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Scalar<'de>, A::Error> {
-        while s.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Scalar<'de>, A::Error> {
-        while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-}
-
 /// A key column as the general decoder reads it from a JSON number (text
 /// goes to it); `None`: not a valid key, or text.
 fn key(v: &Scalar) -> Option<u64> {
@@ -381,7 +197,7 @@ fn value(v: &Scalar, kind: Kind, buf: &mut String) -> Option<()> {
                 }
                 _ => return None,
             };
-            timestamp(micros, buf)?;
+            crate::audit::canonical::push_timestamp(micros, buf)?;
         }
     }
     Some(())
@@ -401,24 +217,6 @@ fn money(f: f64, buf: &mut String) {
     } else {
         let _ = write!(buf, "{:.6}", f + 0.0);
     }
-}
-
-/// `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, as [`crate::audit::canonical`].
-fn timestamp(micros: i64, buf: &mut String) -> Option<()> {
-    use chrono::{Datelike, Timelike};
-    let t = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
-    let _ = write!(
-        buf,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        micros.rem_euclid(1_000_000)
-    );
-    Some(())
 }
 
 /// A date-time stamp in µs: `YYYY-MM-DDTHH:MM:SS[.f…]` (or a space for the
@@ -460,5 +258,4 @@ fn fast_stamp(b: &[u8]) -> Option<i64> {
 }
 
 #[cfg(test)]
-#[path = "fast_tests.rs"]
 mod tests;

@@ -30,7 +30,7 @@ const SALE: &str = r#"{"before":null,"after":{"ss_sold_date_sk":2451545,"ss_sold
 #[test]
 fn the_captured_flink_messages_read_the_same_either_way() {
     let fixture: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../tests/fixtures/kafka/flink-debezium-json.json"
+        "../../../../tests/fixtures/kafka/flink-debezium-json.json"
     ))
     .unwrap();
     let mut n = 0;
