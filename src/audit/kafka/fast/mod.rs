@@ -2,13 +2,13 @@
 //! writes: the envelope and the image walked once with a typed decoder that
 //! keeps only the audited columns (borrowed from the message, each put in its
 //! column's slot as it is read), rendered straight into one reused buffer
-//! and digested. The general path ([`decode_digested`]) builds a
+//! and digested. The general path ([`decode_digested`](crate::observe::decode::decode_digested)) builds a
 //! `serde_json::Value` map of every column, a `String` per rendered column
-//! and one per text: about 2.4× the time per message in a release build,
-//! more in a debug build (`cargo bench --bench audit`).
+//! and one per text (the two side by side per message:
+//! `cargo bench --bench audit`).
 //!
 //! Exactness: anything this path does not read exactly as
-//! [`decode_digested`] does is handed to it (other formats, a `payload`
+//! [`decode_digested`](crate::observe::decode::decode_digested) does is handed to it (other formats, a `payload`
 //! envelope, a `source` naming the table, an op other than c/r/u/d, a key
 //! written as text, a `bench_ts` that is not an ISO date-time), so the
 //! images are the same either way; a test holds the two to each other.
