@@ -1,5 +1,6 @@
 //! The harness's own cost per row on the observe and account path:
-//! decoding a Flink debezium-json message, registering a committed row and
+//! decoding a Flink debezium-json message (and the messages Flink wrote in
+//! every Kafka format, tests/fixtures/kafka/), registering a committed row and
 //! matching its observation in the ledger, and recording a latency sample.
 //!
 //! `cargo bench --bench harness`. Wall-clock nanoseconds per operation; compare
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tpcds_bench::model::{Observation, OpKind, RowKey, Sink, Table};
-use tpcds_bench::observe::decode::{decode, Format};
+use tpcds_bench::observe::decode::{decode, Format, FORMAT_NAMES};
 use tpcds_bench::stats::{Recorder, Series};
 use tpcds_bench::track::{CommitBatch, CommittedRow, Ledger};
 
@@ -31,8 +32,51 @@ fn decoding(c: &mut Criterion) {
             .expect("a valid message")
         })
     });
+    // Every format as Flink wrote it (the captured fixtures: inserts, updates'
+    // two halves or new rows, deletes or tombstones), per message.
+    for name in FORMAT_NAMES {
+        let path = format!(
+            "{}/tests/fixtures/kafka/flink-{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        // A format whose fixture has not been captured yet
+        // (scripts/capture-fixtures.sh) is left out.
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!("{path} missing: no decode figure for {name}");
+            continue;
+        };
+        let f: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let format: Format = name.parse().expect("a format");
+        let messages: Vec<Captured> = f["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| {
+                let bytes = |v: &serde_json::Value| v.as_str().map(|s| s.as_bytes().to_vec());
+                (
+                    Table::from_qualified(m["topic"].as_str().unwrap_or_default()),
+                    bytes(&m["key"]),
+                    bytes(&m["payload"]),
+                )
+            })
+            .collect();
+        g.throughput(Throughput::Elements(messages.len() as u64));
+        g.bench_function(format!("{name} captured messages"), |b| {
+            b.iter(|| {
+                for (table, key, payload) in &messages {
+                    black_box(
+                        decode(format, *table, key.as_deref(), payload.as_deref())
+                            .expect("a valid message"),
+                    );
+                }
+            })
+        });
+    }
     g.finish();
 }
+
+/// A captured message: its topic's table, key and payload.
+type Captured = (Option<Table>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn ledger(c: &mut Criterion) {
     let mut g = c.benchmark_group("tracker");

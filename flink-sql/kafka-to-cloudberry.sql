@@ -1,7 +1,8 @@
 -- Path 1, second leg: Kafka tpcds.store_sales / tpcds.store_returns
--- (debezium-json, written by mysql-cdc-to-kafka.sql) -> Flink -> warehouse
+-- (in KAFKA_FORMAT, written by mysql-cdc-to-kafka.sql) -> Flink -> warehouse
 -- path1.store_sales / path1.store_returns (Cloudberry, or PostgreSQL as its
--- stand-in), upserted by primary key; deletes delete.
+-- stand-in), upserted by primary key; deletes delete (except with json, which
+-- carries none: see mysql-cdc-to-kafka.sql).
 --
 -- ${VAR} placeholders: see scripts/stack/flink-sql.env.
 
@@ -16,7 +17,7 @@ SET 'pipeline.name' = 'tpcds-kafka-to-cloudberry';
 -- from the same variables the statements below use, so the harness reads
 -- them back from the running job (GET /jobs/<id>/config, user-config) into
 -- each run directory, and `tpcds-bench gate` refuses runs whose settings differ.
-SET 'pipeline.global-job-parameters' = 'checkpoint.interval:${CHECKPOINT_INTERVAL},path1.sink.buffer-flush.interval:${PATH1_JDBC_FLUSH_INTERVAL},path1.sink.buffer-flush.max-rows:${PATH1_JDBC_FLUSH_MAX_ROWS}';
+SET 'pipeline.global-job-parameters' = 'checkpoint.interval:${CHECKPOINT_INTERVAL},path1.sink.buffer-flush.interval:${PATH1_JDBC_FLUSH_INTERVAL},path1.sink.buffer-flush.max-rows:${PATH1_JDBC_FLUSH_MAX_ROWS},kafka.format:${KAFKA_FORMAT}';
 SET 'parallelism.default' = '${JOB_PARALLELISM}';
 -- The JDBC sink also flushes its buffer on every checkpoint; the flush
 -- interval below is what bounds latency when it is shorter.
@@ -27,7 +28,11 @@ SET 'execution.checkpointing.interval' = '${CHECKPOINT_INTERVAL}';
 SET 'table.exec.sink.upsert-materialize' = 'NONE';
 
 -- Reads from the earliest offset the first time; afterwards from the offsets
--- the fixed consumer group committed at its last checkpoint.
+-- the fixed consumer group committed at its last checkpoint. The upsert-kafka
+-- connector has no startup mode: it reads each topic from the earliest offset
+-- on every fresh start (scripts/stack.sh restart-jobs replays the topic; the
+-- upserts are idempotent) and keeps every key in state to turn upserts into
+-- a changelog. Lines marked --[format]: see mysql-cdc-to-kafka.sql.
 CREATE TEMPORARY TABLE kafka_store_sales (
   ss_sold_date_sk       INT,
   ss_sold_time_sk       INT,
@@ -53,19 +58,20 @@ CREATE TEMPORARY TABLE kafka_store_sales (
   ss_net_paid_inc_tax   DECIMAL(7, 2),
   ss_net_profit         DECIMAL(7, 2),
   bench_ts              TIMESTAMP(6) NOT NULL,
-  updated_at            TIMESTAMP(6) NOT NULL,
-  PRIMARY KEY (ss_item_sk, ss_ticket_number) NOT ENFORCED
+--[json]   updated_at            TIMESTAMP(6) NOT NULL
+--[!json]   updated_at            TIMESTAMP(6) NOT NULL,
+--[!json]   PRIMARY KEY (ss_item_sk, ss_ticket_number) NOT ENFORCED
 ) WITH (
-  'connector' = 'kafka',
+  'connector' = '${KAFKA_CONNECTOR}',
   'topic' = 'tpcds.store_sales',
   'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP}',
   'properties.group.id' = '${PATH1_GROUP_ID}',
-  'scan.startup.mode' = 'group-offsets',
+--[!upsert-kafka]   'scan.startup.mode' = 'group-offsets',
   'properties.auto.offset.reset' = 'earliest',
   'key.format' = 'json',
-  'key.fields' = 'ss_item_sk;ss_ticket_number',
-  'value.format' = 'debezium-json',
-  'value.debezium-json.timestamp-format.standard' = 'ISO-8601'
+--[!upsert-kafka]   'key.fields' = 'ss_item_sk;ss_ticket_number',
+  'value.format' = '${KAFKA_VALUE_FORMAT}',
+  'value.${KAFKA_VALUE_FORMAT}.timestamp-format.standard' = 'ISO-8601'
 );
 
 CREATE TEMPORARY TABLE kafka_store_returns (
@@ -90,19 +96,20 @@ CREATE TEMPORARY TABLE kafka_store_returns (
   sr_store_credit       DECIMAL(7, 2),
   sr_net_loss           DECIMAL(7, 2),
   bench_ts              TIMESTAMP(6) NOT NULL,
-  updated_at            TIMESTAMP(6) NOT NULL,
-  PRIMARY KEY (sr_item_sk, sr_ticket_number) NOT ENFORCED
+--[json]   updated_at            TIMESTAMP(6) NOT NULL
+--[!json]   updated_at            TIMESTAMP(6) NOT NULL,
+--[!json]   PRIMARY KEY (sr_item_sk, sr_ticket_number) NOT ENFORCED
 ) WITH (
-  'connector' = 'kafka',
+  'connector' = '${KAFKA_CONNECTOR}',
   'topic' = 'tpcds.store_returns',
   'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP}',
   'properties.group.id' = '${PATH1_GROUP_ID}',
-  'scan.startup.mode' = 'group-offsets',
+--[!upsert-kafka]   'scan.startup.mode' = 'group-offsets',
   'properties.auto.offset.reset' = 'earliest',
   'key.format' = 'json',
-  'key.fields' = 'sr_item_sk;sr_ticket_number',
-  'value.format' = 'debezium-json',
-  'value.debezium-json.timestamp-format.standard' = 'ISO-8601'
+--[!upsert-kafka]   'key.fields' = 'sr_item_sk;sr_ticket_number',
+  'value.format' = '${KAFKA_VALUE_FORMAT}',
+  'value.${KAFKA_VALUE_FORMAT}.timestamp-format.standard' = 'ISO-8601'
 );
 
 -- JDBC upsert sinks (PostgreSQL dialect: INSERT .. ON CONFLICT (key) DO

@@ -13,11 +13,13 @@
 #                                      started: start its stopped components, resubmit jobs
 #                                      that are not running; never installs or downloads
 #                                      (exit 3 when this checkout did not start the stack)
-#   scripts/stack.sh restart-jobs [--fresh]  re-render the Flink jobs (after changing a setting
-#                                      of scripts/stack/flink-sql.env) and restart each from a
+#   scripts/stack.sh restart-jobs [--fresh] [JOB...]  re-render the Flink jobs (after changing a
+#                                      setting of scripts/stack/flink-sql.env), or only the named
+#                                      ones (flink-sql/ file stems), and restart each from a
 #                                      savepoint, so it goes on where it stopped; --fresh cancels
 #                                      and submits them anew (the CDC sources then read every
-#                                      table from the start again: minutes on a large database)
+#                                      table from the start again: minutes on a large database);
+#                                      a new KAFKA_FORMAT starts path 1's jobs fresh on emptied topics
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
 #                                      flink-jobmanager, flink-taskmanager, or a file name)
 #   scripts/stack.sh stop|kill|start COMPONENT   fault controls: stop (graceful), SIGKILL, or
@@ -52,6 +54,8 @@ STACK_ACTION=${1:-}
 . "$HERE/stack/flink.sh"
 # shellcheck source=stack/control.sh
 . "$HERE/stack/control.sh"
+# shellcheck source=stack/format.sh
+. "$HERE/stack/format.sh"
 
 # The processes `up` starts (pid files and logs carry these names).
 COMPONENTS=(mysql warehouse kafka flink-jobmanager flink-taskmanager refresher)
@@ -112,6 +116,7 @@ cmd_up() {
   [ "${#failed[@]}" -eq 0 ] || die "could not bring up: ${failed[*]} (messages above)"
   refresher_up
   prometheus_up
+  format_apply
   flink_render_jobs
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
@@ -157,6 +162,8 @@ cmd_heal() {
     is_external "${c%%-*}" || [ ! -f "$PID_DIR/$c.pid" ] || is_running "$c" || control_start "$c"
   done
   flink_rest_up || die "the Flink cluster at $FLINK_REST does not answer after heal" "scripts/stack.sh status"
+  # No format_apply: heal resubmits the jobs as `up`/`restart-jobs` rendered
+  # them, whose KAFKA_FORMAT is the one the topics hold.
   flink_submit_jobs
   flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
   ok "stack healed"
@@ -220,12 +227,25 @@ case "${1:-}" in
   status) cmd_status ;;
   heal) cmd_heal ;;
   restart-jobs)
+    shift
     flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
-    case "${2:-}" in
-      "") fresh=0 ;;
-      --fresh) fresh=1 ;;
-      *) die "restart-jobs takes no argument but --fresh (got $2)" "scripts/stack.sh restart-jobs [--fresh]" ;;
-    esac
+    fresh=0 picked=()
+    for arg in "$@"; do
+      case "$arg" in
+        --fresh) fresh=1 ;;
+        *)
+          entry=$(control_job "$arg") || die "restart-jobs: no job called $arg" \
+            "scripts/stack.sh restart-jobs [--fresh] [JOB...], JOB one of $(control_job_stems)"
+          picked+=("${entry%% *}:${entry#* }")
+          ;;
+      esac
+    done
+    # Only the named jobs: FLINK_JOBS narrowed for render, restart, submit and wait.
+    [ "${#picked[@]}" -eq 0 ] || FLINK_JOBS=("${picked[@]}")
+    # A new KAFKA_FORMAT first: it cancels path 1's jobs (adding any not named
+    # to FLINK_JOBS) and empties their topics, so those start fresh below; a
+    # savepoint of the old format's jobs would read the new topics wrongly.
+    format_apply
     flink_render_jobs
     if [ "$fresh" = 1 ]; then
       flink_cancel_jobs
@@ -256,7 +276,7 @@ case "${1:-}" in
     esac
     ;;
   *)
-    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -87,6 +87,12 @@ kafka_up() {
   [ -n "${STACK_RESTART:-}" ] || kafka_create_topics
 }
 
+# kafka_create_topic NAME [FLAGS]: one of the pipeline's topics, as KAFKA_TOPICS says.
+kafka_create_topic() {
+  kafka_topic_cmd --create --topic "$1" --partitions 1 --replication-factor 1 \
+    --config message.timestamp.type=LogAppendTime "${@:2}"
+}
+
 kafka_create_topics() {
   local have t pids=() missing=() i
   have=$(kafka_topic_cmd --list 2>"$LOG_DIR/kafka-topics.log") ||
@@ -94,8 +100,7 @@ kafka_create_topics() {
   for t in "${KAFKA_TOPICS[@]}"; do
     grep -qxF "$t" <<<"$have" && continue
     # One JVM per topic: in parallel, they take the time of one.
-    kafka_topic_cmd --create --if-not-exists --topic "$t" --partitions 1 --replication-factor 1 \
-      --config message.timestamp.type=LogAppendTime >"$LOG_DIR/kafka-topic-$t.log" 2>&1 &
+    kafka_create_topic "$t" --if-not-exists >"$LOG_DIR/kafka-topic-$t.log" 2>&1 &
     pids+=($!)
     missing+=("$t")
   done

@@ -12,7 +12,9 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<Exit> {
         Some(path) => super::load_scenario(path, &[])?,
         None => super::load_scenario_text(DEFAULT_SCENARIO, "(defaults)")?,
     };
-    let report = super::run::preflight(&scenario).await;
+    // The format the running jobs use is reported (setting.kafka.format)
+    // either way; only a scenario that names one is held to it.
+    let report = super::run::preflight(&scenario, args.scenario.is_some()).await;
     for t in &report.targets {
         let mark = if t.ok() { "ok  " } else { "FAIL" };
         println!("{mark} {:<9} {}", t.kind, t.target);

@@ -97,6 +97,10 @@ pub fn fingerprint(run: &RunData) -> BTreeMap<String, String> {
     for (sink, source) in visibility_sources(run) {
         out.insert(format!("visibility.{sink}"), source.name().to_string());
     }
+    // Runs from before the jobs declared their Kafka format ran debezium-json,
+    // the only format the stack wrote then: not a difference from such a run.
+    out.entry("environment.flink.setting.kafka.format".into())
+        .or_insert_with(|| "debezium-json".into());
     out
 }
 
@@ -277,6 +281,25 @@ mod tests {
 
     /// `tiny_run` (its path1 has no `visibility`: an old run directory) with
     /// path1's latencies ending at `source`.
+    #[test]
+    fn the_kafka_format_is_compared_and_absent_means_debezium_json() {
+        let old = tiny_run();
+        let mut debezium = tiny_run();
+        debezium
+            .environment
+            .insert("flink.setting.kafka.format".into(), "debezium-json".into());
+        assert_eq!(differences(&old, &debezium), []);
+        let mut canal = tiny_run();
+        canal
+            .environment
+            .insert("flink.setting.kafka.format".into(), "canal-json".into());
+        let d = differences(&debezium, &canal);
+        assert_eq!(
+            d[0].to_string(),
+            "environment.flink.setting.kafka.format: baseline debezium-json ≠ current canal-json"
+        );
+    }
+
     fn with_source(source: Option<VisibleSource>) -> RunData {
         let mut r = tiny_run();
         r.sinks.get_mut(&Sink::Path1).unwrap().visibility =

@@ -173,6 +173,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         return Err(cx.take_last());
     };
     let seed = seed as u64;
+    super::build_targets::json_without_deletes(&top, &mix, &targets, &observe)?;
 
     Ok(Scenario {
         name,

@@ -17,7 +17,8 @@ pub const ENV_OVERRIDES: [(&str, &str); 4] = [
     ("TPCDS_FLINK_URL", "targets.flink_rest"),
 ];
 
-const FORMATS: [&str; 4] = ["debezium-json", "canal-json", "upsert-kafka", "json"];
+use crate::model::Sink;
+use crate::observe::decode::FORMAT_NAMES as FORMATS;
 
 pub(crate) fn targets(t: &Tbl) -> Result<Targets> {
     t.allow(
@@ -108,9 +109,11 @@ fn kafka(f: Option<Field>) -> Result<KafkaTarget> {
     if let Some(fmt) = t.get("format") {
         out.format = match fmt.choice(
             &FORMATS,
-            "one of \"debezium-json\", \"canal-json\", \"upsert-kafka\", \"json\"",
+            "one of \"debezium-json\", \"canal-json\", \"maxwell-json\", \"ogg-json\", \"upsert-kafka\", \"json\"",
         )? {
             "canal-json" => KafkaFormat::CanalJson,
+            "maxwell-json" => KafkaFormat::MaxwellJson,
+            "ogg-json" => KafkaFormat::OggJson,
             "upsert-kafka" => KafkaFormat::UpsertKafka,
             "json" => KafkaFormat::Json,
             _ => KafkaFormat::DebeziumJson,
@@ -191,4 +194,32 @@ fn kafka_is_string(root: &Node) -> bool {
 fn has_alias_only(root: &Node) -> bool {
     targets_table(root)
         .is_some_and(|t| t.get("cloudberry").is_some() && t.get("warehouse").is_none())
+}
+
+/// Plain `json` cannot say that a row was deleted (the stack's pipeline drops
+/// deletes: flink-sql/mysql-cdc-to-kafka.sql), so a scenario that deletes rows
+/// while watching Kafka or path 1 would report every delete missing there:
+/// refused, pointing at `mix.delete_probability`.
+pub(crate) fn json_without_deletes(
+    top: &Tbl,
+    mix: &Mix,
+    targets: &Targets,
+    observe: &Observe,
+) -> Result<()> {
+    let watched = observe
+        .sinks
+        .iter()
+        .any(|s| matches!(s, Sink::Kafka | Sink::Path1));
+    if targets.kafka.format != KafkaFormat::Json || mix.delete_probability == 0.0 || !watched {
+        return Ok(());
+    }
+    let f = super::build::section(top, "mix")?
+        .get("delete_probability")
+        .expect("a non-zero delete_probability was written");
+    Err(f.invalid(
+        "deletes cannot be seen under targets.kafka.format = \"json\" (an append-only format: \
+         the pipeline writes inserts and updates' new rows only), so every delete would count \
+         as missing at kafka and path1; set mix.delete_probability = 0, or use a changelog \
+         format such as \"debezium-json\"",
+    ))
 }

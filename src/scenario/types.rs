@@ -257,6 +257,10 @@ pub enum KafkaFormat {
     DebeziumJson,
     /// `{"data":[…],"old":[…],"type":"INSERT"|…}`.
     CanalJson,
+    /// `{"data":{…},"old":{…},"type":"insert"|…}`.
+    MaxwellJson,
+    /// `{"before":…,"after":…,"op_type":"I"|…}` (Oracle GoldenGate).
+    OggJson,
     /// Key + value; deletes as tombstones.
     UpsertKafka,
     /// Plain rows (inserts only).
@@ -269,6 +273,8 @@ impl KafkaFormat {
         match self {
             KafkaFormat::DebeziumJson => "debezium-json",
             KafkaFormat::CanalJson => "canal-json",
+            KafkaFormat::MaxwellJson => "maxwell-json",
+            KafkaFormat::OggJson => "ogg-json",
             KafkaFormat::UpsertKafka => "upsert-kafka",
             KafkaFormat::Json => "json",
         }

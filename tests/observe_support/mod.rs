@@ -140,6 +140,11 @@ impl Writer {
         Writer { conn }
     }
 
+    /// The connection, for queries of a test's own.
+    pub fn conn(&mut self) -> &mut mysql_async::Conn {
+        &mut self.conn
+    }
+
     /// Inserts a row of `key.table` with `bench_ts` = now; returns the stamp.
     pub async fn insert(&mut self, key: RowKey) -> StampMicros {
         let (us, text) = stamp_now();

@@ -58,7 +58,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
     let endpoint = live::start(&scenario).await?;
     let live = endpoint.as_ref().map(|e| e.live.clone());
 
-    let preflight = observers::preflight(&scenario).await;
+    let preflight = observers::preflight(&scenario, true).await;
     if !preflight.ok() {
         for d in preflight.problems() {
             eprintln!("{d}");

@@ -18,7 +18,10 @@ use crate::scenario::Scenario;
 
 /// Checks the targets the scenario's sinks need (always MySQL with its binlog
 /// settings: the pipeline is CDC).
-pub async fn preflight(s: &Scenario) -> PreflightReport {
+///
+/// With `expect_format`, the scenario's `targets.kafka.format` must be the one
+/// the running jobs declare (when Kafka is observed); without, it is only reported.
+pub async fn preflight(s: &Scenario, expect_format: bool) -> PreflightReport {
     let wants = |sink| s.observe.sinks.contains(&sink);
     let warehouse = wants(Sink::Path1) || wants(Sink::Path2);
     let mut schemas = Vec::new();
@@ -41,6 +44,8 @@ pub async fn preflight(s: &Scenario) -> PreflightReport {
         warehouse_url: warehouse.then(|| s.targets.warehouse.expose().to_string()),
         schemas,
         flink_url: Some(s.targets.flink_rest.expose().to_string()),
+        kafka_format: (expect_format && wants(Sink::Kafka))
+            .then(|| s.targets.kafka.format.name().to_string()),
         ..PreflightConfig::default()
     };
     check_all(&cfg).await

@@ -27,7 +27,8 @@ pub async fn sweep(args: SweepArgs) -> anyhow::Result<Exit> {
     let scenario = super::load_scenario(&args.scenario, &args.set)?;
     let setup = resolve(&args, &scenario)
         .map_err(|e| Classified::new(Exit::BadInput, anyhow::anyhow!(e)))?;
-    let preflight = super::run::preflight(&scenario).await;
+    // Like `run`: a scenario naming another Kafka format than the jobs write is refused.
+    let preflight = super::run::preflight(&scenario, true).await;
     if !preflight.ok() {
         for d in preflight.problems() {
             eprintln!("{d}");

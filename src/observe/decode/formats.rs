@@ -35,6 +35,43 @@ fn required_object<'a>(
     }
 }
 
+/// The message as a JSON object; `None` for a tombstone (no payload).
+fn message(payload: Option<&[u8]>) -> Result<Option<Map<String, Value>>, DecodeError> {
+    let Some(bytes) = payload else {
+        return Ok(None);
+    };
+    match parse_json(bytes)? {
+        Value::Object(m) => Ok(Some(m)),
+        _ => Err(DecodeError::NotObject("message")),
+    }
+}
+
+/// The operation code in `field`, which every change message must carry.
+fn op_code<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a str, DecodeError> {
+    obj.get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| DecodeError::MissingField(field.to_string()))
+}
+
+/// The one change of a message whose row is the object in `image_field`, and
+/// (when `digests`) the digest of that row unless it is a delete's old row.
+fn single(
+    table: Table,
+    obj: &Map<String, Value>,
+    image_field: &'static str,
+    op: OpKind,
+    digests: bool,
+) -> Result<Decoded, DecodeError> {
+    let image = required_object(obj, image_field)?;
+    let change = change_from(table, image, op)?;
+    let left = (op != OpKind::Delete).then(|| image_digest(table, image));
+    Ok(Decoded {
+        changes: vec![change],
+        ignored: 0,
+        digests: if digests { vec![left] } else { Vec::new() },
+    })
+}
+
 pub(super) fn debezium(
     topic_table: Option<Table>,
     payload: Option<&[u8]>,
@@ -42,11 +79,9 @@ pub(super) fn debezium(
 ) -> Result<Decoded, DecodeError> {
     // Kafka Connect writes a tombstone after each delete so compaction can drop
     // the key; it carries no change.
-    let Some(bytes) = payload else {
+    let Some(root) = message(payload)? else {
         return Ok(Decoded::only_ignored(1));
     };
-    let root = parse_json(bytes)?;
-    let root = as_object(&root, "message")?;
     // Debezium with schemas on: {"schema":{…},"payload":{…}}. Flink never
     // writes a top-level "payload" column next to "op", so this cannot misfire.
     let env = match root.get("payload") {
@@ -54,12 +89,9 @@ pub(super) fn debezium(
             Value::Null => return Ok(Decoded::only_ignored(1)),
             p => as_object(p, "payload")?,
         },
-        _ => root,
+        _ => &root,
     };
-    let op = env
-        .get("op")
-        .and_then(Value::as_str)
-        .ok_or_else(|| DecodeError::MissingField("op".to_string()))?;
+    let op = op_code(env, "op")?;
     let named = env
         .get("source")
         .and_then(Value::as_object)
@@ -76,14 +108,7 @@ pub(super) fn debezium(
     let Some(table) = resolve_table(named, topic_table)? else {
         return Ok(Decoded::only_ignored(1));
     };
-    let image = required_object(env, image_field)?;
-    let change = change_from(table, image, op)?;
-    let left = (op != OpKind::Delete).then(|| image_digest(table, image));
-    Ok(Decoded {
-        changes: vec![change],
-        ignored: 0,
-        digests: if digests { vec![left] } else { Vec::new() },
-    })
+    single(table, env, image_field, op, digests)
 }
 
 pub(super) fn canal(
@@ -91,18 +116,13 @@ pub(super) fn canal(
     payload: Option<&[u8]>,
     digests: bool,
 ) -> Result<Decoded, DecodeError> {
-    let Some(bytes) = payload else {
+    let Some(root) = message(payload)? else {
         return Ok(Decoded::only_ignored(1));
     };
-    let root = parse_json(bytes)?;
-    let root = as_object(&root, "message")?;
     if root.get("isDdl").and_then(Value::as_bool) == Some(true) {
         return Ok(Decoded::only_ignored(1));
     }
-    let kind = root
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| DecodeError::MissingField("type".to_string()))?;
+    let kind = op_code(&root, "type")?;
     let op = match kind {
         "INSERT" => OpKind::Insert,
         "UPDATE" => OpKind::Update,
@@ -205,4 +225,57 @@ pub(super) fn plain(
             Vec::new()
         },
     })
+}
+
+pub(super) fn maxwell(
+    topic_table: Option<Table>,
+    payload: Option<&[u8]>,
+    digests: bool,
+) -> Result<Decoded, DecodeError> {
+    let Some(root) = message(payload)? else {
+        return Ok(Decoded::only_ignored(1));
+    };
+    let op = match op_code(&root, "type")? {
+        "insert" | "bootstrap-insert" => OpKind::Insert,
+        "update" => OpKind::Update,
+        "delete" => OpKind::Delete,
+        // DDL (table-create, table-alter, …) and bootstrap markers.
+        k if k.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !k.is_empty() => {
+            return Ok(Decoded::only_ignored(1))
+        }
+        other => return Err(DecodeError::UnknownOp(other.to_string())),
+    };
+    let Some(table) = resolve_table(root.get("table").and_then(Value::as_str), topic_table)? else {
+        return Ok(Decoded::only_ignored(1));
+    };
+    // `data` is the new row of an insert or update and the removed row of a
+    // delete; `old` (an update's changed columns) is not needed.
+    single(table, &root, "data", op, digests)
+}
+
+pub(super) fn ogg(
+    topic_table: Option<Table>,
+    payload: Option<&[u8]>,
+    digests: bool,
+) -> Result<Decoded, DecodeError> {
+    let Some(root) = message(payload)? else {
+        return Ok(Decoded::only_ignored(1));
+    };
+    let (op, image_field) = match op_code(&root, "op_type")? {
+        "I" => (OpKind::Insert, "after"),
+        "U" => (OpKind::Update, "after"),
+        "D" => (OpKind::Delete, "before"),
+        // Truncate carries no row.
+        "T" => return Ok(Decoded::only_ignored(1)),
+        other => return Err(DecodeError::UnknownOp(other.to_string())),
+    };
+    // GoldenGate names tables in upper case (`BUSINESS_DB.STORE_SALES`).
+    let named = root
+        .get("table")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    let Some(table) = resolve_table(named.as_deref(), topic_table)? else {
+        return Ok(Decoded::only_ignored(1));
+    };
+    single(table, &root, image_field, op, digests)
 }

@@ -1,10 +1,12 @@
 //! Pure decoding of Kafka changelog messages into row changes.
 //!
-//! Four formats, as Flink (and Debezium/Canal themselves) write them:
+//! Six formats, as Flink (and Debezium/Canal/Maxwell/GoldenGate themselves) write them:
 //! - `debezium-json`: `{"before":…,"after":…,"op":"c"|"u"|"d"|"r"}`, optionally inside
 //!   Debezium's `{"schema":…,"payload":{…}}` wrapper with `source` and `ts_ms`.
 //! - `canal-json`: `{"data":[…],"old":[…],"type":"INSERT"|"UPDATE"|"DELETE","database","table"}`,
 //!   one or several rows per message.
+//! - `maxwell-json`: `{"data":{…},"old":{…},"type":"insert"|"update"|"delete","database","table"}`.
+//! - `ogg-json` (Oracle GoldenGate): `{"before":…,"after":…,"op_type":"I"|"U"|"D","table"}`.
 //! - `upsert-kafka`: JSON key + JSON value; a null value (tombstone) is a delete.
 //! - `json`: one row per message, inserts only.
 //!
@@ -14,8 +16,9 @@
 //!   decoder reports a `Delete` then an `Insert`. Because each row is mutated at
 //!   most once per run, the tracker can tell update-before from a real delete, and
 //!   an `Insert` from an update's after image, by comparing stamps with what it wrote.
-//! - `c`/`r`/`INSERT`/an upsert value are [`OpKind::Insert`]; `u`/`UPDATE` are
-//!   [`OpKind::Update`]; `d`/`DELETE`/a tombstone are [`OpKind::Delete`].
+//! - `c`/`r`/`INSERT`/`insert`/`I`/an upsert value are [`OpKind::Insert`];
+//!   `u`/`UPDATE`/`update`/`U` are [`OpKind::Update`]; `d`/`DELETE`/`delete`/`D`/a
+//!   tombstone are [`OpKind::Delete`].
 //! - The stamp of a delete is the *before* image's `bench_ts` (the version that
 //!   was removed); of an insert or update, the after image's. A tombstone carries
 //!   no stamp.
@@ -29,6 +32,8 @@ mod formats;
 pub mod stamp;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_maxwell_ogg;
 
 use std::fmt;
 use std::str::FromStr;
@@ -51,6 +56,10 @@ pub enum Format {
     DebeziumJson,
     /// Canal envelope (Flink's `canal-json` or Canal itself).
     CanalJson,
+    /// Maxwell envelope (Flink's `maxwell-json` or Maxwell itself).
+    MaxwellJson,
+    /// Oracle GoldenGate envelope (Flink's `ogg-json` or GoldenGate itself).
+    OggJson,
     /// Flink `upsert-kafka`: JSON key, JSON value, tombstone deletes.
     UpsertKafka,
     /// Plain JSON rows: inserts only.
@@ -63,9 +72,17 @@ impl Format {
         match self {
             Format::DebeziumJson => "debezium-json",
             Format::CanalJson => "canal-json",
+            Format::MaxwellJson => "maxwell-json",
+            Format::OggJson => "ogg-json",
             Format::UpsertKafka => "upsert-kafka",
             Format::Json => "json",
         }
+    }
+
+    /// Whether the format can say that a row was deleted. Plain `json` is
+    /// append-only: a pipeline writing it drops deletes (flink-sql/mysql-cdc-to-kafka.sql).
+    pub fn carries_deletes(self) -> bool {
+        self != Format::Json
     }
 }
 
@@ -75,11 +92,23 @@ impl From<crate::scenario::KafkaFormat> for Format {
         match f {
             K::DebeziumJson => Format::DebeziumJson,
             K::CanalJson => Format::CanalJson,
+            K::MaxwellJson => Format::MaxwellJson,
+            K::OggJson => Format::OggJson,
             K::UpsertKafka => Format::UpsertKafka,
             K::Json => Format::Json,
         }
     }
 }
+
+/// Every format's name, in [`Format`]'s order.
+pub const FORMAT_NAMES: [&str; 6] = [
+    "debezium-json",
+    "canal-json",
+    "maxwell-json",
+    "ogg-json",
+    "upsert-kafka",
+    "json",
+];
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -94,10 +123,13 @@ impl FromStr for Format {
         match s {
             "debezium-json" => Ok(Format::DebeziumJson),
             "canal-json" => Ok(Format::CanalJson),
+            "maxwell-json" => Ok(Format::MaxwellJson),
+            "ogg-json" => Ok(Format::OggJson),
             "upsert-kafka" => Ok(Format::UpsertKafka),
             "json" => Ok(Format::Json),
             other => Err(format!(
-                "unknown format {other:?}; expected debezium-json, canal-json, upsert-kafka or json"
+                "unknown format {other:?}; expected {}",
+                FORMAT_NAMES.join(", ")
             )),
         }
     }
@@ -216,6 +248,8 @@ fn decode_with(
     match format {
         Format::DebeziumJson => formats::debezium(topic_table, payload, digests),
         Format::CanalJson => formats::canal(topic_table, payload, digests),
+        Format::MaxwellJson => formats::maxwell(topic_table, payload, digests),
+        Format::OggJson => formats::ogg(topic_table, payload, digests),
         Format::UpsertKafka => formats::upsert(topic_table, key, payload, digests),
         Format::Json => formats::plain(topic_table, payload, digests),
     }

@@ -4,10 +4,10 @@ use super::*;
 use crate::model::{OpKind, RowKey, Table};
 
 /// 2026-11-24T04:34:40.123456Z and a later version, in µs.
-const T1: i64 = 1_795_494_880_123_456;
-const T2: i64 = 1_795_494_881_000_001;
+pub(super) const T1: i64 = 1_795_494_880_123_456;
+pub(super) const T2: i64 = 1_795_494_881_000_001;
 
-fn ss(ticket: u64, item: u32) -> RowKey {
+pub(super) fn ss(ticket: u64, item: u32) -> RowKey {
     RowKey {
         table: Table::StoreSales,
         ticket,

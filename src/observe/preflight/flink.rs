@@ -23,12 +23,15 @@ const START_FLINK: &str =
 /// declare as `pipeline.global-job-parameters` (flink-sql/*.sql) because they
 /// set a latency floor, and `compare`/`gate` fingerprint. Anything else a job
 /// carries is left out: it may be a password.
-pub const FINGERPRINT_SETTINGS: [&str; 9] = [
+pub const FINGERPRINT_SETTINGS: [&str; 10] = [
     "checkpoint.interval",
     "cdc.debezium.poll.interval.ms",
     "cdc.debezium.connect.keep.alive.interval.ms",
     "kafka.sink.delivery-guarantee",
     "kafka.properties.linger.ms",
+    // The changelog format of path 1's topics (KAFKA_FORMAT): not a latency
+    // floor but the encoding's cost, and what the Kafka observer must decode.
+    super::format::KAFKA_FORMAT_SETTING,
     "path1.sink.buffer-flush.interval",
     "path1.sink.buffer-flush.max-rows",
     "path2.sink.buffer-flush.interval",

@@ -7,6 +7,7 @@
 //! diagnoses.
 
 pub(crate) mod flink;
+mod format;
 mod kafka;
 pub mod mysql;
 mod warehouse;
@@ -177,6 +178,10 @@ pub struct PreflightConfig {
     pub flink_url: Option<String>,
     /// Job names that must be RUNNING; empty = at least one job RUNNING.
     pub flink_jobs: Vec<String>,
+    /// The changelog format the Kafka observer will decode (the scenario's
+    /// `targets.kafka.format`): a problem when the running jobs declare
+    /// another. `None`: only reported.
+    pub kafka_format: Option<String>,
     /// Per-target timeout.
     pub timeout: Duration,
 }
@@ -194,6 +199,7 @@ impl Default for PreflightConfig {
             schemas: vec!["path1".to_string(), "path2".to_string()],
             flink_url: Some("http://127.0.0.1:8081".to_string()),
             flink_jobs: DEFAULT_FLINK_JOBS.iter().map(|s| s.to_string()).collect(),
+            kafka_format: None,
             timeout: Duration::from_secs(5),
         }
     }
@@ -265,7 +271,10 @@ pub async fn check_all(cfg: &PreflightConfig) -> PreflightReport {
             None => None,
         }
     };
-    let (a, b, c, d) = tokio::join!(mysql, kafka, wh, flink);
+    let (a, b, c, mut d) = tokio::join!(mysql, kafka, wh, flink);
+    if let (Some(flink), Some(expected)) = (d.as_mut(), &cfg.kafka_format) {
+        format::check_kafka_format(flink, expected);
+    }
     PreflightReport {
         targets: [a, b, c, d].into_iter().flatten().collect(),
     }
