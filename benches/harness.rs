@@ -102,6 +102,7 @@ fn ledger(c: &mut Criterion) {
                 .collect();
             for chunk in rows.chunks(50) {
                 l.commit(&CommitBatch {
+                    closed: None,
                     acked_at: t0,
                     rows: chunk.to_vec(),
                 });

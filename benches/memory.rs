@@ -90,6 +90,7 @@ fn fill(n: u64, acked_at: Instant) -> Ledger {
         });
         if batch.len() == 10 {
             let out = ledger.commit(&CommitBatch {
+                closed: None,
                 acked_at,
                 rows: std::mem::take(&mut batch),
             });

@@ -7,6 +7,7 @@
 //! the row's real image is produced again. A stack that is not running fails
 //! these tests, never skips them.
 
+mod fault_guard;
 mod stack_check;
 mod support;
 
@@ -352,4 +353,223 @@ fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
         }
         let _ = my.disconnect().await;
     });
+}
+
+/// `[audit] every` against the real stack, in one ~40 s run: Kafka and
+/// path 2 agree with MySQL in every mid-run audit (at least two, each over
+/// rows); a path 1 row changed through SQL mid-run shows at path 1 only, at
+/// its key, and the audits after its repair show path 1 converged again.
+#[test]
+fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
+    stack_check::require();
+    let _serial = support::serial();
+    let out = tempfile::tempdir().unwrap();
+    // The run's tickets start at its start second × 10⁹ (`cmd::run::tickets`).
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        * 1_000_000_000;
+    // No updates or deletes: the mutation pool then holds no ticket open and
+    // the cut follows the load within seconds (returns still hold theirs).
+    let sets = [
+        "duration=36s",
+        "warmup=0s",
+        "drain_timeout=60s",
+        "audit.every=4s",
+        "mix.update_probability=0",
+        "mix.delete_probability=0",
+        "slo.p99_ms.kafka=600000",
+        "slo.p99_ms.path1=600000",
+        "slo.p99_ms.path2=600000",
+    ];
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"));
+    cmd.arg("run")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml"))
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for s in sets {
+        cmd.arg("--set").arg(s);
+    }
+    let child = cmd.spawn().expect("the binary runs");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let key = rt.block_on(async {
+        let (pg, conn) = tokio_postgres::connect(&warehouse_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        // The run's oldest sale line once it has been at path 1 for 6 s.
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let key: (i64, i64) = loop {
+            let row = pg
+                .query_opt(
+                    "SELECT ss_item_sk::bigint, ss_ticket_number::bigint FROM path1.store_sales \
+                     WHERE ss_ticket_number >= $1 AND arrived_at < now() - interval '6 seconds' \
+                     ORDER BY ss_ticket_number, ss_item_sk LIMIT 1",
+                    &[&since],
+                )
+                .await
+                .unwrap();
+            if let Some(r) = row {
+                break (r.get(0), r.get(1));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no row of the run reached path 1"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        let at = format!("ss_item_sk = {} AND ss_ticket_number = {}", key.0, key.1);
+        pg.batch_execute(&format!(
+            "UPDATE path1.store_sales SET ss_net_paid = ss_net_paid + 0.01 WHERE {at}"
+        ))
+        .await
+        .unwrap();
+        // Long enough for the cut to pass the row (its returns due) and
+        // several audits to see it; then repaired.
+        tokio::time::sleep(Duration::from_secs(14)).await;
+        pg.batch_execute(&format!(
+            "UPDATE path1.store_sales SET ss_net_paid = ss_net_paid - 0.01 WHERE {at}"
+        ))
+        .await
+        .unwrap();
+        key
+    });
+    let o = child.wait_with_output().unwrap();
+    // Repaired before the drain: the end-of-run audit finds nothing.
+    assert_exit(&o, 0);
+    let loaded = only_run(out.path());
+    let audit = loaded.run.audit.clone().expect("the run audited its sinks");
+    let p = &audit.periodic;
+    let clean = |s: Sink| {
+        p.iter()
+            .filter(|a| {
+                let x = &a.sinks[&s];
+                x.error.is_none() && x.mismatched == 0 && x.rows > 0
+            })
+            .count()
+    };
+    for s in [Sink::Kafka, Sink::Path2] {
+        assert!(clean(s) >= 2, "{s}: {p:#?}");
+        assert!(p.iter().all(|a| a.sinks[&s].mismatched == 0), "{s}: {p:#?}");
+        // The cut advances with the load: a later audit compares more rows.
+        let rows: Vec<u64> = p
+            .iter()
+            .filter(|a| a.sinks[&s].error.is_none())
+            .map(|a| a.sinks[&s].rows)
+            .collect();
+        assert!(
+            rows.windows(2).all(|w| w[0] <= w[1]) && rows.last() > rows.first(),
+            "{s}: the cut did not advance: {rows:?}"
+        );
+    }
+    let ticket = format!("ticket={}, item={}", key.1, key.0);
+    let diverged = p
+        .iter()
+        .position(|a| a.sinks[&Sink::Path1].mismatched > 0)
+        .unwrap_or_else(|| panic!("path 1's change was never seen: {p:#?}"));
+    let first = &p[diverged].sinks[&Sink::Path1];
+    assert_eq!(first.mismatched, 1, "{first:?}");
+    assert!(
+        first.keys[0].contains(&ticket) && first.keys[0].contains("ss_net_paid"),
+        "{first:?}"
+    );
+    assert!(
+        p[diverged..]
+            .iter()
+            .any(|a| a.sinks[&Sink::Path1].mismatched == 0 && a.sinks[&Sink::Path1].rows > 0),
+        "path 1 never converged again: {p:#?}"
+    );
+    let md = std::fs::read_to_string(loaded.dir.join("summary.md")).unwrap();
+    assert!(
+        md.contains("path1: ")
+            && md.contains("first diverged at")
+            && md.contains("converged again at"),
+        "{md}"
+    );
+    // One row per mid-run audit: its time, and per sink rows and differences.
+    let first = &p[diverged];
+    let row = format!(
+        "| {:.1} s | {} ms | {}, 0 | {}, {} |",
+        first.at_ms as f64 / 1000.0,
+        first.took_ms,
+        first.sinks[&Sink::Kafka].rows,
+        first.sinks[&Sink::Path1].rows,
+        first.sinks[&Sink::Path1].mismatched
+    );
+    assert!(md.contains("| at | took | kafka: rows, differ |"), "{md}");
+    assert!(md.contains(&row), "{row} not in\n{md}");
+    let html = std::fs::read_to_string(loaded.dir.join("report.html")).unwrap();
+    assert!(html.contains("<th>path1: rows, differ</th>"), "{html}");
+}
+
+/// A path stopped mid-run: path 2's Flink job paused (stopped with a
+/// savepoint) for 12 s and resumed. Path 2's cut is held back while it
+/// lags (its rows compared stand still from one audit to the next while
+/// Kafka's grow), then passes that point once the job has caught up; no
+/// mid-run audit at any sink finds a difference, since the cut only takes
+/// what the sink has shown.
+///
+/// Not in CI yet: on the shared machine (load average 13–147) the held-back
+/// half held, but the resumed job had not caught up when the load (45 s)
+/// ended, so the mid-run audits never saw the catch-up; the run's length
+/// and the pause's timing are to be set on a quiet machine.
+/// `cargo test --test audit_stack -- --ignored` runs it.
+#[test]
+#[ignore = "timing not yet set on a quiet machine: path 2 had not caught up when the 45 s load ended"]
+fn a_path_stopped_mid_run_holds_its_cut_back_then_catches_up() {
+    stack_check::require();
+    let _serial = support::serial();
+    let _healthy = fault_guard::Healthy::arm("mysql-cdc-to-cloudberry");
+    let out = tempfile::tempdir().unwrap();
+    let o = support::run_scenario_with(
+        "quickstart.toml",
+        &["--allow-faults"],
+        &[
+            "duration=45s",
+            "warmup=0s",
+            "drain_timeout=90s",
+            "audit.every=3s",
+            "mix.update_probability=0",
+            "mix.delete_probability=0",
+            "slo.p99_ms.kafka=600000",
+            "slo.p99_ms.path1=600000",
+            "slo.p99_ms.path2=600000",
+            r#"faults=[{ at = "6s", action = "pause", target = "mysql-cdc-to-cloudberry", duration = "12s" }]"#,
+        ],
+        out.path(),
+    );
+    assert_exit(&o, 0);
+    let audit = only_run(out.path())
+        .run
+        .audit
+        .expect("the run audited its sinks");
+    let p: Vec<_> = audit
+        .periodic
+        .iter()
+        .filter(|a| a.sinks.values().all(|s| s.error.is_none()))
+        .collect();
+    for a in &p {
+        for (s, x) in &a.sinks {
+            assert_eq!(x.mismatched, 0, "{s} at {} ms: {x:?}", a.at_ms);
+        }
+    }
+    let rows = |i: usize, s: Sink| p[i].sinks[&s].rows;
+    // Held back: path 2 stood still while Kafka's cut moved on.
+    let held = (1..p.len())
+        .find(|&i| {
+            rows(i, Sink::Path2) == rows(i - 1, Sink::Path2)
+                && rows(i, Sink::Kafka) > rows(i - 1, Sink::Kafka)
+                && rows(i, Sink::Path2) < rows(i, Sink::Kafka)
+        })
+        .unwrap_or_else(|| panic!("path 2's cut was never held back: {p:#?}"));
+    // Caught up: a later audit compares at path 2 what Kafka's did then.
+    assert!(
+        (held..p.len()).any(|i| rows(i, Sink::Path2) >= rows(held, Sink::Kafka)),
+        "path 2's cut never caught up: {p:#?}"
+    );
 }

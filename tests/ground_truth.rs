@@ -211,7 +211,7 @@ async fn measure(url: &str, delay: Duration, poll: Duration) -> Measured {
         tokio::select! {
             a = ack_rx.recv(), if acks_open => match a {
                 Some((row, acked_at)) => {
-                    for o in ledger.commit(&CommitBatch { acked_at, rows: vec![row] }) {
+                    for o in ledger.commit(&CommitBatch { closed: None, acked_at, rows: vec![row] }) {
                         keep(o);
                     }
                 }

@@ -10,11 +10,14 @@
 
 pub mod kafka;
 pub mod narrow;
+pub mod periodic;
 mod report;
+mod series;
 pub mod side;
 pub mod sql;
 
 pub use report::*;
+pub use series::*;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -183,6 +186,23 @@ async fn connect(
     tickets: &Range<u64>,
     sinks: &[Sink],
 ) -> Result<(Side, Vec<(Sink, Side)>), AuditError> {
+    let (my, paths) = connect_databases(t, sinks).await?;
+    let mut whs = Vec::new();
+    if let (true, Some(src)) = (sinks.contains(&Sink::Kafka), t.kafka.clone()) {
+        let tickets = tickets.clone();
+        let read = tokio::task::spawn_blocking(move || kafka::read(&src, &tickets));
+        whs.push((Sink::Kafka, Side::Kafka(kafka::KafkaImages::Reading(read))));
+    }
+    whs.extend(paths);
+    Ok((my, whs))
+}
+
+/// MySQL and one warehouse connection per path of `sinks`, each session
+/// prepared (UTC, see [`Side::prepare`]).
+pub(crate) async fn connect_databases(
+    t: &Targets,
+    sinks: &[Sink],
+) -> Result<(Side, Vec<(Sink, Side)>), AuditError> {
     let unreachable = |target: &str, e: String| AuditError::Connect {
         target: crate::redact::redact_url(target),
         message: crate::redact::redact_text(&e).into_owned(),
@@ -194,15 +214,7 @@ async fn connect(
     let mut my = Side::MySql(my);
     my.prepare().await?;
     let mut whs = Vec::new();
-    for s in sinks {
-        if *s == Sink::Kafka {
-            if let Some(src) = t.kafka.clone() {
-                let tickets = tickets.clone();
-                let read = tokio::task::spawn_blocking(move || kafka::read(&src, &tickets));
-                whs.push((*s, Side::Kafka(kafka::KafkaImages::Reading(read))));
-            }
-            continue;
-        }
+    for s in sinks.iter().filter(|s| **s != Sink::Kafka) {
         let wh = crate::observe::warehouse::WarehouseConn::connect(&t.warehouse, CONNECT_TIMEOUT)
             .await
             .map_err(|e| unreachable(&t.warehouse, e.to_string()))?;

@@ -111,6 +111,16 @@ pub struct AuditReport {
     /// while the sinks computed theirs.
     #[serde(default)]
     pub mysql_ms: u64,
+    /// The audits during the run (`[audit] every`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periodic: Vec<super::PeriodicAudit>,
+    /// Mid-run cuts skipped because the previous audit was still running.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub periodic_skipped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl AuditReport {
@@ -122,8 +132,33 @@ impl AuditReport {
             .sum()
     }
 
-    /// One line per sink, for the terminal and summary.md.
+    /// The mid-run audits as a [`super::Series`].
+    pub fn series(&self) -> super::Series {
+        super::Series {
+            audits: self.periodic.clone(),
+            skipped: self.periodic_skipped,
+        }
+    }
+
+    /// One line per sink, for the terminal and summary.md; then one line
+    /// per sink for the mid-run audits, if any.
     pub fn lines(&self) -> Vec<String> {
+        let mut out = self.end_lines();
+        if !self.periodic.is_empty() {
+            out.extend(
+                self.series()
+                    .lines()
+                    .into_iter()
+                    .map(|l| format!("during the run, {l}")),
+            );
+        }
+        out
+    }
+
+    fn end_lines(&self) -> Vec<String> {
+        if self.sinks.is_empty() {
+            return vec!["no audit after the drain (the run was interrupted)".into()];
+        }
         let mut out = vec![format!(
             "the audit took {} ms in all; MySQL's side {} ms, computed once for every sink \
              while each sink computed its own",

@@ -136,6 +136,7 @@ pub async fn run_probes(
                     acked_at,
                 });
                 let batch = CommitBatch {
+                    closed: None,
                     acked_at,
                     rows: vec![CommittedRow {
                         key,

@@ -4,16 +4,15 @@
 use std::time::Duration;
 
 use crate::model::Sink;
-use crate::stats::{BucketCounts, Collector, Hist};
+use crate::stats::{BucketCounts, Collector};
 use crate::track::TrackerStatus;
-
-use super::encode::BUCKETS_SECONDS;
 
 /// A latency histogram in the endpoint's buckets.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LatencyBuckets {
-    /// Samples per bucket (not cumulative), one per [`BUCKETS_SECONDS`]
-    /// bound plus the `+Inf` bucket; empty when nothing was recorded.
+    /// Samples per bucket (not cumulative), one per
+    /// [`BUCKETS_SECONDS`](super::encode::BUCKETS_SECONDS) bound plus the
+    /// `+Inf` bucket; empty when nothing was recorded.
     pub counts: Vec<u64>,
     /// Sum of the samples, seconds.
     pub sum_seconds: f64,
@@ -21,11 +20,12 @@ pub struct LatencyBuckets {
     pub count: u64,
 }
 
+#[cfg(test)]
 impl LatencyBuckets {
-    /// Re-buckets an HdrHistogram (µs). Each HdrHistogram bucket goes where
-    /// its highest equivalent value falls: the summary's percentiles are
-    /// reported the same way, so both round up, never down.
-    pub fn from_histogram(h: &Hist) -> Self {
+    /// Re-buckets a whole HdrHistogram (µs), as the buckets kept while
+    /// seconds merge must come out: the tests' reference.
+    fn from_histogram(h: &crate::stats::Hist) -> Self {
+        use super::encode::BUCKETS_SECONDS;
         let mut b = BucketCounts::empty(BUCKETS_SECONDS.len());
         b.add(h, &BUCKETS_SECONDS);
         Self::from(&b)
@@ -90,8 +90,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The figures now: `c` holds what the recorders reported, `status` the
-    /// tracker's counts; `done` says the drain is over (unseen rows are missing).
+    /// The figures now: `c` holds what the recorders reported, with latency
+    /// buckets kept as seconds merge ([`Collector::with_latency_buckets`] with
+    /// [`BUCKETS_SECONDS`](super::encode::BUCKETS_SECONDS), as `run` sets it
+    /// up when it serves the endpoint; without them the latencies are empty),
+    /// `status` the tracker's counts; `done` says the drain is over (unseen
+    /// rows are missing).
     pub fn take(
         c: &Collector,
         status: &TrackerStatus,
@@ -112,16 +116,10 @@ impl Snapshot {
                     seen: counts.seen,
                     in_flight: unseen,
                     missing: if done { unseen } else { 0 },
-                    // Kept up to date as seconds merge when the run asked
-                    // for it; else re-bucketed from the whole run's histograms.
-                    latency: match c.latency_buckets(sink) {
-                        Some(b) => LatencyBuckets::from(b),
-                        None => c
-                            .stats()
-                            .sink_total(sink)
-                            .map(|h| LatencyBuckets::from_histogram(&h))
-                            .unwrap_or_default(),
-                    },
+                    latency: c
+                        .latency_buckets(sink)
+                        .map(LatencyBuckets::from)
+                        .unwrap_or_default(),
                 }
             })
             .collect();
@@ -142,6 +140,7 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
+    use super::super::encode::BUCKETS_SECONDS;
     use super::*;
     use crate::stats::{new_histogram, LatencySummary};
 

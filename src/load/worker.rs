@@ -36,6 +36,9 @@ pub struct WorkerConfig {
     /// The worker's first ticket and how many sale lines' stamps it keeps for
     /// the updates and deletes it may write (see `stamps`).
     pub stamp_memory: (u64, usize),
+    /// Bumped by the mid-run audit when it wants a cut: the worker then sends
+    /// its closed tickets with its next commit batch (`None`: no mid-run audits).
+    pub cuts: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// An error a worker met along the way (a lost connection, a failed
@@ -134,6 +137,8 @@ pub async fn run_worker(
     let mut writes: Vec<Write> = Vec::with_capacity(cfg.batch_rows);
     // This connection's prepared statements, by text (cleared with the connection).
     let mut statements: HashMap<&'static str, mysql_async::Statement> = HashMap::new();
+    // The last cut request answered.
+    let mut cut_seen = 0u64;
 
     while let Some(batch) = schedule.next_batch(cfg.batch_rows as u32) {
         let Some(&last) = batch.rows.last() else {
@@ -252,10 +257,21 @@ pub async fn run_worker(
                 rec.add_at(Counter::CommittedRows, acked, rows);
                 report.committed += rows;
                 report.transactions += 1;
+                // Asked for a cut: once in a while, so the O(pool) scan of
+                // `open_from` stays off the per-batch path.
+                let wanted = cfg
+                    .cuts
+                    .as_ref()
+                    .map_or(0, |c| c.load(std::sync::atomic::Ordering::Acquire));
+                let closed = (wanted != cut_seen).then(|| {
+                    cut_seen = wanted;
+                    gen.tickets_used().start..gen.open_from()
+                });
                 if commits
                     .send(CommitBatch {
                         acked_at: acked,
                         rows: committed,
+                        closed,
                     })
                     .await
                     .is_err()

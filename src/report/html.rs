@@ -179,6 +179,24 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
             let _ = write!(h, "<li>{}</li>", escape(line.trim_start()));
         }
         h.push_str("</ul>\n");
+        // The mid-run audits, one row each (`[audit] every`).
+        let rows = a.series().table();
+        if rows.len() > 1 {
+            h.push_str("<table>");
+            for (i, r) in rows.iter().enumerate() {
+                let (open, close) = if i == 0 {
+                    ("<th>", "</th>")
+                } else {
+                    ("<td>", "</td>")
+                };
+                h.push_str("<tr>");
+                for c in r {
+                    let _ = write!(h, "{open}{}{close}", escape(c));
+                }
+                h.push_str("</tr>");
+            }
+            h.push_str("</table>\n");
+        }
     }
 
     h.push_str("<h2>End-to-end latency (commit → visible)</h2>\n");

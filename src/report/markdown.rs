@@ -121,6 +121,18 @@ pub fn render(run: &RunData) -> String {
             };
         }
         md.push('\n');
+        // The mid-run audits, one row each (`[audit] every`).
+        let rows = a.series().table();
+        if rows.len() > 1 {
+            md.push_str("Audits during the run:\n\n");
+            for (i, r) in rows.iter().enumerate() {
+                let _ = writeln!(md, "| {} |", r.join(" | "));
+                if i == 0 {
+                    let _ = writeln!(md, "|{}", "---|".repeat(r.len()));
+                }
+            }
+            md.push('\n');
+        }
     }
 
     md.push_str("### End-to-end latency (commit → visible)\n\n");

@@ -14,7 +14,10 @@
 //! `faults` (present when the scenario has `[[faults]]`): each fault's window
 //! and, per sink, recovery time, backlog drain, rows delayed and lost.
 //! `audit` (when it ran): per sink (Kafka, path1, path2) and table, rows compared with
-//! MySQL, mismatched keys and the time the audit took.
+//! MySQL, mismatched keys and the time the audit took; `audit.periodic` (with
+//! `[audit] every`): per mid-run audit `at_ms` since the load started,
+//! `took_ms`, and per sink `tickets`, `rows`, `mismatched`, `keys`, `took_ms`,
+//! `error`; `audit.periodic_skipped`.
 //! and, per sink, whether it was affected, recovery time, backlog drain, rows
 //! delayed and lost. `left_changed` (present when a fault's target could not
 //! be brought back): what was left down and the command that restores it.
@@ -233,7 +236,8 @@ pub struct Summary {
     /// per table `rows_mysql`, `rows_sink`, `mismatched`, `keys` (the first 20
     /// differing keys with both sides' canonical text), `more_keys`,
     /// `sums_differ`, `took_ms`; `took_ms` and `mysql_ms` of the whole audit
-    /// and of MySQL's side (see `crate::audit`).
+    /// and of MySQL's side (see `crate::audit`); `periodic` and
+    /// `periodic_skipped`, the audits during the run (`[audit] every`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditReport>,
 }

@@ -203,22 +203,24 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     })
 }
 
-/// `[audit]`: `enabled` only (mid-run audits, `every`, are not implemented).
+/// `[audit]`: `enabled`, and `every` (audits during the run).
 fn audit(t: &Tbl) -> Result<Audit> {
-    t.allow(
-        &["enabled"],
-        &[(
-            "every",
-            "mid-run audits are not implemented yet; remove it (the audit runs after the drain)",
-        )],
-    );
+    t.allow(&["enabled", "every"], &[]);
     let enabled = match t.get("enabled") {
         Some(f) => {
             f.boolean("true or false (whether to audit the sinks' contents after the drain)")?
         }
         None => true,
     };
-    Ok(Audit { enabled })
+    let every = match t.get("every") {
+        Some(f) => Some(f.duration_in(
+            SECOND,
+            DAY,
+            "how often to audit during the run, from 1s to 1 day (e.g. \"30s\")",
+        )?),
+        None => None,
+    };
+    Ok(Audit { enabled, every })
 }
 
 /// A section table; an absent one reads as empty (all defaults).

@@ -353,11 +353,19 @@ fn the_audit_is_on_by_default_and_its_keys_are_checked() {
         e.contains("audit.enabled") && e.contains("true or false"),
         "{e}"
     );
-    let e = bad("[audit]\nevery = \"30s\"");
-    assert!(
-        e.contains("audit.every") && e.contains("not implemented"),
-        "{e}"
-    );
+    assert_eq!(base().audit.every, None);
+    let every = format!("{BASE}\n[audit]\nevery = \"30s\"\n");
+    let s = parse_with_env(&every, "x.toml", &no_env).unwrap();
+    assert_eq!(s.audit.every, Some(std::time::Duration::from_secs(30)));
+    for wrong in ["\"0s\"", "\"soon\"", "30"] {
+        let e = bad(&format!("[audit]\nevery = {wrong}"));
+        assert!(
+            e.contains("x.toml:") && e.contains("audit.every") && e.contains("from 1s to 1 day"),
+            "{wrong}: {e}"
+        );
+    }
+    let e = bad("[audit]\nevry = \"30s\"");
+    assert!(e.contains("audit.evry") && e.contains("every"), "{e}");
     let e = bad("[slo]\nmax_mismatched = -1");
     assert!(e.contains("slo.max_mismatched"), "{e}");
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::url::TargetUrl;
 use crate::dist::{CountRange, KeyDist, LagDist};
 use crate::model::{Sink, Table};
-use crate::rate::{dur, RateSpec};
+use crate::rate::{dur, dur_opt, RateSpec};
 
 /// Default MySQL target.
 pub const DEFAULT_MYSQL_URL: &str = "mysql://root:root123@127.0.0.1:3306/business_db";
@@ -259,13 +259,20 @@ pub enum DerivedRelation {
 /// the run's ticket range, value for value (see [`crate::audit`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Audit {
-    /// Run the audit (default true).
+    /// Run the audit (default true); `false` turns off the mid-run audits too.
     pub enabled: bool,
+    /// Audit a consistent cut this often during the run too (`None`: only
+    /// after the drain). See [`crate::audit::periodic`].
+    #[serde(with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub every: Option<Duration>,
 }
 
 impl Default for Audit {
     fn default() -> Self {
-        Audit { enabled: true }
+        Audit {
+            enabled: true,
+            every: None,
+        }
     }
 }
 

@@ -205,11 +205,22 @@ impl RunStats {
     /// to a file (see `stats::spill`): the per-second histograms were the
     /// harness's memory that grew with the run's length.
     pub fn merge(&mut self, snapshot: &IntervalSnapshot) {
+        self.merge_noting_totals(snapshot, |_| {});
+    }
+
+    /// [`RunStats::merge`], showing `on_total` each part's histograms that
+    /// count in the run's totals (the seconds after warmup).
+    fn merge_noting_totals(
+        &mut self,
+        snapshot: &IntervalSnapshot,
+        mut on_total: impl FnMut(&SeriesHistograms),
+    ) {
         for part in &snapshot.parts {
             let interval = self.intervals.entry(part.second).or_default();
             interval.merge_part(&part.histograms, &part.counters);
             if part.second >= self.warmup_intervals {
                 self.totals.merge(&part.histograms);
+                on_total(&part.histograms);
             }
         }
         let Some(newest) = self.last_second() else {
@@ -274,14 +285,12 @@ impl Collector {
 
     /// Merges one snapshot.
     pub fn merge(&mut self, snapshot: IntervalSnapshot) {
-        if let Some(b) = &mut self.buckets {
-            for part in &snapshot.parts {
-                if part.second >= self.stats.warmup_intervals {
-                    b.add(&part.histograms);
-                }
+        let buckets = &mut self.buckets;
+        self.stats.merge_noting_totals(&snapshot, |h| {
+            if let Some(b) = buckets {
+                b.add(h);
             }
-        }
-        self.stats.merge(&snapshot);
+        });
     }
 
     /// Merges every snapshot already queued on `rx` without waiting; returns how many.

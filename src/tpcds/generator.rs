@@ -268,6 +268,28 @@ impl Generator {
             && self.cur.as_ref().is_none_or(|c| c.next >= c.header.lines)
     }
 
+    /// The lowest ticket this generator may still write to: the ticket being
+    /// written, a line still in the mutation pool (when the mix mutates at
+    /// all), a sale whose return is pending. Every ticket below it is closed:
+    /// no later write of this generator touches it (what a mid-run audit may
+    /// compare without racing the load). O(pool + pending returns): call it
+    /// when asked, not per write.
+    pub fn open_from(&self) -> u64 {
+        let mut low = match &self.cur {
+            Some(c) if c.next < c.header.lines => c.header.ticket,
+            _ => self.next_ticket,
+        };
+        if let Some(t) = self.pending.iter().map(|Reverse(p)| p.ticket).min() {
+            low = low.min(t);
+        }
+        if !self.mutate_chance.is_never() {
+            if let Some(t) = self.pool.lines.iter().map(|l| l.ticket).min() {
+                low = low.min(t);
+            }
+        }
+        low
+    }
+
     /// Returns scheduled and not yet emitted.
     pub fn pending_returns(&self) -> usize {
         self.pending.len()

@@ -493,7 +493,7 @@ impl Ledger {
     }
 
     /// Live versions with their key and the sinks that have not seen them yet.
-    fn unseen(&self) -> impl Iterator<Item = (u64, RowKey, &Live, u16)> + '_ {
+    pub(super) fn unseen(&self) -> impl Iterator<Item = (u64, RowKey, &Live, u16)> + '_ {
         self.store.live().map(|(id, v)| {
             let key = self.store.key(id);
             (id, key, v, self.expect(key.ticket) & !v.seen())

@@ -13,6 +13,7 @@ fn key(ticket: u64) -> RowKey {
 
 fn batch(at: Instant, rows: &[CommittedRow]) -> CommitBatch {
     CommitBatch {
+        closed: None,
         acked_at: at,
         rows: rows.to_vec(),
     }

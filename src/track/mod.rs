@@ -16,6 +16,7 @@
 //! is registered; those still unmatched at the end are `unexpected`.
 
 mod caveats;
+mod cut;
 mod ledger;
 mod store;
 mod task;
@@ -26,6 +27,7 @@ mod probe_tests;
 mod visible_tests;
 
 pub use caveats::{Clamped, NegativeHop, SeenWithoutLatency};
+pub use cut::{Closed, Cut, CutRequest};
 pub use ledger::{Ledger, MatchOutcome, SinkCounts, VisibilityCounts};
 pub use store::LedgerMemory;
 pub use task::{run_tracker, TrackerIo, TrackerStatus, EARLY_GRACE};
@@ -56,4 +58,10 @@ pub struct CommitBatch {
     pub acked_at: Instant,
     /// The rows, in statement order.
     pub rows: Vec<CommittedRow>,
+    /// Set when a mid-run audit asked for a cut: the sending worker's tickets
+    /// that no later write touches (from its first ticket to its generator's
+    /// [`open_from`](crate::tpcds::Generator::open_from)). It holds once this
+    /// batch and the worker's earlier ones are registered, which is why it
+    /// travels with them.
+    pub closed: Option<std::ops::Range<u64>>,
 }

@@ -41,6 +41,7 @@ fn derived_sinks_expect_only_probes_and_query_sinks_nothing() {
     let mut l = Ledger::new(&sinks).with_probes(900..1000);
     let (work, probe) = (row(5), row(950));
     l.commit(&CommitBatch {
+        closed: None,
         acked_at: t0,
         rows: vec![work, probe],
     });

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
-use super::{CommitBatch, Ledger, MatchOutcome, SinkCounts};
+use super::{Closed, CommitBatch, CutRequest, Ledger, MatchOutcome, SinkCounts};
 use crate::model::{Observation, OpKind, Sink, Table};
 use crate::observe::warehouse::ChangeWatch;
 use crate::stats::{Counter, DeltaSign, Gauge, Recorder, Series, SnapshotSender};
@@ -53,6 +53,8 @@ pub struct TrackerIo {
     /// Share of rows whose latencies are recorded (1.0 = all). Loss accounting
     /// always covers every row.
     pub sample_rate: f64,
+    /// The mid-run audit's cut requests (`None`: no mid-run audits).
+    pub cuts: Option<mpsc::Receiver<CutRequest>>,
 }
 
 /// Runs until both input channels are closed; returns the final ledger.
@@ -69,11 +71,15 @@ pub async fn run_tracker(
     let (mut commits_open, mut obs_open) = (true, true);
     let mut batches = 0u64;
     let mut stall = Stall::default();
+    let mut closed = Closed::default();
     while commits_open || obs_open {
         tokio::select! {
             batch = io.commits.recv(), if commits_open => match batch {
                 Some(batch) => {
                     batches += 1;
+                    if let Some(r) = &batch.closed {
+                        closed.record(r);
+                    }
                     if let Some(w) = &io.changes {
                         register_changes(w, &batch);
                     }
@@ -96,6 +102,12 @@ pub async fn run_tracker(
                 }
                 None => obs_open = false,
             },
+            req = next_cut(&mut io.cuts), if io.cuts.is_some() => match req {
+                Some(req) => {
+                    let _ = req.reply.send(ledger.cut(&closed, &req.sinks));
+                }
+                None => io.cuts = None,
+            },
             _ = tick.tick() => {
                 let now = Instant::now();
                 ledger.prune(now, EARLY_GRACE);
@@ -117,6 +129,14 @@ pub async fn run_tracker(
     let only_deletes = !ledger.all_seen() && ledger.only_deletes_missing();
     publish(&io.status, &ledger, batches, false, true, only_deletes);
     ledger
+}
+
+/// The next cut request (never, without a channel).
+async fn next_cut(cuts: &mut Option<mpsc::Receiver<CutRequest>>) -> Option<CutRequest> {
+    match cuts {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Watches for "nothing new seen for a while", the precondition of the costly
@@ -201,12 +221,14 @@ mod tests {
             changes: None,
             status,
             sample_rate: 1.0,
+            cuts: None,
         };
         let sinks = vec![Sink::Binlog];
         let tracker = tokio::spawn(run_tracker(Ledger::new(&sinks), sinks, Instant::now(), io));
         let acked = Instant::now();
         commit_tx
             .send(CommitBatch {
+                closed: None,
                 acked_at: acked,
                 rows: vec![row(1)],
             })
@@ -224,6 +246,7 @@ mod tests {
         // The last batch, then the workers end.
         commit_tx
             .send(CommitBatch {
+                closed: None,
                 acked_at: acked,
                 rows: vec![row(2)],
             })

@@ -49,6 +49,7 @@ fn a_polled_sink_ends_at_its_commit_and_kafka_at_its_sighting() {
     let r = row(1);
     let mut l = Ledger::new(&[Sink::Kafka, Sink::Path2]);
     l.commit(&CommitBatch {
+        closed: None,
         acked_at: t0,
         rows: vec![r],
     });
@@ -86,6 +87,7 @@ fn a_visible_moment_outside_ack_and_sighting_is_clamped_and_counted() {
     let (r1, r2, r3) = (row(1), row(2), row(3));
     let mut l = Ledger::new(&[Sink::Path1]);
     l.commit(&CommitBatch {
+        closed: None,
         acked_at: t0,
         rows: vec![r1, r2, r3],
     });
@@ -116,6 +118,7 @@ fn a_visible_moment_outside_ack_and_sighting_is_clamped_and_counted() {
     // Seen before the ack itself: the ack came late, no clock is off.
     let r4 = row(4);
     l.commit(&CommitBatch {
+        closed: None,
         acked_at: t0,
         rows: vec![r4],
     });
@@ -137,6 +140,7 @@ fn hops_are_timed_once_each_whatever_order_the_sinks_report_in() {
     let r = row(1);
     let mut l = Ledger::new(&Sink::CDC);
     l.commit(&CommitBatch {
+        closed: None,
         acked_at: t0,
         rows: vec![r],
     });
@@ -182,6 +186,7 @@ fn a_hop_whose_end_came_first_is_recorded_as_zero_and_counted() {
     let r = row(1);
     let mut l = Ledger::new(&[Sink::Binlog, Sink::Kafka]);
     l.commit(&CommitBatch {
+        closed: None,
         acked_at: t0,
         rows: vec![r],
     });

@@ -139,6 +139,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
     let (stats_tx, stats_rx) = snapshot_channel(64 * (plan.workers as usize + 4));
     let (status_tx, status_rx) = watch::channel(TrackerStatus::default());
     let (commit_tx, commit_rx) = mpsc::channel(4096);
+    let mut mid_run = audit::MidRun::new(&scenario);
     let tracker = tokio::spawn(run_tracker(
         Ledger::new(&sinks)
             .with_probes(derived::probe_tickets(&run_tickets))
@@ -153,6 +154,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
             changes,
             status: status_tx,
             sample_rate: scenario.observe.sample_rate,
+            cuts: mid_run.cuts.take(),
         },
     ));
     let collector = tokio::spawn(progress::collect(
@@ -202,6 +204,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
             start,
             wall_start_us,
             stamp_memory: (lo, stamp_memory),
+            cuts: mid_run.ask.clone(),
         };
         workers.push(tokio::spawn(run_worker(
             cfg,
@@ -230,6 +233,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
     );
     observer_tasks.append(&mut derived_tasks.observers);
     drop((commit_tx, stats_tx, error_tx));
+    mid_run.start(&scenario, &tickets, started_at, start);
 
     // Load phase: until every worker's schedule ends, or a signal.
     let mut signals = signals::Signals::new()?;
@@ -250,6 +254,8 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
     };
     let derived_report = derived_tasks.join_load().await;
     let load_ended = Instant::now();
+    // The mid-run audits end with the load (one under way overlaps the drain).
+    mid_run.stop();
     if let Some(l) = &live {
         l.set_phase(Phase::Drain);
     }
@@ -325,7 +331,8 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
     }
     ledger.close_window();
     let stats = collector.await.context("the stats collector panicked")?;
-    let audit = audit::after_drain(&scenario, &tickets, started_at, interrupted).await;
+    let series = mid_run.finish().await;
+    let audit = audit::after_drain(&scenario, &tickets, started_at, interrupted, series).await;
     while let Ok(e) = error_rx.try_recv() {
         errors.push(e.message);
     }

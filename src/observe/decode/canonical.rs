@@ -62,20 +62,31 @@ fn render(v: &Value, kind: Kind) -> Option<String> {
         }
         Kind::Timestamp => {
             let micros = parse_stamp_value(v).ok()??;
-            let t = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
-            // By hand: a strftime pattern is parsed anew on every call.
-            Some(format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
-                t.year(),
-                t.month(),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second(),
-                micros.rem_euclid(1_000_000)
-            ))
+            let mut out = String::with_capacity(26);
+            push_timestamp(micros, &mut out)?;
+            Some(out)
         }
     }
+}
+
+/// `micros` (since the epoch) as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, onto
+/// `out`; `None` outside chrono's range.
+pub(crate) fn push_timestamp(micros: i64, out: &mut String) -> Option<()> {
+    use std::fmt::Write as _;
+    let t = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+    // By hand: a strftime pattern is parsed anew on every call.
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        micros.rem_euclid(1_000_000)
+    );
+    Some(())
 }
 
 /// The digest of a canonical text: the first 15 hex digits of its MD5 as an
