@@ -3,7 +3,7 @@
 # from what Flink really writes: for each format, switch the running native
 # stack to it (KAFKA_FORMAT, scripts/stack.sh restart-jobs of the jobs that use
 # path 1's topics), write inserts, updates and deletes to MySQL and capture the
-# messages (tests/observe_kafka.rs capture_fixtures). Restores debezium-json
+# messages (tests/stack/observe_kafka.rs, capture_fixtures). Restores debezium-json
 # at the end, also on failure. About 2-4 minutes per format on 2 cores.
 #
 #   scripts/capture-fixtures.sh                    # every format
@@ -21,10 +21,10 @@ restore() {
 trap restore EXIT
 
 # Build first, so that no switch waits for the compiler.
-cargo test --test observe_kafka --no-run --quiet
+cargo test --test stack --no-run --quiet
 for f in "${FORMATS[@]}"; do
   echo "== $f" >&2
   KAFKA_FORMAT=$f scripts/stack.sh restart-jobs "${JOBS[@]}"
-  TPCDS_CAPTURE_FORMAT=$f cargo test --quiet --test observe_kafka -- --ignored --exact capture_fixtures
+  TPCDS_CAPTURE_FORMAT=$f cargo test --quiet --test stack -- --ignored --exact observe_kafka::capture_fixtures
 done
-echo "fixtures refreshed; check them with: cargo test --test observe_fixtures" >&2
+echo "fixtures refreshed; check them with: cargo test --test offline observe_fixtures::" >&2

@@ -12,7 +12,7 @@
 #   DURATION=30s WARMUP=10s scripts/bench/formats.sh        # shorter runs
 #   CARGO_PROFILE=dev scripts/bench/formats.sh              # the debug harness (optimised dependencies)
 #   CAPTURE=1 CHECK=1 scripts/bench/formats.sh              # also refresh tests/fixtures/kafka/ and run
-#                                                     # tests/kafka_formats_stack.rs under each format
+#                                                     # tests/stack/kafka_formats.rs under each format
 #                                                     # on the way (one switch per format for all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,18 +45,18 @@ for f in $FORMATS; do
     # change reaches Kafka merged into the snapshot's row and a run would
     # time the snapshot, not the format.
     t0=$SECONDS
-    cargo test --quiet --test observe_kafka -- --ignored --exact cdc_streams >>"$OUT/streams.log" 2>&1 ||
+    cargo test --quiet --test stack -- --ignored --exact observe_kafka::cdc_streams >>"$OUT/streams.log" 2>&1 ||
       { echo "   $f: the CDC job did not start streaming (see $OUT/streams.log)" >&2; exit 1; }
     echo "   $f: streaming $((SECONDS - t0)) s later (its snapshot done)" >&2
   fi
   if [ -n "${CAPTURE:-}" ]; then
-    TPCDS_CAPTURE_FORMAT=$f cargo test --quiet --test observe_kafka -- --ignored --exact capture_fixtures \
+    TPCDS_CAPTURE_FORMAT=$f cargo test --quiet --test stack -- --ignored --exact observe_kafka::capture_fixtures \
       >>"$OUT/capture.log" 2>&1 || echo "   $f: capturing the fixture failed (see $OUT/capture.log)" >&2
   fi
   if [ -n "${CHECK:-}" ]; then
-    TPCDS_TEST_FORMATS=$f cargo test --quiet --test kafka_formats_stack >>"$OUT/check.log" 2>&1 &&
-      echo "   $f: tests/kafka_formats_stack.rs passed" >&2 ||
-      echo "   $f: tests/kafka_formats_stack.rs FAILED (see $OUT/check.log)" >&2
+    TPCDS_TEST_FORMATS=$f cargo test --quiet --test stack kafka_formats:: >>"$OUT/check.log" 2>&1 &&
+      echo "   $f: tests/stack/kafka_formats.rs passed" >&2 ||
+      echo "   $f: tests/stack/kafka_formats.rs FAILED (see $OUT/check.log)" >&2
   fi
   sets=(--set "name=quickstart-$f" --set "duration=$DURATION" --set "warmup=$WARMUP" --set "targets.kafka.format=$f")
   [ "$f" = json ] && sets+=(--set "mix.delete_probability=0")

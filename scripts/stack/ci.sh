@@ -26,4 +26,4 @@ python3 scripts/check-compose.py --self-test || exit $?
 cleanup() { scripts/stack.sh down || true; }
 trap cleanup EXIT
 scripts/stack.sh up || exit $?
-cargo test --test pipeline -- --nocapture || exit $?
+cargo test --test stack pipeline:: -- --nocapture || exit $?

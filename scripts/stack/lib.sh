@@ -2,7 +2,7 @@
 # Shared settings and helpers for scripts/stack.sh. Sourced, never run.
 #
 # Every endpoint and credential is an environment variable with the project's
-# default; tests/pipeline.rs and docker-compose.yml use the same names and
+# default; tests/stack/pipeline.rs and docker-compose.yml use the same names and
 # values (scripts/check-compose.py checks that they agree).
 
 STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

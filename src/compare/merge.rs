@@ -391,5 +391,4 @@ fn evaluate(run: &RunData) -> SloVerdict {
 }
 
 #[cfg(test)]
-#[path = "merge_tests.rs"]
 mod tests;

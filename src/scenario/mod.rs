@@ -200,5 +200,3 @@ fn resolve(
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_many;

@@ -88,7 +88,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::track::probe_tests::{row, seen};
+    use crate::track::tests::probe::{row, seen};
     use crate::track::CommitBatch;
     use std::time::Instant;
 

@@ -612,5 +612,4 @@ fn derived_mask() -> u16 {
 }
 
 #[cfg(test)]
-#[path = "ledger_tests.rs"]
 mod tests;

@@ -22,9 +22,7 @@ mod store;
 mod task;
 
 #[cfg(test)]
-mod probe_tests;
-#[cfg(test)]
-mod visible_tests;
+mod tests;
 
 pub use caveats::{Clamped, NegativeHop, SeenWithoutLatency};
 pub use cut::{Closed, Cut, CutRequest};

@@ -202,7 +202,7 @@ fn publish(
 mod tests {
     use super::*;
     use crate::model::RowKey;
-    use crate::track::probe_tests::{row, seen};
+    use crate::track::tests::probe::{row, seen};
 
     /// "All seen" of the rows registered so far is not the drain's signal
     /// while a commit sender is alive: only once the channel is closed and

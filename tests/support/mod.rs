@@ -1,10 +1,36 @@
-//! Helpers for tests that run the real binary against the native stack.
+//! Helpers shared by the two integration-test binaries (`tests/offline`,
+//! `tests/stack`): running the real binary, the stack guards
+//! ([`stack_check`], [`fault_guard`]) and the observers' test support
+//! ([`observe`]).
 #![allow(dead_code)]
+
+pub mod fault_guard;
+pub mod observe;
+pub mod scripts;
+pub mod stack_check;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use tpcds_bench::report::{load_run, LoadedRun};
+
+/// A stack-backed test's hold on the stack: one test at a time in the stack
+/// binary (each starts with `let _turn = crate::support::turn();`), as when
+/// every test file was its own binary and cargo ran them one after another.
+/// They share MySQL, Kafka and the warehouse, and some stop parts of the
+/// stack; latency measured beside another test's load would drift.
+pub struct Turn {
+    _held: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Waits for this test's [`Turn`] (a test that failed holding it does not
+/// block the rest: the lock's poisoning is ignored).
+pub fn turn() -> Turn {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    Turn {
+        _held: TURN.lock().unwrap_or_else(|e| e.into_inner()),
+    }
+}
 
 /// Runs of the harness share MySQL (and one test locks its tables): one at a time.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {

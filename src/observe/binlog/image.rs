@@ -230,5 +230,4 @@ fn datetime(c: &Col, b: &[u8]) -> Option<StampMicros> {
 }
 
 #[cfg(test)]
-#[path = "image_tests.rs"]
 mod tests;

@@ -34,8 +34,6 @@ mod formats;
 pub mod stamp;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_maxwell_ogg;
 
 use std::fmt;
 use std::str::FromStr;
