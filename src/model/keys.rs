@@ -30,6 +30,15 @@ pub(crate) fn split(version: u64) -> (u64, usize) {
     (version >> 1, (version & 1) as usize)
 }
 
+/// splitmix64's finaliser: a cheap, well-mixed 64-bit hash (the generator's
+/// draws use it too).
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE5_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// Hashes the u64 ids with splitmix64's finaliser: the ids are structured
 /// (item in the low bits), which the table's low-bit bucket index needs mixed,
 /// and SipHash would cost more than the lookups it guards.
@@ -39,12 +48,12 @@ pub(crate) struct MixHasher(u64);
 impl Hasher for MixHasher {
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
-            self.0 = crate::tpcds::mix64(self.0 ^ u64::from(*b));
+            self.0 = mix64(self.0 ^ u64::from(*b));
         }
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = crate::tpcds::mix64(self.0 ^ n);
+        self.0 = mix64(self.0 ^ n);
     }
 
     fn finish(&self) -> u64 {

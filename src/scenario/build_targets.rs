@@ -17,8 +17,8 @@ pub const ENV_OVERRIDES: [(&str, &str); 4] = [
     ("TPCDS_FLINK_URL", "targets.flink_rest"),
 ];
 
+use super::KAFKA_FORMAT_NAMES as FORMATS;
 use crate::model::Sink;
-use crate::observe::decode::FORMAT_NAMES as FORMATS;
 
 pub(crate) fn targets(t: &Tbl) -> Result<Targets> {
     t.allow(

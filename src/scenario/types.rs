@@ -173,6 +173,16 @@ impl KafkaTarget {
     }
 }
 
+/// Every [`KafkaFormat`]'s name, in its order.
+pub const KAFKA_FORMAT_NAMES: [&str; 6] = [
+    "debezium-json",
+    "canal-json",
+    "maxwell-json",
+    "ogg-json",
+    "upsert-kafka",
+    "json",
+];
+
 /// Changelog encodings the Kafka observer decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

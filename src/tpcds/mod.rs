@@ -26,7 +26,6 @@ pub mod pricing;
 pub mod rows;
 mod ticket;
 
-pub(crate) use ticket::mix64;
 
 #[cfg(test)]
 mod tests;

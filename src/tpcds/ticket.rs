@@ -18,13 +18,7 @@ use super::pricing::{PricingDraws, SaleMoney};
 use super::rows::{SaleRow, SALES_NULLABLE};
 use super::{DateMode, GenConfig, KeyRanges, STORE_KEYS};
 
-/// splitmix64's finaliser: a cheap, well-mixed 64-bit hash.
-pub(crate) fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE5_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub(crate) use crate::model::keys::mix64;
 
 /// A probability as a threshold on a uniform `u64`, so a decision costs one
 /// integer draw and compares exactly (no float per row).

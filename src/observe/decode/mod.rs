@@ -100,15 +100,9 @@ impl From<crate::scenario::KafkaFormat> for Format {
     }
 }
 
-/// Every format's name, in [`Format`]'s order.
-pub const FORMAT_NAMES: [&str; 6] = [
-    "debezium-json",
-    "canal-json",
-    "maxwell-json",
-    "ogg-json",
-    "upsert-kafka",
-    "json",
-];
+/// Every format's name, in [`Format`]'s order (the scenario's list: the
+/// observer decodes what a scenario can name).
+pub use crate::scenario::KAFKA_FORMAT_NAMES as FORMAT_NAMES;
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
