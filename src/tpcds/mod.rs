@@ -26,7 +26,6 @@ pub mod pricing;
 pub mod rows;
 mod ticket;
 
-
 #[cfg(test)]
 mod tests;
 
