@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use crate::model::keys::IdMap;
+use crate::model::churn::ChurnMap;
 use crate::model::{RowKey, StampMicros, Table};
 
 /// Bounded FIFO memory of sale lines' latest stamps.
@@ -19,7 +19,7 @@ use crate::model::{RowKey, StampMicros, Table};
 pub(super) struct StampMemory {
     base: u64,
     cap: usize,
-    stamps: IdMap<StampMicros>,
+    stamps: ChurnMap<StampMicros>,
     order: VecDeque<u64>,
 }
 

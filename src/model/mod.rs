@@ -2,8 +2,10 @@
 //! observations. Every stage (generator, workers, observers, tracker, stats) speaks
 //! these types, so they stay small, `Copy` where possible, and free of I/O.
 //! `keys`: a row key packed as one `u64`, which workers, the warehouse
-//! observer and the tracker all key their tables by.
+//! observer and the tracker all key their tables by; `churn`: their hash
+//! table that keeps its size under steady insert and remove churn.
 
+pub(crate) mod churn;
 pub(crate) mod keys;
 
 use std::fmt;

@@ -15,7 +15,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::model::keys::{self, IdMap, RowIds};
+use crate::model::churn::ChurnMap;
+use crate::model::keys::{self, RowIds};
 use crate::model::{OpKind, RowKey, StampMicros};
 
 /// Bits of [`Live::packed`] below the ack time: the operation (2) and the
@@ -95,10 +96,10 @@ pub(super) struct Store {
     /// Instant the ack times count from (an hour before the ledger was made,
     /// so a batch acked just before it still counts forward).
     base: Instant,
-    live: IdMap<Live>,
-    prevs: IdMap<StampMicros>,
-    past_inserts: IdMap<StampMicros>,
-    past_changes: IdMap<PastChange>,
+    live: ChurnMap<Live>,
+    prevs: ChurnMap<StampMicros>,
+    past_inserts: ChurnMap<StampMicros>,
+    past_changes: ChurnMap<PastChange>,
     /// Versions made past, grouped by the second they were: forgotten a
     /// duplicate window later.
     expiry: VecDeque<(Instant, Vec<u64>)>,
@@ -110,10 +111,10 @@ impl Store {
         Store {
             ids: RowIds::new(ticket_base),
             base: now.checked_sub(Duration::from_secs(3600)).unwrap_or(now),
-            live: IdMap::default(),
-            prevs: IdMap::default(),
-            past_inserts: IdMap::default(),
-            past_changes: IdMap::default(),
+            live: ChurnMap::default(),
+            prevs: ChurnMap::default(),
+            past_inserts: ChurnMap::default(),
+            past_changes: ChurnMap::default(),
             expiry: VecDeque::new(),
         }
     }
@@ -235,10 +236,10 @@ impl Store {
         if let Some((_, ids)) = self.expiry.back_mut() {
             ids.shrink_to_fit();
         }
-        shrink_sparse(&mut self.live);
-        shrink_sparse(&mut self.prevs);
-        shrink_sparse(&mut self.past_inserts);
-        shrink_sparse(&mut self.past_changes);
+        self.live.shrink_if_sparse();
+        self.prevs.shrink_if_sparse();
+        self.past_inserts.shrink_if_sparse();
+        self.past_changes.shrink_if_sparse();
     }
 
     /// Live versions: `(id, version)`.
@@ -261,10 +262,10 @@ impl Store {
     pub(super) fn memory(&self) -> LedgerMemory {
         let queue: usize = self.expiry.iter().map(|(_, ids)| ids.capacity() * 8).sum();
         LedgerMemory {
-            live_bytes: (table_bytes(&self.live) + table_bytes(&self.prevs)) as u64,
+            live_bytes: (self.live.bytes() + self.prevs.bytes()) as u64,
             live_versions: self.live.len() as u64,
-            past_bytes: (table_bytes(&self.past_inserts)
-                + table_bytes(&self.past_changes)
+            past_bytes: (self.past_inserts.bytes()
+                + self.past_changes.bytes()
                 + queue
                 + self.expiry.capacity() * std::mem::size_of::<(Instant, Vec<u64>)>())
                 as u64,
@@ -301,28 +302,5 @@ impl LedgerMemory {
     /// Bytes per version in the duplicate window (`None` with none).
     pub fn per_past(&self) -> Option<f64> {
         (self.past_versions > 0).then(|| self.past_bytes as f64 / self.past_versions as f64)
-    }
-}
-
-/// A hash table's allocation: hashbrown keeps capacity ≤ 7/8 of a power-of-two
-/// bucket count (≤ n − 1 below 8 buckets), one control byte per bucket.
-fn table_bytes<V>(map: &IdMap<V>) -> usize {
-    let cap = map.capacity();
-    if cap == 0 {
-        return 0;
-    }
-    let buckets = if cap < 8 {
-        (cap + 1).next_power_of_two()
-    } else {
-        (cap * 8 / 7).next_power_of_two()
-    };
-    buckets * (std::mem::size_of::<(u64, V)>() + 1)
-}
-
-/// A table below a quarter full gives back half its room: the ledger's
-/// memory follows the backlog down as well as up.
-fn shrink_sparse<V>(map: &mut IdMap<V>) {
-    if map.capacity() > 1024 && map.len() < map.capacity() / 4 {
-        map.shrink_to(map.len() * 2);
     }
 }

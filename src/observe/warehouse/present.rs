@@ -20,7 +20,8 @@
 
 use std::collections::VecDeque;
 
-use crate::model::keys::{pack as pack_key, IdMap};
+use crate::model::churn::ChurnMap;
+use crate::model::keys::pack as pack_key;
 use crate::model::{RowKey, StampMicros};
 
 /// A stamp the sink showed without one (`None`).
@@ -30,7 +31,7 @@ const NO_STAMP: StampMicros = StampMicros::MIN;
 #[derive(Debug)]
 pub(super) struct Present {
     base: u64,
-    map: IdMap<StampMicros>,
+    map: ChurnMap<StampMicros>,
     /// Keys in the order first seen (a deleted key stays here until evicted).
     order: VecDeque<u64>,
     cap: usize,
@@ -41,7 +42,7 @@ impl Present {
     pub(super) fn new(cap: usize, base: u64) -> Self {
         Present {
             base,
-            map: IdMap::default(),
+            map: ChurnMap::default(),
             order: VecDeque::new(),
             cap: cap.max(1),
         }
