@@ -151,7 +151,6 @@ async fn first_key(pg: &tokio_postgres::Client, table: Table, lo: i64, hi: i64) 
 fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     // One short real run (updates and deletes included); the latency limits
     // are not what this test is about.
@@ -364,7 +363,6 @@ fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
 fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     // The run's tickets start at its start second × 10⁹ (`cmd::run::tickets`).
     let since = std::time::SystemTime::now()
@@ -526,7 +524,6 @@ fn mid_run_audits_show_when_one_sink_diverged_and_converged() {
 fn a_path_stopped_mid_run_holds_its_cut_back_then_catches_up() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let _healthy = fault_guard::Healthy::arm("mysql-cdc-to-cloudberry");
     let out = tempfile::tempdir().unwrap();
     let o = support::run_scenario_with(

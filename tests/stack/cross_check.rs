@@ -15,7 +15,6 @@
 //! That is far inside the sink's resolution (the 100 ms poll interval), which the
 //! issue asks for; `percentile_cont` (interpolated) is printed beside it.
 
-use crate::support;
 use crate::support::stack_check;
 
 use std::io::Write;
@@ -74,7 +73,6 @@ async fn warehouse_percentiles(lo: i64, hi: i64) -> (i64, [f64; 2], [f64; 2]) {
 fn path2_server_percentiles_agree_with_postgresql() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let scenario = out.path().join("cross-check.toml");
     std::fs::File::create(&scenario)

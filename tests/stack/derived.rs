@@ -48,7 +48,6 @@ const SHORT: [&str; 4] = [
 fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reported() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     support::warm_up_pipeline();
     let out = tempfile::tempdir().unwrap();
     let o = run_scenario("derived.toml", &SHORT, out.path());
@@ -135,7 +134,6 @@ fn plain_view_freshness_agrees_with_its_path_and_metrics_and_queries_are_reporte
 fn matview_freshness_spans_path_latency_to_path_latency_plus_the_refresh_interval() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     support::warm_up_pipeline();
     let out = tempfile::tempdir().unwrap();
     let mut sets = SHORT.to_vec();

@@ -45,7 +45,6 @@ async fn count_rows(pg: &tokio_postgres::Client, schema: &str, lo: i64, hi: i64)
 /// fault): a TaskManager comes back in 35-60 s here (a CI run measured path 1
 /// still above its threshold 72 s after the kill with an 80 s load), Kafka in ~15 s.
 fn fault_run(action: &str, target: &str, duration: &str) {
-    let _serial = support::serial();
     let _healthy = Healthy::arm(target);
     let out = tempfile::tempdir().unwrap();
     let fault = format!(

@@ -14,8 +14,6 @@
 //! The clone holds this checkout's committed HEAD (uncommitted script edits
 //! are not in it).
 
-use crate::support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -132,7 +130,6 @@ fn show(o: &Output) -> String {
 #[test]
 fn each_job_pauses_and_resumes_from_a_second_clone() {
     let _turn = crate::support::turn();
-    let _serial = support::serial();
     let _healthy = Healthy::arm("kafka-to-cloudberry");
     let clone = SecondClone::new();
     let out = tempfile::tempdir().unwrap();
@@ -265,7 +262,6 @@ impl Drop for Aside {
 #[test]
 fn a_resume_that_fails_says_what_is_down_and_the_command_that_restores_it() {
     let _turn = crate::support::turn();
-    let _serial = support::serial();
     let _healthy = Healthy::arm("kafka-to-cloudberry");
     let clone = SecondClone::new();
     let out = tempfile::tempdir().unwrap();

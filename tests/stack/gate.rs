@@ -85,7 +85,6 @@ fn stdout(o: &Output) -> String {
 #[test]
 fn aa_never_fails_and_a_slower_path2_flush_always_fails() {
     let _turn = crate::support::turn();
-    let _serial = support::serial();
     stack_check::require();
     // The A/B half resubmits the jobs with this checkout's Flink client and
     // settings: refuse now, before any run, when another checkout started

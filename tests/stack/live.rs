@@ -7,7 +7,6 @@
 //! dashboard queries must exist. A stack (or a Prometheus) that is not
 //! running fails these tests, never skips them.
 
-use crate::support;
 use crate::support::stack_check;
 
 use std::collections::BTreeSet;
@@ -160,7 +159,6 @@ fn prometheus_scrapes_a_run_and_agrees_with_its_summary() {
     let _turn = crate::support::turn();
     stack_check::require();
     let prom = Prom::new();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", port("HARNESS_METRICS_PORT", 9464));
     let start = now();

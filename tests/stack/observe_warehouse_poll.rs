@@ -15,11 +15,6 @@ use tokio::sync::{mpsc, watch};
 use tpcds_bench::model::{OpKind, Sink, StampMicros, Table};
 use tpcds_bench::observe::warehouse::{ChangeWatch, WarehouseConfig, WarehouseObserver};
 
-/// One test at a time: the poller holds its bound back for any open
-/// transaction on the server, so another test's DDL in parallel changes what
-/// it sees (an update found by a re-read instead of the key lookup).
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 fn ts(us: StampMicros) -> chrono::NaiveDateTime {
     chrono::DateTime::from_timestamp_micros(us)
         .unwrap()
@@ -30,7 +25,6 @@ fn ts(us: StampMicros) -> chrono::NaiveDateTime {
 async fn poller_finds_late_commits_lookup_updates_and_deletes() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = SERIAL.lock().await;
     let tickets = unique_tickets();
     let t0 = tickets.start as i64;
     let schema = format!("obs_test_{}", tickets.start % 1_000_000_000);
@@ -153,7 +147,6 @@ async fn poller_finds_late_commits_lookup_updates_and_deletes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_test_leaves_no_schema_behind() {
     let _turn = crate::support::turn();
-    let _serial = SERIAL.lock().await;
     let schema = format!("obs_guard_{}", unique_tickets().start % 1_000_000_000);
     let admin = warehouse_client().await;
     admin

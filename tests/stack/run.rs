@@ -18,7 +18,6 @@ use tpcds_bench::stats::{LatencySummary, Series};
 fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     // The shipped quickstart, shortened for CI (the scenario itself runs 60 s).
     let o = run_scenario(
@@ -108,7 +107,6 @@ fn quickstart_sees_every_row_at_every_sink_at_the_target_rate() {
 fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // The locker takes the table 5 s into a 12 s run and holds it 2.2 s: 2 s
@@ -170,7 +168,6 @@ fn a_two_second_table_lock_shows_in_client_p99_but_not_in_the_achieved_rate() {
 fn sigterm_writes_a_partial_report_within_five_seconds_and_exits_130() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))
@@ -207,7 +204,6 @@ fn sigterm_writes_a_partial_report_within_five_seconds_and_exits_130() {
 #[test]
 fn progress_without_a_terminal_is_plain_lines_every_ten_seconds() {
     let _turn = crate::support::turn();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
     // stderr is a pipe here: not a terminal.

@@ -4,7 +4,6 @@
 //! step fails), the CPU and Flink figures, and the sweep gate on itself. A
 //! stack that is not running makes it fail, never skip. About 75 s.
 
-use crate::support;
 use crate::support::stack_check;
 
 use std::path::Path;
@@ -18,7 +17,6 @@ use tpcds_bench::sweep::load::{load_sweep, step_from_run};
 fn a_two_step_sweep_writes_its_files_and_answers_per_sink() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = support::serial();
     let out = tempfile::tempdir().unwrap();
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweep.toml");
     let o = Command::new(env!("CARGO_BIN_EXE_tpcds-bench"))

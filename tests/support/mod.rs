@@ -32,12 +32,6 @@ pub fn turn() -> Turn {
     }
 }
 
-/// Runs of the harness share MySQL (and one test locks its tables): one at a time.
-pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// The MySQL URL the stack listens on (env override as everywhere).
 pub fn mysql_url() -> String {
     std::env::var("TPCDS_MYSQL_URL")

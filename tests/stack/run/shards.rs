@@ -6,7 +6,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::support::stack_check;
-use crate::support::{assert_exit, only_run, serial};
+use crate::support::{assert_exit, only_run};
 use tpcds_bench::model::Sink;
 use tpcds_bench::report::load_run;
 
@@ -95,7 +95,6 @@ fn gate(baseline: &Path, current: &Path) -> Output {
 fn three_shards_merged_account_like_one_process_and_pass_the_gate_both_ways() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = serial();
     crate::support::warm_up_pipeline();
     let single_out = tempfile::tempdir().unwrap();
     let o = run_cmd(single_out.path(), &[]).output().unwrap();
@@ -160,7 +159,6 @@ fn three_shards_merged_account_like_one_process_and_pass_the_gate_both_ways() {
 fn a_killed_shard_is_named_by_merge_and_joined_only_with_partial() {
     let _turn = crate::support::turn();
     stack_check::require();
-    let _serial = serial();
     let out = tempfile::tempdir().unwrap();
     let shards = spawn_shards(out.path(), 3, Duration::from_secs(15));
     std::thread::sleep(Duration::from_secs(20));
