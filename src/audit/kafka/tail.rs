@@ -38,9 +38,17 @@ impl Tail {
         cfg.topic_prefix = src.topic_prefix.clone();
         cfg.format = src.format;
         cfg.extra = src.extra.clone();
-        let consumer: BaseConsumer = observer::client_config(&cfg, &observer::unique_group_id())
-            .create()
-            .map_err(fail)?;
+        let mut conf = observer::client_config(&cfg, &observer::unique_group_id());
+        // A read-back wants throughput, not the observer's latency: fetches
+        // of up to 8 MiB a partition (librdkafka's default is 1 MiB, which
+        // left the audit waiting on round trips most of its time); the
+        // scenario's own settings still win.
+        conf.set("max.partition.fetch.bytes", "8388608")
+            .set("fetch.max.bytes", "33554432");
+        for (k, v) in &cfg.extra {
+            conf.set(k, v);
+        }
+        let consumer: BaseConsumer = conf.create().map_err(fail)?;
         let topics = observer::topics(&cfg);
         let names: Vec<String> = topics.iter().map(|(t, _)| t.clone()).collect();
         let parts = observer::partitions(&consumer, &cfg.brokers, &names, cfg.connect_timeout)
