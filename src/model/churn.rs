@@ -111,24 +111,52 @@ mod tests {
     use super::*;
     use std::collections::VecDeque;
 
-    /// A FIFO of `cap` ids under churn; returns the table's largest size.
-    fn churn(
-        cap: usize,
-        inserts: u64,
-        mut insert: impl FnMut(u64),
-        mut remove: impl FnMut(u64),
-        mut bytes: impl FnMut() -> usize,
-    ) -> usize {
+    /// What the FIFO below needs of a table.
+    trait Fifo {
+        fn put(&mut self, id: u64);
+        fn take(&mut self, id: u64);
+        /// Buckets the table has now (tombstones lower `capacity()`, so
+        /// the largest value over a run is the table's size).
+        fn buckets(&self) -> usize;
+    }
+
+    impl Fifo for IdMap<i64> {
+        fn put(&mut self, id: u64) {
+            self.insert(id, 1);
+        }
+        fn take(&mut self, id: u64) {
+            self.remove(&id);
+        }
+        fn buckets(&self) -> usize {
+            (self.capacity() * 8 / 7).next_power_of_two()
+        }
+    }
+
+    impl Fifo for ChurnMap<i64> {
+        fn put(&mut self, id: u64) {
+            self.insert(id, 1);
+        }
+        fn take(&mut self, id: u64) {
+            self.remove(&id);
+        }
+        fn buckets(&self) -> usize {
+            self.bytes() / (std::mem::size_of::<(u64, i64)>() + 1)
+        }
+    }
+
+    /// A FIFO of `cap` ids (packed like sale lines) under churn; returns the
+    /// table's largest bucket count.
+    fn churn(table: &mut impl Fifo, cap: usize, inserts: u64) -> usize {
         let mut order = VecDeque::new();
         let mut most = 0;
         for i in 0..inserts {
             let id = ((i / 5) << 22) | (i % 5);
-            insert(id);
+            table.put(id);
             order.push_back(id);
             if order.len() > cap {
-                remove(order.pop_front().expect("over cap"));
+                table.take(order.pop_front().expect("over cap"));
             }
-            most = most.max(bytes());
+            most = most.max(table.buckets());
         }
         most
     }
@@ -136,38 +164,16 @@ mod tests {
     #[test]
     fn a_capped_fifo_keeps_its_table_size_where_a_plain_map_doubles() {
         // 1,200 ids: more than half of the 2,048-bucket table they need.
-        let size = |full: usize| (full * 8 / 7).next_power_of_two();
-        let plain = std::cell::RefCell::new(IdMap::<i64>::default());
-        let plain_most = churn(
-            1_200,
-            200_000,
-            |id| {
-                plain.borrow_mut().insert(id, 1);
-            },
-            |id| {
-                plain.borrow_mut().remove(&id);
-            },
-            || size(plain.borrow().capacity()),
-        );
-        let churned = std::cell::RefCell::new(ChurnMap::<i64>::default());
-        let churned_most = churn(
-            1_200,
-            200_000,
-            |id| {
-                churned.borrow_mut().insert(id, 1);
-            },
-            |id| {
-                churned.borrow_mut().remove(&id);
-            },
-            || churned.borrow().bytes(),
-        );
-        // The plain map ends at twice the buckets (this is what the soak saw).
+        let mut plain = IdMap::<i64>::default();
+        let mut churned = ChurnMap::<i64>::default();
+        // The plain map ends at twice the buckets (what the soak saw).
         assert_eq!(
-            plain_most, 4_096,
+            churn(&mut plain, 1_200, 200_000),
+            4_096,
             "hashbrown no longer doubles over tombstones?"
         );
-        assert_eq!(churned_most, 2_048 * 17);
-        assert_eq!(churned.borrow().len(), 1_200);
+        assert_eq!(churn(&mut churned, 1_200, 200_000), 2_048);
+        assert_eq!(churned.len(), 1_200);
     }
 
     #[test]
