@@ -105,39 +105,6 @@ impl fmt::Display for OverBudget {
     }
 }
 
-/// How often [`keep_trimming`] gives free memory back.
-const TRIM_EVERY: Duration = Duration::from_secs(10);
-
-/// Gives the allocator's free pages back to the system every [`TRIM_EVERY`],
-/// for the rest of the process (started once, whatever calls it).
-///
-/// Why: glibc's malloc keeps what its per-thread arenas freed, and returns
-/// it only from the top of an arena. In a one-hour soak at 1,000 rows/s the
-/// arenas held 75 MB for 48 MB in use (`malloc_stats()` at minute 38), and
-/// RSS crept up with the churn of the tables and buffers that the run
-/// reuses, not with what it holds. `malloc_trim(0)` releases every whole
-/// free page of every arena; it takes the arenas' locks for a few
-/// milliseconds, so it runs off the async threads.
-pub fn keep_trimming() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static STARTED: std::sync::Once = std::sync::Once::new();
-        STARTED.call_once(|| {
-            tokio::spawn(async {
-                let mut tick = tokio::time::interval(TRIM_EVERY);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    // SAFETY: malloc_trim only hands whole free pages back to
-                    // the kernel; no allocation is moved or freed by it.
-                    let trim = || unsafe { libc::malloc_trim(0) };
-                    let _ = tokio::task::spawn_blocking(trim).await;
-                }
-            });
-        });
-    }
-}
-
 /// The process's peak resident set (`VmHWM`), bytes.
 pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

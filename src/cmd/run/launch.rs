@@ -132,7 +132,6 @@ pub async fn launch(mut p: Prepared, quiet: bool) -> anyhow::Result<Running> {
         live.clone(),
     ));
     let metrics = Metrics::spawn(scenario, start);
-    super::budget::keep_trimming();
     let fault_run = controller.map(|c| FaultRun::start(c, scenario.faults.clone(), start));
     let (stop_load, stop_rx) = watch::channel(false);
     let (error_tx, errors) = mpsc::unbounded_channel::<WorkerError>();
