@@ -21,7 +21,7 @@
 //! Before issue 26 (full keys, both version slots inline; README, 2026-12-05):
 //! 264 / 211 / 338 B per in-flight row at 10⁴ / 10⁵ / 10⁶ rows, 316 / 253 /
 //! 371 B once seen everywhere; now 67.2 / 53.7 / 86.0 B and 35.9 / 30.3 /
-//! 43.7 B, and a second of statistics 30,158 B before, 1,693 B now
+//! 43.7 B, and a second of statistics 30,158 B before, 1,197 B now
 //! (docs/RESULTS.md).
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -49,7 +49,11 @@ binlog_expire_logs_seconds = 86400
 default-time-zone = '+00:00'
 character-set-server = utf8mb4
 collation-server = utf8mb4_general_ci
-innodb_buffer_pool_size = 256M
+# Room for the run's rows: the audit reads a run's ticket range through
+# idx_ss_ticket, one primary-key lookup a row; with 256M and a table of 3.9 M
+# rows (737 MB) MySQL's side of the audit of a 5-minute run took 13-15 s,
+# with 2G 5-6 s (docs/RESULTS.md, "The audit's cost"). Allocated as used.
+innodb_buffer_pool_size = 2G
 max_connections = 300
 EOF
   } >"$MYSQL_DIR/my.cnf"

@@ -7,7 +7,7 @@
 //! is now written to an unlinked temporary file (`TMPDIR`; nothing is left
 //! behind, even on `kill -9`) as one blob and read back when a report reads
 //! it; RAM keeps only where the blob is (24 bytes), the second's counters and
-//! its lanes' summaries: 1.7 KB a second (`cargo bench --bench memory`). When the file cannot be made or written, the second
+//! its lanes' summaries: 1.2 KB a second (`cargo bench --bench memory`). When the file cannot be made or written, the second
 //! stays packed in RAM (correct, only bigger).
 //!
 //! A blob is the second's packed series in [`Series::ALL`] order, each as

@@ -30,7 +30,7 @@ const LEDGER_WINDOW: f64 = 45.0;
 const STAMP_KEY: f64 = 40.0;
 /// RAM per second of run kept for the report: counters, the lanes'
 /// summaries and where the second's histograms are (they are spilled to a
-/// file, `stats::spill`): 1.7 KB by `cargo bench --bench memory`.
+/// file, `stats::spill`): 1.2 KB by `cargo bench --bench memory`.
 const PER_SECOND: f64 = 2048.0;
 
 /// The projected peak resident set of running `s`, bytes.
