@@ -8,7 +8,7 @@
 //! (the pollers' present keys, the writers' stamp memories, the ledger's
 //! duplicate window) hold a steady number of ids that is often more than half
 //! their table, so each of them doubled about half an hour into a soak at a
-//! constant rate, with no more ids in it than before: RSS rose by ~30 MiB at
+//! constant rate, with no more ids in it than before: RSS rose by ~21 MiB at
 //! minutes 32–37 of an hour at 1,000 rows/s. This table rebuilds itself at
 //! its own size instead, once tombstones fill a quarter of it and the room
 //! for growth is used up.
