@@ -44,7 +44,10 @@ pub struct IntervalStats {
 /// seconds, whose nodes an append-only run leaves about half full (a
 /// second cost 1,693 B of RAM by `cargo bench --bench memory`; boxed, 1,197 B).
 #[derive(Debug, Clone, Default)]
-struct LaneCache(std::sync::OnceLock<Box<[LatencySummary; Sink::ALL.len() + 1]>>);
+struct LaneCache(std::sync::OnceLock<Box<Lanes>>);
+
+/// The client's lane and each sink's, by [`Sink::index`] + 1.
+type Lanes = [LatencySummary; Sink::ALL.len() + 1];
 
 /// A cache: equal whatever it holds.
 impl PartialEq for LaneCache {
@@ -59,7 +62,7 @@ impl IntervalStats {
     /// histogram of the second decoded once).
     pub fn lane(&self, sink: Option<Sink>) -> LatencySummary {
         let all = self.lanes.0.get_or_init(|| {
-            let mut out = [LatencySummary::default(); Sink::ALL.len() + 1];
+            let mut out = Lanes::default();
             out[0] = LatencySummary::from_option(
                 self.histograms.merged_cow(Series::client_ops()).as_deref(),
             );
@@ -458,7 +461,7 @@ mod tests {
             .values()
             .map(|i| {
                 let lanes = if i.lanes_cached() {
-                    std::mem::size_of::<[LatencySummary; Sink::ALL.len() + 1]>()
+                    std::mem::size_of::<Lanes>()
                 } else {
                     0
                 };
