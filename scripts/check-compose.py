@@ -174,11 +174,12 @@ class Checker:
         self.check("kafka in KRaft mode", "controller" in kafka_env.get("KAFKA_PROCESS_ROLES", "")
                    and "KAFKA_ZOOKEEPER_CONNECT" not in kafka_env)
 
-        # Latency-floor settings: same defaults as flink-sql.env, and every
-        # placeholder of the SQL files has a default.
+        # Latency-floor and snapshot settings: same defaults as flink-sql.env,
+        # and every placeholder of the SQL files has a default.
         for var in ["PATH1_JDBC_FLUSH_INTERVAL", "PATH1_JDBC_FLUSH_MAX_ROWS", "PATH2_JDBC_FLUSH_INTERVAL",
                     "PATH2_JDBC_FLUSH_MAX_ROWS", "CHECKPOINT_INTERVAL", "KAFKA_DELIVERY_GUARANTEE", "KAFKA_LINGER_MS",
-                    "CDC_POLL_INTERVAL_MS", "CDC_KEEPALIVE_INTERVAL_MS", "KAFKA_FORMAT"]:
+                    "CDC_POLL_INTERVAL_MS", "CDC_KEEPALIVE_INTERVAL_MS", "KAFKA_FORMAT", "CDC_SNAPSHOT_CHUNK_SIZE",
+                    "CDC_SNAPSHOT_FETCH_SIZE"]:
             self.check(f"submitter {var} default = flink-sql.env", se.get(var) == sqlenv.get(var),
                        f"compose {se.get(var)!r}, flink-sql.env {sqlenv.get(var)!r}")
         used = set()
@@ -341,6 +342,8 @@ def self_test(compose):
         "a renamed warehouse alias": lambda c: c["services"]["postgres"]["networks"]["default"].__setitem__("aliases", ["pg"]),
         "a different flush default": lambda c: c["services"]["flink-sql-submit"]["environment"].__setitem__(
             "PATH1_JDBC_FLUSH_INTERVAL", "${PATH1_JDBC_FLUSH_INTERVAL:-1s}"),
+        "a different snapshot chunk size": lambda c: c["services"]["flink-sql-submit"]["environment"].__setitem__(
+            "CDC_SNAPSHOT_CHUNK_SIZE", "${CDC_SNAPSHOT_CHUNK_SIZE:-1000}"),
         "a missing topic": lambda c: c["services"]["kafka-init"].__setitem__(
             "command", [c["services"]["kafka-init"]["command"][0].replace("tpcds.alerts", "")]),
         "a wrong CDC password": lambda c: c["services"]["flink-sql-submit"]["environment"].__setitem__("MYSQL_CDC_PASSWORD", "x"),

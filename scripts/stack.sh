@@ -20,6 +20,11 @@
 #                                      and submits them anew (the CDC sources then read every
 #                                      table from the start again: minutes on a large database);
 #                                      a new KAFKA_FORMAT starts path 1's jobs fresh on emptied topics
+#   scripts/stack.sh cancel-jobs JOB...  cancel the named jobs (flink-sql/ file stems) without a
+#                                      savepoint, wait until they have ended and drop their pause
+#                                      savepoints (idempotent); `restart-jobs --fresh JOB...` then
+#                                      submits them anew, so the CDC sources snapshot every table
+#                                      (e.g. after MySQL was loaded while they were stopped)
 #   scripts/stack.sh logs [COMPONENT]  list the logs, or follow one (mysql, kafka, warehouse,
 #                                      flink-jobmanager, flink-taskmanager, or a file name)
 #   scripts/stack.sh stop|kill|start COMPONENT   fault controls: stop (graceful), SIGKILL, or
@@ -256,6 +261,20 @@ case "${1:-}" in
     flink_submit_jobs
     flink_wait_jobs "${STACK_JOB_TIMEOUT:-180}"
     ;;
+  cancel-jobs)
+    shift
+    [ $# -gt 0 ] || die "usage: scripts/stack.sh cancel-jobs JOB..." "JOB one or more of $(control_job_stems)"
+    picked=()
+    for arg in "$@"; do
+      entry=$(control_job "$arg") || die "cancel-jobs: no job called $arg" \
+        "scripts/stack.sh cancel-jobs JOB..., JOB one of $(control_job_stems)"
+      picked+=("${entry%% *}:${entry#* }")
+    done
+    flink_rest_up || die "the Flink cluster at $FLINK_REST is not running" "scripts/stack.sh up"
+    # Only the named jobs: FLINK_JOBS narrowed for the cancel, as restart-jobs does.
+    FLINK_JOBS=("${picked[@]}")
+    control_cancel_jobs
+    ;;
   refresher) refresher_up ;;
   logs)
     shift
@@ -276,7 +295,7 @@ case "${1:-}" in
     esac
     ;;
   *)
-    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

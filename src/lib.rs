@@ -39,6 +39,7 @@ pub mod rate;
 pub mod redact;
 pub mod report;
 pub mod scenario;
+pub mod snapshot;
 pub mod stats;
 pub mod sweep;
 pub mod targets;

@@ -10,6 +10,8 @@
 #                      stem, e.g. mysql-cdc-to-cloudberry)
 #   resume JOB         submit that job again from its last savepoint, wait until it runs
 #   can-control COMPONENT|JOB   exit 0 when this script controls it, 3 when not
+#   cancel-jobs JOB... cancel jobs without a savepoint and drop their pause savepoints,
+#                      so their next start is a fresh one (a CDC snapshot)
 #
 # Every action is idempotent (stopping a stopped component, starting a running
 # one do nothing and say so) and logged with its time to .stack/logs/control.log.
@@ -211,6 +213,39 @@ control_restart_jobs() {
       control_resume "$stem"
     fi
   done
+}
+
+# control_cancel_jobs: cancel the jobs of FLINK_JOBS (stack.sh cancel-jobs
+# narrows it to the named ones) without a savepoint and wait until each has
+# ended. Their next start is fresh (restart-jobs --fresh, heal or up submit a
+# job that is not running): the CDC sources snapshot every table, e.g. rows
+# loaded into MySQL while they were stopped. Each job's pause savepoint record
+# goes too: `resume` would otherwise restore the state of before the cancel
+# (the CDC source's old binlog offset: rows loaded since come from the binlog,
+# if it still holds them, instead of the snapshot).
+control_cancel_jobs() {
+  local entry stems=() name state jobs pending=() i
+  for entry in "${FLINK_JOBS[@]}"; do stems+=("${entry%%.sql:*}"); done
+  control_log "cancel-jobs ${stems[*]}"
+  flink_cancel_jobs
+  # flink_cancel_jobs gives each job 60 s and passes over one already
+  # CANCELLING: a job must have ended before MySQL is loaded behind its back.
+  for ((i = 0; i < 240; i++)); do
+    jobs=$(flink_jobs) || die "cancel-jobs: the Flink REST API at $FLINK_REST stopped answering" "scripts/stack.sh status"
+    pending=()
+    for entry in "${FLINK_JOBS[@]}"; do
+      name=${entry#*:} state=''
+      read -r state _ <<<"$(job_line "$name" <<<"$jobs")"
+      case "$state" in '' | CANCELED | FAILED | FINISHED | SUSPENDED) ;; *) pending+=("$name ($state)") ;; esac
+    done
+    [ "${#pending[@]}" -eq 0 ] && break
+    sleep 0.5
+  done
+  [ "${#pending[@]}" -eq 0 ] || die "cancel-jobs: not ended after 2 minutes: ${pending[*]}" \
+    "read $LOG_DIR/flink-jobmanager.log and $FLINK_REST, then run scripts/stack.sh cancel-jobs again"
+  for entry in "${stems[@]}"; do rm -f "$FLINK_DIR/savepoints/$entry.last"; done
+  control_log "cancelled ${stems[*]}"
+  ok "flink: ${stems[*]} cancelled (no savepoint); scripts/stack.sh restart-jobs --fresh ${stems[*]} starts them anew"
 }
 
 # control_resume STEM: submit the job's SQL again with

@@ -146,6 +146,11 @@ pub async fn audit(
     if let Side::MySql(c) = my {
         let _ = c.disconnect().await;
     }
+    for (_, side) in &mut whs {
+        if let Side::Kafka(k) = side {
+            report.kafka_read = k.get().await.ok().map(|i| i.read);
+        }
+    }
     report.sinks = audits;
     report.took_ms = started.elapsed().as_millis() as u64;
     Ok(report)

@@ -117,6 +117,9 @@ pub struct AuditReport {
     /// Mid-run cuts skipped because the previous audit was still running.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub periodic_skipped: u64,
+    /// What the Kafka read-back found of the range (when Kafka was audited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_read: Option<super::kafka::KafkaRead>,
 }
 
 fn is_zero(n: &u64) -> bool {

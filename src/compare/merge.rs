@@ -250,6 +250,7 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
         memory: None,
         // Each shard audited its own tickets; their verdicts are its caveats.
         audit: None,
+        snapshot: None,
     };
     let mut seconds: BTreeMap<u32, (SeriesHistograms, IntervalCounters)> = BTreeMap::new();
     for (info, s) in &ordered {

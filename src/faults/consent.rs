@@ -49,6 +49,14 @@ pub fn actions(s: &Scenario) -> Vec<String> {
             )
         })
         .collect();
+    if let Some(snap) = &s.snapshot {
+        out.push(format!(
+            "before the load: cancel the Flink CDC jobs {} (no savepoint), write {} rows into MySQL, \
+             and submit the jobs anew (they read every table from the start)",
+            crate::snapshot::CDC_JOBS.join(" and "),
+            snap.rows
+        ));
+    }
     if let Some(script) = &s.control.script {
         out.push(format!(
             "run the program `{script}` ([control] script) to stop, kill and start services"
@@ -113,5 +121,20 @@ mod tests {
         let e = check(&s, false).unwrap_err();
         assert_eq!(e.actions.len(), 1);
         assert!(e.actions[0].contains("`./evil.sh`"), "{:?}", e.actions);
+    }
+
+    #[test]
+    fn a_snapshot_cancels_jobs_so_it_needs_permission() {
+        let s = parse(&format!("{BASE}[snapshot]\nrows = 1000\n"));
+        let e = check(&s, false).unwrap_err();
+        assert_eq!(e.actions.len(), 1, "{:?}", e.actions);
+        assert!(
+            e.actions[0].contains(
+                "cancel the Flink CDC jobs mysql-cdc-to-kafka and mysql-cdc-to-cloudberry"
+            ) && e.actions[0].contains("write 1000 rows"),
+            "{:?}",
+            e.actions
+        );
+        assert!(check(&s, true).is_ok());
     }
 }

@@ -189,6 +189,26 @@ impl Controller {
         }
     }
 
+    /// Runs the native stack's `scripts/stack.sh ARGS…` (the snapshot
+    /// phase's `cancel-jobs` and `restart-jobs --fresh`); the compose stack
+    /// cannot submit Flink SQL jobs from here.
+    pub async fn stack(&self, args: &[&str]) -> Result<String, ControlError> {
+        match self {
+            Controller::Native { script } => {
+                let mut cmd = Command::new(script);
+                cmd.args(args);
+                run(cmd, &format!("{} {}", script.display(), args.join(" "))).await
+            }
+            Controller::Compose { .. } => Err(ControlError::Uncontrollable {
+                reason: format!(
+                    "`{}` needs the native stack's scripts/stack.sh (it renders and submits the jobs' SQL)",
+                    args.join(" ")
+                ),
+                what_to_do: "use control.mode = \"native\" with the native stack".into(),
+            }),
+        }
+    }
+
     /// `native` or `compose`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -192,6 +192,8 @@ pub struct RunData {
     pub memory: Option<HarnessMemory>,
     /// The audit of the warehouse paths' contents against MySQL (`None`: not run).
     pub audit: Option<crate::audit::AuditReport>,
+    /// The snapshot phase (`[snapshot]`; `None`: the run started from the pipeline as it was).
+    pub snapshot: Option<crate::snapshot::SnapshotReport>,
 }
 
 impl RunData {

@@ -169,6 +169,12 @@ pub fn render(run: &RunData) -> Result<String, ReportError> {
         h.push_str("</ul>\n");
     }
 
+    if let Some(s) = &run.snapshot {
+        // The summary's own text: its table reads as well preformatted.
+        let text = s.markdown();
+        let body = text.strip_prefix("## Snapshot phase\n\n").unwrap_or(&text);
+        let _ = writeln!(h, "<h2>Snapshot phase</h2>\n<pre>{}</pre>", escape(body));
+    }
     if let Some(a) = &run.audit {
         let _ = writeln!(
             h,

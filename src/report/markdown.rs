@@ -108,6 +108,10 @@ pub fn render(run: &RunData) -> String {
         run.failed
     );
 
+    if let Some(s) = &run.snapshot {
+        md.push_str(&s.markdown());
+        md.push('\n');
+    }
     if let Some(a) = &run.audit {
         let _ = writeln!(
             md,

@@ -156,6 +156,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
         shards: summary.shards.clone(),
         memory: summary.harness_memory,
         audit: summary.audit.clone(),
+        snapshot: summary.snapshot.clone(),
     };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),

@@ -240,6 +240,12 @@ pub struct Summary {
     /// `periodic_skipped`, the audits during the run (`[audit] every`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditReport>,
+    /// The snapshot phase (`[snapshot]`): the preload, the jobs' start, per
+    /// sink the snapshot's duration, rate, duplicates and the streamed rows'
+    /// p99 during and after it, MySQL's load, the preload's audit (see
+    /// `crate::snapshot`). Times are seconds since the load started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<crate::snapshot::SnapshotReport>,
 }
 
 fn op_map(run: &RunData, series: impl Fn(OpKind) -> Series) -> BTreeMap<OpKind, LatencySummary> {
@@ -348,6 +354,7 @@ impl Summary {
             left_changed: run.left_changed(),
             pipeline_metrics: run.metrics.clone(),
             audit: run.audit.clone(),
+            snapshot: run.snapshot.clone(),
         })
     }
 }

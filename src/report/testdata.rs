@@ -123,6 +123,7 @@ pub fn tiny_run() -> RunData {
         shards: Vec::new(),
         memory: None,
         audit: None,
+        snapshot: None,
     }
 }
 
@@ -291,5 +292,6 @@ pub fn realistic_run() -> RunData {
         shards: Vec::new(),
         memory: None,
         audit: None,
+        snapshot: None,
     }
 }

@@ -40,6 +40,7 @@ const TOP_KEYS: &[&str] = &[
     "live",
     "audit",
     "sweep",
+    "snapshot",
 ];
 
 /// Keys users put at the top level that belong in a section.
@@ -131,6 +132,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
     let live = cx.keep(section(&top, "live").and_then(|t| super::build_live::live(&t)));
     let audit = cx.keep(section(&top, "audit").and_then(|t| audit(&t)));
     let sweep = cx.keep(section(&top, "sweep").and_then(|t| super::build_sweep::sweep(&t)));
+    let snapshot = cx.keep(super::build_snapshot::snapshot(&top));
 
     let (
         Some(name),
@@ -150,6 +152,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         Some(live),
         Some(audit),
         Some(sweep),
+        Some(snapshot),
     ) = (
         name,
         description,
@@ -168,6 +171,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         live,
         audit,
         sweep,
+        snapshot,
     )
     else {
         return Err(cx.take_last());
@@ -193,6 +197,7 @@ pub(crate) fn scenario(root: &Node, cx: &Cx, default_name: &str) -> Result<Scena
         live,
         audit,
         sweep,
+        snapshot,
         source: ScenarioSource {
             origin: String::new(),
             text: String::new(),

@@ -15,6 +15,7 @@ mod build_faults;
 mod build_live;
 mod build_load;
 mod build_mix;
+mod build_snapshot;
 mod build_sweep;
 mod build_targets;
 mod error;

@@ -66,8 +66,25 @@ pub struct Scenario {
     /// How `sweep` steps through rates (`[sweep]`).
     #[serde(skip_serializing_if = "SweepSpec::is_default")]
     pub sweep: SweepSpec,
+    /// Preload the tables and start the CDC jobs afresh before the load
+    /// (`[snapshot]`; `None`: the pipeline streams from where it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Snapshot>,
     /// Where the scenario came from and what overrode it.
     pub source: ScenarioSource,
+}
+
+/// `[snapshot]`: rows preloaded before the CDC jobs start afresh, so the run
+/// measures their snapshot phase (see [`crate::snapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    /// Rows of the scenario's mix (sale lines and their returns) written
+    /// before the jobs start.
+    pub rows: u64,
+    /// Rows per multi-row `INSERT` of the preload.
+    pub batch_rows: usize,
+    /// MySQL connections writing the preload at once.
+    pub connections: usize,
 }
 
 /// `[live]`: the OpenMetrics endpoint served while the run lasts.

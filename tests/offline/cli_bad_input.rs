@@ -171,6 +171,21 @@ fn a_scenario_that_acts_needs_allow_faults() {
     assert!(stderr.contains("--allow-faults"), "{stderr}");
     assert!(!reports.exists(), "a reports directory was written");
 
+    // A snapshot cancels and resubmits the CDC jobs: refused too, and says so.
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/snapshot.toml");
+    let o = unreachable(&mut bin())
+        .args(["run", snapshot.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cancel the Flink CDC jobs") && stderr.contains("write 1000000 rows"),
+        "{stderr}"
+    );
+    assert!(!reports.exists(), "a reports directory was written");
+
     // A control script alone (no faults) is refused too.
     let script = tmp.path().join("only-script.toml");
     std::fs::write(

@@ -23,5 +23,6 @@ mod observe_warehouse;
 mod observe_warehouse_poll;
 mod pipeline;
 mod run;
+mod snapshot;
 mod stack_scripts;
 mod sweep;

@@ -20,6 +20,25 @@ pub struct Images {
     rows: BTreeMap<Table, HashMap<u64, u64>>,
     /// Messages read.
     pub messages: u64,
+    /// What was read of the range itself (the snapshot phase's Kafka figures).
+    pub read: KafkaRead,
+}
+
+/// The messages of the range read back: how many, how many repeated a key
+/// already imaged, and when the broker appended the first and the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct KafkaRead {
+    /// Messages with a key in the range.
+    pub messages: u64,
+    /// Of them, images of a key that already had one: updates, and
+    /// duplicates where a key is written once (a preload's rows).
+    pub repeated: u64,
+    /// The first one's broker timestamp (LogAppendTime, Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_ms: Option<i64>,
+    /// The last one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ms: Option<i64>,
 }
 
 impl Images {
@@ -61,10 +80,19 @@ impl Images {
     pub(super) fn set(&mut self, table: Table, ticket: u64, item: u32, digest: Option<u64>) {
         let id = self.pack(ticket, item);
         let rows = self.rows.entry(table).or_default();
-        match digest {
+        self.read.messages += 1;
+        let had = match digest {
             Some(d) => rows.insert(id, d),
             None => rows.remove(&id),
         };
+        self.read.repeated += u64::from(had.is_some() && digest.is_some());
+    }
+
+    /// Notes the broker timestamp (Unix ms) of a message of the range.
+    pub(super) fn appended_at(&mut self, ms: Option<i64>) {
+        let Some(ms) = ms else { return };
+        self.read.first_ms = Some(self.read.first_ms.map_or(ms, |f| f.min(ms)));
+        self.read.last_ms = Some(self.read.last_ms.map_or(ms, |l| l.max(ms)));
     }
 
     /// The aggregates of `range` (count and digest sum; Kafka keeps no money sums).
@@ -152,6 +180,11 @@ mod tests {
         let a = im.aggregate(Table::StoreSales, &(5_000_000_005..5_000_000_010));
         assert_eq!((a.count, a.digest.as_str()), (1, "7"));
         assert_eq!(im.aggregate(Table::StoreReturns, &range).count, 1);
+        assert_eq!((im.read.messages, im.read.repeated), (6, 1));
+        im.appended_at(Some(20));
+        im.appended_at(None);
+        im.appended_at(Some(10));
+        assert_eq!((im.read.first_ms, im.read.last_ms), (Some(10), Some(20)));
         assert!(Images::new(&(0..(1 << 32) + 1)).is_err());
         assert!(Images::new(&(0..1 << 32)).is_ok());
     }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use super::AuditError;
 use crate::observe::decode::Format;
 
-pub use images::Images;
+pub use images::{Images, KafkaRead};
 pub use tail::Tail;
 
 /// How the audit reads the Kafka sink.

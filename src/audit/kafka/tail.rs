@@ -185,6 +185,7 @@ impl Tail {
                 if let Some(f) = fast::debezium(t, p, &mut buf) {
                     if tickets.contains(&f.ticket) {
                         images.set(t, f.ticket, f.item, f.digest);
+                        images.appended_at(msg.timestamp().to_millis());
                     }
                     continue;
                 }
@@ -197,6 +198,7 @@ impl Tail {
             for (c, digest) in d.changes.iter().zip(d.digests) {
                 if tickets.contains(&c.key.ticket) {
                     images.set(c.key.table, c.key.ticket, c.key.item, digest);
+                    images.appended_at(msg.timestamp().to_millis());
                 }
             }
         }

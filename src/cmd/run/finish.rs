@@ -61,13 +61,18 @@ pub fn write(o: Outcome<'_>, out: &Path, print: bool) -> anyhow::Result<(Exit, P
                 .map_or(0, |(_, v)| v.accounting.missing);
         }
     }
-    let slo = evaluate_slo(
+    let mut slo = evaluate_slo(
         s,
         &o.stats,
         &sinks,
         achieved_rate / target_rate.max(f64::MIN_POSITIVE),
         o.audit.as_ref(),
     );
+    if let Some(snap) = &o.snapshot {
+        slo.breaches
+            .extend(snapshot_breaches(snap, s.slo.max_mismatched));
+        slo.passed = slo.breaches.is_empty();
+    }
 
     let environment = environment(&o);
     let memory = memory(&o);
@@ -105,6 +110,7 @@ pub fn write(o: Outcome<'_>, out: &Path, print: bool) -> anyhow::Result<(Exit, P
         shards: o.shards,
         memory: Some(memory),
         audit: o.audit,
+        snapshot: o.snapshot,
     };
     run.run_id = crate::report::run_dir_name(&run);
     let dir = write_run_dir(out, &run).map_err(|e| Classified::new(Exit::Fault, e))?;
@@ -223,6 +229,37 @@ fn memory(o: &Outcome<'_>) -> HarnessMemory {
         window_rows: ledger_peak.past_versions,
         bytes_per_window_row: ledger_peak.per_past(),
     }
+}
+
+/// A snapshot must copy every preloaded row to every sink, once, intact.
+fn snapshot_breaches(snap: &crate::snapshot::SnapshotReport, max_mismatched: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    for (sink, x) in &snap.sinks {
+        if x.rows < snap.rows {
+            out.push(format!(
+                "snapshot: {} holds {} of the {} preloaded rows",
+                sink.name(),
+                x.rows,
+                snap.rows
+            ));
+        }
+        if x.duplicates > 0 {
+            out.push(format!(
+                "snapshot: {} received {} preloaded rows more than once",
+                sink.name(),
+                x.duplicates
+            ));
+        }
+    }
+    if let Some(a) = &snap.audit {
+        let n = a.mismatched();
+        if n > max_mismatched {
+            out.push(format!(
+                "snapshot: {n} preloaded rows differ from MySQL (slo.max_mismatched = {max_mismatched})"
+            ));
+        }
+    }
+    out
 }
 
 /// Checks the scenario's SLOs against the measured figures.

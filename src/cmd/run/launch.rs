@@ -98,6 +98,15 @@ pub async fn launch(mut p: Prepared, quiet: bool) -> anyhow::Result<Running> {
     let mysql_url = scenario.targets.mysql.expose().to_string();
     let mysql_clock =
         crate::observe::preflight::mysql::clock(&mysql_url, Duration::from_secs(5)).await;
+    // The observers are ready: the CDC jobs start over the preloaded tables,
+    // and the load follows at once, while they snapshot.
+    if let Some(phase) = p.snapshot.as_mut() {
+        phase
+            .start_jobs(&p.scenario)
+            .await
+            .map_err(super::start::snapshot_exit)?;
+        refresh_job_settings(&p.scenario, &mut p.preflight).await;
+    }
 
     let (start, wall_start) = p.sharding.wait_for_start().await?;
     let wall_start_us = wall_start.timestamp_micros();
@@ -186,6 +195,34 @@ pub async fn launch(mut p: Prepared, quiet: bool) -> anyhow::Result<Running> {
         workers,
         mid_run,
     })
+}
+
+/// The Flink jobs' settings as the fresh jobs of a snapshot run them (they
+/// may run at another parallelism or chunk size than the jobs the preflight
+/// saw): the `setting.*` facts of the Flink target read again.
+async fn refresh_job_settings(
+    scenario: &crate::scenario::Scenario,
+    preflight: &mut crate::observe::preflight::PreflightReport,
+) {
+    let jobs: Vec<String> = crate::observe::preflight::DEFAULT_FLINK_JOBS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let now = crate::observe::preflight::check_flink(
+        scenario.targets.flink_rest.expose(),
+        &jobs,
+        Duration::from_secs(5),
+    )
+    .await;
+    for t in preflight.targets.iter_mut().filter(|t| t.kind == "flink") {
+        t.facts.retain(|(k, _)| !k.starts_with("setting."));
+        t.facts.extend(
+            now.facts
+                .iter()
+                .filter(|(k, _)| k.starts_with("setting."))
+                .cloned(),
+        );
+    }
 }
 
 /// What the load's tasks send into (and the load's stop).

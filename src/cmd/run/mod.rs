@@ -43,6 +43,26 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
     let mut loaded = load::run(&mut run, &mut signals).await?;
     let drain = drain::wait(&mut run, &mut loaded, &mut signals).await;
     let collected = drain::collect(&mut run, loaded.interrupted).await?;
+    let load_time = loaded.ended.saturating_duration_since(run.start);
+    let snapshot = match run.p.snapshot.take() {
+        Some(phase) => Some(
+            phase
+                .measure(crate::snapshot::Measure {
+                    scenario: &run.p.scenario,
+                    started_at: run.p.started_at,
+                    wall_start_us: run.wall_start_us,
+                    stats: &collected.stats,
+                    load_s: load_time.as_secs() as u32,
+                    wait: if loaded.interrupted {
+                        Duration::ZERO
+                    } else {
+                        run.p.scenario.drain_timeout
+                    },
+                })
+                .await,
+        ),
+        None => None,
+    };
     let p = &run.p;
     let outcome = outcome::Outcome {
         scenario: &p.scenario,
@@ -60,7 +80,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
         interrupted: loaded.interrupted,
         drained: drain.drained,
         drain_took: drain.took,
-        load_time: loaded.ended.saturating_duration_since(run.start),
+        load_time,
         fault_events: collected.fault_events,
         metrics: collected.metrics,
         metric_errors: collected.metric_errors,
@@ -69,6 +89,7 @@ pub async fn execute(args: RunArgs, print: bool) -> anyhow::Result<(Exit, std::p
         shards: p.sharding.info(&p.scenario, &p.tickets),
         memory: (p.projected_memory, budget::limit(&p.scenario)),
         audit: collected.audit,
+        snapshot,
     };
     let exit = finish::write(outcome, &args.out, print);
     if let Some(e) = run.p.endpoint.take() {

@@ -54,4 +54,6 @@ pub struct Outcome<'a> {
     pub memory: (u64, u64),
     /// The audit of the warehouse paths' contents (`None`: off or interrupted).
     pub audit: Option<crate::audit::AuditReport>,
+    /// The snapshot phase (`[snapshot]`).
+    pub snapshot: Option<crate::snapshot::SnapshotReport>,
 }

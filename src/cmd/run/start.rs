@@ -32,6 +32,8 @@ pub struct Prepared {
     /// This process's tickets.
     pub tickets: Range<u64>,
     pub started_at: DateTime<Utc>,
+    /// The snapshot phase (`[snapshot]`): jobs cancelled, rows preloaded.
+    pub snapshot: Option<crate::snapshot::Phase>,
 }
 
 /// Reads and plans the scenario and checks its targets; nothing is written
@@ -92,6 +94,7 @@ pub async fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
     } else {
         run_tickets.clone()
     };
+    let snapshot = snapshot_phase(&scenario, &args.scenario, &run_tickets).await?;
     let started_at = chrono::Utc::now();
     eprintln!(
         "run {}: {:.0} rows/s target for {} ({} workers, {} rows/txn), sinks {}, tickets {}..{}",
@@ -122,7 +125,49 @@ pub async fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
         span,
         tickets,
         started_at,
+        snapshot,
     })
+}
+
+/// `[snapshot]`: the stack's controls (native only), a ticket slot of the
+/// preload's own, the CDC jobs cancelled and the rows written.
+async fn snapshot_phase(
+    scenario: &Scenario,
+    path: &std::path::Path,
+    run_tickets: &Range<u64>,
+) -> anyhow::Result<Option<crate::snapshot::Phase>> {
+    let Some(spec) = &scenario.snapshot else {
+        return Ok(None);
+    };
+    let unreachable = |e: faults::control::ControlError| Classified::new(Exit::Unreachable, e);
+    let ctrl = Controller::resolve(&scenario.control, path.parent()).map_err(unreachable)?;
+    if ctrl.kind() != "native" {
+        return Err(Classified::new(
+            Exit::Unreachable,
+            anyhow::anyhow!(
+                "[snapshot] needs the native stack's scripts/stack.sh: it cancels and submits the CDC jobs' SQL \
+                 (control.mode = \"native\", or set {} to its path)",
+                faults::control::STACK_CONTROL_ENV
+            ),
+        )
+        .into());
+    }
+    let preload_tickets = tickets::reserve_other(scenario, run_tickets).await?;
+    let phase = crate::snapshot::Phase::prepare(scenario, spec, ctrl, preload_tickets)
+        .await
+        .map_err(snapshot_exit)?;
+    Ok(Some(phase))
+}
+
+/// A stack that cannot be controlled is unreachable; anything else a fault.
+pub fn snapshot_exit(e: crate::snapshot::SnapshotError) -> Classified {
+    let exit = match &e {
+        crate::snapshot::SnapshotError::Control(
+            faults::control::ControlError::Uncontrollable { .. },
+        ) => Exit::Unreachable,
+        _ => Exit::Fault,
+    };
+    Classified::new(exit, e)
 }
 
 /// The stack's controls for the scenario's `[[faults]]`, checked for every

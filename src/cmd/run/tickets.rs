@@ -75,6 +75,30 @@ pub async fn reserve(scenario: &Scenario) -> anyhow::Result<Range<u64>> {
     .into())
 }
 
+/// A second slot for `[snapshot]`'s preload: empty, and not `taken` (the
+/// run's, which holds no rows yet and would be picked again).
+pub async fn reserve_other(scenario: &Scenario, taken: &Range<u64>) -> anyhow::Result<Range<u64>> {
+    let mut conn = connect(scenario).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    for i in 0..SLOTS {
+        let range = slot_range(now.as_secs(), i);
+        if range.start < taken.end && taken.start < range.end {
+            continue;
+        }
+        if !used(&mut conn, scenario, &range).await? {
+            let _ = conn.disconnect().await;
+            return Ok(range);
+        }
+    }
+    Err(Classified::new(
+        Exit::Fault,
+        anyhow::anyhow!("every ticket slot of this second already holds rows; start the run again"),
+    )
+    .into())
+}
+
 /// Refuses a shard's slice that already holds rows: the same `--start-at`
 /// and scenario were run before (every shard computes the same range, so a
 /// second run with them would collide).

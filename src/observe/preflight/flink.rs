@@ -23,7 +23,7 @@ const START_FLINK: &str =
 /// declare as `pipeline.global-job-parameters` (flink-sql/*.sql) because they
 /// set a latency floor, and `compare`/`gate` fingerprint. Anything else a job
 /// carries is left out: it may be a password.
-pub const FINGERPRINT_SETTINGS: [&str; 10] = [
+pub const FINGERPRINT_SETTINGS: [&str; 13] = [
     "checkpoint.interval",
     "cdc.debezium.poll.interval.ms",
     "cdc.debezium.connect.keep.alive.interval.ms",
@@ -36,6 +36,11 @@ pub const FINGERPRINT_SETTINGS: [&str; 10] = [
     "path1.sink.buffer-flush.max-rows",
     "path2.sink.buffer-flush.interval",
     "path2.sink.buffer-flush.max-rows",
+    // What moves a snapshot's figures (issue 28): the jobs' parallelism and
+    // the CDC source's chunk and fetch sizes.
+    "parallelism",
+    "cdc.scan.incremental.snapshot.chunk.size",
+    "cdc.scan.snapshot.fetch.size",
 ];
 
 /// One job as `/jobs/overview` lists it.

@@ -4,7 +4,7 @@
 //! warmup seconds are shaded; each second is drawn at its middle (interval
 //! `[s, s + 1)` at `s + 0.5`). Legends sit in a column to the right of each
 //! panel so they never cover a line. Fault windows (`[[faults]]`) are shaded
-//! red in both panels, and each sink's recovery is a dashed line in its colour.
+//! red in both panels (a snapshot's window, `[snapshot]`, blue), and each sink's recovery is a dashed line in its colour.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -34,12 +34,26 @@ const DASH: (u32, u32) = (6, 4);
 /// Background of a fault window (`[[faults]]`: target down until it answers again).
 const FAULT_FILL: RGBColor = RGBColor(250, 212, 205);
 
-/// The fault windows of `run` in run seconds, clipped to `[0, x_max]`.
-fn fault_windows(run: &RunData, x_max: f64) -> Vec<(f64, f64)> {
-    run.faults
-        .iter()
-        .filter_map(|f| f.event.window())
-        .map(|(a, b)| (a.clamp(0.0, x_max), b.clamp(0.0, x_max)))
+/// Background of the snapshot window (`[snapshot]`: jobs submitted until
+/// the last sink holds the last preloaded row).
+const SNAPSHOT_FILL: RGBColor = RGBColor(205, 225, 248);
+
+/// The fault windows of `run` in run seconds, clipped to `[0, x_max]`,
+/// with their fill; the snapshot's first.
+fn fault_windows(run: &RunData, x_max: f64) -> Vec<(f64, f64, RGBColor)> {
+    let snapshot = run.snapshot.as_ref().and_then(|s| {
+        let end = s.sinks.values().filter_map(|x| x.last_s).reduce(f64::max)?;
+        Some((s.jobs_submitted_s, end, SNAPSHOT_FILL))
+    });
+    snapshot
+        .into_iter()
+        .chain(
+            run.faults
+                .iter()
+                .filter_map(|f| f.event.window())
+                .map(|(a, b)| (a, b, FAULT_FILL)),
+        )
+        .map(|(a, b, c)| (a.clamp(0.0, x_max), b.clamp(0.0, x_max), c))
         .collect()
 }
 
@@ -120,6 +134,12 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
         top_entries.push(("warmup (excluded)".to_string(), Swatch::Fill(WARMUP_FILL)));
     }
     let faults = fault_windows(run, x_max);
+    if run.snapshot.is_some() {
+        top_entries.push((
+            "snapshot: jobs start → last preloaded row".to_string(),
+            Swatch::Fill(SNAPSHOT_FILL),
+        ));
+    }
     for f in &run.faults {
         top_entries.push((
             format!("fault: {}", f.event.label()),
@@ -162,7 +182,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
     chart.draw_series(
         faults
             .iter()
-            .map(|&(a, b)| Rectangle::new([(a, lo), (b, hi)], FAULT_FILL.filled())),
+            .map(|&(a, b, c)| Rectangle::new([(a, lo), (b, hi)], c.filled())),
     )?;
     // Each sink's recovery (p99 back under its threshold): a thin line in its colour.
     for f in &run.faults {
@@ -228,7 +248,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
     chart.draw_series(
         faults
             .iter()
-            .map(|&(a, b)| Rectangle::new([(a, 0.0), (b, y_max)], FAULT_FILL.filled())),
+            .map(|&(a, b, c)| Rectangle::new([(a, 0.0), (b, y_max)], c.filled())),
     )?;
     let achieved_style = ACHIEVED_COLOR.stroke_width(LINE_WIDTH + 2);
     chart.draw_series(LineSeries::new(achieved, achieved_style))?;
