@@ -57,7 +57,7 @@ done
 python3 - "$OUT" <<'PY' | tee "$OUT/table.md"
 import glob, json, os, sys
 out = sys.argv[1]
-print("| rows | parallelism | preload rows/s | sink | snapshot done (s after submit) | rows/s | first streamed row (s) | p99 during (median / max ms) | steady p99 (ms) | p99 < 2× steady after (s) | duplicates | preload audit | MySQL CPU s / rows read |")
+print("| rows | parallelism | preload rows/s | sink | snapshot done (s after the jobs ran) | rows/s | first streamed row (s) | p99 during (median / max ms) | steady p99 (ms) | p99 < 2× steady after (s) | duplicates | preload audit | MySQL CPU s / rows read |")
 print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
 f = lambda v, d=0: "–" if v is None else f"{v:,.{d}f}"
 for s in sorted(glob.glob(f"{out}/*-p*/*/summary.json")):

@@ -179,7 +179,7 @@ impl Phase {
                 ));
             }
             let last_s = last_ms.map(|ms| rel(ms * 1000));
-            let duration_s = last_s.filter(|_| complete).map(|l| l - r.jobs_submitted_s);
+            let duration_s = last_s.filter(|_| complete).map(|l| l - r.jobs_running_s);
             if let (Some(e), true) = (last_ms, complete) {
                 ends.push(e * 1000);
             }
@@ -253,7 +253,8 @@ fn sink_figures(
         p99.push((!sum.is_empty()).then_some(sum.p99 as f64 / 1000.0));
         seen.push(n);
     }
-    let since_submit = |load_s: f64| load_s - r.jobs_submitted_s;
+    // From the jobs running: the SQL client's submission before that is apart.
+    let since_running = |load_s: f64| load_s - r.jobs_running_s;
     let ph = figures::phases(&p99, last_s.unwrap_or(f64::from(m.load_s)), m.load_s);
     SinkSnapshot {
         rows,
@@ -262,11 +263,11 @@ fn sink_figures(
         last_s,
         duration_s,
         rows_per_s: duration_s.map(|d| snapshot_rows as f64 / d.max(1e-3)),
-        first_streamed_s: figures::first_seen(&seen).map(|s| since_submit(f64::from(s))),
+        first_streamed_s: figures::first_seen(&seen).map(|s| since_running(f64::from(s))),
         p99_during_ms: ph.p99_during_ms,
         p99_during_max_ms: ph.p99_during_max_ms,
         p99_steady_ms: ph.p99_steady_ms,
-        steady_after_s: ph.recovered_at_s.map(|s| since_submit(f64::from(s))),
+        steady_after_s: ph.recovered_at_s.map(|s| since_running(f64::from(s))),
     }
 }
 

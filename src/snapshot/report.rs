@@ -60,13 +60,13 @@ pub struct SinkSnapshot {
     /// When the last one did: the snapshot's end at this sink.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_s: Option<f64>,
-    /// From the jobs' submission to the last preloaded row visible.
+    /// From the jobs running (submitted, started) to the last preloaded row visible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
     /// The table rows read per second of that duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_per_s: Option<f64>,
-    /// The first second a streamed (run) row was seen, from the jobs' submission (1 s resolution).
+    /// The first second a streamed (run) row was seen, from the jobs running (1 s resolution).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_streamed_s: Option<f64>,
     /// Median of the one-second p99 of streamed rows while the snapshot ran (ms).
@@ -78,7 +78,7 @@ pub struct SinkSnapshot {
     /// The steady one-second p99 after it (ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_steady_ms: Option<f64>,
-    /// Since the jobs' submission, when every one-second p99 stayed under
+    /// Since the jobs ran, when every one-second p99 stayed under
     /// twice the steady level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steady_after_s: Option<f64>,
@@ -92,7 +92,7 @@ pub struct SourceLoad {
     /// MySQL's CPU seconds (native stack).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_s: Option<f64>,
-    /// `Innodb_rows_read` over it.
+    /// Rows read over it (`Innodb_rows_read`, MariaDB's `Rows_read`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_read: Option<u64>,
     /// `Bytes_sent` over it (the snapshot's reads and every binlog reader).
@@ -126,7 +126,7 @@ impl SnapshotReport {
             self.jobs_running_s,
             tables.join(", ")
         ));
-        s.push_str("| sink | preloaded rows | duplicates | snapshot done (s after submit) | rows/s | first streamed row (s) | p99 during (median / max ms) | steady p99 (ms) | p99 < 2× steady after (s) |\n");
+        s.push_str("| sink | preloaded rows | duplicates | snapshot done (s after the jobs ran) | rows/s | first streamed row (s) | p99 during (median / max ms) | steady p99 (ms) | p99 < 2× steady after (s) |\n");
         s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (sink, x) in &self.sinks {
             s.push_str(&format!(

@@ -24,7 +24,7 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 pub struct SourceSample {
     /// Unix µs.
     pub at_us: i64,
-    /// `Innodb_rows_read`.
+    /// `Innodb_rows_read` (MySQL), `Rows_read` (MariaDB).
     pub rows_read: Option<u64>,
     /// `Bytes_sent`.
     pub bytes_sent: Option<u64>,
@@ -97,7 +97,9 @@ fn stack_dir() -> Option<PathBuf> {
 
 async fn status(c: &mut mysql_async::Conn) -> (Option<u64>, Option<u64>) {
     let rows: Vec<(String, String)> = c
-        .query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_rows_read', 'Bytes_sent')")
+        .query(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_rows_read', 'Rows_read', 'Bytes_sent')",
+        )
         .await
         .unwrap_or_default();
     let get = |name: &str| {
@@ -105,7 +107,11 @@ async fn status(c: &mut mysql_async::Conn) -> (Option<u64>, Option<u64>) {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .and_then(|(_, v)| v.parse().ok())
     };
-    (get("Innodb_rows_read"), get("Bytes_sent"))
+    // MySQL counts InnoDB's rows read; MariaDB names its count Rows_read.
+    (
+        get("Innodb_rows_read").or_else(|| get("Rows_read")),
+        get("Bytes_sent"),
+    )
 }
 
 /// MySQL's rows per table (what a snapshot reads), counted exactly.
@@ -156,7 +162,7 @@ pub async fn path_copy(
     let mut out = PathCopy::default();
     let (lo, hi) = (tickets.start as i64, tickets.end as i64);
     for t in Table::ALL {
-        let col = format!("{}_ticket_number", t.prefix());
+        let col = format!("{}ticket_number", t.prefix());
         let what = if times {
             "count(*)::bigint, \
              (extract(epoch FROM min(pg_xact_commit_timestamp(xmin))) * 1000)::bigint, \
@@ -169,16 +175,21 @@ pub async fn path_copy(
             path.name(),
             t.name()
         );
-        let row = client
-            .query_one(&sql, &[&lo, &hi])
-            .await
-            .map_err(|e| e.to_string())?;
+        let row = client.query_one(&sql, &[&lo, &hi]).await.map_err(pg)?;
         out.rows += row.get::<_, i64>(0) as u64;
         let (a, b): (Option<i64>, Option<i64>) = (row.get(1), row.get(2));
         out.first_ms = min_opt(out.first_ms, a);
         out.last_ms = max_opt(out.last_ms, b);
     }
     Ok(out)
+}
+
+/// The server's own message ("db error" alone says nothing).
+fn pg(e: tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} ({})", d.message(), d.code().code()),
+        None => e.to_string(),
+    }
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
