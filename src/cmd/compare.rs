@@ -127,14 +127,20 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<Exit> {
                         .collect(),
                 })
                 .collect();
-            compare_runs(
+            let mut text = compare_runs(
                 &a.dir.display().to_string(),
                 &b.dir.display().to_string(),
                 &rows,
                 &QUANTILES,
                 &differences(&a.run, &b.run),
                 args.bootstrap.confidence,
-            )
+            );
+            // Snapshot runs: their snapshots side by side.
+            if let (Some(x), Some(y)) = (&a.run.snapshot, &b.run.snapshot) {
+                text.push('\n');
+                text.push_str(&crate::snapshot::compare_table(x, y));
+            }
+            text
         }
     };
     print!("{text}");

@@ -18,7 +18,7 @@ pub mod preload;
 mod report;
 pub mod source;
 
-pub use report::{SinkSnapshot, SnapshotReport, SourceLoad};
+pub use report::{compare_table, SinkSnapshot, SnapshotReport, SourceLoad};
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -176,6 +176,40 @@ impl SnapshotReport {
     }
 }
 
+/// `compare A B` of two snapshot runs: each sink's snapshot time, rate and
+/// p99 during it, side by side, with the change.
+pub fn compare_table(a: &SnapshotReport, b: &SnapshotReport) -> String {
+    let mut s = format!(
+        "### Snapshot phase\n\nA preloaded {} rows (MySQL held {}), B {} (MySQL held {}).\n\n",
+        a.rows,
+        a.table_rows.values().sum::<u64>(),
+        b.rows,
+        b.table_rows.values().sum::<u64>()
+    );
+    s.push_str("| sink | snapshot done A (s) | B (s) | B / A | rows/s A | B | p99 during A (median ms) | B |\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (sink, x) in &a.sinks {
+        let Some(y) = b.sinks.get(sink) else { continue };
+        let ratio = x
+            .duration_s
+            .zip(y.duration_s)
+            .filter(|(p, _)| *p > 0.0)
+            .map(|(p, q)| format!("{:.2}", q / p))
+            .unwrap_or_else(|| "–".into());
+        s.push_str(&format!(
+            "| {} | {} | {} | {ratio} | {} | {} | {} | {} |\n",
+            sink.name(),
+            opt(x.duration_s, 1),
+            opt(y.duration_s, 1),
+            opt(x.rows_per_s, 0),
+            opt(y.rows_per_s, 0),
+            opt(x.p99_during_ms, 0),
+            opt(y.p99_during_ms, 0),
+        ));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

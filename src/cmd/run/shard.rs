@@ -83,6 +83,13 @@ impl Sharding {
                 self.shard
             ));
         }
+        if s.snapshot.is_some() {
+            return Err(format!(
+                "--shard {}: a sharded run cannot carry [snapshot] (every shard would restart the CDC jobs); \
+                 run the snapshot in an unsharded run",
+                self.shard
+            ));
+        }
         if let Some(d) = s
             .observe
             .sinks

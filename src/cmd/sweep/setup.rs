@@ -77,6 +77,12 @@ pub fn resolve(args: &SweepArgs, scenario: &Scenario) -> Result<Setup, String> {
             scenario.source.origin
         ));
     }
+    if scenario.snapshot.is_some() {
+        return Err(format!(
+            "{}: a sweep does not run [snapshot]; remove it (every step would cancel the CDC jobs and preload again)",
+            scenario.source.origin
+        ));
+    }
     let mut spec = scenario.sweep.clone();
     let series_flags = args.from.is_some() || args.to.is_some() || args.factor.is_some();
     if !args.rates.is_empty() {
@@ -271,5 +277,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("--find-max needs a p99 limit"), "{e}");
+    }
+
+    #[test]
+    fn a_snapshot_is_refused_as_faults_are() {
+        let mut s = scenario();
+        s.snapshot = Some(crate::scenario::Snapshot {
+            rows: 10,
+            batch_rows: 10,
+            connections: 1,
+        });
+        let e = resolve(&args(), &s).unwrap_err();
+        assert!(e.contains("a sweep does not run [snapshot]"), "{e}");
     }
 }
