@@ -35,6 +35,7 @@ pub mod model;
 pub mod observe;
 pub mod pipeline_metrics;
 pub mod plan;
+pub mod proc_cpu;
 pub mod rate;
 pub mod redact;
 pub mod report;

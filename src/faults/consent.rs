@@ -53,7 +53,7 @@ pub fn actions(s: &Scenario) -> Vec<String> {
         out.push(format!(
             "before the load: cancel the Flink CDC jobs {} (no savepoint), write {} rows into MySQL, \
              and submit the jobs anew (they read every table from the start)",
-            crate::snapshot::CDC_JOBS.join(" and "),
+            super::control::CDC_JOBS.join(" and "),
             snap.rows
         ));
     }

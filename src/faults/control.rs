@@ -14,6 +14,11 @@ use tokio::process::Command;
 
 use crate::scenario::{Control, ControlMode, FaultAction, FaultTarget};
 
+/// The Flink jobs with a MySQL CDC source (`flink-sql/` stems): the ones a
+/// snapshot (`[snapshot]`) cancels and submits anew. The Kafka → warehouse
+/// job goes on from its offsets.
+pub const CDC_JOBS: [&str; 2] = ["mysql-cdc-to-kafka", "mysql-cdc-to-cloudberry"];
+
 /// Environment variable naming the native stack's `scripts/stack.sh`.
 pub const STACK_CONTROL_ENV: &str = "TPCDS_STACK_CONTROL";
 

@@ -27,14 +27,11 @@ use std::time::{Duration, Instant};
 use crate::audit::{Targets, AUDITED};
 use crate::faults::control::Controller;
 use crate::model::Sink;
-use crate::report::timeseries_csv::Lane;
 use crate::scenario::{Scenario, Snapshot};
 use crate::stats::RunStats;
 use preload::Preloaded;
 
-/// The Flink jobs with a MySQL CDC source (`flink-sql/` stems): the ones a
-/// snapshot restarts. The Kafka → warehouse job goes on from its offsets.
-pub const CDC_JOBS: [&str; 2] = ["mysql-cdc-to-kafka", "mysql-cdc-to-cloudberry"];
+pub use crate::faults::control::CDC_JOBS;
 
 /// Why the snapshot phase could not run.
 #[derive(Debug, thiserror::Error)]
@@ -247,7 +244,7 @@ fn sink_figures(
     let mut seen = Vec::new();
     for s in 0..=last {
         let (sum, n) = match m.stats.interval(s) {
-            Some(i) => (Lane::Sink(sink).summary(i), i.counters.seen[sink.index()]),
+            Some(i) => (i.lane(Some(sink)), i.counters.seen[sink.index()]),
             None => (Default::default(), 0),
         };
         p99.push((!sum.is_empty()).then_some(sum.p99 as f64 / 1000.0));

@@ -14,7 +14,7 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::watch;
 
 use crate::model::{Sink, Table};
-use crate::sweep::resources::CpuSnapshot;
+use crate::proc_cpu::CpuSnapshot;
 
 /// Time between two samples of MySQL's load.
 const SAMPLE_EVERY: Duration = Duration::from_secs(1);

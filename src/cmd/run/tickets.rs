@@ -56,6 +56,18 @@ async fn used(
 
 /// Picks this run's ticket range, skipping slots MySQL already holds rows in.
 pub async fn reserve(scenario: &Scenario) -> anyhow::Result<Range<u64>> {
+    pick(scenario, None).await
+}
+
+/// A second slot for `[snapshot]`'s preload: empty, and not `taken` (the
+/// run's, which holds no rows yet and would be picked again).
+pub async fn reserve_other(scenario: &Scenario, taken: &Range<u64>) -> anyhow::Result<Range<u64>> {
+    pick(scenario, Some(taken)).await
+}
+
+/// The first empty slot of this second, from one picked by the process id
+/// and the time, that does not overlap `taken`.
+async fn pick(scenario: &Scenario, taken: Option<&Range<u64>>) -> anyhow::Result<Range<u64>> {
     let mut conn = connect(scenario).await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -63,28 +75,7 @@ pub async fn reserve(scenario: &Scenario) -> anyhow::Result<Range<u64>> {
     let first = (u64::from(std::process::id()) + u64::from(now.subsec_nanos())) % SLOTS;
     for i in 0..SLOTS {
         let range = slot_range(now.as_secs(), (first + i) % SLOTS);
-        if !used(&mut conn, scenario, &range).await? {
-            let _ = conn.disconnect().await;
-            return Ok(range);
-        }
-    }
-    Err(Classified::new(
-        Exit::Fault,
-        anyhow::anyhow!("every ticket slot of this second already holds rows; start the run again"),
-    )
-    .into())
-}
-
-/// A second slot for `[snapshot]`'s preload: empty, and not `taken` (the
-/// run's, which holds no rows yet and would be picked again).
-pub async fn reserve_other(scenario: &Scenario, taken: &Range<u64>) -> anyhow::Result<Range<u64>> {
-    let mut conn = connect(scenario).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    for i in 0..SLOTS {
-        let range = slot_range(now.as_secs(), i);
-        if range.start < taken.end && taken.start < range.end {
+        if taken.is_some_and(|t| range.start < t.end && t.start < range.end) {
             continue;
         }
         if !used(&mut conn, scenario, &range).await? {

@@ -238,7 +238,7 @@ async fn run_step(
     let vertices = vertices.await.unwrap_or_default();
     let (exit, run_dir) = result?;
     let mut st = load::step_from_run(&run_dir).map_err(|e| Classified::new(Exit::Fault, e))?;
-    let mut res = before.until(&after);
+    let mut res: crate::sweep::resources::Resources = before.until(&after).into();
     res.vertices = vertices;
     res.kafka_lag_max = st.resources.kafka_lag_max;
     res.checkpoint_ms_max = st.resources.checkpoint_ms_max;
