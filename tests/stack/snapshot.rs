@@ -16,7 +16,11 @@ fn a_fresh_start_over_preloaded_rows_copies_each_once_and_streams_meanwhile() {
     let o = run_scenario_with(
         "snapshot.toml",
         &["--allow-faults"],
-        &["snapshot.rows=20000", "duration=40s", "drain_timeout=90s"],
+        // The snapshot reads every row the stack holds, earlier tests' too
+        // (~3,500 rows/s on 2 cores): the drain and the wait for the
+        // preloaded rows end as soon as everything arrived, so a long limit
+        // costs nothing on a small stack.
+        &["snapshot.rows=20000", "duration=40s", "drain_timeout=600s"],
         out.path(),
     );
     assert_exit(&o, 0);
@@ -35,7 +39,7 @@ fn a_fresh_start_over_preloaded_rows_copies_each_once_and_streams_meanwhile() {
         assert_eq!(x.rows, 20_000, "{}: {x:?}", sink.name());
         assert_eq!(x.duplicates, 0, "{}: {x:?}", sink.name());
         let d = x.duration_s.expect("the snapshot ended at the sink");
-        assert!(d > 0.0 && d < 300.0, "{}: {d} s", sink.name());
+        assert!(d > 0.0 && d < 900.0, "{}: {d} s", sink.name());
         assert!(x.rows_per_s.unwrap() > 0.0);
         assert!(x.first_streamed_s.is_some(), "{}: {x:?}", sink.name());
         // Streamed rows: the ledger's accounting, as in every run.
