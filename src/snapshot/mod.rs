@@ -73,24 +73,32 @@ impl Phase {
         let mut args = vec!["cancel-jobs"];
         args.extend(CDC_JOBS);
         ctrl.stack(&args).await?;
-        eprintln!(
-            "snapshot: preloading {} rows into tickets {}..{} ({} connections, {} rows a statement)",
-            spec.rows, tickets.start, tickets.end, spec.connections, spec.batch_rows
-        );
-        let preloaded = preload::preload(scenario, spec, tickets).await?;
-        eprintln!(
-            "snapshot: preloaded {} rows in {:.1} s",
-            preloaded.sales + preloaded.returns,
-            preloaded.took.as_secs_f64()
-        );
-        Ok(Phase {
+        // From here on the jobs are down: a failure drops the phase, whose
+        // `Drop` submits them again.
+        let mut phase = Phase {
             ctrl,
-            preloaded,
+            preloaded: Preloaded {
+                tickets: tickets.clone(),
+                sales: 0,
+                returns: 0,
+                took: Duration::ZERO,
+            },
             table_rows: Vec::new(),
             submitted_us: 0,
             running_us: 0,
             sampler: None,
-        })
+        };
+        eprintln!(
+            "snapshot: preloading {} rows into tickets {}..{} ({} connections, {} rows a statement)",
+            spec.rows, tickets.start, tickets.end, spec.connections, spec.batch_rows
+        );
+        phase.preloaded = preload::preload(scenario, spec, tickets).await?;
+        eprintln!(
+            "snapshot: preloaded {} rows in {:.1} s",
+            phase.preloaded.sales + phase.preloaded.returns,
+            phase.preloaded.took.as_secs_f64()
+        );
+        Ok(phase)
     }
 
     /// Counts what the snapshot will read, starts sampling MySQL, and
@@ -121,7 +129,7 @@ impl Phase {
 
     /// After the drain: waits at most `wait` for the preloaded rows at every
     /// warehouse path, then measures each sink and audits the preload.
-    pub async fn measure(self, m: Measure<'_>) -> SnapshotReport {
+    pub async fn measure(mut self, m: Measure<'_>) -> SnapshotReport {
         let rel = |us: i64| (us - m.wall_start_us) as f64 / 1e6;
         let p = &self.preloaded;
         let rows = p.sales + p.returns;
@@ -196,7 +204,7 @@ impl Phase {
             );
         }
         r.audit = Some(audit);
-        if let Some(sampler) = self.sampler {
+        if let Some(sampler) = self.sampler.take() {
             let samples = sampler.finish().await;
             let end = ends.into_iter().max().unwrap_or(i64::MAX);
             r.mysql = mysql_load(&samples, self.submitted_us, end);
@@ -208,6 +216,37 @@ impl Phase {
             "3.5"
         ));
         r
+    }
+}
+
+impl Drop for Phase {
+    /// A run that fails between the cancel and the submission (the preload,
+    /// the observers' start) would leave the pipeline without its CDC jobs:
+    /// they are submitted anew here, blocking, and the run says so. (An
+    /// interrupt in that window ends the process before this runs:
+    /// `scripts/stack.sh heal` or `restart-jobs --fresh` brings them back.)
+    fn drop(&mut self) {
+        if self.submitted_us != 0 {
+            return;
+        }
+        let Controller::Native { script } = &self.ctrl else {
+            return;
+        };
+        eprintln!("snapshot: the run stopped before the CDC jobs were submitted again; submitting them anew");
+        let status = std::process::Command::new(script)
+            .arg("restart-jobs")
+            .arg("--fresh")
+            .args(CDC_JOBS)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status();
+        if !matches!(&status, Ok(s) if s.success()) {
+            eprintln!(
+                "snapshot: that failed ({status:?}); restore them with: {} restart-jobs --fresh {}",
+                script.display(),
+                CDC_JOBS.join(" ")
+            );
+        }
     }
 }
 
