@@ -237,7 +237,9 @@ pub struct Summary {
     /// differing keys with both sides' canonical text), `more_keys`,
     /// `sums_differ`, `took_ms`; `took_ms` and `mysql_ms` of the whole audit
     /// and of MySQL's side (see `crate::audit`); `periodic` and
-    /// `periodic_skipped`, the audits during the run (`[audit] every`).
+    /// `periodic_skipped`, the audits during the run (`[audit] every`);
+    /// `kafka_read`, the read-back's messages of the range, repeats and
+    /// first/last LogAppendTime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditReport>,
     /// The snapshot phase (`[snapshot]`): the preload, the jobs' start, per
