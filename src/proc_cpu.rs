@@ -6,8 +6,17 @@
 //! compose stack has no pid files: its CPU is not measured (a note says so).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// The native stack's directory: `TPCDS_STACK_DIR` as `scripts/stack.sh`
+/// has it, else the current checkout's own `.stack` when it holds pid files
+/// (a run from the checkout that started the stack, the usual case).
+pub fn stack_dir() -> Option<PathBuf> {
+    std::env::var_os("TPCDS_STACK_DIR")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from(".stack")).filter(|d| d.join("pids").is_dir()))
+}
 
 /// The harness's own row in the CPU table.
 pub const HARNESS: &str = "harness";

@@ -58,14 +58,7 @@ mod tests {
     use std::net::SocketAddr;
     use std::time::Duration;
 
-    use crate::scenario::parse_with_env;
-
-    fn parse(extra: &str) -> Result<crate::scenario::Scenario, String> {
-        let text = format!(
-            "duration = \"10s\"\n[load]\nrate = {{ kind = \"constant\", per_second = 10 }}\n{extra}"
-        );
-        parse_with_env(&text, "x.toml", &|_| None).map_err(|e| e.to_string())
-    }
+    use crate::scenario::parse_minimal as parse;
 
     #[test]
     fn no_endpoint_unless_asked_and_an_address_is_an_ip_and_a_port() {

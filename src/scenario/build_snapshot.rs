@@ -63,14 +63,7 @@ pub(crate) fn snapshot(top: &Tbl) -> Result<Option<Snapshot>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::parse_with_env;
-
-    fn parse(extra: &str) -> Result<crate::scenario::Scenario, String> {
-        let text = format!(
-            "duration = \"10s\"\n[load]\nrate = {{ kind = \"constant\", per_second = 10 }}\n{extra}"
-        );
-        parse_with_env(&text, "x.toml", &|_| None).map_err(|e| e.to_string())
-    }
+    use crate::scenario::parse_minimal as parse;
 
     #[test]
     fn no_snapshot_unless_asked_and_rows_are_required_and_bounded() {

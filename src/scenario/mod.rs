@@ -199,5 +199,15 @@ fn resolve(
     Ok(scenario)
 }
 
+/// A 10-second scenario at 10 rows/s (`x.toml`) with `extra` appended, or
+/// its error's text: what a section's unit tests parse.
+#[cfg(test)]
+pub(crate) fn parse_minimal(extra: &str) -> Result<Scenario, String> {
+    let text = format!(
+        "duration = \"10s\"\n[load]\nrate = {{ kind = \"constant\", per_second = 10 }}\n{extra}"
+    );
+    parse_with_env(&text, "x.toml", &|_| None).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests;

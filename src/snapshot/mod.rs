@@ -122,11 +122,6 @@ impl Phase {
         Ok(())
     }
 
-    /// The preload's tickets.
-    pub fn tickets(&self) -> &Range<u64> {
-        &self.preloaded.tickets
-    }
-
     /// After the drain: waits at most `wait` for the preloaded rows at every
     /// warehouse path, then measures each sink and audits the preload.
     pub async fn measure(mut self, m: Measure<'_>) -> SnapshotReport {
@@ -212,8 +207,7 @@ impl Phase {
         r.notes.push(format!(
             "the snapshot read every row MySQL held ({snapshot_rows}), not only the preload's {rows}; \
              a warehouse path's times are its rows' commit timestamps, Kafka's its LogAppendTime; \
-             Flink CDC {} reports no snapshot metric (only currentFetchEventTimeLag), so the switch to streaming is read off the sinks",
-            "3.5"
+             Flink CDC 3.5 reports no snapshot metric (only currentFetchEventTimeLag), so the switch to streaming is read off the sinks"
         ));
         r
     }
@@ -278,17 +272,11 @@ fn sink_figures(
     duration_s: Option<f64>,
     snapshot_rows: u64,
 ) -> SinkSnapshot {
-    let last = m.stats.last_second().unwrap_or(0);
-    let mut p99 = Vec::new();
-    let mut seen = Vec::new();
-    for s in 0..=last {
-        let (sum, n) = match m.stats.interval(s) {
-            Some(i) => (i.lane(Some(sink)), i.counters.seen[sink.index()]),
-            None => (Default::default(), 0),
-        };
-        p99.push((!sum.is_empty()).then_some(sum.p99 as f64 / 1000.0));
-        seen.push(n);
-    }
+    let (p99, seen): (Vec<_>, Vec<_>) = m
+        .stats
+        .sink_seconds(sink)
+        .map(|(_, sum, n)| ((!sum.is_empty()).then_some(sum.p99 as f64 / 1000.0), n))
+        .unzip();
     // From the jobs running: the SQL client's submission before that is apart.
     let since_running = |load_s: f64| load_s - r.jobs_running_s;
     let ph = figures::phases(&p99, last_s.unwrap_or(f64::from(m.load_s)), m.load_s);

@@ -6,7 +6,6 @@
 //! = on`) of the preloaded rows.
 
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,7 +47,7 @@ impl Sampler {
         let out = samples.clone();
         let task = tokio::spawn(async move {
             let mut conn = mysql_async::Conn::from_url(url.as_str()).await.ok();
-            let dir = stack_dir();
+            let dir = crate::proc_cpu::stack_dir();
             let mut tick = tokio::time::interval(SAMPLE_EVERY);
             loop {
                 tokio::select! {
@@ -86,13 +85,6 @@ impl Sampler {
         let _ = self.task.await;
         std::mem::take(&mut *self.samples.lock().unwrap_or_else(|e| e.into_inner()))
     }
-}
-
-/// The native stack's directory, as `sweep` finds it.
-fn stack_dir() -> Option<PathBuf> {
-    std::env::var_os("TPCDS_STACK_DIR")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from(".stack")).filter(|d| d.join("pids").is_dir()))
 }
 
 async fn status(c: &mut mysql_async::Conn) -> (Option<u64>, Option<u64>) {

@@ -189,6 +189,19 @@ impl RunStats {
         self.intervals.get(&second)
     }
 
+    /// Each second from 0 to the last that saw anything (second 0 alone
+    /// when none did): `sink`'s latency summary then and the rows it first
+    /// saw then (an empty summary and 0 for a second nothing was recorded in).
+    pub fn sink_seconds(
+        &self,
+        sink: Sink,
+    ) -> impl Iterator<Item = (u32, LatencySummary, u64)> + '_ {
+        (0..=self.last_second().unwrap_or(0)).map(move |s| match self.interval(s) {
+            Some(i) => (s, i.lane(Some(sink)), i.counters.seen[sink.index()]),
+            None => (s, LatencySummary::default(), 0),
+        })
+    }
+
     /// The last second that saw anything.
     pub fn last_second(&self) -> Option<u32> {
         self.intervals.keys().next_back().copied()

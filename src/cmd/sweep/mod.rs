@@ -7,7 +7,7 @@
 pub mod compare;
 mod setup;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -79,12 +79,7 @@ pub async fn sweep(args: SweepArgs) -> anyhow::Result<Exit> {
         minutes(step_time * if setup.find_max { setup.spec.max_steps } else { series.len() as u32 }),
         dir.display()
     );
-    // The native stack's directory: TPCDS_STACK_DIR as `scripts/stack.sh`
-    // has it, else the checkout's own `.stack` when it holds pid files (a
-    // sweep run from the checkout that started the stack, the usual case).
-    let stack_dir = std::env::var_os("TPCDS_STACK_DIR")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from(".stack")).filter(|d| d.join("pids").is_dir()));
+    let stack_dir = crate::proc_cpu::stack_dir();
     let mut exit = Exit::Ok;
     loop {
         let n = sweep.steps.len();

@@ -13,8 +13,8 @@ use plotters::prelude::*;
 
 use crate::model::Sink;
 use crate::report::data::RunData;
-use crate::report::timeseries_csv::Lane;
-use crate::stats::{IntervalCounters, LatencySummary};
+
+use crate::stats::IntervalCounters;
 
 use super::{
     count_tick, desc_style, draw_side_legend, linear_axis, log_ms_axis, mid, ms_range, ms_tick,
@@ -64,7 +64,7 @@ struct SinkSeries {
     seen: Vec<(f64, f64)>,
 }
 
-fn sink_series(run: &RunData, last: u32) -> Vec<SinkSeries> {
+fn sink_series(run: &RunData) -> Vec<SinkSeries> {
     run.sinks
         .keys()
         .map(|&sink| {
@@ -74,11 +74,7 @@ fn sink_series(run: &RunData, last: u32) -> Vec<SinkSeries> {
                 p99: Vec::new(),
                 seen: Vec::new(),
             };
-            for second in 0..=last {
-                let (sum, seen) = match run.stats.interval(second) {
-                    Some(i) => (Lane::Sink(sink).summary(i), i.counters.seen[sink.index()]),
-                    None => (LatencySummary::default(), 0),
-                };
+            for (second, sum, seen) in run.stats.sink_seconds(sink) {
                 let ms = |us: u64| (!sum.is_empty()).then_some(us as f64 / 1000.0);
                 s.p50.push((second, ms(sum.p50)));
                 s.p99.push((second, ms(sum.p99)));
@@ -127,7 +123,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunData) ->
     let last = run.stats.last_second().unwrap_or(0);
     let x_max = f64::from(last + 1);
     let warmup = f64::from(run.stats.warmup_intervals()).min(x_max);
-    let series = sink_series(run, last);
+    let series = sink_series(run);
     let mut top_entries = Vec::new();
     let mut bottom_entries = Vec::new();
     if warmup > 0.0 {
