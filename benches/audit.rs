@@ -11,8 +11,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use tpcds_bench::audit::kafka::fast;
 use tpcds_bench::model::Table;
+use tpcds_bench::observe::decode::fast;
 use tpcds_bench::observe::decode::{decode_digested, Format};
 
 /// A store_sales insert with every column set, as Flink 1.20 writes it.

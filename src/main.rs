@@ -5,6 +5,11 @@ use clap::Parser;
 use tpcds_bench::cli::{Cli, Command};
 use tpcds_bench::exit::{classify, error_text, Exit};
 
+/// jemalloc instead of the system's malloc, with `--features jemalloc`.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -148,10 +148,15 @@ impl Conns {
             let o = out.get_mut(&Sink::Kafka).expect("every sink has an entry");
             match k {
                 Ok(images) => {
-                    let mut side = Side::Kafka(KafkaImages::Read(images));
+                    let mut side =
+                        Side::Kafka(Box::new(KafkaImages::of_images(images, p.tickets.clone())));
                     failed |= compare(my, &mut side, &cut_of(cut, Sink::Kafka), &mut mine, o).await;
-                    match (side, self.kafka.as_mut()) {
-                        (Side::Kafka(KafkaImages::Read(images)), Some(t)) => t.give_back(images),
+                    let images = match side {
+                        Side::Kafka(k) => k.into_images(),
+                        _ => None,
+                    };
+                    match (images, self.kafka.as_mut()) {
+                        (Some(images), Some(t)) => t.give_back(images),
                         // Not given back: read again from the start next time.
                         _ => self.kafka = None,
                     }

@@ -117,9 +117,25 @@ pub struct AuditReport {
     /// Mid-run cuts skipped because the previous audit was still running.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub periodic_skipped: u64,
-    /// What the Kafka read-back found of the range (when Kafka was audited).
+    /// What the Kafka read-back found of the range (when the topics were read back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_read: Option<super::kafka::KafkaRead>,
+    /// The Kafka observer's tally, when the run kept one (see
+    /// [`crate::observe::kafka::tally`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_tally: Option<KafkaTallied>,
+}
+
+/// How the Kafka observer's tally served the audit.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KafkaTallied {
+    /// Messages of the run's range it counted.
+    pub messages: u64,
+    /// It agreed with MySQL for every table, so the topics were not read back.
+    pub agreed: bool,
+    /// Why it could not be used (the topics were read back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unusable: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -167,6 +183,19 @@ impl AuditReport {
              while each sink computed its own",
             self.took_ms, self.mysql_ms
         )];
+        if let Some(t) = &self.kafka_tally {
+            out.push(match (&t.unusable, t.agreed) {
+                (Some(why), _) => format!("kafka: the observer's tally was not usable ({why}); the topics were read back"),
+                (None, true) => format!(
+                    "kafka: compared by the observer's tally of {} messages (each key's last image, summed as they went by); not read back",
+                    t.messages
+                ),
+                (None, false) => format!(
+                    "kafka: the observer's tally of {} messages differed from MySQL; the topics were read back and compared key by key",
+                    t.messages
+                ),
+            });
+        }
         for (sink, a) in &self.sinks {
             if let Some(e) = &a.error {
                 out.push(format!("{sink}: audit failed: {e}"));

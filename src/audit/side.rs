@@ -48,7 +48,7 @@ pub enum Side {
         schema: String,
     },
     /// The Kafka sink's last images, being read back or read.
-    Kafka(super::kafka::KafkaImages),
+    Kafka(Box<super::kafka::KafkaImages>),
 }
 
 impl Side {
@@ -120,6 +120,11 @@ impl Side {
         table: Table,
         range: &Range<u64>,
     ) -> Result<Aggregate, AuditError> {
+        if let Side::Kafka(k) = self {
+            if let Some(t) = k.tally_aggregate(table, range) {
+                return Ok(t);
+            }
+        }
         if let Some(images) = self.images().await? {
             return Ok(images.aggregate(table, range));
         }

@@ -125,6 +125,10 @@ pub struct ObserverStats {
     pub stalls: u64,
     /// Kafka: the longest time nothing was delivered before such a replacement, ms.
     pub longest_stall_ms: u64,
+    /// Kafka: the tally of the images the changelog leaves, for the
+    /// end-of-run audit (when asked for, see [`kafka::tally`]).
+    #[serde(skip)]
+    pub kafka_tally: Option<kafka::tally::Tally>,
 }
 
 impl ObserverStats {
@@ -155,6 +159,7 @@ impl ObserverStats {
             reconnects: 0,
             stalls: 0,
             longest_stall_ms: 0,
+            kafka_tally: None,
         }
     }
 

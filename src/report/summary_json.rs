@@ -239,7 +239,9 @@ pub struct Summary {
     /// and of MySQL's side (see `crate::audit`); `periodic` and
     /// `periodic_skipped`, the audits during the run (`[audit] every`);
     /// `kafka_read`, the read-back's messages of the range, repeats and
-    /// first/last LogAppendTime.
+    /// first/last LogAppendTime (when the topics were read back);
+    /// `kafka_tally`, the Kafka observer's tally: `messages`, `agreed`
+    /// (with MySQL, so nothing was read back), `unusable` (why not used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditReport>,
     /// The snapshot phase (`[snapshot]`): the preload, the jobs' start, per

@@ -7,17 +7,21 @@
 //! do the same later and the observer pays nothing during the run. The
 //! mid-run audits keep one [`Tail`] and catch up from where they stopped.
 //! Memory: one digest per key of the range ([`Images`]), for the audit's
-//! duration only.
+//! duration only. The end-of-run audit compares the Kafka observer's tally
+//! first ([`crate::observe::kafka::tally`]) and reads back only when it is
+//! unusable or differs from MySQL.
 
-pub mod fast;
 mod images;
 mod tail;
 
 use std::ops::Range;
 use std::time::Duration;
 
-use super::AuditError;
+use super::side::Aggregate;
+use super::{AuditError, KafkaTallied};
+use crate::model::Table;
 use crate::observe::decode::Format;
+use crate::observe::kafka::tally::Tally;
 
 pub use images::{Images, KafkaRead};
 pub use tail::Tail;
@@ -43,21 +47,122 @@ const EARLY: Duration = Duration::from_secs(60);
 /// A read that gets no message for this long while short of the watermarks fails.
 const STUCK: Duration = Duration::from_secs(15);
 
-/// The Kafka sink's images: the read started when the audit did (so it
-/// overlaps the databases' work), awaited on first use.
-pub enum KafkaImages {
-    /// Still reading.
+/// The Kafka sink's side: the observer's tally when the run kept a usable
+/// one, else the images read back. The read starts when the audit does (so
+/// it overlaps the databases' work), or when the tally differs from MySQL;
+/// it is awaited on first use.
+pub struct KafkaImages {
+    /// Where to read back (`None`: the images were read already).
+    src: Option<KafkaSource>,
+    tickets: Range<u64>,
+    /// The tally, while it is still what the audit compares.
+    tally: Option<Tally>,
+    /// How the tally served, for the report.
+    tallied: Option<KafkaTallied>,
+    read: ReadBack,
+}
+
+/// The read-back's progress.
+enum ReadBack {
+    NotStarted,
     Reading(tokio::task::JoinHandle<Result<Images, AuditError>>),
-    /// Read.
-    Read(Images),
+    Done(Images),
     /// Failed (the error was returned once).
     Failed,
 }
 
 impl KafkaImages {
-    /// The images, awaiting the read the first time.
+    /// The Kafka side of an audit of `tickets`: `tally` (the run's) first
+    /// when it is usable, the topics read back otherwise.
+    pub fn new(src: KafkaSource, tickets: Range<u64>, tally: Option<Tally>) -> KafkaImages {
+        let tallied = tally.as_ref().map(|t| KafkaTallied {
+            messages: t.messages,
+            agreed: t.unusable.is_none(),
+            unusable: t.unusable.clone(),
+        });
+        let mut k = KafkaImages {
+            src: Some(src),
+            tickets,
+            tally: tally.filter(|t| t.unusable.is_none()),
+            tallied,
+            read: ReadBack::NotStarted,
+        };
+        if k.tally.is_none() {
+            k.start();
+        }
+        k
+    }
+
+    /// Images read already (the mid-run audits' catch-up), for `tickets`.
+    pub fn of_images(images: Images, tickets: Range<u64>) -> KafkaImages {
+        KafkaImages {
+            src: None,
+            tickets,
+            tally: None,
+            tallied: None,
+            read: ReadBack::Done(images),
+        }
+    }
+
+    /// The images, if read.
+    pub fn into_images(self) -> Option<Images> {
+        match self.read {
+            ReadBack::Done(images) => Some(images),
+            _ => None,
+        }
+    }
+
+    fn start(&mut self) {
+        if let (ReadBack::NotStarted, Some(src)) = (&self.read, &self.src) {
+            let (src, tickets) = (src.clone(), self.tickets.clone());
+            self.read =
+                ReadBack::Reading(tokio::task::spawn_blocking(move || read(&src, &tickets)));
+        }
+    }
+
+    /// Whether the tally is what is compared.
+    pub fn is_tallied(&self) -> bool {
+        self.tally.is_some()
+    }
+
+    /// The tally's aggregates of `table`, when it is compared and `range` is
+    /// the run's whole range (a chunk needs the images).
+    pub fn tally_aggregate(&self, table: Table, range: &Range<u64>) -> Option<Aggregate> {
+        let (rows, digest) = self.tally.as_ref()?.of(table)?;
+        (*range == self.tickets).then(|| Aggregate {
+            // Fewer rows than none: never MySQL's count.
+            count: u64::try_from(rows).unwrap_or(u64::MAX),
+            digest: digest.to_string(),
+            sums: Vec::new(),
+        })
+    }
+
+    /// The tally differs from MySQL: compare the topics read back instead.
+    pub fn read_back(&mut self) {
+        self.tally = None;
+        if let Some(t) = &mut self.tallied {
+            t.agreed = false;
+        }
+        self.start();
+    }
+
+    /// How the tally served (`None`: the run kept none).
+    pub fn tallied(&self) -> Option<KafkaTallied> {
+        self.tallied.clone()
+    }
+
+    /// The images read back, if the topics were read (awaiting the read).
+    pub async fn read_so_far(&mut self) -> Option<&Images> {
+        if let ReadBack::NotStarted = self.read {
+            return None;
+        }
+        self.get().await.ok()
+    }
+
+    /// The images, reading the topics back if that has not started yet.
     pub async fn get(&mut self) -> Result<&Images, AuditError> {
-        if let KafkaImages::Reading(h) = self {
+        self.start();
+        if let ReadBack::Reading(h) = &mut self.read {
             let read = match h.await {
                 Ok(r) => r,
                 Err(e) => Err(AuditError::Query {
@@ -66,15 +171,15 @@ impl KafkaImages {
                 }),
             };
             match read {
-                Ok(images) => *self = KafkaImages::Read(images),
+                Ok(images) => self.read = ReadBack::Done(images),
                 Err(e) => {
-                    *self = KafkaImages::Failed;
+                    self.read = ReadBack::Failed;
                     return Err(e);
                 }
             }
         }
-        match self {
-            KafkaImages::Read(images) => Ok(images),
+        match &self.read {
+            ReadBack::Done(images) => Ok(images),
             _ => Err(AuditError::Query {
                 side: "Kafka".into(),
                 message: "the topics could not be read back".into(),
@@ -82,6 +187,7 @@ impl KafkaImages {
         }
     }
 }
+
 /// Reads the topics back (blocking: run it off the async runtime).
 pub fn read(src: &KafkaSource, tickets: &Range<u64>) -> Result<Images, AuditError> {
     let mut tail = Tail::open(src, tickets)?;

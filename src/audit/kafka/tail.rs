@@ -10,10 +10,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::{fail, fast, Images, KafkaSource, EARLY, STUCK};
+use super::{fail, Images, KafkaSource, EARLY, STUCK};
 use crate::audit::AuditError;
 use crate::model::Table;
-use crate::observe::decode::{decode_digested, Format};
+use crate::observe::decode::{decode_digested, fast, Format};
 use crate::observe::kafka::{self as observer, KafkaConfig};
 
 /// A consumer on every partition of the run's topics and the last images

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::audit::{periodic, AuditReport, Series, Targets, AUDITED};
 use crate::model::Sink;
+use crate::observe::kafka::tally::Tally;
 use crate::scenario::Scenario;
 use crate::track::CutRequest;
 
@@ -103,14 +104,16 @@ const SETTLE: Duration = Duration::from_secs(2);
 const SETTLE_TRIES: u32 = 2;
 
 /// Audits the observed sinks (Kafka and the warehouse paths), with the
-/// mid-run audits' `series`; `None` when `[audit] enabled = false` or no
-/// audited sink was observed, and on an interrupted run without mid-run audits.
+/// mid-run audits' `series` and the Kafka observer's `kafka_tally`; `None`
+/// when `[audit] enabled = false` or no audited sink was observed, and on an
+/// interrupted run without mid-run audits.
 pub async fn after_drain(
     scenario: &Scenario,
     tickets: &Range<u64>,
     started_at: chrono::DateTime<chrono::Utc>,
     interrupted: bool,
     series: Option<Series>,
+    kafka_tally: Option<Tally>,
 ) -> Option<AuditReport> {
     let sinks = audited(scenario)?;
     let with_series = |mut r: AuditReport| {
@@ -127,7 +130,10 @@ pub async fn after_drain(
         });
         return (!r.periodic.is_empty()).then_some(r);
     }
-    let targets = Targets::of(scenario, started_at);
+    let targets = Targets {
+        kafka_tally,
+        ..Targets::of(scenario, started_at)
+    };
     let once = || async {
         crate::audit::audit(&targets, tickets, &sinks)
             .await

@@ -103,7 +103,13 @@ pub struct Collected {
 /// audit runs here.
 pub async fn collect(r: &mut Running, interrupted: bool) -> anyhow::Result<Collected> {
     let _ = r.stop_observers.send(true);
-    let observers = observers::join(std::mem::take(&mut r.observer_tasks)).await;
+    let mut observers = observers::join(std::mem::take(&mut r.observer_tasks)).await;
+    // The Kafka observer's tally is the audit's, not the report's.
+    let kafka_tally = observers
+        .iter_mut()
+        .find(|(s, _)| *s == Sink::Kafka)
+        .and_then(|(_, o)| o.as_mut().ok())
+        .and_then(|o| o.kafka_tally.take());
     let mut clock_offsets = observers::clock_offsets(&observers);
     match &mut r.mysql_clock {
         Ok(t) => {
@@ -128,8 +134,15 @@ pub async fn collect(r: &mut Running, interrupted: bool) -> anyhow::Result<Colle
         .context("the stats collector panicked")?;
     let series = r.mid_run.finish().await;
     let p = &r.p;
-    let audit =
-        audit::after_drain(&p.scenario, &p.tickets, p.started_at, interrupted, series).await;
+    let audit = audit::after_drain(
+        &p.scenario,
+        &p.tickets,
+        p.started_at,
+        interrupted,
+        series,
+        kafka_tally,
+    )
+    .await;
     while let Ok(e) = r.errors.try_recv() {
         errors.push(e.message);
     }

@@ -71,6 +71,9 @@ pub async fn start(s: &Scenario, tickets: Range<u64>) -> Result<Ready, ObserveEr
         let mut cfg = KafkaConfig::new(s.targets.kafka.brokers.clone(), tickets.clone());
         cfg.topic_prefix = s.targets.kafka.topic_prefix.clone();
         cfg.format = s.targets.kafka.format.into();
+        // The end-of-run audit compares the observer's tally (the run's own
+        // changelog, counted as it went by) before reading the topics back.
+        cfg.tally = s.audit.enabled;
         let k = KafkaObserver::start(cfg).await?;
         env.insert("kafka.format".into(), s.targets.kafka.format.name().into());
         Some(k)

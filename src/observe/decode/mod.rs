@@ -30,6 +30,7 @@
 
 pub mod canonical;
 pub mod columns;
+pub mod fast;
 mod formats;
 pub mod stamp;
 #[cfg(test)]

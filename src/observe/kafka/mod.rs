@@ -23,6 +23,7 @@ pub mod clock;
 pub mod prefilter;
 mod setup;
 pub(crate) mod stall;
+pub mod tally;
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -69,6 +70,9 @@ pub struct KafkaConfig {
     pub stall_after: Duration,
     /// Extra librdkafka properties, applied last (override the defaults).
     pub extra: Vec<(String, String)>,
+    /// Keep a [`tally`] of the images for the end-of-run audit (Debezium
+    /// JSON only; other formats are read back).
+    pub tally: bool,
 }
 
 impl KafkaConfig {
@@ -86,6 +90,7 @@ impl KafkaConfig {
             fault_after: Duration::from_secs(30),
             stall_after: Duration::from_secs(3),
             extra: Vec::new(),
+            tally: false,
         }
     }
 }
@@ -200,6 +205,12 @@ impl KafkaObserver {
         let mut warned = false;
         let target = setup::target_name(&self.cfg.brokers);
         let mut watch = stall::StallWatch::new(&self.starts, self.cfg.stall_after, Instant::now());
+        // The tally's digests are taken on its own thread: here only the
+        // payloads of the run's range are copied (see [`tally`]).
+        let mut counter = (self.cfg.tally && self.cfg.format == Format::DebeziumJson)
+            .then(|| tally::Counter::start(self.cfg.tickets.clone()).ok())
+            .flatten();
+        let mut pending: Option<Vec<_>> = counter.as_ref().map(|_| Vec::new());
         while !*stop.borrow() {
             // Block briefly for the first message, then drain what is already
             // there without waiting, so a batch never holds a message back.
@@ -256,7 +267,10 @@ impl KafkaObserver {
                             .iter()
                             .find(|(t, _)| t == msg.topic())
                             .map(|(_, t)| *t);
-                        self.handle(&msg, table, seen_at, &mut batch, &mut stats);
+                        let kept = self.handle(&msg, table, seen_at, &mut batch, &mut stats);
+                        if let (true, Some(p)) = (kept, pending.as_mut()) {
+                            p.push((table, msg.payload().unwrap_or_default().to_vec()));
+                        }
                     }
                 }
                 if batch.len() >= self.cfg.batch_max {
@@ -277,6 +291,9 @@ impl KafkaObserver {
                     break;
                 }
             }
+            if let (Some(c), Some(p)) = (counter.as_mut(), pending.as_mut()) {
+                c.send(std::mem::take(p));
+            }
             let group = (&self.cfg, self.group_id.as_str());
             stall::check(
                 &mut self.consumer,
@@ -286,9 +303,12 @@ impl KafkaObserver {
                 "kafka observer",
             );
         }
+        stats.kafka_tally = counter.map(tally::Counter::finish);
         Ok((stats, self.clock))
     }
 
+    /// Reports the message's changes of the run's range; `false` when the
+    /// prefilter put it aside (no row of the run).
     fn handle<M: Message>(
         &self,
         msg: &M,
@@ -296,7 +316,7 @@ impl KafkaObserver {
         seen_at: Instant,
         batch: &mut Vec<Observation>,
         stats: &mut ObserverStats,
-    ) {
+    ) -> bool {
         stats.received += 1;
         let mut visible = None;
         let server_arrival = match msg.timestamp() {
@@ -321,7 +341,7 @@ impl KafkaObserver {
         };
         if prefilter::skip(msg.payload(), &self.cfg.tickets) {
             stats.ignored += 1;
-            return;
+            return false;
         }
         match decode(self.cfg.format, table, msg.key(), msg.payload()) {
             Ok(decoded) => {
@@ -348,6 +368,7 @@ impl KafkaObserver {
                 stats.record_malformed(location, e.to_string(), msg.payload().unwrap_or(b"<null>"));
             }
         }
+        true
     }
 }
 

@@ -1,5 +1,5 @@
-//! The audit's own read of a Debezium-JSON message, the format the stack
-//! writes: the envelope and the image walked once with a typed decoder that
+//! The fast read of a Debezium-JSON message, the format the stack writes,
+//! for the audit's read-back and the Kafka observer's tally: the envelope and the image walked once with a typed decoder that
 //! keeps only the audited columns (borrowed from the message, each put in its
 //! column's slot as it is read), rendered straight into one reused buffer
 //! and digested. The general path ([`decode_digested`](crate::observe::decode::decode_digested)) builds a
@@ -42,20 +42,74 @@ pub struct Image {
 /// `buf` is reused between calls.
 pub fn debezium(table: Table, payload: &[u8], buf: &mut String) -> Option<Image> {
     let layout = Layout::of(table);
-    let mut de = serde_json::Deserializer::from_slice(payload);
-    let env = EnvSeed(layout).deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    if env.named || env.op.is_none() {
-        return None;
-    }
+    let env = envelope(layout, payload)?;
     let (image, delete) = match env.op.as_deref()? {
         "c" | "r" | "u" => (env.after?, false),
         "d" => (env.before?, true),
         _ => return None,
     };
+    let (item, ticket) = keyed(layout, &image)?;
+    let digest = (!delete).then(|| image_digest(layout, &image, buf));
+    Some(Image {
+        ticket,
+        item,
+        digest,
+    })
+}
+
+/// One message as the Kafka observer's tally counts it (see
+/// [`crate::observe::kafka::tally`]): the image it takes away (a delete's
+/// or an update's before image) and the image it leaves, each as its
+/// ticket and digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Change {
+    /// The before image of a `d` or `u`.
+    pub removed: Option<(u64, u64)>,
+    /// The after image of a `c`, `r` or `u`.
+    pub added: Option<(u64, u64)>,
+}
+
+/// The tally's read of one message of `table`'s topic: `None` when this
+/// path cannot read it as the general decoder would (as [`debezium`]), or
+/// when an update carries no before image (a sum cannot take away what it
+/// was not told).
+pub fn debezium_change(table: Table, payload: &[u8], buf: &mut String) -> Option<Change> {
+    let layout = Layout::of(table);
+    let env = envelope(layout, payload)?;
+    let mut one = |row: &Row| -> Option<(u64, u64)> {
+        let (_, ticket) = keyed(layout, row)?;
+        Some((ticket, image_digest(layout, row, buf)))
+    };
+    match env.op.as_deref()? {
+        "c" | "r" => Some(Change {
+            removed: None,
+            added: Some(one(env.after.as_ref()?)?),
+        }),
+        "d" => Some(Change {
+            removed: Some(one(env.before.as_ref()?)?),
+            added: None,
+        }),
+        "u" => Some(Change {
+            removed: Some(one(env.before.as_ref()?)?),
+            added: Some(one(env.after.as_ref()?)?),
+        }),
+        _ => None,
+    }
+}
+
+/// The envelope, when this path reads it (no `source`/`payload`, an `op`).
+fn envelope<'a>(layout: &'static Layout, payload: &'a [u8]) -> Option<de::Env<'a>> {
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let env = EnvSeed(layout).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    (!env.named && env.op.is_some()).then_some(env)
+}
+
+/// An image's item and ticket, when both are valid keys and its `bench_ts`
+/// is one the general decoder parses (it drops the message otherwise).
+fn keyed(layout: &Layout, image: &Row) -> Option<(u32, u64)> {
     let item = u32::try_from(key(image.get(layout.item)?)?).ok()?;
     let ticket = key(image.get(layout.ticket)?)?;
-    // A `bench_ts` the general decoder cannot parse makes it drop the message.
     match image.get(layout.stamp) {
         None | Some(Scalar::Null) => {}
         Some(Scalar::Str(s)) => {
@@ -63,12 +117,12 @@ pub fn debezium(table: Table, payload: &[u8], buf: &mut String) -> Option<Image>
         }
         Some(_) => return None,
     }
-    let digest = (!delete).then(|| render(&image, layout.cols, buf).map_or(UNRENDERABLE, digest));
-    Some(Image {
-        ticket,
-        item,
-        digest,
-    })
+    Some((item, ticket))
+}
+
+/// The digest of an image's canonical text ([`UNRENDERABLE`] when it has none).
+fn image_digest(layout: &Layout, image: &Row, buf: &mut String) -> u64 {
+    render(image, layout.cols, buf).map_or(UNRENDERABLE, digest)
 }
 
 /// Where a table's columns go: the audited ones in canonical order, then
