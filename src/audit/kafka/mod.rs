@@ -17,7 +17,6 @@ mod tail;
 use std::ops::Range;
 use std::time::Duration;
 
-use super::side::Aggregate;
 use super::{AuditError, KafkaTallied};
 use crate::model::Table;
 use crate::observe::decode::Format;
@@ -125,16 +124,11 @@ impl KafkaImages {
         self.tally.is_some()
     }
 
-    /// The tally's aggregates of `table`, when it is compared and `range` is
-    /// the run's whole range (a chunk needs the images).
-    pub fn tally_aggregate(&self, table: Table, range: &Range<u64>) -> Option<Aggregate> {
-        let (rows, digest) = self.tally.as_ref()?.of(table)?;
-        (*range == self.tickets).then(|| Aggregate {
-            // Fewer rows than none: never MySQL's count.
-            count: u64::try_from(rows).unwrap_or(u64::MAX),
-            digest: digest.to_string(),
-            sums: Vec::new(),
-        })
+    /// The tally's rows and digest sum of `table`, when it is compared and
+    /// `range` is the run's whole range (a chunk needs the images).
+    pub fn tally_of(&self, table: Table, range: &Range<u64>) -> Option<(i64, i128)> {
+        let t = self.tally.as_ref()?.of(table)?;
+        (*range == self.tickets).then_some(t)
     }
 
     /// The tally differs from MySQL: compare the topics read back instead.
