@@ -5,7 +5,7 @@ use clap::Parser;
 use tpcds_bench::cli::{Cli, Command};
 use tpcds_bench::exit::{classify, error_text, Exit};
 
-/// jemalloc instead of the system's malloc, with `--features jemalloc`.
+/// jemalloc instead of the system's malloc (the default feature `jemalloc`).
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -92,6 +92,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Per table, MySQL's totals are computed once for every sink, at the same
 /// time as each warehouse path's on its own connection; only a sink whose
 /// totals differ is narrowed down (MySQL's side of the narrowing is per sink).
+/// MySQL's totals are the longest statement (its DECIMAL arithmetic), so
+/// they are computed as two halves of the range on two connections at once
+/// and added exactly ([`side::Aggregate::plus`]).
 pub async fn audit(
     targets: &Targets,
     tickets: &Range<u64>,
@@ -110,11 +113,12 @@ pub async fn audit(
         return Ok(report);
     }
     let (mut my, mut whs) = connect(targets, tickets, &wanted).await?;
+    let mut my2 = connect_mysql(targets).await?;
     let mut audits: BTreeMap<Sink, SinkAudit> =
         wanted.iter().map(|s| (*s, SinkAudit::default())).collect();
     for table in Table::ALL {
         let (a, b) = tokio::join!(
-            timed(my.totals(table, tickets)),
+            timed(halves(&mut my, &mut my2, table, tickets)),
             futures::future::join_all(whs.iter_mut().map(|(_, w)| timed(w.totals(table, tickets))))
         );
         let (a, my_ms) = a;
@@ -154,8 +158,10 @@ pub async fn audit(
             }
         }
     }
-    if let Side::MySql(c) = my {
-        let _ = c.disconnect().await;
+    for side in [my, my2] {
+        if let Side::MySql(c) = side {
+            let _ = c.disconnect().await;
+        }
     }
     for (_, side) in &mut whs {
         if let Side::Kafka(k) = side {
@@ -166,6 +172,19 @@ pub async fn audit(
     report.sinks = audits;
     report.took_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// MySQL's totals of `range` as two halves, one per connection, at once.
+async fn halves(
+    a: &mut Side,
+    b: &mut Side,
+    table: Table,
+    range: &Range<u64>,
+) -> Result<side::Aggregate, AuditError> {
+    let mid = range.start + (range.end - range.start) / 2;
+    let (lo, hi) = (range.start..mid, mid..range.end);
+    let (x, y) = tokio::join!(a.totals(table, &lo), b.totals(table, &hi));
+    Ok(x?.plus(&y?))
 }
 
 async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
@@ -214,22 +233,31 @@ async fn connect(
     Ok((my, whs))
 }
 
-/// MySQL and one warehouse connection per path of `sinks`, each session
-/// prepared (UTC, see [`Side::prepare`]).
-pub(crate) async fn connect_databases(
-    t: &Targets,
-    sinks: &[Sink],
-) -> Result<(Side, Vec<(Sink, Side)>), AuditError> {
-    let unreachable = |target: &str, e: String| AuditError::Connect {
-        target: crate::redact::redact_url(target),
-        message: crate::redact::redact_text(&e).into_owned(),
-    };
+/// A MySQL connection, its session prepared (UTC, see [`Side::prepare`]).
+async fn connect_mysql(t: &Targets) -> Result<Side, AuditError> {
     let my = tokio::time::timeout(CONNECT_TIMEOUT, mysql_async::Conn::from_url(&t.mysql))
         .await
         .map_err(|_| unreachable(&t.mysql, "no answer".into()))?
         .map_err(|e| unreachable(&t.mysql, e.to_string()))?;
     let mut my = Side::MySql(my);
     my.prepare().await?;
+    Ok(my)
+}
+
+fn unreachable(target: &str, e: String) -> AuditError {
+    AuditError::Connect {
+        target: crate::redact::redact_url(target),
+        message: crate::redact::redact_text(&e).into_owned(),
+    }
+}
+
+/// MySQL and one warehouse connection per path of `sinks`, each session
+/// prepared (UTC, see [`Side::prepare`]).
+pub(crate) async fn connect_databases(
+    t: &Targets,
+    sinks: &[Sink],
+) -> Result<(Side, Vec<(Sink, Side)>), AuditError> {
+    let my = connect_mysql(t).await?;
     let mut whs = Vec::new();
     for s in sinks.iter().filter(|s| **s != Sink::Kafka) {
         let wh = crate::observe::warehouse::WarehouseConn::connect(&t.warehouse, CONNECT_TIMEOUT)
