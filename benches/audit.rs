@@ -1,7 +1,7 @@
 //! The Kafka sink's audit per message: the observer's general decoder with
 //! digests (`decode_digested`: a `serde_json::Value` map of every column, a
 //! `String` per rendered column) against the audit's fast read of the stack's
-//! Debezium-JSON (`audit::kafka::fast`: typed, the audited columns only,
+//! Debezium-JSON (`observe::decode::fast`: typed, the audited columns only,
 //! borrowed, one reused text buffer), on the messages Flink 1.20 wrote,
 //! captured from the stack (tests/fixtures/kafka) and one with every column set.
 //!
