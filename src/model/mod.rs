@@ -43,6 +43,11 @@ impl Table {
         }
     }
 
+    /// Index into fixed-size per-table arrays (`[T; 2]`), matching [`Table::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Parses a table name as it appears in topics, schemas or changelog payloads
     /// (`store_sales`, `business_db.store_sales`, `tpcds.store_sales`, `path1.store_sales`).
     pub fn from_qualified(name: &str) -> Option<Table> {

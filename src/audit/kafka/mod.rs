@@ -56,7 +56,7 @@ pub struct KafkaImages {
     tickets: Range<u64>,
     /// The tally, while it is still what the audit compares.
     tally: Option<Tally>,
-    /// How the tally served, for the report.
+    /// The run's tally as it came (messages, why unusable), for the report.
     tallied: Option<KafkaTallied>,
     read: ReadBack,
 }
@@ -76,7 +76,7 @@ impl KafkaImages {
     pub fn new(src: KafkaSource, tickets: Range<u64>, tally: Option<Tally>) -> KafkaImages {
         let tallied = tally.as_ref().map(|t| KafkaTallied {
             messages: t.messages,
-            agreed: t.unusable.is_none(),
+            agreed: false,
             unusable: t.unusable.clone(),
         });
         let mut k = KafkaImages {
@@ -134,15 +134,16 @@ impl KafkaImages {
     /// The tally differs from MySQL: compare the topics read back instead.
     pub fn read_back(&mut self) {
         self.tally = None;
-        if let Some(t) = &mut self.tallied {
-            t.agreed = false;
-        }
         self.start();
     }
 
-    /// How the tally served (`None`: the run kept none).
+    /// How the tally served (`None`: the run kept none): it agreed where it
+    /// is still what is compared.
     pub fn tallied(&self) -> Option<KafkaTallied> {
-        self.tallied.clone()
+        self.tallied.clone().map(|t| KafkaTallied {
+            agreed: self.tally.is_some(),
+            ..t
+        })
     }
 
     /// The images read back, if the topics were read (awaiting the read).

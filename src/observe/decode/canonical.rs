@@ -30,7 +30,7 @@ pub fn text(table: Table, image: &Map<String, Value>) -> Option<String> {
     // The column list once per table, not per message.
     static COLUMNS: OnceLock<[Vec<(String, Kind)>; 2]> = OnceLock::new();
     let all = COLUMNS.get_or_init(|| [columns(Table::StoreSales), columns(Table::StoreReturns)]);
-    let cols = &all[usize::from(table != Table::StoreSales)];
+    let cols = &all[table.index()];
     let mut out = String::with_capacity(256);
     for (i, (col, kind)) in cols.iter().enumerate() {
         if i > 0 {

@@ -210,7 +210,7 @@ impl KafkaObserver {
         let mut counter = (self.cfg.tally && self.cfg.format == Format::DebeziumJson)
             .then(|| tally::Counter::start(self.cfg.tickets.clone()).ok())
             .flatten();
-        let mut pending: Option<Vec<_>> = counter.as_ref().map(|_| Vec::new());
+        let mut pending = Vec::new();
         while !*stop.borrow() {
             // Block briefly for the first message, then drain what is already
             // there without waiting, so a batch never holds a message back.
@@ -268,8 +268,8 @@ impl KafkaObserver {
                             .find(|(t, _)| t == msg.topic())
                             .map(|(_, t)| *t);
                         let kept = self.handle(&msg, table, seen_at, &mut batch, &mut stats);
-                        if let (true, Some(p)) = (kept, pending.as_mut()) {
-                            p.push((table, msg.payload().unwrap_or_default().to_vec()));
+                        if kept && counter.is_some() {
+                            pending.push((table, msg.payload().unwrap_or_default().to_vec()));
                         }
                     }
                 }
@@ -291,8 +291,8 @@ impl KafkaObserver {
                     break;
                 }
             }
-            if let (Some(c), Some(p)) = (counter.as_mut(), pending.as_mut()) {
-                c.send(std::mem::take(p));
+            if let Some(c) = counter.as_mut() {
+                c.send(std::mem::take(&mut pending));
             }
             let group = (&self.cfg, self.group_id.as_str());
             stall::check(

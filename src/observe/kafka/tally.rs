@@ -39,8 +39,9 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Counts one message of `table`'s topic; a message of no known table or
-    /// one the fast reader does not take makes the tally unusable.
+    /// Counts one message of `table`'s topic (one of no known table is not
+    /// counted); a message the fast reader does not take makes the tally
+    /// unusable.
     pub fn count(
         &mut self,
         table: Option<Table>,
@@ -56,7 +57,7 @@ impl Tally {
             self.unusable = Some("a message the tally does not read".into());
             return;
         };
-        let slot = &mut self.tables[index(table)];
+        let slot = &mut self.tables[table.index()];
         let mut counted = false;
         if let Some((_, d)) = change.removed.filter(|(t, _)| tickets.contains(t)) {
             slot.0 -= 1;
@@ -74,12 +75,8 @@ impl Tally {
     /// Rows and digest sum of `table` (`None` when unusable). The rows are
     /// negative when more was taken away than added (the sink lost inserts).
     pub fn of(&self, table: Table) -> Option<(i64, i128)> {
-        self.unusable.is_none().then(|| self.tables[index(table)])
+        self.unusable.is_none().then(|| self.tables[table.index()])
     }
-}
-
-fn index(table: Table) -> usize {
-    usize::from(table != Table::StoreSales)
 }
 
 /// A batch of payloads: each with its topic's table.

@@ -147,7 +147,7 @@ impl Layout {
                 Layout::new(Table::StoreReturns),
             ]
         });
-        &all[usize::from(table != Table::StoreSales)]
+        &all[table.index()]
     }
 
     fn new(table: Table) -> Layout {

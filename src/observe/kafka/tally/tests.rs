@@ -47,8 +47,8 @@ fn last_images(messages: &[(Table, String)], tickets: &Range<u64>) -> [(i64, i12
     let mut out = [(0, 0); 2];
     for ((table, _, _), d) in last {
         if let Some(d) = d {
-            out[index(table)].0 += 1;
-            out[index(table)].1 += i128::from(d);
+            out[table.index()].0 += 1;
+            out[table.index()].1 += i128::from(d);
         }
     }
     out
