@@ -10,6 +10,18 @@ use tpcds_bench::exit::{classify, error_text, Exit};
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read before `main`: freed pages go back to the system
+/// within about a second (`dirty_decay_ms`, default 10 s) and at once after
+/// that (`muzzy_decay_ms`), so the harness's RSS follows its live heap and a
+/// sample of it does not depend on where it falls in a 10-second decay (the
+/// hour's soak scattered by ±4 MiB with the defaults). A thin pointer to a
+/// C string, as jemalloc declares it (`const char *`); `_RJEM_MALLOC_CONF` in
+/// the environment is read after it and wins.
+#[cfg(feature = "jemalloc")]
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &u8 = &b"dirty_decay_ms:1000,muzzy_decay_ms:0\0"[0];
+
 fn main() {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

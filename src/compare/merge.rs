@@ -273,7 +273,7 @@ pub fn merge(shards: &[ShardRun<'_>], partial: bool) -> Result<RunData, MergeErr
         // Whole seconds between this shard's start and the merged start.
         let offset =
             ((r.started_at - started_at).num_milliseconds() as f64 / 1000.0).round() as u32;
-        for (&second, interval) in r.stats.intervals() {
+        for (second, interval) in r.stats.intervals().iter() {
             let (h, c) = seconds.entry(second + offset).or_default();
             h.merge(&interval.histograms);
             add_counters(c, &interval.counters);

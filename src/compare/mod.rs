@@ -38,8 +38,8 @@ pub fn series_seconds(run: &RunData, series: &[Series]) -> Vec<Hist> {
     let first = stats.warmup_intervals();
     let per_second: Vec<(u32, Option<Hist>)> = stats
         .intervals()
-        .range(first..)
-        .map(|(&s, i)| (s, i.histograms.merged(series.iter().copied())))
+        .since(first)
+        .map(|(s, i)| (s, i.histograms.merged(series.iter().copied())))
         .collect();
     let Some(last) = per_second
         .iter()

@@ -75,7 +75,7 @@ pub fn render(run: &RunData, group: &str) -> Result<Vec<u8>, ReportError> {
     // packed second only to serialize it again (most of a report's time after
     // an hour). Same text: `Tag=t,start,length,max,base64 of V2-deflate`.
     let series = series_of(group);
-    for (second, interval) in run.stats.intervals() {
+    for (second, interval) in run.stats.intervals().iter() {
         for s in &series {
             if let Some((v2, max)) = interval.histograms.v2(*s) {
                 let encoded = encode_v2(&v2).map_err(|e| ReportError::Hlog {
@@ -86,7 +86,7 @@ pub fn render(run: &RunData, group: &str) -> Result<Vec<u8>, ReportError> {
                     buf,
                     "Tag={},{:.3},{:.3},{:.3},{encoded}",
                     s.tag(),
-                    f64::from(*second),
+                    f64::from(second),
                     1.0,
                     max as f64
                 )

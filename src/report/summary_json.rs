@@ -301,7 +301,7 @@ impl Summary {
         let intervals = stats
             .intervals()
             .iter()
-            .map(|(s, i)| IntervalCountersRow::from_counters(*s, &i.counters))
+            .map(|(s, i)| IntervalCountersRow::from_counters(s, &i.counters))
             .collect();
         Ok(Summary {
             format: SUMMARY_FORMAT.to_string(),

@@ -15,6 +15,7 @@ use super::buckets::{BucketCounts, SinkBuckets};
 use super::histograms::SeriesHistograms;
 use super::progress::{Progress, SinkProgress};
 use super::recorder::{IntervalCounters, IntervalSnapshot, SnapshotReceiver};
+use super::seconds::{IntervalStats, Seconds};
 use super::series::Series;
 use super::spill::SpillFile;
 use super::summary::LatencySummary;
@@ -24,77 +25,12 @@ use super::summary::LatencySummary;
 /// packed second is rarely merged into again.
 pub const PACK_LAG_SECONDS: u32 = 5;
 
-/// One second of the run, merged over every recorder.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct IntervalStats {
-    /// Latency samples recorded during this second.
-    pub histograms: SeriesHistograms,
-    /// Counters and gauges of this second.
-    pub counters: IntervalCounters,
-    /// The lanes' summaries, computed once (see [`IntervalStats::lane`]).
-    lanes: LaneCache,
-}
-
-/// Summaries of one second's lanes: the client (all ops) and each sink (all
-/// ops), by [`Sink::index`] + 1. Every report part that draws or lists a
-/// second reads these (the CSV, both charts in two formats, recovery); on a
-/// packed second each read decoded and merged the histograms again, which
-/// for an hour's run cost more than the 5 s a partial report is due in.
-/// Boxed: inline, its 320 bytes sat in every entry of the run's map of
-/// seconds, whose nodes an append-only run leaves about half full (a
-/// second cost 1,693 B of RAM by `cargo bench --bench memory`; boxed, 1,197 B).
-#[derive(Debug, Clone, Default)]
-struct LaneCache(std::sync::OnceLock<Box<Lanes>>);
-
-/// The client's lane and each sink's, by [`Sink::index`] + 1.
-type Lanes = [LatencySummary; Sink::ALL.len() + 1];
-
-/// A cache: equal whatever it holds.
-impl PartialEq for LaneCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl IntervalStats {
-    /// The summary of the client's latencies (`sink` = `None`) or of one
-    /// sink's, all ops merged; computed on first use and kept (every
-    /// histogram of the second decoded once).
-    pub fn lane(&self, sink: Option<Sink>) -> LatencySummary {
-        let all = self.lanes.0.get_or_init(|| {
-            let mut out = Lanes::default();
-            out[0] = LatencySummary::from_option(
-                self.histograms.merged_cow(Series::client_ops()).as_deref(),
-            );
-            for s in Sink::ALL {
-                out[s.index() + 1] = LatencySummary::from_option(
-                    self.histograms.merged_cow(Series::sink_ops(s)).as_deref(),
-                );
-            }
-            Box::new(out)
-        });
-        all[sink.map_or(0, |s| s.index() + 1)]
-    }
-
-    #[cfg(test)]
-    fn lanes_cached(&self) -> bool {
-        self.lanes.0.get().is_some()
-    }
-
-    /// Merges another part of this second; the cached summaries are dropped.
-    fn merge_part(&mut self, histograms: &SeriesHistograms, counters: &IntervalCounters) {
-        self.histograms.merge(histograms);
-        self.counters.merge(counters);
-        self.lanes = LaneCache::default();
-    }
-}
-
 /// Everything the collector accumulated: what reports are made of.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunStats {
     warmup_intervals: u32,
     totals: SeriesHistograms,
-    intervals: BTreeMap<u32, IntervalStats>,
+    intervals: Seconds,
     spill: Spill,
 }
 
@@ -143,7 +79,7 @@ impl RunStats {
         RunStats {
             warmup_intervals,
             totals,
-            intervals,
+            intervals: intervals.into_iter().collect(),
             spill: Spill::default(),
         }
     }
@@ -180,13 +116,13 @@ impl RunStats {
     }
 
     /// Intervals that saw anything, by run second (ascending).
-    pub fn intervals(&self) -> &BTreeMap<u32, IntervalStats> {
+    pub fn intervals(&self) -> &Seconds {
         &self.intervals
     }
 
     /// One interval, if anything was recorded in it.
     pub fn interval(&self, second: u32) -> Option<&IntervalStats> {
-        self.intervals.get(&second)
+        self.intervals.get(second)
     }
 
     /// Each second from 0 to the last that saw anything (second 0 alone
@@ -204,15 +140,15 @@ impl RunStats {
 
     /// The last second that saw anything.
     pub fn last_second(&self) -> Option<u32> {
-        self.intervals.keys().next_back().copied()
+        self.intervals.last_second()
     }
 
     /// Counters summed over all intervals (`include_warmup`) or only after warmup.
     /// Gauges are taken from the last interval that set them.
     pub fn counter_totals(&self, include_warmup: bool) -> IntervalCounters {
         let mut sum = IntervalCounters::default();
-        for (second, interval) in &self.intervals {
-            if include_warmup || *second >= self.warmup_intervals {
+        for (second, interval) in self.intervals.iter() {
+            if include_warmup || second >= self.warmup_intervals {
                 sum.merge(&interval.counters);
             }
         }
@@ -235,7 +171,7 @@ impl RunStats {
         mut on_total: impl FnMut(&SeriesHistograms),
     ) {
         for part in &snapshot.parts {
-            let interval = self.intervals.entry(part.second).or_default();
+            let interval = self.intervals.entry(part.second);
             interval.merge_part(&part.histograms, &part.counters);
             if part.second >= self.warmup_intervals {
                 self.totals.merge(&part.histograms);
@@ -250,17 +186,11 @@ impl RunStats {
         // Newest first, down to the first second already packed: everything
         // older was packed when the cut passed it (a late part keeps a packed
         // second packed).
-        for (_, interval) in self.intervals.range_mut(..cut).rev() {
+        for interval in self.intervals.before_mut_rev(cut) {
             if interval.histograms.is_packed() {
                 break;
             }
-            // Summaries now, from the live histograms: a report at the end
-            // (a SIGTERM's partial one, due in 5 s) then decodes no packed second.
-            interval.lane(None);
-            match &file {
-                Some(f) => interval.histograms.spill(f),
-                None => interval.histograms.pack(),
-            }
+            interval.spill(file.as_ref());
         }
     }
 }
@@ -376,8 +306,9 @@ impl Collector {
     fn latest_in_flight(&self, sink: Sink, up_to: u32) -> Option<u64> {
         self.stats
             .intervals
-            .range(..=up_to)
+            .iter()
             .rev()
+            .skip_while(|(s, _)| *s > up_to)
             .find_map(|(_, i)| i.counters.in_flight[sink.index()])
     }
 }
@@ -439,7 +370,8 @@ mod tests {
 
     // The per-second statistics grew ~14 KB a second of run (an hour at
     // 1,000 rows/s: ~50 MB); spilled, a second past the cut keeps only its
-    // counters, lanes and the blob's handle in RAM. Counted in bytes, so a
+    // counters and the blobs' handles in RAM (328 B; the live seconds at the
+    // end bring the mean here to ~430 B). Counted in bytes, so a
     // regression (seconds left in RAM) fails here, not in a soak.
     #[test]
     fn per_second_statistics_take_bounded_ram_per_second() {
@@ -471,28 +403,22 @@ mod tests {
         let n = stats.intervals().len();
         let resident: usize = stats
             .intervals()
-            .values()
-            .map(|i| {
-                let lanes = if i.lanes_cached() {
-                    std::mem::size_of::<Lanes>()
-                } else {
-                    0
-                };
-                std::mem::size_of::<IntervalStats>() + i.histograms.resident_bytes() + lanes
+            .iter()
+            .map(|(_, i)| {
+                std::mem::size_of::<Option<IntervalStats>>()
+                    + i.histograms.resident_bytes()
+                    + i.lanes_resident_bytes()
             })
             .sum();
         let spilled = stats
             .intervals()
-            .values()
-            .filter(|i| i.histograms.is_spilled())
+            .iter()
+            .filter(|(_, i)| i.histograms.is_spilled())
             .count();
         assert_eq!((n, spilled), (300, 300 - PACK_LAG_SECONDS as usize - 1));
         // Live, a second held ~55 slots and the packed bytes: > 8 KB.
         let per_second = resident / n;
-        assert!(
-            per_second < 1_200,
-            "{per_second} B of RAM per second of run"
-        );
+        assert!(per_second < 500, "{per_second} B of RAM per second of run");
         // Read back unchanged from the file.
         let iv = stats.interval(7).unwrap();
         assert_eq!(iv.histograms.get(Series::Lateness).unwrap().len(), 100);
@@ -563,8 +489,8 @@ mod tests {
         assert_eq!(s.summary(INS).min, 1_000);
         let per_second: u64 = s
             .intervals()
-            .values()
-            .map(|i| i.histograms.get(INS).map_or(0, |h| h.len()))
+            .iter()
+            .map(|(_, i)| i.histograms.get(INS).map_or(0, |h| h.len()))
             .sum();
         assert_eq!(per_second, 200);
         assert_eq!(s.counter_totals(true).seen[Sink::Kafka.index()], 100);

@@ -13,19 +13,21 @@ mod collector;
 mod histograms;
 mod progress;
 mod recorder;
+mod seconds;
 mod series;
 mod spill;
 mod summary;
 
 pub use buckets::{BucketCounts, SinkBuckets};
 pub use codec::{decode_histogram, encode_histogram, encode_v2};
-pub use collector::{warmup_intervals, Collector, IntervalStats, RunStats, PROGRESS_LAG_SECONDS};
+pub use collector::{warmup_intervals, Collector, RunStats, PROGRESS_LAG_SECONDS};
 pub use histograms::SeriesHistograms;
 pub use progress::{format_ms, Progress, SinkProgress};
 pub use recorder::{
     second_of, snapshot_channel, Counter, Gauge, IntervalCounters, IntervalPart, IntervalSnapshot,
     Recorder, SnapshotReceiver, SnapshotSender,
 };
+pub use seconds::{IntervalStats, Seconds};
 pub use series::{new_histogram, DeltaSign, Series, SIGFIGS};
 pub use spill::SpillFile;
 pub use summary::LatencySummary;

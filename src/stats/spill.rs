@@ -105,6 +105,12 @@ impl Spilled {
         file.append(&blob)
     }
 
+    /// Writes `bytes` to `file` as one blob of any shape (read back whole by
+    /// [`Spilled::bytes`]).
+    pub fn write_bytes(file: &Arc<SpillFile>, bytes: &[u8]) -> std::io::Result<Spilled> {
+        file.append(bytes)
+    }
+
     /// The file the blob is in.
     pub fn file(&self) -> &Arc<SpillFile> {
         &self.file
@@ -113,7 +119,7 @@ impl Spilled {
     /// Reads the blob back. The file is this process's own and only grows,
     /// so a failure here is a fault of the machine (the disk went away).
     pub fn read(&self) -> Vec<Entry> {
-        let blob = self.blob();
+        let blob = self.bytes();
         let all = entries(&blob)
             .map(|(index, max, bytes)| (index, max, bytes.to_vec()))
             .collect();
@@ -124,14 +130,15 @@ impl Spilled {
     /// (the others are not copied: an interval log reads every series of
     /// every second this way).
     pub fn entry(&self, index: usize) -> Option<(u64, Vec<u8>)> {
-        let blob = self.blob();
+        let blob = self.bytes();
         let found = entries(&blob)
             .find(|(i, _, _)| *i == index)
             .map(|(_, max, bytes)| (max, bytes.to_vec()));
         found
     }
 
-    fn blob(&self) -> Vec<u8> {
+    /// The blob's bytes, as written.
+    pub fn bytes(&self) -> Vec<u8> {
         let mut blob = vec![0; self.len as usize];
         self.file
             .file

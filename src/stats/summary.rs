@@ -50,6 +50,47 @@ impl LatencySummary {
         }
     }
 
+    /// Bytes of [`LatencySummary::to_bytes`].
+    pub const BYTES: usize = 64;
+
+    /// The summary as 64 bytes (eight little-endian words, in field order),
+    /// for the spill file.
+    pub fn to_bytes(&self) -> [u8; Self::BYTES] {
+        let words = [
+            self.count,
+            self.min,
+            self.p50,
+            self.p90,
+            self.p99,
+            self.p999,
+            self.max,
+            self.mean.to_bits(),
+        ];
+        let mut out = [0; Self::BYTES];
+        for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+
+    /// The summary [`LatencySummary::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8; Self::BYTES]) -> Self {
+        let mut w = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        let mut next = || w.next().expect("eight words");
+        LatencySummary {
+            count: next(),
+            min: next(),
+            p50: next(),
+            p90: next(),
+            p99: next(),
+            p999: next(),
+            max: next(),
+            mean: f64::from_bits(next()),
+        }
+    }
+
     /// Summarises an optional histogram (`None` → empty summary).
     pub fn from_option(h: Option<&Histogram<u64>>) -> Self {
         h.map(Self::from_histogram).unwrap_or_default()
