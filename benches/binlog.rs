@@ -1,7 +1,8 @@
 //! The binlog observer's cost per row: decoding a `store_sales` row image by
 //! the fast path (key and `bench_ts` only) against the driver's decoder (every
 //! value of every row), on a write-rows event as MariaDB writes it (V1, full
-//! row image) with one row and with 50 rows.
+//! row image) with one row and with 50 rows; and the audit's tally of the
+//! same rows (the driver's decoder, each row's canonical text and its MD5).
 //!
 //! `cargo bench --bench binlog`. Wall-clock nanoseconds per row; the two
 //! decoders run side by side in one run, so read the ratio rather than the
@@ -19,7 +20,9 @@ use mysql_common::io::ParseBuf;
 use mysql_common::proto::MyDeserialize;
 use tpcds_bench::model::Table;
 use tpcds_bench::observe::binlog::rows::{decode, decode_with_driver, Layout};
+use tpcds_bench::observe::binlog::tally::Tally;
 use tpcds_bench::observe::binlog::Columns;
+use tpcds_bench::observe::decode::columns::columns;
 
 /// Binlog column types: 9 INT, BIGINT ticket, INT quantity, 12 DECIMAL(7,2),
 /// `bench_ts` and `updated_at` DATETIME(6): `mysql-init/`'s store_sales.
@@ -99,13 +102,16 @@ fn binlog(c: &mut Criterion) {
     let ctx = BinlogCtx::new(tm.len(), &fde, EventType::TABLE_MAP_EVENT as u8);
     let tme = TableMapEvent::deserialize(ctx, &mut ParseBuf(&tm)).expect("a table map");
     let cols = Columns::from_tme(&tme).expect("every store_sales type has a known size");
-    let layout = Layout {
-        table: Table::StoreSales,
-        columns: TYPES.len(),
-        item: 2,
-        ticket: 9,
-        stamp: Some(23),
-    };
+    // The audit's canonical columns in the table's order, `bench_ts` before
+    // `updated_at`, as `mysql-init/` creates store_sales.
+    let mut names: Vec<String> = columns(Table::StoreSales)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    names.insert(23, "bench_ts".into());
+    assert_eq!(names.len(), TYPES.len());
+    let layout = Layout::from_columns(Table::StoreSales, &names).expect("the key columns");
+    assert_eq!((layout.item, layout.ticket, layout.stamp), (2, 9, Some(23)));
     let mut g = c.benchmark_group("binlog");
     for n in [1u32, 50] {
         let body = write_rows_bytes(n);
@@ -125,6 +131,14 @@ fn binlog(c: &mut Criterion) {
         });
         g.bench_function(format!("driver's decoder, {n} rows/event"), |b| {
             b.iter(|| decode_with_driver(&layout, &tme, black_box(&rows)))
+        });
+        // The audit's tally: every value rendered as canonical text, its MD5.
+        let mut t = Tally::default();
+        t.count_event(&layout, &tme, &rows, &(0..u64::MAX));
+        t.commit();
+        assert_eq!((t.changes, t.unusable.clone()), (u64::from(n), None));
+        g.bench_function(format!("audit's tally, {n} rows/event"), |b| {
+            b.iter(|| t.count_event(&layout, &tme, black_box(&rows), &(0..u64::MAX)))
         });
     }
     g.finish();

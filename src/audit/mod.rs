@@ -14,6 +14,7 @@ pub mod periodic;
 mod report;
 mod series;
 pub mod side;
+pub mod source;
 pub mod sql;
 
 pub use report::*;
@@ -63,6 +64,10 @@ pub struct Targets {
     /// The Kafka observer's tally of the run, compared first (the topics
     /// are read back only when it is unusable or differs).
     pub kafka_tally: Option<crate::observe::kafka::tally::Tally>,
+    /// The binlog observer's tally of MySQL's rows in the run's range, used
+    /// for MySQL's totals when usable and MySQL's row count agrees (see
+    /// [`crate::observe::binlog::tally`]).
+    pub binlog_tally: Option<crate::observe::binlog::tally::Tally>,
 }
 
 impl Targets {
@@ -80,6 +85,7 @@ impl Targets {
                 since,
             }),
             kafka_tally: None,
+            binlog_tally: None,
         }
     }
 }
@@ -89,12 +95,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Audits `sinks` (those of [`AUDITED`]) over `tickets`. Fails only when a
 /// database cannot be reached; a sink whose audit fails later carries its error.
 ///
-/// Per table, MySQL's totals are computed once for every sink, at the same
-/// time as each warehouse path's on its own connection; only a sink whose
-/// totals differ is narrowed down (MySQL's side of the narrowing is per sink).
-/// MySQL's totals are the longest statement (its DECIMAL arithmetic), so
-/// they are computed as two halves of the range on two connections at once
-/// and added exactly ([`side::Aggregate::plus`]).
+/// Per table, MySQL's totals are taken once for every sink, at the same
+/// time as each warehouse path computes its own on its own connection: from
+/// the binlog observer's tally when it stands for MySQL, else in MySQL, as
+/// two halves of the range on two connections at once (see [`source`]);
+/// only a sink whose totals differ is narrowed down (MySQL's side of the
+/// narrowing is per sink).
 pub async fn audit(
     targets: &Targets,
     tickets: &Range<u64>,
@@ -116,12 +122,36 @@ pub async fn audit(
     let mut my2 = connect_mysql(targets).await?;
     let mut audits: BTreeMap<Sink, SinkAudit> =
         wanted.iter().map(|s| (*s, SinkAudit::default())).collect();
+    let binlog = targets.binlog_tally.as_ref();
+    let mut mysql_tally = binlog.map(|t| MysqlTallied {
+        changes: t.changes,
+        used: t.unusable.is_none(),
+        sql_because: t.unusable.clone(),
+    });
     for table in Table::ALL {
+        let tally = binlog.and_then(|t| t.of(table));
         let (a, b) = tokio::join!(
-            timed(halves(&mut my, &mut my2, table, tickets)),
+            timed(source::totals(&mut my, &mut my2, tally, table, tickets)),
             futures::future::join_all(whs.iter_mut().map(|(_, w)| timed(w.totals(table, tickets))))
         );
-        let (a, my_ms) = a;
+        let ((mut a, mut why), mut my_ms) = a;
+        // MySQL's side came from the binlog's tally and a sink differs from
+        // it: MySQL's own rows decide, and the narrowing reads them.
+        if let (Some(_), None, Ok(x)) = (tally, &why, &a) {
+            let differing = whs
+                .iter()
+                .zip(&b)
+                .find(|(_, (y, _))| matches!(y, Ok(y) if !x.agrees(y)));
+            if let Some(((sink, _), _)) = differing {
+                why = Some(format!("{sink}'s {table} differed from the binlog's tally"));
+                let (again, ms) = timed(source::halves(&mut my, &mut my2, table, tickets)).await;
+                (a, my_ms) = (again, my_ms + ms);
+            }
+        }
+        if let (Some(note), Some(w)) = (&mut mysql_tally, why) {
+            note.used = false;
+            note.sql_because.get_or_insert(w);
+        }
         report.mysql_ms += my_ms;
         let a = a.map_err(|e| e.to_string());
         for ((sink, wh), (mut b, mut wh_ms)) in whs.iter_mut().zip(b) {
@@ -170,21 +200,9 @@ pub async fn audit(
         }
     }
     report.sinks = audits;
+    report.mysql_tally = mysql_tally;
     report.took_ms = started.elapsed().as_millis() as u64;
     Ok(report)
-}
-
-/// MySQL's totals of `range` as two halves, one per connection, at once.
-async fn halves(
-    a: &mut Side,
-    b: &mut Side,
-    table: Table,
-    range: &Range<u64>,
-) -> Result<side::Aggregate, AuditError> {
-    let mid = range.start + (range.end - range.start) / 2;
-    let (lo, hi) = (range.start..mid, mid..range.end);
-    let (x, y) = tokio::join!(a.totals(table, &lo), b.totals(table, &hi));
-    Ok(x?.plus(&y?))
 }
 
 async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {

@@ -124,6 +124,23 @@ pub struct AuditReport {
     /// [`crate::observe::kafka::tally`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_tally: Option<KafkaTallied>,
+    /// The binlog observer's tally, when the run kept one (see
+    /// [`crate::audit::source`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql_tally: Option<MysqlTallied>,
+}
+
+/// How the binlog observer's tally served as MySQL's side.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MysqlTallied {
+    /// Row changes of the run's range it counted.
+    pub changes: u64,
+    /// MySQL's totals came from it for every table (MySQL's row count
+    /// agreed, and no sink differed from it).
+    pub used: bool,
+    /// Why MySQL's totals were computed in MySQL after all (the first reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_because: Option<String>,
 }
 
 /// How the Kafka observer's tally served the audit.
@@ -179,10 +196,22 @@ impl AuditReport {
             return vec!["no audit after the drain (the run was interrupted)".into()];
         }
         let mut out = vec![format!(
-            "the audit took {} ms in all; MySQL's side {} ms, computed once for every sink \
+            "the audit took {} ms in all; MySQL's side {} ms, taken once for every sink \
              while each sink computed its own",
             self.took_ms, self.mysql_ms
         )];
+        if let Some(t) = &self.mysql_tally {
+            out.push(match &t.sql_because {
+                None => format!(
+                    "mysql: totals from the binlog observer's tally of {} row changes (MySQL's row count agreed); not computed in MySQL",
+                    t.changes
+                ),
+                Some(why) => format!(
+                    "mysql: totals computed in MySQL ({why}; the binlog's tally counted {} row changes)",
+                    t.changes
+                ),
+            });
+        }
         if let Some(t) = &self.kafka_tally {
             out.push(match (&t.unusable, t.agreed) {
                 (Some(why), _) => format!("kafka: the observer's tally was not usable ({why}); the topics were read back"),

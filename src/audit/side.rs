@@ -11,6 +11,7 @@ use mysql_async::prelude::Queryable;
 use super::sql::{self, Dialect};
 use super::AuditError;
 use crate::model::Table;
+use crate::observe::decode::canonical::six_places;
 
 /// A range's aggregates: row count, digest sum, money sums (as the database printed them).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -74,14 +75,6 @@ fn micros(s: &str) -> Option<i128> {
     }
     let v = int.parse::<i128>().ok()? * 1_000_000 + frac.parse::<i128>().ok()?;
     Some(if neg { -v } else { v })
-}
-
-/// The inverse of [`micros`], as MySQL's `DECIMAL(30,6)` and PostgreSQL's
-/// `numeric(30,6)` print it (`0.000000`, `-0.500000`).
-fn six_places(v: i128) -> String {
-    let sign = if v < 0 { "-" } else { "" };
-    let a = v.unsigned_abs();
-    format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000)
 }
 
 /// A row key as both databases return it: `(item, ticket)`.
@@ -210,6 +203,21 @@ impl Side {
             digest: row[1].clone(),
             sums,
         })
+    }
+
+    /// MySQL's rows in `range` (only MySQL is asked: see [`super::source`]).
+    pub async fn count(&mut self, table: Table, range: &Range<u64>) -> Result<u64, AuditError> {
+        let stmt = sql::count(self.dialect(), self.schema(), table);
+        let (lo, hi) = (to_i64(range.start), to_i64(range.end));
+        let n: Result<u64, String> = match self {
+            Side::MySql(c) => c
+                .exec_first::<u64, _, _>(stmt, (lo, hi))
+                .await
+                .map(Option::unwrap_or_default)
+                .map_err(|e| e.to_string()),
+            _ => Err("only MySQL's rows are counted alone".to_string()),
+        };
+        n.map_err(|e| self.err(e))
     }
 
     /// The aggregates of each `width`-ticket bucket of `range` that holds rows,

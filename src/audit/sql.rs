@@ -121,6 +121,16 @@ pub fn totals(d: Dialect, schema: &str, table: Table) -> String {
     )
 }
 
+/// The rows of `[lo, hi)`, counted (an index range scan: how MySQL's count
+/// checks the binlog's tally). Parameters `lo`, `hi`.
+pub fn count(d: Dialect, schema: &str, table: Table) -> String {
+    format!(
+        "SELECT COUNT(*) FROM {rel} WHERE {range}",
+        rel = relation(d, schema, table),
+        range = in_range(d, table),
+    )
+}
+
 /// The aggregate columns of [`totals`] and [`buckets`]: count, digest sum,
 /// money sums (over a derived table with `d` and the money columns).
 fn aggregates(d: Dialect, table: Table) -> (&'static str, &'static str, Vec<String>) {

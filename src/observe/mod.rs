@@ -129,6 +129,10 @@ pub struct ObserverStats {
     /// end-of-run audit (when asked for, see [`kafka::tally`]).
     #[serde(skip)]
     pub kafka_tally: Option<kafka::tally::Tally>,
+    /// Binlog: the tally of MySQL's rows in the range, for the end-of-run
+    /// audit (when asked for, see [`binlog::tally`]).
+    #[serde(skip)]
+    pub binlog_tally: Option<binlog::tally::Tally>,
 }
 
 impl ObserverStats {
@@ -160,6 +164,7 @@ impl ObserverStats {
             stalls: 0,
             longest_stall_ms: 0,
             kafka_tally: None,
+            binlog_tally: None,
         }
     }
 

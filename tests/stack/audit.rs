@@ -131,6 +131,95 @@ async fn restore(pg: &tokio_postgres::Client, name: &str, table: Table, key: (i6
     .unwrap();
 }
 
+/// MySQL's totals of the run's range, computed in MySQL, as a binlog tally
+/// would hold them.
+async fn true_tally(lo: i64, hi: i64) -> tpcds_bench::observe::binlog::tally::Tally {
+    use tpcds_bench::audit::sql::{totals, Dialect};
+    use tpcds_bench::observe::binlog::tally::{Tally, Totals};
+    use tpcds_bench::observe::decode::canonical::decimal_micros;
+    let mut my = mysql_async::Conn::from_url(support::mysql_url())
+        .await
+        .unwrap();
+    let mut tables: [Totals; 2] = Default::default();
+    for t in Table::ALL {
+        let row: Vec<String> = my
+            .exec_first::<mysql_async::Row, _, _>(totals(Dialect::MySql, "", t), (lo, hi))
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(mysql_async::from_value::<String>)
+            .collect();
+        tables[t.index()] = Totals {
+            rows: row[0].parse().unwrap(),
+            digest: row[1].parse().unwrap(),
+            sums: row[2..]
+                .iter()
+                .map(|s| decimal_micros(s).unwrap())
+                .collect(),
+        };
+    }
+    Tally::from_totals(tables, 0)
+}
+
+/// The end-of-run audit of both paths with MySQL's side from `tally`.
+async fn library_audit(
+    lo: i64,
+    hi: i64,
+    tally: tpcds_bench::observe::binlog::tally::Tally,
+) -> AuditReport {
+    let targets = tpcds_bench::audit::Targets {
+        mysql: support::mysql_url(),
+        warehouse: warehouse_url(),
+        kafka: None,
+        kafka_tally: None,
+        binlog_tally: Some(tally),
+    };
+    tpcds_bench::audit::audit(
+        &targets,
+        &(lo as u64..hi as u64),
+        &[Sink::Path1, Sink::Path2],
+    )
+    .await
+    .unwrap()
+}
+
+/// MySQL's side from the binlog's tally: taken when it agrees with MySQL's
+/// row count, and computed in MySQL when the count differs or a sink differs
+/// from it (a tally that is wrong never makes a mismatch of its own).
+async fn tallied_mysql_side_falls_back_to_mysql(lo: i64, hi: i64) {
+    let r = library_audit(lo, hi, true_tally(lo, hi).await).await;
+    assert_eq!(r.mismatched(), 0, "{r:?}");
+    let mt = r.mysql_tally.unwrap();
+    assert!(mt.used && mt.sql_because.is_none(), "{mt:?}");
+
+    // A digest off by one: both paths differ from it, MySQL decides.
+    let mut t = true_tally(lo, hi).await;
+    let mut tables = [Table::StoreSales, Table::StoreReturns].map(|x| t.of(x).unwrap().clone());
+    tables[0].digest += 1;
+    t = tpcds_bench::observe::binlog::tally::Tally::from_totals(tables.clone(), 0);
+    let r = library_audit(lo, hi, t).await;
+    assert_eq!(r.mismatched(), 0, "{r:?}");
+    let why = r.mysql_tally.unwrap().sql_because.unwrap();
+    assert!(
+        why.contains("store_sales differed from the binlog's tally"),
+        "{why}"
+    );
+
+    // A row count MySQL does not have: not taken at all.
+    tables[0].digest -= 1;
+    tables[1].rows += 1;
+    let t = tpcds_bench::observe::binlog::tally::Tally::from_totals(tables, 0);
+    let r = library_audit(lo, hi, t).await;
+    assert_eq!(r.mismatched(), 0, "{r:?}");
+    let why = r.mysql_tally.unwrap().sql_because.unwrap();
+    assert!(
+        why.contains("MySQL holds") && why.contains("store_returns"),
+        "{why}"
+    );
+}
+
 async fn first_key(pg: &tokio_postgres::Client, table: Table, lo: i64, hi: i64) -> (i64, i64) {
     let p = table.prefix();
     let row = pg
@@ -194,11 +283,24 @@ fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.contains("Audit of the contents against MySQL"), "{md}");
     assert!(md.contains("compared by the observer's tally of"), "{md}");
+    // MySQL's side came from the binlog observer's tally, MySQL's row
+    // count agreeing: MySQL computed no totals.
+    let mt = run_audit
+        .mysql_tally
+        .clone()
+        .expect("the binlog observer kept a tally");
+    assert!(mt.used && mt.sql_because.is_none(), "{mt:?}");
+    assert!(mt.changes >= run_audit.sinks[&Sink::Path1].rows, "{mt:?}");
+    assert!(
+        md.contains("totals from the binlog observer's tally of"),
+        "{md}"
+    );
     let (lo, hi) = loaded.run.environment["tickets"].split_once("..").unwrap();
     let (lo, hi): (i64, i64) = (lo.parse().unwrap(), hi.parse().unwrap());
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
+        tallied_mysql_side_falls_back_to_mysql(lo, hi).await;
         let (pg, conn) = tokio_postgres::connect(&warehouse_url(), tokio_postgres::NoTls)
             .await
             .unwrap();
@@ -225,6 +327,16 @@ fn every_kind_of_corruption_is_found_at_its_key_table_and_sink() {
             k.columns[0].sink.parse().unwrap(),
         );
         assert!((s - m - 0.01).abs() < 1e-9, "{k:?}");
+        // The run's own audit, MySQL's side from a (true) tally: path 1
+        // differs from it, so MySQL's totals are computed in MySQL after
+        // all and the narrowing finds the key there.
+        let tally = true_tally(lo, hi).await;
+        let r = library_audit(lo, hi, tally).await;
+        let k = found(&r, Table::StoreSales, ss, DiffKind::Changed);
+        assert_eq!(k.columns[0].column, "ss_net_paid");
+        assert_eq!(r.sinks[&Sink::Path2].mismatched, 0, "{r:?}");
+        let why = r.mysql_tally.unwrap().sql_because.unwrap();
+        assert!(why.contains("path1's store_sales differed"), "{why}");
         restore(&pg, "saved_ss", Table::StoreSales, ss).await;
 
         // A column set to NULL (in the other table).

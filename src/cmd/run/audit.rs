@@ -11,7 +11,6 @@ use tokio::sync::{mpsc, watch};
 
 use crate::audit::{periodic, AuditReport, Series, Targets, AUDITED};
 use crate::model::Sink;
-use crate::observe::kafka::tally::Tally;
 use crate::scenario::Scenario;
 use crate::track::CutRequest;
 
@@ -103,8 +102,17 @@ impl MidRun {
 const SETTLE: Duration = Duration::from_secs(2);
 const SETTLE_TRIES: u32 = 2;
 
+/// What the observers counted for the audit as the run went by.
+#[derive(Debug, Default)]
+pub struct Tallies {
+    /// The Kafka observer's tally of the changelog's last images.
+    pub kafka: Option<crate::observe::kafka::tally::Tally>,
+    /// The binlog observer's tally of MySQL's rows.
+    pub binlog: Option<crate::observe::binlog::tally::Tally>,
+}
+
 /// Audits the observed sinks (Kafka and the warehouse paths), with the
-/// mid-run audits' `series` and the Kafka observer's `kafka_tally`; `None`
+/// mid-run audits' `series` and the observers' `tallies`; `None`
 /// when `[audit] enabled = false` or no audited sink was observed, and on an
 /// interrupted run without mid-run audits.
 pub async fn after_drain(
@@ -113,7 +121,7 @@ pub async fn after_drain(
     started_at: chrono::DateTime<chrono::Utc>,
     interrupted: bool,
     series: Option<Series>,
-    kafka_tally: Option<Tally>,
+    tallies: Tallies,
 ) -> Option<AuditReport> {
     let sinks = audited(scenario)?;
     let with_series = |mut r: AuditReport| {
@@ -131,7 +139,8 @@ pub async fn after_drain(
         return (!r.periodic.is_empty()).then_some(r);
     }
     let targets = Targets {
-        kafka_tally,
+        kafka_tally: tallies.kafka,
+        binlog_tally: tallies.binlog,
         ..Targets::of(scenario, started_at)
     };
     let once = || async {

@@ -104,12 +104,19 @@ pub struct Collected {
 pub async fn collect(r: &mut Running, interrupted: bool) -> anyhow::Result<Collected> {
     let _ = r.stop_observers.send(true);
     let mut observers = observers::join(std::mem::take(&mut r.observer_tasks)).await;
-    // The Kafka observer's tally is the audit's, not the report's.
-    let kafka_tally = observers
-        .iter_mut()
-        .find(|(s, _)| *s == Sink::Kafka)
-        .and_then(|(_, o)| o.as_mut().ok())
-        .and_then(|o| o.kafka_tally.take());
+    // The observers' tallies are the audit's, not the report's.
+    let mut stats_of = |sink| {
+        observers
+            .iter_mut()
+            .find(|(s, _)| *s == sink)
+            .and_then(|(_, o)| o.as_mut().ok())
+            .map(|o| (o.kafka_tally.take(), o.binlog_tally.take()))
+            .unwrap_or_default()
+    };
+    let tallies = audit::Tallies {
+        kafka: stats_of(Sink::Kafka).0,
+        binlog: stats_of(Sink::Binlog).1,
+    };
     let mut clock_offsets = observers::clock_offsets(&observers);
     match &mut r.mysql_clock {
         Ok(t) => {
@@ -140,7 +147,7 @@ pub async fn collect(r: &mut Running, interrupted: bool) -> anyhow::Result<Colle
         p.started_at,
         interrupted,
         series,
-        kafka_tally,
+        tallies,
     )
     .await;
     while let Ok(e) = r.errors.try_recv() {

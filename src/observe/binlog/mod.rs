@@ -11,6 +11,7 @@
 
 mod image;
 pub mod rows;
+pub mod tally;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -110,6 +111,8 @@ pub struct BinlogConfig {
     pub batch_max: usize,
     /// Connection timeout at start.
     pub connect_timeout: Duration,
+    /// Keep a [`tally`] of MySQL's rows in the range for the end-of-run audit.
+    pub tally: bool,
 }
 
 impl BinlogConfig {
@@ -122,6 +125,7 @@ impl BinlogConfig {
             server_id: None,
             batch_max: 512,
             connect_timeout: Duration::from_secs(10),
+            tally: false,
         }
     }
 }
@@ -267,6 +271,7 @@ impl BinlogObserver {
         mut stop: watch::Receiver<bool>,
     ) -> Result<ObserverStats, ObserveError> {
         let mut stats = ObserverStats::new(Sink::Binlog);
+        stats.binlog_tally = self.cfg.tally.then(tally::Tally::default);
         // table_id → our table (None: a table we do not track).
         let mut tables: TableMaps = HashMap::new();
         let mut batch = Vec::new();
@@ -332,9 +337,23 @@ impl BinlogObserver {
                 }
                 resume.reopened();
                 tables.clear();
+                // The open transaction is read again from its start.
+                if let Some(t) = &mut stats.binlog_tally {
+                    t.rollback();
+                }
             }
         }
         let _ = self.stream.close().await;
+        // A transaction is in the binlog only once committed, so one whose
+        // XID was not read yet when the run stopped counts too.
+        if let Some(t) = &mut stats.binlog_tally {
+            t.commit();
+        }
+        if let (Some(t), true) = (&mut stats.binlog_tally, stats.malformed > 0) {
+            t.unusable.get_or_insert_with(|| {
+                format!("{} events the observer could not read", stats.malformed)
+            });
+        }
         Ok(stats)
     }
 
@@ -430,6 +449,9 @@ impl BinlogObserver {
                     );
                     return;
                 }
+                if let Some(t) = &mut stats.binlog_tally {
+                    t.count_event(layout, tme, &rows, &self.cfg.tickets);
+                }
                 let changes = rows::decode(layout, tme, &rows, fast.as_ref());
                 for change in changes {
                     stats.received += 1;
@@ -449,6 +471,11 @@ impl BinlogObserver {
                         Ok(_) => stats.ignored += 1,
                         Err(reason) => stats.record_malformed(location(), reason, b""),
                     }
+                }
+            }
+            EventData::XidEvent(_) => {
+                if let Some(t) = &mut stats.binlog_tally {
+                    t.commit();
                 }
             }
             _ => {}

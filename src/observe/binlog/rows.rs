@@ -27,6 +27,9 @@ pub struct Layout {
     pub ticket: usize,
     /// Index of `bench_ts`, if the table has it.
     pub stamp: Option<usize>,
+    /// Where the audit's canonical columns sit (for the [`super::tally`]);
+    /// `None` when one is missing.
+    pub canon: Option<super::tally::Canon>,
 }
 
 impl Layout {
@@ -41,6 +44,7 @@ impl Layout {
             item: find(&item_col).ok_or(item_col)?,
             ticket: find(&ticket_col).ok_or(ticket_col)?,
             stamp: find(STAMP_COLUMN),
+            canon: super::tally::Canon::from_names(table, names),
         })
     }
 }

@@ -89,6 +89,36 @@ pub(crate) fn push_timestamp(micros: i64, out: &mut String) -> Option<()> {
     Some(())
 }
 
+/// A decimal's text (`-12.3`, `0.05`, `7`) in millionths, exactly; `None`
+/// for anything else, or for digits past the sixth place that are not zero
+/// (the canonical text's `DECIMAL(20,6)` would round them).
+pub fn decimal_micros(s: &str) -> Option<i128> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
+    if int.is_empty() || int.len() > 30 || !all_digits(int) || !all_digits(frac) {
+        return None;
+    }
+    let (kept, rest) = frac.split_at(frac.len().min(6));
+    if rest.bytes().any(|c| c != b'0') {
+        return None;
+    }
+    let scaled = format!("{kept:0<6}").parse::<i128>().ok()?;
+    let v = int.parse::<i128>().ok()? * 1_000_000 + scaled;
+    Some(if neg { -v } else { v })
+}
+
+/// Millionths printed with exactly six places (`-12.340000`), as
+/// `CAST(… AS DECIMAL(20,6))` and `::numeric(20,6)` print them; no negative zero.
+pub fn six_places(v: i128) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000)
+}
+
 /// The digest of a canonical text: the first 15 hex digits of its MD5 as an
 /// integer, as [`super::sql`] computes it in the databases.
 pub fn digest(text: &str) -> u64 {
@@ -134,6 +164,20 @@ mod tests {
         let t = text(Table::StoreReturns, &early).unwrap();
         assert!(t.ends_with("|1969-12-31 23:59:59.500000"), "{t}");
         assert!(text(Table::StoreReturns, &image(r#"{"sr_fee":"x"}"#)).is_none());
+    }
+
+    #[test]
+    fn decimals_read_exactly_to_the_sixth_place() {
+        assert_eq!(decimal_micros("12.30"), Some(12_300_000));
+        assert_eq!(decimal_micros("-0.05"), Some(-50_000));
+        assert_eq!(decimal_micros("7"), Some(7_000_000));
+        assert_eq!(decimal_micros("1.1234560"), Some(1_123_456));
+        assert_eq!(decimal_micros("1.1234567"), None, "would round");
+        assert_eq!(decimal_micros("1e3"), None);
+        assert_eq!(decimal_micros(".5"), None);
+        assert_eq!(six_places(-12_340_000), "-12.340000");
+        assert_eq!(six_places(0), "0.000000");
+        assert_eq!(six_places(99_999_990_000), "99999.990000");
     }
 
     #[test]

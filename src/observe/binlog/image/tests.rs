@@ -42,6 +42,7 @@ fn layout() -> Layout {
         item: 2,
         ticket: 9,
         stamp: Some(23),
+        canon: None,
     }
 }
 
