@@ -241,7 +241,9 @@ pub struct Summary {
     /// `kafka_read`, the read-back's messages of the range, repeats and
     /// first/last LogAppendTime (when the topics were read back);
     /// `kafka_tally`, the Kafka observer's tally: `messages`, `agreed`
-    /// (with MySQL, so nothing was read back), `unusable` (why not used).
+    /// (with MySQL, so nothing was read back), `unusable` (why not used);
+    /// `mysql_tally`, the binlog observer's tally: `changes`, `used` (MySQL's
+    /// totals came from it), `sql_because` (why they were computed in MySQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditReport>,
     /// The snapshot phase (`[snapshot]`): the preload, the jobs' start, per
