@@ -63,6 +63,11 @@ pub struct AuditArgs {
     /// Print the audit as JSON (the layout of summary.json's `audit`) instead of lines.
     #[arg(long)]
     pub json: bool,
+
+    /// Audit only these sinks (`kafka`, `path1`, `path2`), e.g. `--sinks path1`
+    /// after a repair of path 1 (default: those the run observed).
+    #[arg(long, value_delimiter = ',', value_name = "SINK,...")]
+    pub sinks: Vec<String>,
 }
 
 /// Flags of `tpcds-bench clean`.
