@@ -1,6 +1,5 @@
 //! The generator's configuration, derived from the scenario's `[mix]`.
 
-use std::time::Duration;
 
 use crate::scenario::{DateMode as ScenarioDates, Scenario};
 use crate::tpcds::{DateMode, GenConfig};
@@ -44,10 +43,7 @@ const MIN_POOL: usize = 1_000;
 /// reaches its working size within twice the horizon instead of after
 /// 2 × 100,000 lines a worker (400 s at 500 rows/s a worker).
 pub fn mutation_pool(s: &Scenario) -> usize {
-    let plan = super::Plan::from_scenario(s);
-    let peak = (0..=s.duration.as_secs())
-        .map(|t| plan.target_rate_at(Duration::from_secs(t)))
-        .fold(0.0, f64::max);
+    let peak = super::Plan::from_scenario(s).peak_rate(s.duration);
     let per_worker = peak / f64::from(s.load.workers.max(1));
     ((per_worker * MUTATION_HORIZON_S).ceil() as usize)
         .clamp(MIN_POOL, GenConfig::default().mutation_pool)

@@ -76,6 +76,14 @@ impl Plan {
         self.profile.expected_rows(d) * local / f64::from(self.workers.max(1))
     }
 
+    /// The highest target rate over `duration`, each whole second sampled
+    /// (rows per second over all workers).
+    pub fn peak_rate(&self, duration: Duration) -> f64 {
+        (0..=duration.as_secs())
+            .map(|t| self.target_rate_at(Duration::from_secs(t)))
+            .fold(0.0, f64::max)
+    }
+
     /// Target rate at `t`, rows per second over all workers.
     pub fn target_rate_at(&self, t: Duration) -> f64 {
         self.profile.rate_at(t)

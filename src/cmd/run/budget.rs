@@ -10,7 +10,6 @@
 //! writers' stamp memories (each capped), and the per-second statistics.
 
 use std::fmt;
-use std::time::Duration;
 
 use crate::caveat::Caveat;
 use crate::plan::Plan;
@@ -36,9 +35,7 @@ const PER_SECOND: f64 = 2048.0;
 /// The projected peak resident set of running `s`, bytes.
 pub fn project(s: &Scenario, plan: &Plan) -> u64 {
     let secs = s.duration.as_secs_f64();
-    let peak_rate = (0..=s.duration.as_secs())
-        .map(|t| plan.target_rate_at(Duration::from_secs(t)))
-        .fold(0.0, f64::max);
+    let peak_rate = plan.peak_rate(s.duration);
     let rows = plan.expected_rows(s.duration);
     let ledger = peak_rate
         * (IN_FLIGHT_S * LEDGER_IN_FLIGHT
