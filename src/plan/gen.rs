@@ -1,6 +1,5 @@
 //! The generator's configuration, derived from the scenario's `[mix]`.
 
-
 use crate::scenario::{DateMode as ScenarioDates, Scenario};
 use crate::tpcds::{DateMode, GenConfig};
 

@@ -29,7 +29,7 @@ pub struct Layout {
     pub stamp: Option<usize>,
     /// Where the audit's canonical columns sit (for the [`super::tally`]);
     /// `None` when one is missing.
-    pub canon: Option<super::tally::Canon>,
+    pub canon: Option<crate::observe::decode::columns::Canon>,
 }
 
 impl Layout {
@@ -44,7 +44,7 @@ impl Layout {
             item: find(&item_col).ok_or(item_col)?,
             ticket: find(&ticket_col).ok_or(ticket_col)?,
             stamp: find(STAMP_COLUMN),
-            canon: super::tally::Canon::from_names(table, names),
+            canon: crate::observe::decode::columns::Canon::from_names(table, names),
         })
     }
 }

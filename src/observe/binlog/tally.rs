@@ -33,7 +33,7 @@ use mysql_async::Value;
 use super::rows::{value_to_micros, value_to_u64, Layout};
 use crate::model::Table;
 use crate::observe::decode::canonical::{decimal_micros, digest, push_timestamp, six_places};
-use crate::observe::decode::columns::{columns, Kind};
+use crate::observe::decode::columns::{Canon, Kind};
 
 /// One table's rows, digest sum and money sums (µ-units, in
 /// [`crate::observe::decode::columns::money_columns`] order).
@@ -75,30 +75,6 @@ impl Totals {
         (0..columns)
             .map(|i| six_places(self.sums.get(i).copied().unwrap_or(0)))
             .collect()
-    }
-}
-
-/// Where each canonical column of a table sits in its binlog row images.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Canon {
-    /// Position and kind of each canonical column, in canonical order.
-    columns: Vec<(usize, Kind)>,
-}
-
-impl Canon {
-    /// From the table's column names in ordinal order; `None` when one of
-    /// the canonical columns is missing (the tally then cannot stand for it).
-    pub fn from_names(table: Table, names: &[String]) -> Option<Canon> {
-        let columns = columns(table)
-            .into_iter()
-            .map(|(c, k)| {
-                names
-                    .iter()
-                    .position(|n| n.eq_ignore_ascii_case(&c))
-                    .map(|i| (i, k))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Canon { columns })
     }
 }
 
@@ -221,7 +197,7 @@ impl Tally {
 fn render(canon: &Canon, row: &BinlogRow, buf: &mut String, money: &mut Vec<i128>) -> Option<()> {
     use std::fmt::Write as _;
     buf.clear();
-    for (i, (pos, kind)) in canon.columns.iter().enumerate() {
+    for (i, (pos, kind)) in canon.positions().iter().enumerate() {
         if i > 0 {
             buf.push('|');
         }

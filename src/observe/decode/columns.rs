@@ -89,6 +89,36 @@ pub fn columns(table: Table) -> Vec<(String, Kind)> {
     out
 }
 
+/// Where each canonical column of a table sits in its rows (a binlog row
+/// image carries its values by position).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canon {
+    /// Position and kind of each canonical column, in canonical order.
+    columns: Vec<(usize, Kind)>,
+}
+
+impl Canon {
+    /// From the table's column names in ordinal order; `None` when one of
+    /// the canonical columns is missing (the tally then cannot stand for it).
+    pub fn from_names(table: Table, names: &[String]) -> Option<Canon> {
+        let columns = columns(table)
+            .into_iter()
+            .map(|(c, k)| {
+                names
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(&c))
+                    .map(|i| (i, k))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Canon { columns })
+    }
+
+    /// Position and kind of each canonical column, in canonical order.
+    pub fn positions(&self) -> &[(usize, Kind)] {
+        &self.columns
+    }
+}
+
 /// The money columns of `table` (summed per range).
 pub fn money_columns(table: Table) -> Vec<String> {
     columns(table)

@@ -5,6 +5,7 @@ use mysql_async::Column;
 
 use super::*;
 use crate::observe::decode::canonical;
+use crate::observe::decode::columns::columns;
 
 const TICKETS: Range<u64> = 1_000..2_000;
 
