@@ -197,7 +197,7 @@ impl AuditReport {
         }
         let mut out = vec![format!(
             "the audit took {} ms in all; MySQL's side {} ms, taken once for every sink \
-             while each sink computed its own",
+             while the sinks computed theirs (the warehouse paths one after the other)",
             self.took_ms, self.mysql_ms
         )];
         if let Some(t) = &self.mysql_tally {
