@@ -126,7 +126,7 @@ pub async fn audit(
     let binlog = targets.binlog_tally.as_ref();
     let mut mysql_tally = binlog.map(|t| MysqlTallied {
         changes: t.changes,
-        used: t.unusable.is_none(),
+        used: false,
         sql_because: t.unusable.clone(),
     });
     for table in Table::ALL {
@@ -150,7 +150,6 @@ pub async fn audit(
             }
         }
         if let (Some(note), Some(w)) = (&mut mysql_tally, why) {
-            note.used = false;
             note.sql_because.get_or_insert(w);
         }
         report.mysql_ms += my_ms;
@@ -201,7 +200,10 @@ pub async fn audit(
         }
     }
     report.sinks = audits;
-    report.mysql_tally = mysql_tally;
+    report.mysql_tally = mysql_tally.map(|n| MysqlTallied {
+        used: n.sql_because.is_none(),
+        ..n
+    });
     report.took_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }

@@ -11,7 +11,7 @@ use mysql_async::prelude::Queryable;
 use super::sql::{self, Dialect};
 use super::AuditError;
 use crate::model::Table;
-use crate::observe::decode::canonical::six_places;
+use crate::observe::decode::canonical::{decimal_micros, six_places};
 
 /// A range's aggregates: row count, digest sum, money sums (as the database printed them).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -60,21 +60,11 @@ impl Aggregate {
     }
 }
 
-/// `-12.340000` → -12,340,000: a decimal printed with exactly six places.
+/// `-12.340000` → -12,340,000: a decimal printed with exactly six places
+/// (any other form is no database's sum).
 fn micros(s: &str) -> Option<i128> {
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (int, frac) = digits.split_once('.')?;
-    if frac.len() != 6
-        || int.is_empty()
-        || !(int.bytes().chain(frac.bytes())).all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let v = int.parse::<i128>().ok()? * 1_000_000 + frac.parse::<i128>().ok()?;
-    Some(if neg { -v } else { v })
+    let six = s.split_once('.').is_some_and(|(_, frac)| frac.len() == 6);
+    six.then(|| decimal_micros(s)).flatten()
 }
 
 /// A row key as both databases return it: `(item, ticket)`.

@@ -68,7 +68,7 @@ impl IntervalStats {
                 .expect("a spilled lane is 64 bytes");
             return LatencySummary::from_bytes(one);
         }
-        self.lanes.live.get_or_init(|| Box::new(self.summarise()))[i]
+        self.live_lanes()[i]
     }
 
     fn summarise(&self) -> Lanes {
@@ -115,7 +115,7 @@ impl IntervalStats {
     /// end, a SIGTERM's partial one due in 5 s, decodes no packed second),
     /// then moves both to `file`, or packs the histograms in RAM without one.
     pub(super) fn spill(&mut self, file: Option<&Arc<SpillFile>>) {
-        let lanes = self.lane_array();
+        let lanes = *self.live_lanes();
         let Some(file) = file else {
             self.histograms.pack();
             return;
@@ -130,8 +130,9 @@ impl IntervalStats {
         }
     }
 
-    fn lane_array(&self) -> Lanes {
-        **self.lanes.live.get_or_init(|| Box::new(self.summarise()))
+    /// The lanes summarised from the histograms, once.
+    fn live_lanes(&self) -> &Lanes {
+        self.lanes.live.get_or_init(|| Box::new(self.summarise()))
     }
 }
 

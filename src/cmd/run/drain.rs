@@ -104,19 +104,13 @@ pub struct Collected {
 pub async fn collect(r: &mut Running, interrupted: bool) -> anyhow::Result<Collected> {
     let _ = r.stop_observers.send(true);
     let mut observers = observers::join(std::mem::take(&mut r.observer_tasks)).await;
-    // The observers' tallies are the audit's, not the report's.
-    let mut stats_of = |sink| {
-        observers
-            .iter_mut()
-            .find(|(s, _)| *s == sink)
-            .and_then(|(_, o)| o.as_mut().ok())
-            .map(|o| (o.kafka_tally.take(), o.binlog_tally.take()))
-            .unwrap_or_default()
-    };
-    let tallies = audit::Tallies {
-        kafka: stats_of(Sink::Kafka).0,
-        binlog: stats_of(Sink::Binlog).1,
-    };
+    // The observers' tallies are the audit's, not the report's (each is
+    // kept by its own observer only).
+    let mut tallies = audit::Tallies::default();
+    for o in observers.iter_mut().filter_map(|(_, o)| o.as_mut().ok()) {
+        tallies.kafka = tallies.kafka.take().or(o.kafka_tally.take());
+        tallies.binlog = tallies.binlog.take().or(o.binlog_tally.take());
+    }
     let mut clock_offsets = observers::clock_offsets(&observers);
     match &mut r.mysql_clock {
         Ok(t) => {

@@ -348,11 +348,11 @@ impl BinlogObserver {
         // XID was not read yet when the run stopped counts too.
         if let Some(t) = &mut stats.binlog_tally {
             t.commit();
-        }
-        if let (Some(t), true) = (&mut stats.binlog_tally, stats.malformed > 0) {
-            t.unusable.get_or_insert_with(|| {
-                format!("{} events the observer could not read", stats.malformed)
-            });
+            if stats.malformed > 0 {
+                t.unusable.get_or_insert_with(|| {
+                    format!("{} events the observer could not read", stats.malformed)
+                });
+            }
         }
         Ok(stats)
     }
